@@ -1,0 +1,168 @@
+"""`hp`: the one command for the platform's life cycle.
+
+Commands are thin: they parse, call a plain function, and render. User mistakes are one
+sentence and a documented exit code (health_platform.errors.ExitCode); anything else is a
+bug and keeps its traceback. aws_cdk is imported only inside commands that synthesize, so
+`hp --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from health_platform import __version__
+from health_platform.errors import ExitCode, InvalidInputError, UserError
+from health_platform.paths import cdk_out_dir
+from health_platform.settings import EnvironmentSettings, load_environments
+
+if TYPE_CHECKING:
+    from health_platform.infra.compliance.check import StackReport
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 findings (the check found problems, or synthesis failed);"
+    " 2 invalid input (arguments, unknown environment, invalid environment file);"
+    " 3 toolchain missing (run `make setup`)."
+)
+
+app = typer.Typer(
+    name="hp",
+    help="health-platform: run a Personal Health Platform on AWS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+infra = typer.Typer(
+    help="Infrastructure as code: synthesize and check offline.", no_args_is_help=True
+)
+app.add_typer(infra, name="infra")
+
+EnvArgument = Annotated[
+    str | None, typer.Argument(help="Environment name (a file in environments/).")
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Every environment.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Cloud assembly directory [default: cdk.out].")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"hp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """health-platform: run a Personal Health Platform on AWS."""
+
+
+def _select(env: str | None, every: bool) -> list[EnvironmentSettings]:
+    if env and every:
+        raise InvalidInputError("Name one environment or pass --all, not both.")
+    if not env and not every:
+        raise InvalidInputError("Name an environment (e.g. `dev`) or pass --all.")
+    return load_environments(None if every else [env] if env else None)
+
+
+def _prepare_cdk() -> None:
+    from health_platform.infra.toolchain import prepare_cdk_runtime
+
+    prepare_cdk_runtime()
+
+
+@infra.command("synth", epilog=EXIT_CODES_HELP)
+def synth(env: EnvArgument = None, every: AllOption = False, out_dir: OutOption = None) -> None:
+    """Write CloudFormation templates to cdk.out/, offline: no credentials, no network."""
+    environments = _select(env, every)
+    _prepare_cdk()
+    from health_platform.infra.synth import synthesize
+
+    target = out_dir or cdk_out_dir()
+    with err.status("Synthesizing…"):
+        stacks = synthesize(environments, target)
+    for name in stacks:
+        out.print(f"[green]✓[/] {name}  →  {target / (name + '.template.json')}")
+
+
+@infra.command("check", epilog=EXIT_CODES_HELP)
+def check(env: EnvArgument = None, every: AllOption = False, out_dir: OutOption = None) -> None:
+    """Synthesize, then run cfn-lint and the cdk-nag HIPAA Security pack.
+
+    Fails on any cfn-lint error or warning and on any unacknowledged HIPAA finding.
+    Ignored cfn-lint rules live in .cfnlintrc.yaml; acknowledged HIPAA findings in
+    health_platform/infra/compliance/acknowledgements.py, each with its reason.
+    """
+    environments = _select(env, every)
+    _prepare_cdk()
+    from health_platform.infra.compliance.check import run_check
+
+    with err.status("Synthesizing and checking…"):
+        reports = run_check(environments, out_dir or cdk_out_dir())
+    _render_check(reports)
+    if not all(r.passed for r in reports):
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _render_check(reports: Sequence[StackReport]) -> None:
+    summary = Table(title="Compliance check", title_justify="left")
+    for column in ("stack", "region", "resources", "acknowledged", "findings", "result"):
+        summary.add_column(column, justify="right" if column != "stack" else "left")
+    for r in reports:
+        summary.add_row(
+            r.stack,
+            r.region,
+            str(r.resources),
+            str(r.acknowledged),
+            str(len(r.findings)),
+            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+        )
+    out.print(summary)
+    for r in reports:
+        if r.passed:
+            continue
+        details = Table(title=f"{r.stack}: findings", title_justify="left", show_lines=True)
+        for column in ("tool", "rule", "where", "message"):
+            details.add_column(column, overflow="fold")
+        for f in r.findings:
+            details.add_row(f.tool, f.rule, f.location, f.message)
+        out.print(details)
+    failed = sum(len(r.findings) for r in reports)
+    if failed:
+        out.print(f"[red]{failed} finding(s) in {sum(not r.passed for r in reports)} stack(s).[/]")
+    else:
+        out.print(f"[green]No findings in {len(reports)} stack(s).[/]")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `hp`; returns the exit code instead of exiting (tests call this).
+
+    Typer reports usage mistakes itself (exit 2); a UserError from a command becomes its
+    one-sentence message and documented exit code.
+    """
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="hp")
+    except SystemExit as finished:
+        code = finished.code
+        return code if isinstance(code, int) else ExitCode.OK if code is None else 1
+    except UserError as problem:
+        err.print(f"[red]error:[/] {problem}", highlight=False)
+        return problem.exit_code
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Every cdk-nag HIPAA Security finding this project accepts, each with its reason.
+
+This is the only place acknowledgements are made. Each names the rule, the stack part and
+construct path it applies to (relative to the stack, `*` matches anything), and the
+environments it applies in. A test proves each one still matches something, and another
+that a non-compliant resource outside this list still raises its finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from aws_cdk import Acknowledgment, Stack, Validations
+
+from health_platform.infra import naming
+from health_platform.settings import EnvironmentSettings
+
+PACK = "HIPAA.Security"
+
+
+def _always(_: EnvironmentSettings) -> bool:
+    return True
+
+
+def _without_dr(env: EnvironmentSettings) -> bool:
+    return env.dr_region is None
+
+
+def _without_deletion_protection(env: EnvironmentSettings) -> bool:
+    return not env.rds.deletion_protection
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    rule: str
+    part: str
+    path: str
+    reason: str
+    applies: Callable[[EnvironmentSettings], bool] = _always
+
+    @property
+    def finding_id(self) -> str:
+        # cdk-nag v3 reports findings as "<plugin>::<rule>" (cdk-nag #2351).
+        return f"{PACK}::{PACK}-{self.rule}"
+
+
+ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
+    # --- network -------------------------------------------------------------------------
+    Acknowledgement(
+        "VPCNoUnrestrictedRouteToIGW",
+        naming.NETWORK,
+        "Network/Vpc/publicSubnet*/DefaultRoute",
+        "Public subnets exist to reach the internet: they hold only the load balancer and the"
+        " NAT gateways. Application and database subnets have no route to the gateway.",
+    ),
+    # --- data: buckets -------------------------------------------------------------------
+    Acknowledgement(
+        "S3DefaultEncryptionKMS",
+        naming.DATA,
+        "Buckets/AlbLogs/Resource",
+        "ALB access log delivery supports only SSE-S3 (AES-256) destinations.",
+    ),
+    Acknowledgement(
+        "S3DefaultEncryptionKMS",
+        naming.DATA,
+        "Buckets/AccessLogs/Resource",
+        "S3 server access log delivery supports only SSE-S3 (AES-256) destinations.",
+    ),
+    Acknowledgement(
+        "S3DefaultEncryptionKMS",
+        naming.DISASTER_RECOVERY,
+        "AccessLogs/Resource",
+        "S3 server access log delivery supports only SSE-S3 (AES-256) destinations.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DATA,
+        "Buckets/AlbLogs/Resource",
+        "Load balancer access logs are operational telemetry, not health data; versioning and"
+        " lifecycle keep them, a DR copy would add cost and no recovery value.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DATA,
+        "Buckets/AccessLogs/Resource",
+        "Server access logs are operational telemetry, not health data; replicating them"
+        " would add cost and no recovery value.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DATA,
+        "Buckets/StaticAssets/Resource",
+        "Static assets are build output, rebuilt and redeployed from the repository.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DATA,
+        "Buckets/Uploads/Resource",
+        "Cross-region replication is the production DR control; an environment without a"
+        " dr_region holds synthetic data only.",
+        _without_dr,
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DATA,
+        "Buckets/Backups/Resource",
+        "Cross-region replication is the production DR control; an environment without a"
+        " dr_region holds synthetic data only.",
+        _without_dr,
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DISASTER_RECOVERY,
+        "*Replica/Resource",
+        "This bucket is itself the cross-region replica; replicating it again adds nothing.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.DISASTER_RECOVERY,
+        "AccessLogs/Resource",
+        "Server access logs of the DR buckets are operational telemetry, not health data.",
+    ),
+    # --- data: database ------------------------------------------------------------------
+    Acknowledgement(
+        "RDSInstanceDeletionProtectionEnabled",
+        naming.DATA,
+        "Database/Instance/Resource",
+        "Development databases are disposable and hold synthetic data; staging and prod"
+        " require deletion protection (the environment model enforces it in prod).",
+        _without_deletion_protection,
+    ),
+    Acknowledgement(
+        "RDSStorageEncrypted",
+        naming.DATA,
+        "Database/ReadReplica/Resource",
+        "A same-region read replica is encrypted with its source's key; CloudFormation"
+        " rejects StorageEncrypted together with SourceDBInstanceIdentifier.",
+    ),
+    Acknowledgement(
+        "RDSInBackupPlan",
+        naming.DATA,
+        "Database/ReadReplica/Resource",
+        "The replica is a copy of the primary, which the AWS Backup plan covers.",
+    ),
+    Acknowledgement(
+        "RDSMultiAZSupport",
+        naming.DATA,
+        "Database/ReadReplica/Resource",
+        "The primary is Multi-AZ; the replica is read capacity, and a lost replica is"
+        " recreated from the primary without data loss.",
+    ),
+    # --- data: cache ---------------------------------------------------------------------
+    Acknowledgement(
+        "SecretsManagerRotationEnabled",
+        naming.DATA,
+        "Cache/AuthToken/Resource",
+        "ElastiCache AUTH tokens have no Secrets Manager rotation function; rotation is an"
+        " ElastiCache operation (ModifyReplicationGroup with AuthTokenUpdateStrategy=ROTATE)"
+        " run as a runbook step.",
+    ),
+)
+
+
+def _relative_path(stack: Stack, path: str) -> str:
+    return path.removeprefix(stack.node.path + "/")
+
+
+def acknowledge(
+    stack: Stack, part: str, settings: EnvironmentSettings
+) -> list[tuple[Acknowledgement, str]]:
+    """Apply the acknowledgements for one stack; return each one applied with its path."""
+    wanted = [a for a in ACKNOWLEDGEMENTS if a.part == part and a.applies(settings)]
+    applied: list[tuple[Acknowledgement, str]] = []
+    if not wanted:
+        return applied
+    for construct in stack.node.find_all():
+        path = _relative_path(stack, construct.node.path)
+        for ack in wanted:
+            if fnmatchcase(path, ack.path):
+                Validations.of(construct).acknowledge(
+                    Acknowledgment(id=ack.finding_id, reason=ack.reason)
+                )
+                applied.append((ack, path))
+    return applied

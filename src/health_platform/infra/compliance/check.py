@@ -1,0 +1,97 @@
+"""`hp infra check`: synthesize under the HIPAA Security pack, then cfn-lint every template.
+
+The result is one report per stack. A finding is anything cfn-lint reports (errors and
+warnings alike), any unacknowledged cdk-nag finding, and any finding of CDK's own template
+validation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aws_cdk import Validations
+from cdk_nag import HIPAASecurityChecks
+
+from health_platform.infra.app import build_app
+from health_platform.infra.compliance.acknowledgements import acknowledge
+from health_platform.infra.compliance.cfn_lint import lint_template
+from health_platform.settings import EnvironmentSettings
+
+VALIDATION_REPORT = "validation-report.json"
+
+
+@dataclass(frozen=True)
+class Finding:
+    tool: str
+    rule: str
+    location: str
+    message: str
+
+
+@dataclass
+class StackReport:
+    stack: str
+    region: str
+    resources: int = 0
+    acknowledged: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+
+def _validation_findings(outdir: Path) -> dict[str, list[Finding]]:
+    """Findings of the validation plugins (cdk-nag, CDK's own), keyed by stack name."""
+    report_file = outdir / VALIDATION_REPORT
+    by_stack: dict[str, list[Finding]] = defaultdict(list)
+    if not report_file.exists():
+        return by_stack
+    for plugin in json.loads(report_file.read_text())["pluginReports"]:
+        for violation in plugin["violations"]:
+            for construct in violation["violatingConstructs"]:
+                path = construct["constructPath"]
+                stack, _, location = path.partition("/")
+                by_stack[stack].append(
+                    Finding(
+                        plugin["pluginName"],
+                        violation["ruleName"],
+                        location,
+                        violation["description"],
+                    )
+                )
+    return by_stack
+
+
+def run_check(environments: Sequence[EnvironmentSettings], outdir: Path) -> list[StackReport]:
+    app, built = build_app(environments, outdir)
+    Validations.of(app).add_plugins(HIPAASecurityChecks(app))
+    reports: dict[str, StackReport] = {}
+    for env in built:
+        for part, stack in env.stacks.items():
+            report = StackReport(stack.stack_name, stack.region)
+            report.acknowledged = len(acknowledge(stack, part, env.settings))
+            reports[stack.stack_name] = report
+    (outdir / VALIDATION_REPORT).unlink(missing_ok=True)
+    try:
+        app.synth()
+    except RuntimeError as failed:
+        # Validation failures are reported below from the report file; anything else is not
+        # a finding but a broken synthesis.
+        if "Validation failed" not in str(failed):
+            raise
+    for stack_name, findings in _validation_findings(outdir).items():
+        reports[stack_name].findings.extend(findings)
+    for report in reports.values():
+        template_file = outdir / f"{report.stack}.template.json"
+        template = json.loads(template_file.read_text())
+        report.resources = len(template.get("Resources", {}))
+        report.findings.extend(
+            Finding("cfn-lint", rule, location, message)
+            for rule, location, message in lint_template(template_file, [report.region])
+        )
+    return list(reports.values())

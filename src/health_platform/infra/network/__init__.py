@@ -1,0 +1,1 @@
+"""The network tier: VPC, subnets, gateways, endpoints, flow logs, database NACLs."""

@@ -1,0 +1,58 @@
+"""The VPC: public, private (application) and database subnets in every availability zone."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from health_platform.settings import NetworkSettings
+
+PUBLIC = "public"
+PRIVATE = "private"
+DATABASE = "database"
+
+
+class PlatformVpc(Construct):
+    """Public subnets hold the load balancer and the NAT gateways, private subnets the ECS
+    tasks, database subnets (no route out at all) RDS and ElastiCache."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: NetworkSettings) -> None:
+        super().__init__(scope, construct_id)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(str(settings.vpc_cidr)),
+            # Named zones, not a count: synthesis must not look zones up in the account.
+            availability_zones=list(settings.availability_zones),
+            nat_gateways=settings.nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name=PUBLIC,
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=24,
+                    # Nothing launched here gets a public address by accident; the ALB and
+                    # NAT gateways bring their own.
+                    map_public_ip_on_launch=False,
+                ),
+                ec2.SubnetConfiguration(
+                    name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                ),
+                ec2.SubnetConfiguration(
+                    name=DATABASE, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                ),
+            ],
+            # Strip every rule from the default security group, so nothing that falls back
+            # to it can talk.
+            restrict_default_security_group=True,
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+        )
+
+    @property
+    def private_subnets(self) -> list[ec2.ISubnet]:
+        return list(self.vpc.select_subnets(subnet_group_name=PRIVATE).subnets)
+
+    @property
+    def database_subnets(self) -> list[ec2.ISubnet]:
+        return list(self.vpc.select_subnets(subnet_group_name=DATABASE).subnets)

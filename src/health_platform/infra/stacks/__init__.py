@@ -1,0 +1,1 @@
+"""Stacks compose constructs and wire them together; they hold no resource logic."""

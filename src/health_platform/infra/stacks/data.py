@@ -1,0 +1,122 @@
+"""`health-platform-<env>-data`: every stateful resource of an environment.
+
+It exports a client security group instead of importing the services' one, so no stack
+references the one deployed after it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, CfnOutput
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from health_platform.infra import naming
+from health_platform.infra.data.backup import DatabaseBackup
+from health_platform.infra.data.buckets import Buckets
+from health_platform.infra.data.cache import Cache
+from health_platform.infra.data.database import Database
+from health_platform.infra.keys import customer_key
+from health_platform.infra.stacks.base import PlatformStack
+from health_platform.infra.stacks.network import NetworkStack
+from health_platform.settings import EnvironmentSettings
+
+
+class DataStack(PlatformStack):
+    part = naming.DATA
+
+    def __init__(
+        self, scope: Construct, settings: EnvironmentSettings, *, network: NetworkStack
+    ) -> None:
+        super().__init__(
+            scope,
+            settings,
+            description="KMS, PostgreSQL, Redis, S3, AWS Backup (stateful, retained)",
+            termination_protection=settings.name != "dev",
+        )
+        env = settings.name
+        self.add_stack_dependency(network)
+        self.key = customer_key(
+            self,
+            "DataKey",
+            alias=f"alias/{naming.PROJECT}/{env}/data",
+            description="Encrypts health data: database, cache, buckets, secrets, backups",
+        )
+        self.clients = ec2.SecurityGroup(
+            self,
+            "DataClients",
+            vpc=network.vpc,
+            description="Attach to tasks that may reach PostgreSQL and Redis",
+            allow_all_outbound=False,
+        )
+        self.database = Database(
+            self,
+            "Database",
+            identifier=naming.resource_name(env, "db"),
+            settings=settings.rds,
+            vpc=network.vpc,
+            subnets=network.database_subnets,
+            clients=self.clients,
+            key=self.key,
+            logs_key=network.logs_key,
+        )
+        self.cache = Cache(
+            self,
+            "Cache",
+            identifier=naming.resource_name(env, "cache"),
+            settings=settings.elasticache,
+            vpc=network.vpc,
+            subnets=network.database_subnets,
+            clients=self.clients,
+            key=self.key,
+            logs_key=network.logs_key,
+            log_retention_days=settings.rds.log_retention_days,
+        )
+        self.clients.add_egress_rule(
+            self.database.security_group, ec2.Port.tcp(5432), "to PostgreSQL"
+        )
+        self.clients.add_egress_rule(self.cache.security_group, ec2.Port.tcp(6379), "to Redis")
+        self.buckets = Buckets(self, "Buckets", env=env, key=self.key, dr_region=settings.dr_region)
+        dr_vault_arn = (
+            self.format_arn(
+                service="backup",
+                region=settings.dr_region,
+                resource="backup-vault",
+                resource_name=naming.dr_backup_vault_name(env),
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            if settings.dr_region
+            else None
+        )
+        self.backup = DatabaseBackup(
+            self,
+            "Backup",
+            vault_name=naming.resource_name(env),
+            key=self.key,
+            retention_days=settings.rds.backup_retention_days,
+            databases=[self.database.instance],
+            dr_vault_arn=dr_vault_arn,
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        instance = self.database.instance
+        outputs = {
+            "DataKeyArn": self.key.key_arn,
+            "DataClientsSecurityGroupId": self.clients.security_group_id,
+            "DatabaseEndpoint": instance.db_instance_endpoint_address,
+            "DatabasePort": instance.db_instance_endpoint_port,
+            "DatabaseSecretArn": instance.secret.secret_arn if instance.secret else "",
+            "CacheConfigurationEndpoint": (
+                self.cache.replication_group.attr_configuration_end_point_address
+            ),
+            "CacheAuthTokenSecretArn": self.cache.auth_token.secret_arn,
+            "UploadsBucket": self.buckets.uploads.bucket_name,
+            "StaticAssetsBucket": self.buckets.static_assets.bucket_name,
+            "BackupsBucket": self.buckets.backups.bucket_name,
+            "AlbLogsBucket": self.buckets.alb_logs.bucket_name,
+            "BackupVaultName": self.backup.vault.backup_vault_name,
+        }
+        if self.database.replica:
+            outputs["DatabaseReplicaEndpoint"] = self.database.replica.db_instance_endpoint_address
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

@@ -1,0 +1,62 @@
+"""`health-platform-<env>-dr`, production only, in the DR region: where the primary region's
+uploads and backups replicate and where AWS Backup copies database recovery points.
+
+Everything here has a name the data stack can compute (bucket names, key alias, vault name),
+because CloudFormation cannot reference a stack in another region.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_backup as backup
+from constructs import Construct
+
+from health_platform.infra import naming
+from health_platform.infra.data.buckets import private_bucket
+from health_platform.infra.keys import customer_key
+from health_platform.infra.stacks.base import PlatformStack
+from health_platform.settings import EnvironmentSettings
+
+
+class DisasterRecoveryStack(PlatformStack):
+    part = naming.DISASTER_RECOVERY
+
+    def __init__(self, scope: Construct, settings: EnvironmentSettings, *, region: str) -> None:
+        super().__init__(
+            scope,
+            settings,
+            region=region,
+            description=f"disaster-recovery copies in {region} (stateful, retained)",
+            termination_protection=True,
+        )
+        env, account = settings.name, settings.account
+        self.key = customer_key(
+            self,
+            "DisasterRecoveryKey",
+            alias=naming.dr_key_alias(env),
+            description="Encrypts the disaster-recovery copies of health data",
+        )
+        access_logs = private_bucket(
+            self,
+            "AccessLogs",
+            name=naming.bucket_name(env, "dr-access-logs", account),
+            key=None,
+            access_logs=None,
+        )
+        self.replicas = {
+            purpose: private_bucket(
+                self,
+                f"{purpose.capitalize()}Replica",
+                name=naming.bucket_name(env, f"{purpose}-replica", account),
+                key=self.key,
+                access_logs=access_logs,
+            )
+            for purpose in ("uploads", "backups")
+        }
+        self.vault = backup.BackupVault(
+            self,
+            "Vault",
+            backup_vault_name=naming.dr_backup_vault_name(env),
+            encryption_key=self.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -1,0 +1,30 @@
+"""Where the project's files live: found from the working directory, then from this package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_MARKER = "environments"
+
+
+def project_root() -> Path:
+    """The checkout that holds `environments/`: the working directory or one of its parents,
+    falling back to the checkout this package was installed from (editable install)."""
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for candidate in (start, *start.parents):
+            if (candidate / _MARKER).is_dir() and (candidate / "pyproject.toml").is_file():
+                return candidate
+    return Path.cwd()
+
+
+def environments_dir() -> Path:
+    return project_root() / _MARKER
+
+
+def cdk_out_dir() -> Path:
+    return project_root() / "cdk.out"
+
+
+def pinned_node() -> Path:
+    """The Node 22 runtime that package.json pins (npm package `node@22`)."""
+    return project_root() / "node_modules" / ".bin" / "node"
