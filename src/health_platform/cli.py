@@ -120,7 +120,9 @@ def check(env: EnvArgument = None, every: AllOption = False, out_dir: OutOption 
 def _render_check(reports: Sequence[StackReport]) -> None:
     summary = Table(title="Compliance check", title_justify="left")
     for column in ("stack", "region", "resources", "acknowledged", "findings", "result"):
-        summary.add_column(column, justify="right" if column != "stack" else "left")
+        summary.add_column(
+            column, justify="left" if column == "stack" else "right", no_wrap=column == "stack"
+        )
     for r in reports:
         summary.add_row(
             r.stack,

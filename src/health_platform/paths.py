@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _MARKER = "environments"
@@ -18,7 +19,10 @@ def project_root() -> Path:
 
 
 def environments_dir() -> Path:
-    return project_root() / _MARKER
+    """`environments/` of the checkout, unless HP_ENVIRONMENTS_DIR names another folder
+    (a team may keep its environment files in a repository of its own)."""
+    override = os.environ.get("HP_ENVIRONMENTS_DIR")
+    return Path(override) if override else project_root() / _MARKER
 
 
 def cdk_out_dir() -> Path:

@@ -7,8 +7,8 @@ invalid file yields one error that lists every problem with its path, for exampl
 `prod.rds.backup_retention_days: 40 is above 35`.
 
 Validation has two passes: the structural one (types, ranges, unknown keys) is pydantic's;
-the rules that relate fields to each other run only on a file whose structure is valid,
-because they need typed values.
+the rules that relate fields to each other then run on every section that is structurally
+valid, so a file's problems are all reported in one go.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from health_platform.errors import InvalidInputError
 from health_platform.paths import environments_dir
@@ -277,8 +277,14 @@ def _rules_across(envs: Sequence[EnvironmentSettings]) -> Iterable[Problem]:
 # --- pydantic's messages, said the way this project says them ---------------------------------
 
 
+def _number(value: object) -> object:
+    """0.0 reads as 0 in a message about a limit."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _describe(error: Any) -> str:
-    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    kind, value = error["type"], error.get("input")
+    ctx = {key: _number(limit) for key, limit in error.get("ctx", {}).items()}
     match kind:
         case "less_than_equal":
             return f"{value} is above {ctx['le']}"
@@ -315,7 +321,23 @@ def _path(name: str, location: Sequence[int | str]) -> str:
     return path
 
 
+def _valid_sections(raw: dict[str, Any]) -> dict[str, Any]:
+    """The top-level values of `raw` that validate on their own."""
+    valid: dict[str, Any] = {}
+    for key, field_info in EnvironmentSettings.model_fields.items():
+        if key not in raw:
+            continue
+        adapter: TypeAdapter[Any] = TypeAdapter(field_info.rebuild_annotation())
+        try:
+            valid[key] = adapter.validate_python(raw[key])
+        except ValidationError:
+            continue
+    return valid
+
+
 def _parse(name: str, raw: object) -> tuple[EnvironmentSettings | None, list[Problem]]:
+    """Validate one file. The cross-field rules run even when some sections are invalid,
+    on the sections that are valid, so one pass reports every problem of the file."""
     if not isinstance(raw, dict):
         return None, [Problem(name, "the file must be a mapping of keys to values")]
     declared = raw.get("name", name)
@@ -323,9 +345,18 @@ def _parse(name: str, raw: object) -> tuple[EnvironmentSettings | None, list[Pro
         return None, [Problem(f"{name}.name", f"{declared!r} differs from the file name {name!r}")]
     try:
         env = EnvironmentSettings.model_validate(raw)
+        problems: list[Problem] = []
     except ValidationError as invalid:
-        return None, [Problem(_path(name, e["loc"]), _describe(e)) for e in invalid.errors()]
-    return env, [problem for rule in _RULES for problem in rule(env)]
+        problems = [Problem(_path(name, e["loc"]), _describe(e)) for e in invalid.errors()]
+        env = EnvironmentSettings.model_construct(**_valid_sections(raw))
+    reported = tuple(p.path for p in problems)
+    for rule in _RULES:
+        try:
+            found = list(rule(env))
+        except AttributeError:
+            continue  # a section this rule reads is invalid and was reported above
+        problems += [p for p in found if not p.path.startswith(reported)]
+    return (None if reported else env), problems
 
 
 def _read(path: Path) -> tuple[object, list[Problem]]:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aws_cdk import Validations
+from aws_cdk import App, Validations
 from cdk_nag import HIPAASecurityChecks
 
-from health_platform.infra.app import build_app
+from health_platform.infra.app import EnvironmentStacks, build_app
 from health_platform.infra.compliance.acknowledgements import acknowledge
 from health_platform.infra.compliance.cfn_lint import lint_template
 from health_platform.settings import EnvironmentSettings
@@ -69,6 +69,11 @@ def _validation_findings(outdir: Path) -> dict[str, list[Finding]]:
 
 def run_check(environments: Sequence[EnvironmentSettings], outdir: Path) -> list[StackReport]:
     app, built = build_app(environments, outdir)
+    return check_app(app, built, outdir)
+
+
+def check_app(app: App, built: Sequence[EnvironmentStacks], outdir: Path) -> list[StackReport]:
+    """Acknowledge, validate and lint an app made by build_app (synthesized into `outdir`)."""
     Validations.of(app).add_plugins(HIPAASecurityChecks(app))
     reports: dict[str, StackReport] = {}
     for env in built:

@@ -1,0 +1,134 @@
+"""The environment model: the real files are valid; every kind of mistake is reported with
+its path, and all of a file's mistakes at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from health_platform.settings import (
+    InvalidEnvironmentError,
+    available_environments,
+    load_environment,
+    load_environments,
+)
+from tests.conftest import EnvironmentFiles
+
+
+def problems_after(files: EnvironmentFiles, *edits: tuple[str, str, object]) -> list[str]:
+    for name, key, value in edits:
+        files.edit(name, key, value)
+    with pytest.raises(InvalidEnvironmentError) as raised:
+        load_environments(directory=files.directory)
+    return [str(p) for p in raised.value.problems]
+
+
+def test_the_shipped_environments_hold_the_seed_tables() -> None:
+    envs = {env.name: env for env in load_environments()}
+    assert sorted(envs) == ["dev", "prod", "staging"]
+    expected = {
+        # name: cidr, azs, cpu, memory, rds class, cache node, min, max, retention
+        "dev": ("10.0.0.0/16", 2, 256, 512, "db.t3.micro", "cache.t3.micro", 1, 3, 1),
+        "staging": ("10.1.0.0/16", 2, 512, 1024, "db.t3.small", "cache.t3.small", 1, 5, 3),
+        "prod": ("10.2.0.0/16", 3, 1024, 2048, "db.r6g.large", "cache.r6g.large", 2, 20, 30),
+    }
+    for name, (cidr, azs, cpu, mem, db, cache, low, high, days) in expected.items():
+        env = envs[name]
+        assert str(env.network.vpc_cidr) == cidr
+        assert env.network.az_count == azs == len(env.network.availability_zones)
+        assert (env.ecs.cpu, env.ecs.memory_mib) == (cpu, mem)
+        assert env.rds.instance_class == db
+        assert env.elasticache.node_type == cache
+        assert (env.ecs.min_tasks, env.ecs.max_tasks) == (low, high)
+        assert env.rds.backup_retention_days == days
+    assert envs["prod"].rds.read_replica and envs["prod"].elasticache.replicas_per_shard > 0
+    assert envs["prod"].dr_region and envs["prod"].rds.deletion_protection
+    assert not envs["dev"].rds.read_replica
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("prod", "rds.backup_retention_days", 40), "prod.rds.backup_retention_days: 40 is above 35"),
+        (("dev", "rds.backup_retention_days", 0), "dev.rds.backup_retention_days: 0 is below 1"),
+        (("dev", "network.colour", "blue"), "dev.network.colour: is not a known key"),
+        (("dev", "network.vpc_cidr", "10.0.0.0/33"), "dev.network.vpc_cidr: '10.0.0.0/33' is not an IPv4 network"),
+        (("staging", "network.vpc_cidr", "10.0.0.0/16"), "staging.network.vpc_cidr: 10.0.0.0/16 overlaps dev's 10.0.0.0/16"),
+        (("dev", "network.availability_zones", ["us-east-1a", "eu-west-1b"]), "dev.network.availability_zones[1]: 'eu-west-1b' is not a zone of region us-east-1"),
+        (("dev", "network.availability_zones", ["us-east-1a"]), "dev.network.availability_zones: names 1 zones but az_count is 2"),
+        (("dev", "network.nat_gateways", 3), "dev.network.nat_gateways: 3 is above az_count (2)"),
+        (("dev", "ecs.min_tasks", 4), "dev.ecs.min_tasks: 4 is above max_tasks (3)"),
+        (("dev", "ecs.memory_mib", 4096), "dev.ecs.memory_mib: 4096 MiB is not valid with 256 CPU units on Fargate"),
+        (("dev", "ecs.cpu", 300), "dev.ecs.cpu: 300 is not a Fargate CPU value"),
+        (("prod", "rds.deletion_protection", False), "prod.rds.deletion_protection: must be true in production"),
+        (("prod", "dr_region", None), "prod.dr_region: is required in production"),
+        (("prod", "dr_region", "us-east-1"), "prod.dr_region: us-east-1 is the primary region itself"),
+        (("dev", "region", "mars-1"), "dev.region: 'mars-1' is not an AWS region name"),
+        (("dev", "account", "1234"), "dev.account: '1234' does not match the pattern"),
+        (("dev", "network.flow_log_retention_days", 10), "dev.network.flow_log_retention_days: 10 is not a retention CloudWatch Logs accepts"),
+        (("prod", "rds.max_allocated_storage_gib", 50), "prod.rds.max_allocated_storage_gib: 50 must be above allocated_storage_gib (100)"),
+        (("dev", "alerts.emails", ["not-an-address"]), "dev.alerts.emails[0]: 'not-an-address' is not an email address"),
+        (("dev", "alerts.slack_endpoint", "http://hooks.example.com/x"), "dev.alerts.slack_endpoint: 'http://hooks.example.com/x' is not an https:// URL"),
+        (("dev", "domain.name", "dev.other.example.org"), "dev.domain.name: dev.other.example.org is not inside hosted zone health.example.com"),
+        (("dev", "ecs.cpu", "lots"), "dev.ecs.cpu: 'lots' is not a whole number"),
+        (("dev", "name", "development"), "dev.name: 'development' differs from the file name 'dev'"),
+    ],
+)  # fmt: skip
+def test_each_mistake_is_named_with_its_path(
+    environment_files: EnvironmentFiles, edit: tuple[str, str, object], message: str
+) -> None:
+    problems = problems_after(environment_files, edit)
+    assert any(p.startswith(message) for p in problems), problems
+
+
+def test_a_missing_key_is_reported(environment_files: EnvironmentFiles) -> None:
+    environment_files.edit("staging", "rds.instance_class")
+    with pytest.raises(InvalidEnvironmentError) as raised:
+        load_environments(directory=environment_files.directory)
+    assert [str(p) for p in raised.value.problems] == ["staging.rds.instance_class: is required"]
+
+
+def test_every_problem_in_every_file_is_listed_at_once(environment_files: EnvironmentFiles) -> None:
+    problems = problems_after(
+        environment_files,
+        ("prod", "rds.backup_retention_days", 40),
+        ("prod", "elasticache.shards", 0),
+        ("dev", "budget.monthly_limit_usd", -5),
+        ("staging", "network.extra", 1),
+    )
+    assert sorted(problems) == [
+        "dev.budget.monthly_limit_usd: -5 is not above 0",
+        "prod.elasticache.shards: 0 is below 1",
+        "prod.rds.backup_retention_days: 40 is above 35",
+        "staging.network.extra: is not a known key",
+    ]
+
+
+def test_the_error_message_lists_problems_one_per_line(environment_files: EnvironmentFiles) -> None:
+    environment_files.edit("prod", "rds.backup_retention_days", 40)
+    environment_files.edit("prod", "ecs.min_tasks", 30)
+    with pytest.raises(InvalidEnvironmentError) as raised:
+        load_environments(directory=environment_files.directory)
+    text = str(raised.value)
+    assert text.startswith("Invalid environment configuration (2 problems):")
+    assert "\n  - prod.rds.backup_retention_days: 40 is above 35" in text
+    assert "\n  - prod.ecs.min_tasks: 30 is above max_tasks (20)" in text
+
+
+def test_broken_yaml_is_a_problem_not_a_crash(environment_files: EnvironmentFiles) -> None:
+    (environment_files.directory / "dev.yaml").write_text("name: dev\nnetwork: [unclosed\n")
+    with pytest.raises(InvalidEnvironmentError) as raised:
+        load_environments(directory=environment_files.directory)
+    assert str(raised.value.problems[0]).startswith("dev: is not valid YAML at line")
+
+
+def test_asking_for_one_environment_still_validates_the_others(
+    environment_files: EnvironmentFiles,
+) -> None:
+    environment_files.edit("staging", "network.vpc_cidr", "10.2.0.0/16")
+    with pytest.raises(InvalidEnvironmentError, match="overlaps"):
+        load_environment("dev", directory=environment_files.directory)
+
+
+def test_names_come_from_the_files(environment_files: EnvironmentFiles) -> None:
+    assert available_environments(environment_files.directory) == ["dev", "prod", "staging"]
+    assert load_environment("staging", environment_files.directory).name == "staging"
