@@ -128,7 +128,7 @@ def _render_check(reports: Sequence[StackReport]) -> None:
             r.stack,
             r.region,
             str(r.resources),
-            str(r.acknowledged),
+            str(len(r.acknowledged)),
             str(len(r.findings)),
             "[green]pass[/]" if r.passed else "[red]FAIL[/]",
         )

@@ -37,7 +37,7 @@ class StackReport:
     stack: str
     region: str
     resources: int = 0
-    acknowledged: int = 0
+    acknowledged: list[str] = field(default_factory=list)  # "<rule> at <construct path>"
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -45,9 +45,8 @@ class StackReport:
         return not self.findings
 
 
-def _validation_findings(outdir: Path) -> dict[str, list[Finding]]:
+def _validation_findings(report_file: Path) -> dict[str, list[Finding]]:
     """Findings of the validation plugins (cdk-nag, CDK's own), keyed by stack name."""
-    report_file = outdir / VALIDATION_REPORT
     by_stack: dict[str, list[Finding]] = defaultdict(list)
     if not report_file.exists():
         return by_stack
@@ -79,17 +78,20 @@ def check_app(app: App, built: Sequence[EnvironmentStacks], outdir: Path) -> lis
     for env in built:
         for part, stack in env.stacks.items():
             report = StackReport(stack.stack_name, stack.region)
-            report.acknowledged = len(acknowledge(stack, part, env.settings))
+            report.acknowledged = [
+                f"{ack.rule} at {path}" for ack, path in acknowledge(stack, part, env.settings)
+            ]
             reports[stack.stack_name] = report
-    (outdir / VALIDATION_REPORT).unlink(missing_ok=True)
+    report_file = outdir / VALIDATION_REPORT
+    report_file.unlink(missing_ok=True)
     try:
         app.synth()
-    except RuntimeError as failed:
-        # Validation failures are reported below from the report file; anything else is not
-        # a finding but a broken synthesis.
-        if "Validation failed" not in str(failed):
+    except RuntimeError:
+        # A validation failure writes its report, read below; any other failure is not a
+        # finding but a broken synthesis.
+        if not report_file.exists():
             raise
-    for stack_name, findings in _validation_findings(outdir).items():
+    for stack_name, findings in _validation_findings(report_file).items():
         reports[stack_name].findings.extend(findings)
     for report in reports.values():
         template_file = outdir / f"{report.stack}.template.json"

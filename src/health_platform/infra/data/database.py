@@ -63,11 +63,19 @@ class Database(Construct):
             description=f"{identifier}: TLS only, slow-statement and connection logging",
             parameters=PARAMETERS,
         )
-        placement = ec2.SubnetSelection(subnets=subnets)
+        # One subnet group for the primary and its replica.
+        self.subnet_group = rds.SubnetGroup(
+            self,
+            "SubnetGroup",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=subnets),
+            description=f"{identifier}: database subnets",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         shared: dict[str, Any] = {
             "instance_type": ec2.InstanceType(settings.instance_class.removeprefix("db.")),
             "vpc": vpc,
-            "vpc_subnets": placement,
+            "subnet_group": self.subnet_group,
             "security_groups": [self.security_group],
             "publicly_accessible": False,
             "parameter_group": self.parameter_group,

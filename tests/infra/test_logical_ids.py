@@ -1,0 +1,64 @@
+"""Stateful resources keep their logical IDs. CloudFormation replaces a resource whose
+logical ID changes, and replacing a database or a bucket loses data (aws-cdk #8120).
+If this test fails after a refactor, restore the old construct IDs; do not edit the list
+unless replacing the resource is the intent."""
+
+from __future__ import annotations
+
+from health_platform.infra.naming import DATA, DISASTER_RECOVERY, NETWORK
+from tests.infra.conftest import Synthesis
+
+STATEFUL_TYPES = (
+    "AWS::KMS::Key",
+    "AWS::RDS::DBInstance",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::SecretsManager::Secret",
+    "AWS::S3::Bucket",
+    "AWS::Backup::BackupVault",
+    "AWS::Logs::LogGroup",
+)
+
+COMMON_DATA = {
+    "DataKey17AFBB84",
+    "DatabaseInstanceAA8A5FDE",
+    "DatabaseInstancePostgresqlLogs99C410A2",
+    "DatabaseInstanceUpgradeLogsAF4D7CA8",
+    "CacheReplicationGroupBFE59FF3",
+    "CacheAuthToken04672416",
+    "CacheSlowLog43E55961",
+    "BucketsAccessLogsA5F88218",
+    "BucketsAlbLogs60A7B85C",
+    "BucketsBackups18324FCD",
+    "BucketsStaticAssets7CDD836F",
+    "BucketsUploadsDA8F1F54",
+    "BackupVaultADF21B19",
+}
+PINNED = {
+    (NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"}
+    for env in ("dev", "staging", "prod")
+} | {
+    (DATA, "dev"): COMMON_DATA,
+    (DATA, "staging"): COMMON_DATA,
+    (DATA, "prod"): COMMON_DATA
+    | {
+        "DatabaseReadReplicaFA1999F7",
+        "DatabaseReadReplicaPostgresqlLogsAD586986",
+        "DatabaseReadReplicaUpgradeLogs8CA03059",
+    },
+    (DISASTER_RECOVERY, "prod"): {
+        "DisasterRecoveryKey76615674",
+        "AccessLogs8B620ECA",
+        "UploadsReplicaC284C7D6",
+        "BackupsReplica128CE6BE",
+        "Vault23237E5B",
+    },
+}
+
+
+def test_stateful_logical_ids_are_pinned(synthesis: Synthesis) -> None:
+    for (part, env), expected in PINNED.items():
+        resources = synthesis.raw(env, part)["Resources"]
+        actual = {lid for lid, r in resources.items() if r["Type"] in STATEFUL_TYPES}
+        assert actual == expected, f"{env}-{part}: logical IDs changed"
+        for logical_id in expected:
+            assert resources[logical_id]["DeletionPolicy"] == "Retain", logical_id
