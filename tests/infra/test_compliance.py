@@ -56,7 +56,9 @@ def test_non_compliant_resources_are_still_caught(tmp_path: Path) -> None:
     open_to_the_world.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(22))
 
     reports = {r.stack: r for r in check_app(app, built, tmp_path)}
-    data_rules = {f.rule for f in reports[data.stack_name].findings if f.location.startswith("Rogue")}
+    data_rules = {
+        f.rule for f in reports[data.stack_name].findings if f.location.startswith("Rogue")
+    }
     assert {
         "HIPAA.Security-S3BucketLoggingEnabled",
         "HIPAA.Security-S3BucketVersioningEnabled",

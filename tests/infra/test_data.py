@@ -88,9 +88,7 @@ def test_database_subnet_group_uses_database_subnets(synthesis: Synthesis, env: 
 
 def test_redis_replication_group(synthesis: Synthesis, env: str) -> None:
     settings = synthesis.environments[env].elasticache
-    group = the_one(
-        synthesis.resources(env, DATA, "AWS::ElastiCache::ReplicationGroup"), "Cache"
-    )
+    group = the_one(synthesis.resources(env, DATA, "AWS::ElastiCache::ReplicationGroup"), "Cache")
     props = group["Properties"]
     assert props["Engine"] == "redis" and props["EngineVersion"].startswith("7.")
     assert props["CacheNodeType"] == settings.node_type
@@ -149,8 +147,7 @@ def test_every_bucket_refuses_plain_http(synthesis: Synthesis, env: str, bucket:
     policy = the_one(policies, f"Buckets{bucket}")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert any(
-        s["Effect"] == "Deny"
-        and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         for s in statements
     )
 

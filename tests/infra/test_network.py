@@ -107,11 +107,10 @@ def test_database_acl_admits_only_postgres_and_redis_from_private_subnets(
     private = sorted(s["CidrBlock"] for s in tiers["private"])
     database = sorted(s["CidrBlock"] for s in tiers["database"])
     template = synthesis.template(env, NETWORK)
-    template.resource_count_is(
-        "AWS::EC2::SubnetNetworkAclAssociation", settings.network.az_count
-    )
+    template.resource_count_is("AWS::EC2::SubnetNetworkAclAssociation", settings.network.az_count)
     entries = [
-        e["Properties"] for e in synthesis.resources(env, NETWORK, "AWS::EC2::NetworkAclEntry").values()
+        e["Properties"]
+        for e in synthesis.resources(env, NETWORK, "AWS::EC2::NetworkAclEntry").values()
     ]
     assert all(e["RuleAction"] == "allow" and e["Protocol"] == 6 for e in entries)
     assert not [e for e in entries if e["CidrBlock"] == "0.0.0.0/0"]
