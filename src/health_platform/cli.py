@@ -8,6 +8,7 @@ bug and keeps its traceback. aws_cdk is imported only inside commands that synth
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,10 @@ from health_platform.settings import EnvironmentSettings, load_environments
 if TYPE_CHECKING:
     from health_platform.infra.compliance.check import StackReport
 
-out = Console()
+# Rich assumes 80 columns when output is not a terminal (CI logs, pipes); tables of stack
+# names need more, and a log has no width to respect.
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+out = Console(width=_WIDTH)
 err = Console(stderr=True)
 
 EXIT_CODES_HELP = (
@@ -119,10 +123,8 @@ def check(env: EnvArgument = None, every: AllOption = False, out_dir: OutOption 
 
 def _render_check(reports: Sequence[StackReport]) -> None:
     summary = Table(title="Compliance check", title_justify="left")
-    for column in ("stack", "region", "resources", "acknowledged", "findings", "result"):
-        summary.add_column(
-            column, justify="left" if column == "stack" else "right", no_wrap=column == "stack"
-        )
+    for column in ("stack", "region", "resources", "acks", "findings", "result"):
+        summary.add_column(column, justify="left" if column == "stack" else "right", no_wrap=True)
     for r in reports:
         summary.add_row(
             r.stack,
