@@ -2,8 +2,8 @@
 
 Commands are thin: they parse, call a plain function, and render. User mistakes are one
 sentence and a documented exit code (health_platform.errors.ExitCode); anything else is a
-bug and keeps its traceback. aws_cdk is imported only inside commands that synthesize, so
-`hp --help` stays instant.
+bug and keeps its traceback. aws_cdk and the environment model are imported only inside the
+commands that need them, so `hp --help` stays instant.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from rich.table import Table
 from health_platform import __version__
 from health_platform.errors import ExitCode, InvalidInputError, UserError
 from health_platform.paths import cdk_out_dir
-from health_platform.settings import EnvironmentSettings, load_environments
 
 if TYPE_CHECKING:
     from health_platform.infra.compliance.check import StackReport
+    from health_platform.settings import EnvironmentSettings
 
 # Rich assumes 80 columns when output is not a terminal (CI logs, pipes); tables of stack
 # names need more, and a log has no width to respect.
@@ -79,6 +79,9 @@ def _select(env: str | None, every: bool) -> list[EnvironmentSettings]:
         raise InvalidInputError("Name one environment or pass --all, not both.")
     if not env and not every:
         raise InvalidInputError("Name an environment (e.g. `dev`) or pass --all.")
+    # Imported here: building the pydantic models costs `hp --help` a fifth of a second.
+    from health_platform.settings import load_environments
+
     return load_environments(None if every else [env] if env else None)
 
 

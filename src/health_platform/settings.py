@@ -78,7 +78,7 @@ LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DomainSettings(_Strict):
