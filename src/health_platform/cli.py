@@ -75,14 +75,16 @@ def _main(
 
 
 def _select(env: str | None, every: bool) -> list[EnvironmentSettings]:
-    if env and every:
-        raise InvalidInputError("Name one environment or pass --all, not both.")
-    if not env and not every:
-        raise InvalidInputError("Name an environment (e.g. `dev`) or pass --all.")
     # Imported here: building the pydantic models costs `hp --help` a fifth of a second.
     from health_platform.settings import load_environments
 
-    return load_environments(None if every else [env] if env else None)
+    if every:
+        if env:
+            raise InvalidInputError("Name one environment or pass --all, not both.")
+        return load_environments()
+    if not env:
+        raise InvalidInputError("Name an environment (e.g. `dev`) or pass --all.")
+    return load_environments([env])
 
 
 def _prepare_cdk() -> None:

@@ -354,6 +354,8 @@ def _parse(name: str, raw: object) -> tuple[EnvironmentSettings | None, list[Pro
         try:
             found = list(rule(env))
         except AttributeError:
+            if not reported:
+                raise  # the file is whole: this is a bug in the rule, not a missing section
             continue  # a section this rule reads is invalid and was reported above
         problems += [p for p in found if not p.path.startswith(reported)]
     return (None if reported else env), problems
