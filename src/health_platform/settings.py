@@ -96,11 +96,33 @@ class NetworkSettings(_Strict):
     flow_log_retention_days: LogRetentionDays
 
 
+class ScheduledScaling(_Strict):
+    """A recurring change of the task range, e.g. a higher floor during business hours."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")]
+    # Application Auto Scaling cron, UTC: minute hour day-of-month month day-of-week year.
+    cron: Annotated[str, Field(pattern=r"^\S+ \S+ \S+ \S+ \S+ \S+$")]
+    min_tasks: Annotated[int, Field(ge=0)]
+    max_tasks: Annotated[int, Field(ge=1, le=1000)]
+
+
 class EcsSettings(_Strict):
     cpu: int
     memory_mib: int
     min_tasks: Annotated[int, Field(ge=1)]
     max_tasks: Annotated[int, Field(ge=1, le=1000)]
+    # Fargate Spot costs ~70% less and may be interrupted: fine for dev, not for patients.
+    use_spot: bool = False
+    log_retention_days: LogRetentionDays
+    scheduled_scaling: list[ScheduledScaling] = []
+
+
+class EdgeSettings(_Strict):
+    # The region's managed prefix list com.amazonaws.global.cloudfront.origin-facing: the
+    # load balancer admits only CloudFront. Named here because looking it up needs AWS.
+    cloudfront_prefix_list_id: Annotated[str, Field(pattern=r"^pl-[0-9a-f]{8,17}$")]
+    # Requests per client address in any 5 minutes before WAF blocks it.
+    rate_limit_per_5_minutes: Annotated[int, Field(ge=100, le=2_000_000_000)]
 
 
 class DatabaseSettings(_Strict):
@@ -141,6 +163,7 @@ class EnvironmentSettings(_Strict):
     domain: DomainSettings
     network: NetworkSettings
     ecs: EcsSettings
+    edge: EdgeSettings
     rds: DatabaseSettings
     elasticache: CacheSettings
     alerts: AlertSettings
@@ -220,6 +243,12 @@ def _rule_fargate_size(env: EnvironmentSettings) -> Iterable[Problem]:
             f"{env.name}.ecs.min_tasks",
             f"{ecs.min_tasks} is above max_tasks ({ecs.max_tasks})",
         )
+    for index, schedule in enumerate(ecs.scheduled_scaling):
+        if schedule.min_tasks > schedule.max_tasks:
+            yield Problem(
+                f"{env.name}.ecs.scheduled_scaling[{index}].min_tasks",
+                f"{schedule.min_tasks} is above max_tasks ({schedule.max_tasks})",
+            )
 
 
 def _rule_database(env: EnvironmentSettings) -> Iterable[Problem]:

@@ -16,14 +16,10 @@ from health_platform.settings import load_environment
 from tests.infra.conftest import Synthesis
 
 EXPECTED_STACKS = {
-    "health-platform-dev-network",
-    "health-platform-dev-data",
-    "health-platform-staging-network",
-    "health-platform-staging-data",
-    "health-platform-prod-network",
-    "health-platform-prod-data",
-    "health-platform-prod-dr",
-}
+    f"health-platform-{env}-{part}"
+    for env in ("dev", "staging", "prod")
+    for part in ("network", "data", "services")
+} | {"health-platform-prod-dr"}
 
 
 def test_every_stack_passes_with_zero_findings(synthesis: Synthesis) -> None:

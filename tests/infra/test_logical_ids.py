@@ -16,6 +16,7 @@ STATEFUL_TYPES = (
     "AWS::S3::Bucket",
     "AWS::Backup::BackupVault",
     "AWS::Logs::LogGroup",
+    "AWS::ECR::Repository",
 )
 
 COMMON_DATA = {
@@ -32,6 +33,8 @@ COMMON_DATA = {
     "BucketsStaticAssets7CDD836F",
     "BucketsUploadsDA8F1F54",
     "BackupVaultADF21B19",
+    "RegistryFrontend15E2FC08",
+    "RegistryBackend8AEF4717",
 }
 PINNED = {
     (NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"}

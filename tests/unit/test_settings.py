@@ -70,6 +70,9 @@ def test_the_shipped_environments_hold_the_seed_tables() -> None:
         (("dev", "alerts.slack_endpoint", "http://hooks.example.com/x"), "dev.alerts.slack_endpoint: 'http://hooks.example.com/x' is not an https:// URL"),
         (("dev", "domain.name", "dev.other.example.org"), "dev.domain.name: dev.other.example.org is not inside hosted zone health.example.com"),
         (("dev", "ecs.cpu", "lots"), "dev.ecs.cpu: 'lots' is not a whole number"),
+        (("prod", "ecs.scheduled_scaling", [{"name": "peak", "cron": "0 7 ? * MON-FRI *", "min_tasks": 9, "max_tasks": 4}]), "prod.ecs.scheduled_scaling[0].min_tasks: 9 is above max_tasks (4)"),
+        (("prod", "ecs.scheduled_scaling", [{"name": "peak", "cron": "at seven", "min_tasks": 1, "max_tasks": 4}]), "prod.ecs.scheduled_scaling[0].cron: 'at seven' does not match the pattern"),
+        (("dev", "edge.cloudfront_prefix_list_id", "sg-123"), "dev.edge.cloudfront_prefix_list_id: 'sg-123' does not match the pattern"),
         (("dev", "name", "development"), "dev.name: 'development' differs from the file name 'dev'"),
     ],
 )  # fmt: skip

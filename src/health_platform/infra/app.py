@@ -11,6 +11,7 @@ from aws_cdk import App, Stack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.disaster_recovery import DisasterRecoveryStack
 from health_platform.infra.stacks.network import NetworkStack
+from health_platform.infra.stacks.services import ServicesStack
 from health_platform.settings import EnvironmentSettings
 
 # Feature flags this code relies on. They live here, not in cdk.json, so that tests and
@@ -36,7 +37,8 @@ def add_environment(app: App, settings: EnvironmentSettings) -> EnvironmentStack
     built = EnvironmentStacks(settings)
     network = NetworkStack(app, settings)
     data = DataStack(app, settings, network=network)
-    built.stacks = {network.part: network, data.part: data}
+    services = ServicesStack(app, settings, network=network, data=data)
+    built.stacks = {network.part: network, data.part: data, services.part: services}
     if settings.dr_region:
         dr = DisasterRecoveryStack(app, settings, region=settings.dr_region)
         # Replication and backup copies need their destinations to exist first.

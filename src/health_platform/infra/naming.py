@@ -7,6 +7,7 @@ PROJECT = "health-platform"
 # The parts every environment deploys, in dependency order.
 NETWORK = "network"
 DATA = "data"
+SERVICES = "services"
 # Production only: the disaster-recovery copies, in the environment's DR region.
 DISASTER_RECOVERY = "dr"
 

@@ -32,6 +32,10 @@ def _without_deletion_protection(env: EnvironmentSettings) -> bool:
     return not env.rds.deletion_protection
 
 
+def _not_production(env: EnvironmentSettings) -> bool:
+    return not env.is_production
+
+
 @dataclass(frozen=True)
 class Acknowledgement:
     rule: str
@@ -159,6 +163,22 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
         "ElastiCache AUTH tokens have no Secrets Manager rotation function; rotation is an"
         " ElastiCache operation (ModifyReplicationGroup with AuthTokenUpdateStrategy=ROTATE)"
         " run as a runbook step.",
+    ),
+    # --- services --------------------------------------------------------------------------
+    Acknowledgement(
+        "ELBv2ACMCertificateRequired",
+        naming.SERVICES,
+        "LoadBalancer/Alb/Http/Resource",
+        "The port 80 listener only answers with a permanent redirect to HTTPS; it serves no"
+        " content and so has no certificate.",
+    ),
+    Acknowledgement(
+        "ELBDeletionProtectionEnabled",
+        naming.SERVICES,
+        "LoadBalancer/Alb/Resource",
+        "Outside production the load balancer is stateless and re-created by its stack;"
+        " production turns deletion protection on.",
+        _not_production,
     ),
 )
 

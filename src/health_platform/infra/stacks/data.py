@@ -15,6 +15,7 @@ from health_platform.infra.data.backup import DatabaseBackup
 from health_platform.infra.data.buckets import Buckets
 from health_platform.infra.data.cache import Cache
 from health_platform.infra.data.database import Database
+from health_platform.infra.data.registry import ImageRepositories
 from health_platform.infra.keys import customer_key
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.network import NetworkStack
@@ -30,7 +31,7 @@ class DataStack(PlatformStack):
         super().__init__(
             scope,
             settings,
-            description="KMS, PostgreSQL, Redis, S3, AWS Backup (stateful, retained)",
+            description="KMS, PostgreSQL, Redis, S3, ECR, AWS Backup (stateful, retained)",
             termination_protection=settings.name != "dev",
         )
         env = settings.name
@@ -75,6 +76,7 @@ class DataStack(PlatformStack):
             self.database.security_group, ec2.Port.tcp(5432), "to PostgreSQL"
         )
         self.clients.add_egress_rule(self.cache.security_group, ec2.Port.tcp(6379), "to Redis")
+        self.registry = ImageRepositories(self, "Registry", env=env, key=self.key)
         self.buckets = Buckets(self, "Buckets", env=env, key=self.key, dr_region=settings.dr_region)
         dr_vault_arn = (
             self.format_arn(
@@ -116,6 +118,8 @@ class DataStack(PlatformStack):
             "AlbLogsBucket": self.buckets.alb_logs.bucket_name,
             "BackupVaultName": self.backup.vault.backup_vault_name,
         }
+        for service, repository in self.registry.repositories.items():
+            outputs[f"{service.capitalize()}RepositoryUri"] = repository.repository_uri
         if self.database.replica:
             outputs["DatabaseReplicaEndpoint"] = self.database.replica.db_instance_endpoint_address
         for name, value in outputs.items():

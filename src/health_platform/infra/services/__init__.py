@@ -1,0 +1,1 @@
+"""The application tier: ECS on Fargate, the load balancer, autoscaling."""

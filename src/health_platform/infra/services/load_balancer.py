@@ -1,0 +1,144 @@
+"""The Application Load Balancer: HTTPS only, reachable only from CloudFront, `/api/*` to
+the backend and everything else to the frontend."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from health_platform.infra.data.buckets import ALB_LOG_PREFIX
+
+HEALTH_PATH = "/health"
+API_PATHS = ["/api/*"]
+
+
+def origin_name(domain: str) -> str:
+    """The name CloudFront reaches the load balancer by, with a certificate that matches."""
+    return f"origin.{domain}"
+
+
+class LoadBalancer(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        domain: str,
+        zone: route53.IHostedZone,
+        cloudfront_prefix_list_id: str,
+        access_logs: s3.IBucket,
+        deletion_protection: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Load balancer: HTTPS and HTTP from CloudFront only",
+            allow_all_outbound=False,
+        )
+        cloudfront = ec2.Peer.prefix_list(cloudfront_prefix_list_id)
+        for port in (443, 80):
+            self.security_group.add_ingress_rule(
+                cloudfront, ec2.Port.tcp(port), f"{port} from CloudFront"
+            )
+        self.alb = elbv2.ApplicationLoadBalancer(
+            self,
+            "Alb",
+            vpc=vpc,
+            internet_facing=True,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_group=self.security_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=deletion_protection,
+            http2_enabled=True,
+            idle_timeout=Duration.seconds(60),
+        )
+        # Logs go to the data stack's bucket, whose policy already admits this region's
+        # load balancers; log_access_logs() would add a second grant there.
+        for key, value in {
+            "access_logs.s3.enabled": "true",
+            "access_logs.s3.bucket": access_logs.bucket_name,
+            "access_logs.s3.prefix": ALB_LOG_PREFIX,
+        }.items():
+            self.alb.set_attribute(key, value)
+        self.origin_name = origin_name(domain)
+        certificate = acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=self.origin_name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )
+        self.alb.add_listener(
+            "Http",
+            port=80,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            open=False,
+            default_action=elbv2.ListenerAction.redirect(
+                protocol="HTTPS", port="443", permanent=True
+            ),
+        )
+        self.https = self.alb.add_listener(
+            "Https",
+            port=443,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[certificate],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,  # TLS 1.2 and 1.3 only
+            open=False,
+            default_action=elbv2.ListenerAction.fixed_response(
+                404, content_type="text/plain", message_body="Not found"
+            ),
+        )
+        route53.ARecord(
+            self,
+            "OriginRecord",
+            zone=zone,
+            record_name=self.origin_name,
+            target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(self.alb)),
+        )
+
+    def route(
+        self,
+        name: str,
+        *,
+        port: int,
+        service: elbv2.IApplicationLoadBalancerTarget,
+        priority: int | None = None,
+        paths: list[str] | None = None,
+    ) -> elbv2.ApplicationTargetGroup:
+        """Send `paths` (or, without them, everything else) to `service` on `port`."""
+        group = elbv2.ApplicationTargetGroup(
+            self,
+            f"{name.capitalize()}Targets",
+            vpc=self.alb.vpc,
+            port=port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            targets=[service],
+            deregistration_delay=Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=HEALTH_PATH,
+                healthy_http_codes="200",
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+            ),
+        )
+        if paths:
+            self.https.add_target_groups(
+                name.capitalize(),
+                target_groups=[group],
+                priority=priority,
+                conditions=[elbv2.ListenerCondition.path_patterns(paths)],
+            )
+        else:
+            self.https.add_target_groups(name.capitalize(), target_groups=[group])
+        return group

@@ -1,0 +1,190 @@
+"""One Fargate service: task definition, container, logs, roles, security group, service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_servicediscovery as servicediscovery
+from constructs import Construct
+
+from health_platform.infra.log_groups import encrypted_log_group
+from health_platform.infra.services.roles import role_with_policy
+from health_platform.settings import EcsSettings
+
+# Fargate's maximum; the API drains in-flight requests within it on SIGTERM.
+STOP_TIMEOUT = Duration.seconds(120)
+NON_ROOT_USER = "10001"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What differs between the frontend and the backend."""
+
+    name: str
+    port: int
+    health_command: list[str]
+    environment: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, ecs.Secret] = field(default_factory=dict)
+    # ARNs the execution role may read to inject `secrets` (Secrets Manager, SSM).
+    secret_arns: list[str] = field(default_factory=list)
+    # Writable scratch paths on an otherwise read-only root filesystem.
+    scratch_paths: tuple[str, ...] = ("/tmp",)  # noqa: S108 - a container's own tmpfs
+    task_statements: list[iam.PolicyStatement] = field(default_factory=list)
+    extra_security_groups: list[ec2.ISecurityGroup] = field(default_factory=list)
+
+
+class FargateApplication(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env: str,
+        spec: ServiceSpec,
+        settings: EcsSettings,
+        cluster: ecs.ICluster,
+        vpc: ec2.IVpc,
+        subnets: list[ec2.ISubnet],
+        repository: ecr.IRepository,
+        image_tag: str,
+        data_key: kms.IKey,
+        logs_key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.log_group = encrypted_log_group(
+            self,
+            "Logs",
+            name=f"/aws/ecs/health-platform-{env}/{spec.name}",
+            key=logs_key,
+            retention_days=settings.log_retention_days,
+        )
+        execution_statements = [
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[repository.repository_arn],
+            ),
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{self.log_group.log_group_arn}:*"],
+            ),
+        ]
+        if spec.secret_arns:
+            execution_statements += [
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue", "ssm:GetParameters"],
+                    resources=spec.secret_arns,
+                ),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[data_key.key_arn],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": [
+                                f"secretsmanager.{stack.region}.amazonaws.com",
+                                f"ssm.{stack.region}.amazonaws.com",
+                            ]
+                        }
+                    },
+                ),
+            ]
+        self.execution_role, execution_ref = role_with_policy(
+            self,
+            "ExecutionRole",
+            service="ecs-tasks.amazonaws.com",
+            description=f"{spec.name}: pull its image, write its logs, read its secrets",
+            statements=execution_statements,
+        )
+        self.task_role, task_ref = role_with_policy(
+            self,
+            "TaskRole",
+            service="ecs-tasks.amazonaws.com",
+            description=f"{spec.name}: what the application itself may call",
+            statements=spec.task_statements,
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            family=f"health-platform-{env}-{spec.name}",
+            cpu=settings.cpu,
+            memory_limit_mib=settings.memory_mib,
+            execution_role=execution_ref,
+            task_role=task_ref,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        self.container = self.task_definition.add_container(
+            spec.name,
+            image=ecs.ContainerImage.from_ecr_repository(repository, tag=image_tag),
+            port_mappings=[ecs.PortMapping(container_port=spec.port, name=spec.name)],
+            environment=spec.environment,
+            secrets=spec.secrets,
+            user=NON_ROOT_USER,
+            readonly_root_filesystem=True,
+            stop_timeout=STOP_TIMEOUT,
+            essential=True,
+            health_check=ecs.HealthCheck(
+                command=spec.health_command,
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(5),
+                retries=3,
+                start_period=Duration.seconds(30),
+            ),
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=spec.name,
+                log_group=self.log_group,
+                mode=ecs.AwsLogDriverMode.NON_BLOCKING,
+            ),
+        )
+        for index, path in enumerate(spec.scratch_paths):
+            volume = f"scratch{index}"
+            self.task_definition.add_volume(name=volume)
+            self.container.add_mount_points(
+                ecs.MountPoint(container_path=path, source_volume=volume, read_only=False)
+            )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{spec.name} tasks",
+            allow_all_outbound=True,  # AWS endpoints, NAT; inbound is what is restricted
+        )
+        capacity = "FARGATE_SPOT" if settings.use_spot else "FARGATE"
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            service_name=spec.name,
+            cluster=cluster,
+            task_definition=self.task_definition,
+            desired_count=settings.min_tasks,
+            vpc_subnets=ec2.SubnetSelection(subnets=subnets),
+            assign_public_ip=False,
+            security_groups=[self.security_group, *spec.extra_security_groups],
+            capacity_provider_strategies=[
+                ecs.CapacityProviderStrategy(capacity_provider=capacity, weight=1)
+            ],
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            health_check_grace_period=Duration.seconds(60),
+            cloud_map_options=ecs.CloudMapOptions(
+                name=spec.name,
+                dns_record_type=servicediscovery.DnsRecordType.A,
+                dns_ttl=Duration.seconds(10),
+            ),
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            enable_ecs_managed_tags=True,
+        )

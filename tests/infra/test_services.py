@@ -1,0 +1,263 @@
+"""The services stack: ECS on Fargate, the load balancer, least-privilege roles, autoscaling."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from health_platform.infra.naming import DATA, SERVICES
+from tests.infra.conftest import Synthesis
+
+PORTS = {"frontend": 3000, "backend": 5000}
+
+
+def by_prefix(synthesis: Synthesis, env: str, kind: str, prefix: str) -> dict[str, Any]:
+    found = [
+        r for lid, r in synthesis.resources(env, SERVICES, kind).items() if lid.startswith(prefix)
+    ]
+    assert len(found) == 1, f"{kind} {prefix}: {len(found)}"
+    return found[0]["Properties"]  # type: ignore[no-any-return]
+
+
+def container(synthesis: Synthesis, env: str, service: str) -> dict[str, Any]:
+    task = by_prefix(synthesis, env, "AWS::ECS::TaskDefinition", f"{service.capitalize()}Task")
+    (definition,) = task["ContainerDefinitions"]
+    return definition  # type: ignore[no-any-return]
+
+
+def test_cluster_has_container_insights_and_both_capacity_providers(
+    synthesis: Synthesis, env: str
+) -> None:
+    template = synthesis.template(env, SERVICES)
+    template.has_resource_properties(
+        "AWS::ECS::Cluster",
+        {
+            "ClusterName": f"health-platform-{env}",
+            "ClusterSettings": [{"Name": "containerInsights", "Value": "enhanced"}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ECS::ClusterCapacityProviderAssociations",
+        {"CapacityProviders": ["FARGATE", "FARGATE_SPOT"]},
+    )
+
+
+def test_task_sizes_ports_and_hardening(synthesis: Synthesis, env: str) -> None:
+    ecs = synthesis.environments[env].ecs
+    for service, port in PORTS.items():
+        task = by_prefix(synthesis, env, "AWS::ECS::TaskDefinition", f"{service.capitalize()}Task")
+        assert (task["Cpu"], task["Memory"]) == (str(ecs.cpu), str(ecs.memory_mib))
+        assert task["RequiresCompatibilities"] == ["FARGATE"]
+        definition = container(synthesis, env, service)
+        assert definition["PortMappings"][0]["ContainerPort"] == port
+        assert definition["User"] == "10001"
+        assert definition["ReadonlyRootFilesystem"] is True
+        assert definition["StopTimeout"] == 120
+        assert f"127.0.0.1:{port}/health" in " ".join(definition["HealthCheck"]["Command"])
+        logs = definition["LogConfiguration"]
+        assert logs["LogDriver"] == "awslogs"
+        assert {m["ContainerPath"] for m in definition["MountPoints"]} >= {"/tmp"}
+
+
+def test_log_groups_are_named_encrypted_and_kept(synthesis: Synthesis, env: str) -> None:
+    retention = synthesis.environments[env].ecs.log_retention_days
+    groups = synthesis.resources(env, SERVICES, "AWS::Logs::LogGroup").values()
+    names = {g["Properties"]["LogGroupName"]: g for g in groups}
+    for service in PORTS:
+        group = names[f"/aws/ecs/health-platform-{env}/{service}"]
+        assert group["Properties"]["RetentionInDays"] == retention
+        assert "KmsKeyId" in group["Properties"]
+
+
+def test_secrets_are_injected_never_plain(synthesis: Synthesis, env: str) -> None:
+    definition = container(synthesis, env, "backend")
+    secrets = {s["Name"]: json.dumps(s["ValueFrom"]) for s in definition["Secrets"]}
+    assert set(secrets) == {
+        "DATABASE_USERNAME",
+        "DATABASE_PASSWORD",
+        "REDIS_AUTH_TOKEN",
+        "SESSION_SECRET",
+    }
+    assert f"parameter/health-platform/{env}/app/session-secret" in secrets["SESSION_SECRET"]
+    plain = {e["Name"] for e in definition["Environment"]}
+    assert not plain & set(secrets)
+    assert not [n for n in plain if "PASSWORD" in n or "TOKEN" in n or "SECRET" in n]
+
+
+def test_image_tags_come_from_ssm_at_deploy_time(synthesis: Synthesis, env: str) -> None:
+    parameters = synthesis.raw(env, SERVICES)["Parameters"]
+    for service in PORTS:
+        parameter = parameters[f"{service.capitalize()}ImageTag"]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        assert parameter["Default"] == f"/health-platform/{env}/release/{service}"
+        image = json.dumps(container(synthesis, env, service)["Image"])
+        assert f"{service.capitalize()}ImageTag" in image
+
+
+def policy_statements(synthesis: Synthesis, env: str, prefix: str) -> list[dict[str, Any]]:
+    policy = by_prefix(synthesis, env, "AWS::IAM::ManagedPolicy", prefix)
+    return policy["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def test_roles_are_least_privilege(synthesis: Synthesis, env: str) -> None:
+    assert not synthesis.resources(env, SERVICES, "AWS::IAM::Policy"), "no inline policies"
+    # The frontend's application code may call nothing in AWS.
+    roles = synthesis.resources(env, SERVICES, "AWS::IAM::Role")
+    frontend_task = [r for lid, r in roles.items() if lid.startswith("FrontendTaskRole")]
+    assert len(frontend_task) == 1 and "ManagedPolicyArns" not in frontend_task[0]["Properties"]
+    assert not [
+        lid
+        for lid in synthesis.resources(env, SERVICES, "AWS::IAM::ManagedPolicy")
+        if lid.startswith("FrontendTaskRole")
+    ]
+    # The backend task: its uploads bucket and the data key through S3, nothing else.
+    backend = policy_statements(synthesis, env, "BackendTaskRolePolicy")
+    actions = sorted(
+        a for s in backend for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+    assert actions == sorted(
+        [
+            "s3:ListBucket",
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+        ]
+    )
+    assert all(s["Resource"] != "*" for s in backend)
+    # Execution roles: pull from their own repository, read only the named secrets.
+    for service in PORTS:
+        statements = policy_statements(synthesis, env, f"{service.capitalize()}ExecutionRolePolicy")
+        (pull,) = [s for s in statements if "ecr:BatchGetImage" in s["Action"]]
+        assert f"Registry{service.capitalize()}" in json.dumps(pull["Resource"])
+        wildcard = [s for s in statements if s["Resource"] == "*"]
+        assert [s["Action"] for s in wildcard] == ["ecr:GetAuthorizationToken"]
+    backend_secrets = [
+        s
+        for s in policy_statements(synthesis, env, "BackendExecutionRolePolicy")
+        if "secretsmanager:GetSecretValue" in s["Action"]
+    ]
+    assert len(backend_secrets) == 1 and len(backend_secrets[0]["Resource"]) == 3
+
+
+def test_services_run_privately_with_rollback_and_discovery(synthesis: Synthesis, env: str) -> None:
+    ecs = synthesis.environments[env].ecs
+    for service in PORTS:
+        props = by_prefix(synthesis, env, "AWS::ECS::Service", f"{service.capitalize()}Service")
+        network = props["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "DISABLED"
+        assert "privateSubnet" in json.dumps(network["Subnets"])
+        deployment = props["DeploymentConfiguration"]
+        assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+        capacity = props["CapacityProviderStrategy"][0]["CapacityProvider"]
+        assert capacity == ("FARGATE_SPOT" if ecs.use_spot else "FARGATE")
+        assert props["ServiceRegistries"]
+        assert props["DesiredCount"] == ecs.min_tasks
+    backend = by_prefix(synthesis, env, "AWS::ECS::Service", "BackendService")
+    groups = json.dumps(backend["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"])
+    assert "DataClients" in groups  # the data stack's export, attached
+    synthesis.template(env, SERVICES).has_resource_properties(
+        "AWS::ServiceDiscovery::PrivateDnsNamespace", {"Name": f"{env}.health-platform.internal"}
+    )
+    assert env != "dev" or ecs.use_spot
+
+
+def test_autoscaling_ranges_and_policies(synthesis: Synthesis, env: str) -> None:
+    ecs = synthesis.environments[env].ecs
+    expected_range = {"dev": (1, 3), "staging": (1, 5), "prod": (2, 20)}[env]
+    targets = synthesis.resources(env, SERVICES, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert len(targets) == 2
+    for target in targets.values():
+        props = target["Properties"]
+        assert (props["MinCapacity"], props["MaxCapacity"]) == expected_range
+        schedules = props.get("ScheduledActions", [])
+        assert len(schedules) == len(ecs.scheduled_scaling)
+    policies = synthesis.resources(env, SERVICES, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    metrics = sorted(
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"][
+            "PredefinedMetricSpecification"
+        ]["PredefinedMetricType"]
+        for p in policies.values()
+    )
+    assert metrics == sorted(
+        [
+            "ECSServiceAverageCPUUtilization",
+            "ECSServiceAverageMemoryUtilization",
+            "ALBRequestCountPerTarget",
+        ]
+        * 2
+    )
+    if env == "prod":
+        (schedule,) = [
+            s
+            for t in targets.values()
+            for s in t["Properties"]["ScheduledActions"]
+            if s["ScheduledActionName"] == "business-hours"
+        ][:1]
+        assert schedule["ScalableTargetAction"]["MinCapacity"] > expected_range[0]
+
+
+def test_load_balancer(synthesis: Synthesis, env: str) -> None:
+    template = synthesis.template(env, SERVICES)
+    alb = by_prefix(synthesis, env, "AWS::ElasticLoadBalancingV2::LoadBalancer", "LoadBalancerAlb")
+    attributes = {a["Key"]: a["Value"] for a in alb["LoadBalancerAttributes"]}
+    assert alb["Scheme"] == "internet-facing"
+    assert "publicSubnet" in json.dumps(alb["Subnets"])
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == ("true" if env == "prod" else "false")
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.prefix"] == "alb"
+    listeners = synthesis.resources(env, SERVICES, "AWS::ElasticLoadBalancingV2::Listener").values()
+    by_port = {lst["Properties"]["Port"]: lst["Properties"] for lst in listeners}
+    assert by_port[80]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert by_port[443]["Protocol"] == "HTTPS"
+    assert by_port[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
+    assert by_port[443]["Certificates"]
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        {"Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}]},
+    )
+    groups = synthesis.resources(env, SERVICES, "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+    assert sorted(g["Properties"]["Port"] for g in groups) == [3000, 5000]
+    for group in groups:
+        assert group["Properties"]["HealthCheckPath"] == "/health"
+        assert group["Properties"]["TargetType"] == "ip"
+    template.has_resource_properties(
+        "AWS::Route53::RecordSet", {"Name": f"origin.{synthesis.environments[env].domain.name}."}
+    )
+
+
+def test_load_balancer_admits_only_cloudfront(synthesis: Synthesis, env: str) -> None:
+    prefix_list = synthesis.environments[env].edge.cloudfront_prefix_list_id
+    ingress = [
+        r["Properties"]
+        for r in synthesis.resources(env, SERVICES, "AWS::EC2::SecurityGroupIngress").values()
+        if "LoadBalancerSecurityGroup" in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
+    ]
+    assert sorted(r["FromPort"] for r in ingress) == [80, 443]
+    assert all(r.get("SourcePrefixListId") == prefix_list and "CidrIp" not in r for r in ingress)
+    tasks = [
+        r["Properties"]
+        for r in synthesis.resources(env, SERVICES, "AWS::EC2::SecurityGroupIngress").values()
+        if "LoadBalancerSecurityGroup" not in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
+    ]
+    assert all("SourceSecurityGroupId" in r for r in tasks), "tasks admit only security groups"
+
+
+def test_repositories_scan_and_keep_tags(synthesis: Synthesis, env: str) -> None:
+    repos = synthesis.resources(env, DATA, "AWS::ECR::Repository").values()
+    assert sorted(r["Properties"]["RepositoryName"] for r in repos) == [
+        f"health-platform/{env}/backend",
+        f"health-platform/{env}/frontend",
+    ]
+    for repo in repos:
+        props = repo["Properties"]
+        assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
+        assert props["ImageTagMutability"] == "IMMUTABLE"
+        assert props["EncryptionConfiguration"]["EncryptionType"] == "KMS"
+        rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+        assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+        assert repo["DeletionPolicy"] == "Retain"
