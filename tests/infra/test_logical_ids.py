@@ -5,7 +5,7 @@ unless replacing the resource is the intent."""
 
 from __future__ import annotations
 
-from health_platform.infra.naming import DATA, DISASTER_RECOVERY, NETWORK
+from health_platform.infra.naming import DATA, DISASTER_RECOVERY, NETWORK, OBSERVABILITY, SERVICES
 from tests.infra.conftest import Synthesis
 
 STATEFUL_TYPES = (
@@ -36,10 +36,21 @@ COMMON_DATA = {
     "RegistryFrontend15E2FC08",
     "RegistryBackend8AEF4717",
 }
-PINNED = {
-    (NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"}
-    for env in ("dev", "staging", "prod")
-} | {
+EVERY_ENV = ("dev", "staging", "prod")
+PINNED = (
+    {(NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"} for env in EVERY_ENV}
+    | {(SERVICES, env): {"BackendLogsF812E440", "FrontendLogs50918E09"} for env in EVERY_ENV}
+    | {
+        (OBSERVABILITY, env): {
+            "AlertsKey9E1197AF",
+            "AuditTrailAccessLogsC856A1A5",
+            "AuditTrailBucketA91FD435",
+            "AuditTrailKeyA4D56A7A",
+            "AuditTrailLogsD47DB5AF",
+        }
+        for env in EVERY_ENV
+    }
+) | {
     (DATA, "dev"): COMMON_DATA,
     (DATA, "staging"): COMMON_DATA,
     (DATA, "prod"): COMMON_DATA

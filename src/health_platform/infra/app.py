@@ -11,6 +11,7 @@ from aws_cdk import App, Stack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.disaster_recovery import DisasterRecoveryStack
 from health_platform.infra.stacks.network import NetworkStack
+from health_platform.infra.stacks.observability import ObservabilityStack
 from health_platform.infra.stacks.services import ServicesStack
 from health_platform.settings import EnvironmentSettings
 
@@ -38,7 +39,8 @@ def add_environment(app: App, settings: EnvironmentSettings) -> EnvironmentStack
     network = NetworkStack(app, settings)
     data = DataStack(app, settings, network=network)
     services = ServicesStack(app, settings, network=network, data=data)
-    built.stacks = {network.part: network, data.part: data, services.part: services}
+    observability = ObservabilityStack(app, settings, network=network, data=data, services=services)
+    built.stacks = {stack.part: stack for stack in (network, data, services, observability)}
     if settings.dr_region:
         dr = DisasterRecoveryStack(app, settings, region=settings.dr_region)
         # Replication and backup copies need their destinations to exist first.

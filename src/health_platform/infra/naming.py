@@ -8,6 +8,7 @@ PROJECT = "health-platform"
 NETWORK = "network"
 DATA = "data"
 SERVICES = "services"
+OBSERVABILITY = "observability"
 # Production only: the disaster-recovery copies, in the environment's DR region.
 DISASTER_RECOVERY = "dr"
 

@@ -180,6 +180,34 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
         " production turns deletion protection on.",
         _not_production,
     ),
+    # --- observability ---------------------------------------------------------------------
+    Acknowledgement(
+        "S3DefaultEncryptionKMS",
+        naming.OBSERVABILITY,
+        "AuditTrail/AccessLogs/Resource",
+        "S3 server access log delivery supports only SSE-S3 (AES-256) destinations.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.OBSERVABILITY,
+        "AuditTrail/AccessLogs/Resource",
+        "Server access logs of the trail bucket are operational telemetry, not health data.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.OBSERVABILITY,
+        "AuditTrail/Bucket/Resource",
+        "The trail records every region and its bucket is versioned, KMS-encrypted and"
+        " retained; CloudTrail's digest files prove the logs unaltered. A cross-region copy"
+        " of the audit trail is not yet part of the DR design.",
+    ),
+    Acknowledgement(
+        "IAMNoInlinePolicy",
+        naming.OBSERVABILITY,
+        "AuditTrail/Trail/LogsRole/DefaultPolicy/Resource",
+        "CDK's CloudTrail construct writes its delivery role's only permissions"
+        " (CreateLogStream and PutLogEvents on the trail's own log group) inline.",
+    ),
 )
 
 

@@ -1,0 +1,1 @@
+"""Alerts, alarms, dashboard, budget and the audit trail."""

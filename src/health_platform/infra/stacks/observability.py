@@ -1,0 +1,242 @@
+"""`health-platform-<env>-observability`: alerts, alarms, dashboard, budget, audit trail."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from health_platform.infra import naming
+from health_platform.infra.observability.alarms import (
+    Alarms,
+    Threshold,
+    log_pattern_metric,
+    metric,
+    postgres_max_connections,
+)
+from health_platform.infra.observability.alerts import AlertTopic
+from health_platform.infra.observability.audit_trail import AuditTrail
+from health_platform.infra.observability.budget import CostBudget
+from health_platform.infra.observability.dashboard import Dashboard, estimated_charges, graph
+from health_platform.infra.stacks.base import PlatformStack
+from health_platform.infra.stacks.data import DataStack
+from health_platform.infra.stacks.network import NetworkStack
+from health_platform.infra.stacks.services import ServicesStack
+from health_platform.settings import EnvironmentSettings
+
+# The backend logs one JSON line with this event for every failed login (issue: API).
+FAILED_LOGIN_EVENT = "login.failed"
+FAILED_LOGINS_PER_5_MINUTES = 20
+
+UNAUTHORIZED_CALLS = (
+    '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+)
+IAM_POLICY_CHANGES = "{ " + " || ".join(
+    f"($.eventName = {event})"
+    for event in (
+        "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy",
+        "PutRolePolicy", "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion",
+        "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy",
+        "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy",
+    )
+) + " }"  # fmt: skip
+
+
+class ObservabilityStack(PlatformStack):
+    part = naming.OBSERVABILITY
+
+    def __init__(
+        self,
+        scope: Construct,
+        settings: EnvironmentSettings,
+        *,
+        network: NetworkStack,
+        data: DataStack,
+        services: ServicesStack,
+    ) -> None:
+        super().__init__(scope, settings, description="alarms, dashboard, budget, CloudTrail")
+        self.add_stack_dependency(services)
+        env = settings.name
+        name = naming.resource_name(env)
+        self.namespace = f"HealthPlatform/{env}"
+        self.alerts = AlertTopic(self, "Alerts", name=name, settings=settings.alerts)
+        self.alarms = Alarms(self, "Alarms", topic=self.alerts.topic)
+        self.trail = AuditTrail(
+            self,
+            "AuditTrail",
+            env=env,
+            logs_key=network.logs_key,
+            retention_days=settings.ecs.log_retention_days,
+        )
+        rows = [
+            self._services(services),
+            self._load_balancer(services),
+            self._database(settings, data),
+            self._cache(settings),
+            self._security(services),
+        ]
+        rows.append([graph("Estimated charges (USD, account)", [estimated_charges()], width=24)])
+        Dashboard(self, "Dashboard", name=name, rows=rows)
+        CostBudget(
+            self,
+            "Budget",
+            name=name,
+            env=env,
+            monthly_limit_usd=settings.budget.monthly_limit_usd,
+            topic=self.alerts.topic,
+        )
+        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=name)
+
+    def _services(self, services: ServicesStack) -> list[cloudwatch.IWidget]:
+        widgets: list[cloudwatch.IWidget] = []
+        for application in (services.frontend, services.backend):
+            name = application.service.service_name
+            dimensions = {"ClusterName": services.cluster.cluster_name, "ServiceName": name}
+            cpu = metric("AWS/ECS", "CPUUtilization", dimensions)
+            memory = metric("AWS/ECS", "MemoryUtilization", dimensions)
+            label = application.node.id
+            self.alarms.add(
+                f"{label}Cpu", cpu, Threshold(80, 5), f"{label} CPU above 80% for 5 minutes"
+            )
+            self.alarms.add(
+                f"{label}Memory",
+                memory,
+                Threshold(80, 5),
+                f"{label} memory above 80% for 5 minutes",
+            )
+            widgets.append(graph(f"{label}: CPU and memory (%)", [cpu, memory], width=12))
+        return widgets
+
+    def _load_balancer(self, services: ServicesStack) -> list[cloudwatch.IWidget]:
+        alb = {"LoadBalancer": services.load_balancer.alb.load_balancer_full_name}
+        requests = metric("AWS/ApplicationELB", "RequestCount", alb, "Sum")
+        elb_5xx = metric("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, "Sum")
+        target_5xx = metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum")
+        for label, errors in (("Alb5xxRate", elb_5xx), ("Target5xxRate", target_5xx)):
+            rate = cloudwatch.MathExpression(
+                expression="IF(requests > 0, 100 * errors / requests, 0)",
+                using_metrics={"errors": errors, "requests": requests},
+                period=Duration.minutes(1),
+                label=f"{label} (%)",
+            )
+            self.alarms.add(label, rate, Threshold(5, 2), f"{label} above 5% for 2 minutes")
+        latency = metric("AWS/ApplicationELB", "TargetResponseTime", alb)
+        self.alarms.add(
+            "TargetResponseTime",
+            latency,
+            Threshold(1, 5),
+            "Average target response time above 1 s for 5 minutes",
+        )
+        for name, group in services.target_groups.items():
+            unhealthy = metric(
+                "AWS/ApplicationELB",
+                "UnHealthyHostCount",
+                {**alb, "TargetGroup": group.target_group_full_name},
+                "Maximum",
+            )
+            self.alarms.add(
+                f"{name.capitalize()}UnhealthyTargets",
+                unhealthy,
+                Threshold(0, 2),
+                f"{name} has unhealthy targets for 2 minutes",
+            )
+        percentiles = [
+            metric("AWS/ApplicationELB", "TargetResponseTime", alb, statistic)
+            for statistic in ("p50", "p90", "p99")
+        ]
+        return [
+            graph("Requests and 5xx", [requests, elb_5xx, target_5xx]),
+            graph("Latency p50 / p90 / p99 (s)", percentiles),
+        ]
+
+    def _database(self, settings: EnvironmentSettings, data: DataStack) -> list[cloudwatch.IWidget]:
+        rds = settings.rds
+        instances = [data.database.instance] + (
+            [data.database.replica] if data.database.replica else []
+        )
+        widgets: list[cloudwatch.IWidget] = []
+        for instance in instances:
+            identifier = {"DBInstanceIdentifier": instance.instance_identifier}
+            label = instance.node.id
+            free = metric("AWS/RDS", "FreeStorageSpace", identifier, "Minimum")
+            connections = metric("AWS/RDS", "DatabaseConnections", identifier, "Maximum")
+            # Storage autoscaling grows the volume; 15% of the initial size is the floor.
+            self.alarms.add(
+                f"Database{label}FreeStorage",
+                free,
+                Threshold(0.15 * rds.allocated_storage_gib * 1024**3, 5, below=True),
+                "Database free storage below 15% (disk usage above 85%)",
+            )
+            limit = 0.8 * postgres_max_connections(rds.instance_class)
+            self.alarms.add(
+                f"Database{label}Connections",
+                connections,
+                Threshold(round(limit), 5),
+                f"Database connections above 80% of the maximum ({round(limit)})",
+            )
+            cpu = metric("AWS/RDS", "CPUUtilization", identifier)
+            widgets.append(graph(f"Database {label}", [cpu, connections]))
+            widgets.append(graph(f"Database {label}: free storage (bytes)", [free]))
+        return widgets
+
+    def _cache(self, settings: EnvironmentSettings) -> list[cloudwatch.IWidget]:
+        cache = settings.elasticache
+        group_id = naming.resource_name(settings.name, "cache")
+        metrics: list[cloudwatch.IMetric] = []
+        for shard in range(1, cache.shards + 1):
+            for node in range(1, cache.replicas_per_shard + 2):
+                # Cluster mode names nodes <group>-<shard:4>-<node:3>.
+                node_id = f"{group_id}-{shard:04d}-{node:03d}"
+                dimensions = {"CacheClusterId": node_id}
+                label = f"Cache{shard}x{node}"
+                cpu = metric("AWS/ElastiCache", "EngineCPUUtilization", dimensions)
+                memory = metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dimensions)
+                evictions = metric("AWS/ElastiCache", "Evictions", dimensions, "Sum")
+                self.alarms.add(
+                    f"{label}Cpu", cpu, Threshold(80, 5), f"Redis {node_id} CPU above 80%"
+                )
+                self.alarms.add(
+                    f"{label}Memory", memory, Threshold(80, 5), f"Redis {node_id} memory above 80%"
+                )
+                self.alarms.add(
+                    f"{label}Evictions",
+                    evictions,
+                    Threshold(0, 5),
+                    f"Redis {node_id} is evicting keys (sessions may be lost)",
+                )
+                metrics += [cpu, memory]
+        return [graph("Redis CPU and memory (%)", metrics, width=12)]
+
+    def _security(self, services: ServicesStack) -> list[cloudwatch.IWidget]:
+        failed_logins = log_pattern_metric(
+            self,
+            "FailedLoginsFilter",
+            log_group=services.backend.log_group,
+            pattern=logs.FilterPattern.string_value("$.event", "=", FAILED_LOGIN_EVENT),
+            namespace=self.namespace,
+            name="FailedLogins",
+        )
+        self.alarms.add(
+            "FailedLoginSpike",
+            failed_logins,
+            Threshold(FAILED_LOGINS_PER_5_MINUTES, 1),
+            f"More than {FAILED_LOGINS_PER_5_MINUTES} failed logins in 5 minutes",
+        )
+        trail_metrics = []
+        for label, pattern in (
+            ("UnauthorizedApiCalls", UNAUTHORIZED_CALLS),
+            ("IamPolicyChanges", IAM_POLICY_CHANGES),
+        ):
+            events = log_pattern_metric(
+                self,
+                f"{label}Filter",
+                log_group=self.trail.log_group,
+                pattern=logs.FilterPattern.literal(pattern),
+                namespace=self.namespace,
+                name=label,
+            )
+            self.alarms.add(label, events, Threshold(0, 1), f"CloudTrail: {label}")
+            trail_metrics.append(events)
+        return [graph("Security events", [failed_logins, *trail_metrics], width=24)]

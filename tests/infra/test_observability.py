@@ -1,0 +1,177 @@
+"""The observability stack: every alarm at the seed's threshold and wired to the topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from health_platform.infra.naming import OBSERVABILITY
+from health_platform.infra.observability.alarms import postgres_max_connections
+from tests.infra.conftest import Synthesis
+
+
+def alarms(synthesis: Synthesis, env: str) -> dict[str, dict[str, Any]]:
+    return {
+        lid.removeprefix("Alarms"): r["Properties"]
+        for lid, r in synthesis.resources(env, OBSERVABILITY, "AWS::CloudWatch::Alarm").items()
+    }
+
+
+def alarm(synthesis: Synthesis, env: str, name: str) -> dict[str, Any]:
+    found = [props for lid, props in alarms(synthesis, env).items() if lid.startswith(name)]
+    assert len(found) == 1, f"{name}: {len(found)}"
+    return found[0]
+
+
+def test_every_alarm_notifies_on_alarm_and_on_ok(synthesis: Synthesis, env: str) -> None:
+    found = alarms(synthesis, env)
+    nodes = synthesis.environments[env].elasticache
+    redis_nodes = nodes.shards * (nodes.replicas_per_shard + 1)
+    databases = 2 if env == "prod" else 1
+    # 2 services x (CPU, memory) + 2 rates + latency + 2 unhealthy + databases x 2
+    # + Redis nodes x 3 + failed logins, unauthorized calls, IAM policy changes
+    assert len(found) == 4 + 5 + 2 * databases + 3 * redis_nodes + 3
+    for props in found.values():
+        topic = [{"Ref": lid} for lid in synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Topic")]
+        assert props["AlarmActions"] == topic
+        assert props["OKActions"] == topic
+
+
+@pytest.mark.parametrize("service", ["Frontend", "Backend"])
+@pytest.mark.parametrize("resource", ["Cpu", "Memory"])
+def test_service_cpu_and_memory_above_80_for_5_minutes(
+    synthesis: Synthesis, env: str, service: str, resource: str
+) -> None:
+    props = alarm(synthesis, env, f"{service}{resource}")
+    assert props["Threshold"] == 80
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert (props["EvaluationPeriods"], props["Period"]) == (5, 60)
+    assert props["Namespace"] == "AWS/ECS"
+    assert props["MetricName"] == {"Cpu": "CPUUtilization", "Memory": "MemoryUtilization"}[resource]
+
+
+@pytest.mark.parametrize("name", ["Alb5xxRate", "Target5xxRate"])
+def test_5xx_rate_above_5_percent_for_2_minutes(synthesis: Synthesis, env: str, name: str) -> None:
+    props = alarm(synthesis, env, name)
+    assert props["Threshold"] == 5 and props["EvaluationPeriods"] == 2
+    expression = next(m for m in props["Metrics"] if "Expression" in m)["Expression"]
+    assert "100 * errors / requests" in expression
+    metric_names = {
+        m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m
+    }
+    prefix = "HTTPCode_ELB" if name.startswith("Alb") else "HTTPCode_Target"
+    assert metric_names == {f"{prefix}_5XX_Count", "RequestCount"}
+    assert {m["MetricStat"]["Period"] for m in props["Metrics"] if "MetricStat" in m} == {60}
+
+
+def test_response_time_above_1_second_for_5_minutes(synthesis: Synthesis, env: str) -> None:
+    props = alarm(synthesis, env, "TargetResponseTime")
+    assert (props["MetricName"], props["Statistic"]) == ("TargetResponseTime", "Average")
+    assert (props["Threshold"], props["EvaluationPeriods"], props["Period"]) == (1, 5, 60)
+
+
+def test_unhealthy_targets(synthesis: Synthesis, env: str) -> None:
+    for service in ("Frontend", "Backend"):
+        props = alarm(synthesis, env, f"{service}UnhealthyTargets")
+        assert props["MetricName"] == "UnHealthyHostCount" and props["Threshold"] == 0
+
+
+def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> None:
+    rds = synthesis.environments[env].rds
+    storage = alarm(synthesis, env, "DatabaseInstanceFreeStorage")
+    assert storage["ComparisonOperator"] == "LessThanThreshold"
+    assert storage["Threshold"] == pytest.approx(0.15 * rds.allocated_storage_gib * 1024**3)
+    connections = alarm(synthesis, env, "DatabaseInstanceConnections")
+    assert connections["Threshold"] == round(0.8 * postgres_max_connections(rds.instance_class))
+    if env == "prod":
+        alarm(synthesis, env, "DatabaseReadReplicaConnections")
+
+
+def test_max_connections_follow_instance_memory() -> None:
+    assert postgres_max_connections("db.t3.micro") < postgres_max_connections("db.r6g.large")
+    assert 90 <= postgres_max_connections("db.t3.micro") <= 112
+
+
+def test_redis_cpu_memory_evictions_per_node(synthesis: Synthesis, env: str) -> None:
+    found = alarms(synthesis, env)
+    for kind, metric in (
+        ("Cpu", "EngineCPUUtilization"),
+        ("Memory", "DatabaseMemoryUsagePercentage"),
+        ("Evictions", "Evictions"),
+    ):
+        nodes = [p for lid, p in found.items() if lid.startswith("Cache") and kind in lid]
+        assert nodes and all(p["MetricName"] == metric for p in nodes)
+        ids = {p["Dimensions"][0]["Value"] for p in nodes}
+        assert f"health-platform-{env}-cache-0001-001" in ids
+
+
+def test_security_events(synthesis: Synthesis, env: str) -> None:
+    filters = synthesis.resources(env, OBSERVABILITY, "AWS::Logs::MetricFilter").values()
+    patterns = {
+        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"] for f in filters
+    }
+    assert patterns["FailedLogins"]["FilterPattern"] == '{ $.event = "login.failed" }'
+    assert "backend" in json.dumps(patterns["FailedLogins"]["LogGroupName"]).lower()
+    assert "UnauthorizedOperation" in patterns["UnauthorizedApiCalls"]["FilterPattern"]
+    assert "PutRolePolicy" in patterns["IamPolicyChanges"]["FilterPattern"]
+    for name in ("FailedLoginSpike", "UnauthorizedApiCalls", "IamPolicyChanges"):
+        assert alarm(synthesis, env, name)["Namespace"] == f"HealthPlatform/{env}"
+
+
+def test_topic_is_encrypted_and_subscribed(synthesis: Synthesis, env: str) -> None:
+    alerts = synthesis.environments[env].alerts
+    (topic,) = synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Topic").values()
+    assert "AlertsKey" in json.dumps(topic["Properties"]["KmsMasterKeyId"])
+    subscriptions = [
+        s["Properties"]
+        for s in synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Subscription").values()
+    ]
+    emails = sorted(s["Endpoint"] for s in subscriptions if s["Protocol"] == "email")
+    assert emails == sorted(alerts.emails)
+    https = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "https"]
+    assert https == [e for e in (alerts.pagerduty_endpoint, alerts.slack_endpoint) if e]
+
+
+def test_dashboard_covers_every_area(synthesis: Synthesis, env: str) -> None:
+    (dashboard,) = synthesis.resources(env, OBSERVABILITY, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for needle in (
+        "AWS/ECS",
+        "RequestCount",
+        "p99",
+        "AWS/RDS",
+        "AWS/ElastiCache",
+        "EstimatedCharges",
+        "FailedLogins",
+    ):
+        assert needle in body, needle
+
+
+def test_budget_alerts_at_80_and_100_percent(synthesis: Synthesis, env: str) -> None:
+    (budget,) = synthesis.resources(env, OBSERVABILITY, "AWS::Budgets::Budget").values()
+    props = budget["Properties"]
+    assert (
+        props["Budget"]["BudgetLimit"]["Amount"]
+        == synthesis.environments[env].budget.monthly_limit_usd
+    )
+    thresholds = sorted(
+        n["Notification"]["Threshold"] for n in props["NotificationsWithSubscribers"]
+    )
+    assert thresholds == [80, 100]
+    assert all(
+        n["Subscribers"][0]["SubscriptionType"] == "SNS"
+        for n in props["NotificationsWithSubscribers"]
+    )
+
+
+def test_cloudtrail(synthesis: Synthesis, env: str) -> None:
+    (trail,) = synthesis.resources(env, OBSERVABILITY, "AWS::CloudTrail::Trail").values()
+    props = trail["Properties"]
+    assert props["IsMultiRegionTrail"] is True
+    assert props["EnableLogFileValidation"] is True
+    assert props["IncludeGlobalServiceEvents"] is True
+    assert "AuditTrailKey" in json.dumps(props["KMSKeyId"])
+    assert "AuditTrailBucket" in json.dumps(props["S3BucketName"])
+    assert "CloudWatchLogsLogGroupArn" in props
