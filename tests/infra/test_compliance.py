@@ -18,7 +18,7 @@ from tests.infra.conftest import Synthesis
 EXPECTED_STACKS = {
     f"health-platform-{env}-{part}"
     for env in ("dev", "staging", "prod")
-    for part in ("network", "data", "services", "observability")
+    for part in ("network", "data", "services", "edge", "observability")
 } | {"health-platform-prod-dr"}
 
 

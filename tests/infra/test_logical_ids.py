@@ -5,7 +5,14 @@ unless replacing the resource is the intent."""
 
 from __future__ import annotations
 
-from health_platform.infra.naming import DATA, DISASTER_RECOVERY, NETWORK, OBSERVABILITY, SERVICES
+from health_platform.infra.naming import (
+    DATA,
+    DISASTER_RECOVERY,
+    EDGE,
+    NETWORK,
+    OBSERVABILITY,
+    SERVICES,
+)
 from tests.infra.conftest import Synthesis
 
 STATEFUL_TYPES = (
@@ -40,6 +47,7 @@ EVERY_ENV = ("dev", "staging", "prod")
 PINNED = (
     {(NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"} for env in EVERY_ENV}
     | {(SERVICES, env): {"BackendLogsF812E440", "FrontendLogs50918E09"} for env in EVERY_ENV}
+    | {(EDGE, env): {"LogsKeyA6AB43B2", "FirewallLogs7FB06776"} for env in EVERY_ENV}
     | {
         (OBSERVABILITY, env): {
             "AlertsKey9E1197AF",

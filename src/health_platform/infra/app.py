@@ -10,6 +10,7 @@ from aws_cdk import App, Stack
 
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.disaster_recovery import DisasterRecoveryStack
+from health_platform.infra.stacks.edge import EdgeStack
 from health_platform.infra.stacks.network import NetworkStack
 from health_platform.infra.stacks.observability import ObservabilityStack
 from health_platform.infra.stacks.services import ServicesStack
@@ -40,7 +41,8 @@ def add_environment(app: App, settings: EnvironmentSettings) -> EnvironmentStack
     data = DataStack(app, settings, network=network)
     services = ServicesStack(app, settings, network=network, data=data)
     observability = ObservabilityStack(app, settings, network=network, data=data, services=services)
-    built.stacks = {stack.part: stack for stack in (network, data, services, observability)}
+    edge = EdgeStack(app, settings, services=services)
+    built.stacks = {stack.part: stack for stack in (network, data, services, edge, observability)}
     if settings.dr_region:
         dr = DisasterRecoveryStack(app, settings, region=settings.dr_region)
         # Replication and backup copies need their destinations to exist first.

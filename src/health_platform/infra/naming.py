@@ -9,6 +9,7 @@ NETWORK = "network"
 DATA = "data"
 SERVICES = "services"
 OBSERVABILITY = "observability"
+EDGE = "edge"
 # Production only: the disaster-recovery copies, in the environment's DR region.
 DISASTER_RECOVERY = "dr"
 

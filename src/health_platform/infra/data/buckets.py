@@ -121,6 +121,7 @@ class Buckets(Construct):
         self.backups = bucket("Backups", "backups", key=key)
         self.alb_logs = bucket("AlbLogs", "alb-logs", key=None)
         self._let_load_balancers_write(self.alb_logs)
+        self._let_cloudfront_read(self.static_assets, key)
         if dr_region:
             for source, purpose in ((self.uploads, "uploads"), (self.backups, "backups")):
                 replicate(
@@ -133,6 +134,36 @@ class Buckets(Construct):
                         key_alias=naming.dr_key_alias(env),
                     ),
                 )
+
+    def _let_cloudfront_read(self, bucket: s3.Bucket, key: kms.IKey) -> None:
+        """Origin access control: this account's CloudFront distributions may read (the edge
+        stack's distribution is in another stack, possibly another region, so it is named by
+        pattern rather than by reference)."""
+        stack = Stack.of(self)
+        principal = iam.ServicePrincipal("cloudfront.amazonaws.com")
+        distributions = {
+            "ArnLike": {
+                "AWS:SourceArn": f"arn:{stack.partition}:cloudfront::{stack.account}:distribution/*"
+            }
+        }
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudFrontOriginAccessControl",
+                principals=[principal],
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions=distributions,
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudFrontToDecryptStaticAssets",
+                principals=[principal],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions=distributions,
+            )
+        )
 
     def _let_load_balancers_write(self, bucket: s3.Bucket) -> None:
         """Regions older than August 2022 deliver ALB logs from a regional ELB account; newer
