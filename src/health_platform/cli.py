@@ -24,18 +24,20 @@ from health_platform.paths import cdk_out_dir
 
 if TYPE_CHECKING:
     from health_platform.infra.compliance.check import StackReport
+    from health_platform.ops.status import EnvironmentStatus
     from health_platform.settings import EnvironmentSettings
 
 # Rich assumes 80 columns when output is not a terminal (CI logs, pipes); tables of stack
 # names need more, and a log has no width to respect.
 _WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
 out = Console(width=_WIDTH)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one sentence stays one line
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 findings (the check found problems, or synthesis failed);"
     " 2 invalid input (arguments, unknown environment, invalid environment file);"
-    " 3 toolchain missing (run `make setup`)."
+    " 3 toolchain missing (run `make setup`); 4 no AWS credentials; 5 AWS refused a call or"
+    " a deployment failed; 6 refused (production destroy, or you answered no)."
 )
 
 app = typer.Typer(
@@ -46,7 +48,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 infra = typer.Typer(
-    help="Infrastructure as code: synthesize and check offline.", no_args_is_help=True
+    help="Infrastructure as code: check offline, deploy, inspect.", no_args_is_help=True
 )
 app.add_typer(infra, name="infra")
 
@@ -54,6 +56,8 @@ EnvArgument = Annotated[
     str | None, typer.Argument(help="Environment name (a file in environments/).")
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Every environment.")]
+EnvRequired = Annotated[str, typer.Argument(help="Environment name (a file in environments/).")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Cloud assembly directory [default: cdk.out].")
 ]
@@ -124,6 +128,142 @@ def check(env: EnvArgument = None, every: AllOption = False, out_dir: OutOption 
     _render_check(reports)
     if not all(r.passed for r in reports):
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _one(env: str) -> EnvironmentSettings:
+    return _select(env, every=False)[0]
+
+
+def _synthesize_quietly(environments: Sequence[EnvironmentSettings], target: Path) -> list[str]:
+    _prepare_cdk()
+    from health_platform.infra.synth import synthesize
+
+    with err.status("Synthesizing…"):
+        return synthesize(environments, target)
+
+
+def _confirm(question: str) -> bool:
+    return typer.confirm(question, default=False, err=True)
+
+
+@infra.command("plan", epilog=EXIT_CODES_HELP)
+def plan(env: EnvRequired, out_dir: OutOption = None) -> None:
+    """Show what `apply` would change in the account (the pinned CDK CLI's diff)."""
+    from health_platform.ops import deploy
+
+    deploy.plan(_one(env), out_dir or cdk_out_dir(), _synthesize_quietly)
+
+
+@infra.command("apply", epilog=EXIT_CODES_HELP)
+def apply(
+    env: EnvRequired,
+    stacks: Annotated[
+        str | None,
+        typer.Option(help="Only these parts, comma-separated (e.g. network,data)."),
+    ] = None,
+    yes: YesOption = False,
+    out_dir: OutOption = None,
+) -> None:
+    """Deploy the environment's stacks in dependency order (asks first in production)."""
+    from health_platform.ops import deploy
+
+    parts = [p.strip() for p in stacks.split(",") if p.strip()] if stacks else None
+    deployed = deploy.apply(
+        _one(env),
+        out_dir or cdk_out_dir(),
+        _synthesize_quietly,
+        parts=parts,
+        confirm=(lambda _: True) if yes else _confirm,
+    )
+    out.print(f"[green]Deployed[/] {', '.join(deployed)}.")
+
+
+@infra.command("destroy", epilog=EXIT_CODES_HELP)
+def destroy(env: EnvRequired, yes: YesOption = False, out_dir: OutOption = None) -> None:
+    """Delete the environment's stacks; stateful resources are retained. Refuses production."""
+    from health_platform.ops import deploy
+
+    def confirm(question: str) -> bool:
+        return yes or _confirm(question)
+
+    def announce(retained: Sequence[str]) -> None:
+        for line in retained:
+            out.print(f"  retained: {line}")
+
+    kept = deploy.destroy(
+        _one(env), out_dir or cdk_out_dir(), _synthesize_quietly, confirm=confirm, announce=announce
+    )
+    out.print(f"Destroyed {env}; {len(kept)} retained resource(s) remain and keep costing.")
+
+
+@infra.command("status", epilog=EXIT_CODES_HELP)
+def status(env: EnvRequired) -> None:
+    """Stacks, services, targets, database, cache and alarms of a deployed environment."""
+    import boto3
+
+    from health_platform.ops.aws import require_credentials
+    from health_platform.ops.status import environment_status
+
+    settings = _one(env)
+    require_credentials(boto3.Session())
+    with err.status(f"Reading {settings.name} from AWS…"):
+        report = environment_status(settings)
+    _render_status(report)
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def _mark(healthy: bool, text: str) -> str:
+    return f"[green]{text}[/]" if healthy else f"[red]{text}[/]"
+
+
+def _render_status(report: EnvironmentStatus) -> None:
+    _table(
+        "Stacks",
+        ("stack", "region", "status", "reason"),
+        [(s.name, s.region, _mark(s.healthy, s.status), s.reason) for s in report.stacks],
+    )
+    _table(
+        "Services",
+        ("service", "desired", "running", "pending", "deployment"),
+        [
+            (
+                s.name,
+                str(s.desired),
+                _mark(s.healthy, str(s.running)),
+                str(s.pending),
+                " ".join(filter(None, (s.rollout, s.rollout_reason))),
+            )
+            for s in report.services
+        ],
+    )
+    _table(
+        "Targets",
+        ("service", "target", "health", "reason"),
+        [(t.service, t.target, _mark(t.healthy, t.state), t.reason) for t in report.targets],
+    )
+    _table(
+        "Data",
+        ("kind", "name", "status"),
+        [(d.kind, d.name, _mark(d.healthy, d.status)) for d in report.data],
+    )
+    _table(
+        "Alarms in ALARM",
+        ("alarm", "reason"),
+        [(a.name, a.reason) for a in report.alarms],
+    )
+    outputs = [(s.name, k, v) for s in report.stacks for k, v in sorted(s.outputs.items())]
+    if outputs:
+        _table("Outputs", ("stack", "output", "value"), outputs)
+    verdict = "healthy" if report.healthy else "NOT healthy"
+    out.print(_mark(report.healthy, f"{report.environment} is {verdict}."))
 
 
 def _render_check(reports: Sequence[StackReport]) -> None:

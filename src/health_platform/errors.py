@@ -15,6 +15,9 @@ class ExitCode(IntEnum):
     FINDINGS = 1  # a check ran and found problems (cfn-lint, cdk-nag)
     INVALID_INPUT = 2  # bad arguments, unknown environment, invalid environment file
     TOOLCHAIN = 3  # a required tool (the pinned Node, the CDK libraries) is missing
+    NO_CREDENTIALS = 4  # the command talks to AWS and no credentials were found
+    AWS_ERROR = 5  # AWS refused a call, or a deployment failed
+    REFUSED = 6  # the command will not do this (destroy prod) or the user said no
 
 
 class UserError(Exception):
@@ -29,3 +32,15 @@ class InvalidInputError(UserError):
 
 class ToolchainError(UserError):
     exit_code = ExitCode.TOOLCHAIN
+
+
+class NoCredentialsError(UserError):
+    exit_code = ExitCode.NO_CREDENTIALS
+
+
+class AwsError(UserError):
+    exit_code = ExitCode.AWS_ERROR
+
+
+class RefusedError(UserError):
+    exit_code = ExitCode.REFUSED

@@ -23,8 +23,6 @@ from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.services import ServicesStack
 from health_platform.settings import EnvironmentSettings
 
-CLOUDFRONT_REGION = "us-east-1"
-
 
 class EdgeStack(PlatformStack):
     part = naming.EDGE
@@ -35,7 +33,7 @@ class EdgeStack(PlatformStack):
         super().__init__(
             scope,
             settings,
-            region=CLOUDFRONT_REGION,
+            region=naming.CLOUDFRONT_REGION,
             description="CloudFront, WAF, certificate, DNS",
         )
         self.add_stack_dependency(services)  # the origin record must exist first

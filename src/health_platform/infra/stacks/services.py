@@ -27,16 +27,6 @@ FRONTEND_PORT = 3000
 BACKEND_PORT = 5000
 
 
-def release_parameter(env: str, service: str) -> str:
-    """The SSM parameter holding the image tag a service runs; `hp release` writes it."""
-    return f"/{naming.PROJECT}/{env}/release/{service}"
-
-
-def app_secret_parameter(env: str, name: str) -> str:
-    """An application secret (SecureString under the data key); `hp secrets set` writes it."""
-    return f"/{naming.PROJECT}/{env}/app/{name}"
-
-
 class ServicesStack(PlatformStack):
     part = naming.SERVICES
 
@@ -151,7 +141,7 @@ class ServicesStack(PlatformStack):
             self,
             f"{service.capitalize()}ImageTag",
             type="AWS::SSM::Parameter::Value<String>",
-            default=release_parameter(env, service),
+            default=naming.release_parameter(env, service),
             description=f"SSM parameter holding the {service} image tag",
         )
         return parameter.value_as_string
@@ -180,7 +170,7 @@ class ServicesStack(PlatformStack):
             self, "DatabaseSecret", database.secret.secret_arn
         )
         session = ssm.StringParameter.from_secure_string_parameter_attributes(
-            self, "SessionSecret", parameter_name=app_secret_parameter(env, "session-secret")
+            self, "SessionSecret", parameter_name=naming.app_secret_parameter(env, "session-secret")
         )
         uploads = data.buckets.uploads
         redis_token = secretsmanager.Secret.from_secret_complete_arn(

@@ -1,0 +1,148 @@
+"""`hp infra plan | apply | destroy`: synthesize, then hand the assembly to the CDK CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import ClientError
+
+from health_platform.errors import InvalidInputError, RefusedError
+from health_platform.infra import naming
+from health_platform.ops.aws import aws_errors, require_credentials
+from health_platform.ops.cdk_cli import cdk_command, run_cdk
+from health_platform.settings import EnvironmentSettings
+
+Confirm = Callable[[str], bool]
+Synthesize = Callable[[Sequence[EnvironmentSettings], Path], list[str]]
+SERVICES = ("frontend", "backend")
+
+
+def stacks_in_order(settings: EnvironmentSettings, parts: Sequence[str] | None = None) -> list[str]:
+    """The environment's stack names in deployment order, narrowed to `parts` if given."""
+    order = naming.deployment_order(settings.name, settings.region, settings.dr_region)
+    by_part = {name.removeprefix(f"{naming.PROJECT}-{settings.name}-"): name for name, _ in order}
+    if not parts:
+        return list(by_part.values())
+    unknown = [p for p in parts if p not in by_part]
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown stack part {', '.join(map(repr, unknown))}; {settings.name} has"
+            f" {', '.join(by_part)}."
+        )
+    return [name for part, name in by_part.items() if part in parts]
+
+
+def missing_release_parameters(settings: EnvironmentSettings, session: boto3.Session) -> list[str]:
+    """The image-tag parameters the services stack reads at deploy time that do not exist."""
+    names = [naming.release_parameter(settings.name, service) for service in SERVICES]
+    ssm = session.client("ssm", region_name=settings.region)
+    with aws_errors("read the release parameters"):
+        present = {p["Name"] for p in ssm.get_parameters(Names=names)["Parameters"]}
+    return [name for name in names if name not in present]
+
+
+def retained_resources(assembly: Path, stacks: Sequence[str]) -> list[str]:
+    """'<stack>: <type> <logical id>' for every resource CloudFormation keeps on deletion."""
+    kept = []
+    for stack in stacks:
+        template = json.loads((assembly / f"{stack}.template.json").read_text())
+        for logical_id, resource in template["Resources"].items():
+            if resource.get("DeletionPolicy") == "Retain":
+                kept.append(f"{stack}: {resource['Type']} {logical_id}")
+    return kept
+
+
+def plan(settings: EnvironmentSettings, assembly: Path, synthesize: Synthesize) -> None:
+    require_credentials(boto3.Session())
+    synthesize([settings], assembly)
+    run_cdk(
+        cdk_command(assembly, "diff", stacks_in_order(settings)),
+        failure=f"`cdk diff` failed for {settings.name}; its output above says why.",
+    )
+
+
+def apply(
+    settings: EnvironmentSettings,
+    assembly: Path,
+    synthesize: Synthesize,
+    *,
+    parts: Sequence[str] | None,
+    confirm: Confirm,
+) -> list[str]:
+    """Deploy the environment's stacks (or `parts` of them) in order; return their names."""
+    stacks = stacks_in_order(settings, parts)
+    session = boto3.Session()
+    require_credentials(session)
+    if naming.stack_name(settings.name, naming.SERVICES) in stacks:
+        missing = missing_release_parameters(settings, session)
+        if missing:
+            raise InvalidInputError(
+                f"No image has been released to {settings.name} yet ({', '.join(missing)}"
+                f" missing); deploy `--stacks network,data` first, push images, then retry."
+            )
+    if settings.is_production and not confirm(
+        f"Deploy {len(stacks)} stack(s) to PRODUCTION ({settings.account})?"
+    ):
+        raise RefusedError("Nothing deployed.")
+    synthesize([settings], assembly)
+    options = ["--require-approval", "never", "--progress", "events"]
+    if parts:
+        options.append("--exclusively")  # exactly the stacks asked for, not their dependencies
+    run_cdk(
+        cdk_command(assembly, "deploy", stacks, *options),
+        failure=f"Deploying {settings.name} failed; the failing resource and its reason are above.",
+    )
+    return stacks
+
+
+def destroy(
+    settings: EnvironmentSettings,
+    assembly: Path,
+    synthesize: Synthesize,
+    *,
+    confirm: Confirm,
+    announce: Callable[[list[str]], None],
+) -> list[str]:
+    """Delete the environment's stacks in reverse order; return what stays behind."""
+    if settings.is_production:
+        raise RefusedError(f"`hp infra destroy` refuses production ({settings.name}).")
+    session = boto3.Session()
+    require_credentials(session)
+    synthesize([settings], assembly)
+    stacks = stacks_in_order(settings)
+    kept = retained_resources(assembly, stacks)
+    announce(kept)
+    question = (
+        f"Destroy {len(stacks)} stack(s) of {settings.name}? {len(kept)} stateful resource(s)"
+        " are retained (listed above) and keep costing until deleted by hand."
+    )
+    if not confirm(question):
+        raise RefusedError("Nothing destroyed.")
+    with aws_errors(f"lift termination protection on {settings.name}"):
+        for name, region in naming.deployment_order(
+            settings.name, settings.region, settings.dr_region
+        ):
+            cloudformation = session.client("cloudformation", region_name=region)
+            if _exists(cloudformation, name):
+                cloudformation.update_termination_protection(
+                    StackName=name, EnableTerminationProtection=False
+                )
+    run_cdk(
+        cdk_command(assembly, "destroy", list(reversed(stacks)), "--force"),
+        failure=f"Destroying {settings.name} failed; the reason is above.",
+    )
+    return kept
+
+
+def _exists(cloudformation: object, name: str) -> bool:
+
+    try:
+        cloudformation.describe_stacks(StackName=name)  # type: ignore[attr-defined]
+    except ClientError as missing:
+        if "does not exist" in str(missing):
+            return False
+        raise
+    return True
