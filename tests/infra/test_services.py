@@ -216,6 +216,9 @@ def test_load_balancer(synthesis: Synthesis, env: str) -> None:
     assert by_port[443]["Protocol"] == "HTTPS"
     assert by_port[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
     assert by_port[443]["Certificates"]
+    (default,) = by_port[443]["DefaultActions"]
+    assert default["Type"] == "forward"
+    assert default["TargetGroupArn"]["Ref"].startswith("LoadBalancerFrontendTargets")
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::ListenerRule",
         {"Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}]},

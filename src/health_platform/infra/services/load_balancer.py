@@ -92,9 +92,7 @@ class LoadBalancer(Construct):
             certificates=[certificate],
             ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,  # TLS 1.2 and 1.3 only
             open=False,
-            default_action=elbv2.ListenerAction.fixed_response(
-                404, content_type="text/plain", message_body="Not found"
-            ),
+            # The default action is the frontend's target group, added by route().
         )
         route53.ARecord(
             self,
