@@ -39,25 +39,34 @@ class ServiceSpec:
     extra_security_groups: list[ec2.ISecurityGroup] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Platform:
+    """What both services share: where they run and the keys they use."""
+
+    env: str
+    settings: EcsSettings
+    cluster: ecs.ICluster
+    vpc: ec2.IVpc
+    subnets: list[ec2.ISubnet]
+    data_key: kms.IKey
+    logs_key: kms.IKey
+
+
 class FargateApplication(Construct):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        env: str,
+        platform: Platform,
         spec: ServiceSpec,
-        settings: EcsSettings,
-        cluster: ecs.ICluster,
-        vpc: ec2.IVpc,
-        subnets: list[ec2.ISubnet],
         repository: ecr.IRepository,
         image_tag: str,
-        data_key: kms.IKey,
-        logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        env, settings, vpc = platform.env, platform.settings, platform.vpc
+        data_key, logs_key = platform.data_key, platform.logs_key
         self.log_group = encrypted_log_group(
             self,
             "Logs",
@@ -167,10 +176,10 @@ class FargateApplication(Construct):
             self,
             "Service",
             service_name=spec.name,
-            cluster=cluster,
+            cluster=platform.cluster,
             task_definition=self.task_definition,
             desired_count=settings.min_tasks,
-            vpc_subnets=ec2.SubnetSelection(subnets=subnets),
+            vpc_subnets=ec2.SubnetSelection(subnets=platform.subnets),
             assign_public_ip=False,
             security_groups=[self.security_group, *spec.extra_security_groups],
             capacity_provider_strategies=[

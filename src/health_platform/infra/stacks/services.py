@@ -17,7 +17,7 @@ from health_platform.infra.data.cache import PORT as REDIS_PORT
 from health_platform.infra.data.database import DATABASE_NAME
 from health_platform.infra.services.load_balancer import API_PATHS, LoadBalancer
 from health_platform.infra.services.scaling import autoscale
-from health_platform.infra.services.service import FargateApplication, ServiceSpec
+from health_platform.infra.services.service import FargateApplication, Platform, ServiceSpec
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.network import NetworkStack
@@ -69,22 +69,22 @@ class ServicesStack(PlatformStack):
             access_logs=data.buckets.alb_logs,
             deletion_protection=settings.is_production,
         )
-        shared = {
-            "env": env,
-            "settings": settings.ecs,
-            "cluster": self.cluster,
-            "vpc": vpc,
-            "subnets": subnets,
-            "data_key": data.key,
-            "logs_key": network.logs_key,
-        }
+        platform = Platform(
+            env=env,
+            settings=settings.ecs,
+            cluster=self.cluster,
+            vpc=vpc,
+            subnets=subnets,
+            data_key=data.key,
+            logs_key=network.logs_key,
+        )
         self.frontend = FargateApplication(
             self,
             "Frontend",
             spec=self._frontend_spec(),
             repository=self._repository(data, "frontend"),
             image_tag=self._image_tag(env, "frontend"),
-            **shared,  # type: ignore[arg-type]
+            platform=platform,
         )
         self.backend = FargateApplication(
             self,
@@ -92,7 +92,7 @@ class ServicesStack(PlatformStack):
             spec=self._backend_spec(settings, data),
             repository=self._repository(data, "backend"),
             image_tag=self._image_tag(env, "backend"),
-            **shared,  # type: ignore[arg-type]
+            platform=platform,
         )
         for application, port in ((self.frontend, FRONTEND_PORT), (self.backend, BACKEND_PORT)):
             application.security_group.add_ingress_rule(
