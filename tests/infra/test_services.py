@@ -155,7 +155,7 @@ def test_services_run_privately_with_rollback_and_discovery(synthesis: Synthesis
         capacity = props["CapacityProviderStrategy"][0]["CapacityProvider"]
         assert capacity == ("FARGATE_SPOT" if ecs.use_spot else "FARGATE")
         assert props["ServiceRegistries"]
-        assert props["DesiredCount"] == ecs.min_tasks
+        assert "DesiredCount" not in props  # autoscaling owns it; deploys must not reset it
     backend = by_prefix(synthesis, env, "AWS::ECS::Service", "BackendService")
     groups = json.dumps(backend["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"])
     assert "DataClients" in groups  # the data stack's export, attached

@@ -24,6 +24,8 @@ FEATURE_FLAGS = {
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
     # CDK's own template validation: its findings fail synthesis instead of scrolling by.
     "@aws-cdk/core:validateAgainstDefaultRules": True,
+    # Leave DesiredCount out of ECS services whose count autoscaling manages.
+    "@aws-cdk/aws-ecs:removeDefaultDesiredCount": True,
     # Merge policy statements: smaller policies, stable under reordering.
     "@aws-cdk/aws-iam:minimizePolicies": True,
 }

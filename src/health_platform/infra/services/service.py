@@ -178,7 +178,8 @@ class FargateApplication(Construct):
             service_name=spec.name,
             cluster=platform.cluster,
             task_definition=self.task_definition,
-            desired_count=settings.min_tasks,
+            # No desired count: autoscaling owns it (its minimum applies at once), and a
+            # deploy must not reset what autoscaling chose.
             vpc_subnets=ec2.SubnetSelection(subnets=platform.subnets),
             assign_public_ip=False,
             security_groups=[self.security_group, *spec.extra_security_groups],
