@@ -12,14 +12,20 @@ HP := $(VENV)/bin/hp
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed node_modules/.installed ## Python venv (.venv) and pinned Node 22 + CDK CLI (node_modules)
+SYSTEM_PACKAGES := postgresql-15 redis-server
+
+setup: $(VENV)/.installed node_modules/.installed system-packages ## venv, pinned Node 22 + CDK CLI, PostgreSQL 15, Redis 7
+
+.PHONY: system-packages
+system-packages:
+	@scripts/install-system-packages $(SYSTEM_PACKAGES)
 
 $(VENV)/.installed: pyproject.toml
 	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11 or newer is required (python3 is $$(python3 --version))."; exit 1; }
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[infra,dev]'
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[infra,api,dev]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -1,0 +1,38 @@
+"""Audit records for every access to health data and every administrative action."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from health_platform.api.models import AuditRecord
+from health_platform.api.request_context import request_id
+
+
+def record(
+    session: Session,
+    *,
+    actor_id: uuid.UUID | str | None,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None = None,
+    outcome: str = "success",
+    client_address: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit record to `session`'s transaction: it commits with the change it
+    describes, or not at all."""
+    session.add(
+        AuditRecord(
+            actor_id=uuid.UUID(str(actor_id)) if actor_id else None,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id) if resource_id else None,
+            outcome=outcome,
+            client_address=client_address,
+            request_id=request_id.get(),
+            detail=detail,
+        )
+    )

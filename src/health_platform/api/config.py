@@ -1,0 +1,71 @@
+"""The API's settings, from the environment variables the ECS task definition injects.
+
+Locally a single URL per dependency is enough (DATABASE_URL, REDIS_URL); on ECS the parts
+arrive separately (host, port, secrets), exactly as the services stack names them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    environment: str = "local"
+    database_url: str
+    redis_url: str
+    redis_cluster: bool = False
+    storage_backend: Literal["filesystem", "s3"] = "filesystem"
+    storage_path: str = ".local/uploads"
+    uploads_bucket: str | None = None
+    kms_key_id: str | None = None
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    cookie_secure: bool = True
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    user = quote(env["DATABASE_USERNAME"], safe="")
+    password = quote(env["DATABASE_PASSWORD"], safe="")
+    host, port, name = env["DATABASE_HOST"], env.get("DATABASE_PORT", "5432"), env["DATABASE_NAME"]
+    ssl = env.get("DATABASE_SSL", "require")
+    return f"postgresql+psycopg://{user}:{password}@{host}:{port}/{name}?sslmode={ssl}"
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"]
+    scheme = "rediss" if env.get("REDIS_TLS", "true") == "true" else "redis"
+    token = quote(env.get("REDIS_AUTH_TOKEN", ""), safe="")
+    auth = f":{token}@" if token else ""
+    return f"{scheme}://{auth}{env['REDIS_HOST']}:{env.get('REDIS_PORT', '6379')}/0"
+
+
+def settings_from_environment(env: Mapping[str, str] | None = None) -> ApiSettings:
+    env = os.environ if env is None else env
+    optional = {
+        "environment": env.get("ENVIRONMENT"),
+        "redis_cluster": env.get("REDIS_CLUSTER"),
+        "storage_backend": env.get("STORAGE_BACKEND"),
+        "storage_path": env.get("STORAGE_PATH"),
+        "uploads_bucket": env.get("UPLOADS_BUCKET"),
+        "kms_key_id": env.get("KMS_KEY_ID"),
+        "cookie_secure": env.get("COOKIE_SECURE"),
+        "max_upload_bytes": env.get("MAX_UPLOAD_BYTES"),
+    }
+    return ApiSettings(
+        database_url=_database_url(env),
+        redis_url=_redis_url(env),
+        **{key: value for key, value in optional.items() if value is not None},
+    )

@@ -1,0 +1,108 @@
+"""One error shape for every failure: {"error": {"code", "message", "details", "request_id"}}.
+
+Client mistakes are 4xx with a message that says what to change; a dependency that is down
+is a quick 503; nothing a client sends becomes a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from health_platform.api.request_context import request_id
+
+log = logging.getLogger("health_platform.api")
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or []
+        self.headers = headers or {}
+
+
+def not_found(resource: str) -> ApiError:
+    return ApiError(404, "not_found", f"No such {resource}.")
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or [],
+            "request_id": request_id.get(),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"] if part != "body"),
+            "problem": str(item["msg"]).removeprefix("Value error, "),
+        }
+        for item in error.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, error: ApiError) -> JSONResponse:
+        return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        return error_response(
+            422, "invalid_request", "The request is not valid.", _validation_details(error)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(_: Request, error: Exception) -> JSONResponse:
+        log.error("database unavailable", extra={"error_type": type(error).__name__})
+        return error_response(
+            503,
+            "unavailable",
+            "The database is unavailable; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(redis.RedisError)
+    async def _redis_down(_: Request, error: Exception) -> JSONResponse:
+        log.error("redis unavailable", extra={"error_type": type(error).__name__})
+        return error_response(
+            503,
+            "unavailable",
+            "The session store is unavailable; try again shortly.",
+            headers={"Retry-After": "5"},
+        )

@@ -1,0 +1,71 @@
+"""The signed-in user's own profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from health_platform.api import audit
+from health_platform.api.deps import CurrentCaller, DbSession
+from health_platform.api.errors import ApiError
+from health_platform.api.models import User
+
+router = APIRouter(prefix="/api/profile", tags=["profile"])
+
+
+class Profile(BaseModel):
+    email: str
+    display_name: str
+    date_of_birth: str | None
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    display_name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    date_of_birth: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
+
+
+def _own(db: DbSession, caller: CurrentCaller) -> User:
+    user = db.get(User, caller.user_id)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    return user
+
+
+@router.get("", response_model=Profile, summary="Read one's own profile")
+def read_profile(caller: CurrentCaller, db: DbSession) -> Profile:
+    user = _own(db, caller)
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="profile.read",
+        resource_type="profile",
+        resource_id=user.id,
+        client_address=caller.address,
+    )
+    return Profile(
+        email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
+    )
+
+
+@router.patch("", response_model=Profile, summary="Update one's own profile")
+def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) -> Profile:
+    user = _own(db, caller)
+    changes = body.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="profile.update",
+        resource_type="profile",
+        resource_id=user.id,
+        client_address=caller.address,
+        detail={"fields": sorted(changes)},
+    )
+    return Profile(
+        email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
+    )

@@ -1,0 +1,1 @@
+"""The platform on one machine: PostgreSQL, Redis, the API, Nginx — no cloud account."""

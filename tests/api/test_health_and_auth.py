@@ -1,0 +1,96 @@
+"""Liveness, readiness, accounts, sessions, CSRF, lockout — against real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import PASSWORD, User, sign_up
+
+
+def test_liveness_and_readiness(anonymous: TestClient) -> None:
+    assert anonymous.get("/health").json() == {"status": "ok"}
+    ready = anonymous.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+
+
+def test_register_login_me_logout(anonymous: TestClient, app) -> None:  # type: ignore[no-untyped-def]
+    user = sign_up(app)
+    me = user.client.get("/api/auth/me")
+    assert me.status_code == 200 and me.json()["email"] == user.email
+    assert me.json()["role"] == "patient"
+    cookie = user.client.cookies.get("hp_session")
+    assert cookie and len(cookie) >= 40
+    out = user.client.post("/api/auth/logout", headers=user.headers())
+    assert out.status_code == 204
+    assert user.client.get("/api/auth/me").status_code == 401
+
+
+def test_session_cookie_is_httponly_secure_strict(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app, base_url="https://testserver")
+    email = "cookie-check-" + __import__("uuid").uuid4().hex[:8] + "@example.com"
+    client.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "C"}
+    )
+    response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    header = next(
+        v
+        for k, v in response.headers.multi_items()
+        if k == "set-cookie" and v.startswith("hp_session=")
+    )
+    lowered = header.lower()
+    assert "httponly" in lowered and "secure" in lowered and "samesite=strict" in lowered
+
+
+def test_login_rotates_the_session(app) -> None:  # type: ignore[no-untyped-def]
+    user = sign_up(app)
+    first = user.client.cookies.get("hp_session")
+    again = user.client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert again.status_code == 200
+    assert user.client.cookies.get("hp_session") != first
+
+
+def test_unsafe_methods_need_the_csrf_token(patient: User) -> None:
+    missing = patient.client.post("/api/auth/logout")
+    assert missing.status_code == 403 and missing.json()["error"]["code"] == "csrf"
+    wrong = patient.client.post("/api/auth/logout", headers={"X-CSRF-Token": "nope"})
+    assert wrong.status_code == 403
+
+
+def test_duplicate_email_is_409(anonymous: TestClient, patient: User) -> None:
+    again = anonymous.post(
+        "/api/auth/register",
+        json={"email": patient.email, "password": PASSWORD, "display_name": "X"},
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "email_taken"
+
+
+def test_five_failures_lock_the_account(anonymous: TestClient, patient: User) -> None:
+    for _ in range(5):
+        failed = anonymous.post(
+            "/api/auth/login", json={"email": patient.email, "password": "wrong password"}
+        )
+        assert failed.status_code == 401
+    locked = anonymous.post("/api/auth/login", json={"email": patient.email, "password": PASSWORD})
+    assert locked.status_code == 423
+    assert int(locked.headers["Retry-After"]) > 800
+
+
+def test_bad_bodies_are_422_with_the_field(anonymous: TestClient) -> None:
+    cases = [
+        ({"email": "x@example.com", "password": "short", "display_name": "A"}, "password"),
+        ({"email": "not-an-email", "password": PASSWORD, "display_name": "A"}, "email"),
+        (
+            {"email": "x@example.com", "password": PASSWORD, "display_name": "A", "admin": True},
+            "admin",
+        ),
+    ]
+    for body, field in cases:
+        response = anonymous.post("/api/auth/register", json=body)
+        assert response.status_code == 422, response.text
+        assert field in [d["field"] for d in response.json()["error"]["details"]]
+    malformed = anonymous.post(
+        "/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["error"]["request_id"]

@@ -1,0 +1,51 @@
+"""Migrations and the audit table's guarantees, on the real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from health_platform.api.migrate import migrate
+from tests.api.conftest import Backends
+
+
+def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> None:
+    backends.postgres.sql("DROP DATABASE IF EXISTS migrate_check")
+    backends.postgres.sql("CREATE DATABASE migrate_check")
+    url = backends.postgres.url("migrate_check")
+    migrate(url)
+    migrate(url)  # idempotent
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        tables = set(
+            connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
+        )
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert {"users", "observations", "audit_records", "alembic_version"} <= tables
+    assert version == "0001"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET outcome = 'forged'",
+        "DELETE FROM audit_records",
+        "TRUNCATE audit_records",
+    ],
+)
+def test_the_audit_table_is_append_only(backends: Backends, statement: str) -> None:
+    engine = create_engine(backends.database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO audit_records (action, resource_type, outcome)"
+                " VALUES ('test', 'x', 'success')"
+            )
+        )
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
