@@ -18,7 +18,7 @@ from health_platform.api.db import Database
 from health_platform.api.deps import Services
 from health_platform.api.errors import install_error_handlers
 from health_platform.api.request_context import request_id
-from health_platform.api.routes import auth, health, observations, profile
+from health_platform.api.routes import admin, auth, health, observations, profile
 from health_platform.api.sessions import SessionStore
 
 access_log = logging.getLogger("health_platform.api.access")
@@ -65,7 +65,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, auth, profile, observations):
+    for module in (health, auth, profile, observations, admin):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -82,7 +82,17 @@ def patient_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller
     return caller
 
 
+def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """Administrators, signed in with their second factor (the seed's MFA for admins)."""
+    if not caller.is_admin:
+        raise ApiError(403, "forbidden", "Administrators only.")
+    if not caller.session.mfa:
+        raise ApiError(403, "mfa_required", "Enroll and use a second factor (TOTP) first.")
+    return caller
+
+
 DbSession = Annotated[Session, Depends(db_session)]
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 PatientCaller = Annotated[Caller, Depends(patient_caller)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]
 ServicesDep = Annotated[Services, Depends(services)]

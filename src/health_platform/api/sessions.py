@@ -23,6 +23,7 @@ class SessionData:
     role: str
     csrf_token: str
     created_at: float
+    mfa: bool = False  # signed in with a second factor (or enrolled one since)
 
 
 def _key(session_id: str) -> str:
@@ -35,9 +36,9 @@ class SessionStore:
         self.idle_seconds = idle_seconds
         self.absolute_seconds = absolute_seconds
 
-    def create(self, user_id: str, role: str) -> tuple[str, SessionData]:
+    def create(self, user_id: str, role: str, *, mfa: bool) -> tuple[str, SessionData]:
         session_id = secrets.token_urlsafe(32)
-        data = SessionData(user_id, role, secrets.token_urlsafe(32), time.time())
+        data = SessionData(user_id, role, secrets.token_urlsafe(32), time.time(), mfa)
         pipe = self.client.pipeline()
         pipe.set(_key(session_id), json.dumps(asdict(data)), ex=self.idle_seconds)
         pipe.sadd(f"user_sessions:{user_id}", _key(session_id))
@@ -56,6 +57,11 @@ class SessionStore:
             return None
         self.client.expire(key, self.idle_seconds)
         return data
+
+    def mark_mfa(self, session_id: str, data: SessionData) -> None:
+        """The user proved a second factor during this session."""
+        updated = SessionData(**{**asdict(data), "mfa": True})
+        self.client.set(_key(session_id), json.dumps(asdict(updated)), ex=self.idle_seconds)
 
     def delete(self, session_id: str) -> None:
         self.client.delete(_key(session_id))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from health_platform.api import audit
+from health_platform.api import audit, totp
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -72,6 +72,17 @@ class UserView(BaseModel):
 class LoginResult(BaseModel):
     user: UserView
     csrf_token: str
+    # An administrator without a second factor must enroll one before anything else.
+    mfa_enrollment_required: bool = False
+
+
+class MfaEnrollment(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class MfaCode(Strict):
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
 
 
 @router.post(
@@ -128,7 +139,9 @@ def _failed_login(
             "user_id": str(user.id) if user else None,
         },
     )
-    deps.redis.incr(f"counter:failed_logins:{int(datetime.now(UTC).timestamp() // 60)}")
+    counter = f"counter:failed_logins:{int(datetime.now(UTC).timestamp() // 60)}"
+    deps.redis.incr(counter)
+    deps.redis.expire(counter, 3600)
     return ApiError(401, "invalid_credentials", "Email or password is wrong.")
 
 
@@ -150,19 +163,31 @@ def login(
             client_address=client_address(request),
         )
         wait = int((user.locked_until - now).total_seconds()) + 1
-        raise ApiError(
-            423,
-            "locked",
-            f"Too many failed sign-ins; try again in {wait // 60 + 1} minutes.",
-            headers={"Retry-After": str(wait)},
+        message = (
+            "This account is locked; contact an administrator."
+            if wait > 86400
+            else f"Too many failed sign-ins; try again in {wait // 60 + 1} minutes."
         )
+        db.commit()  # the refused attempt stays on record
+        raise ApiError(423, "locked", message, headers={"Retry-After": str(min(wait, 86400))})
     if user is None or not verify_password(user.password_hash, body.password):
         error = _failed_login(db, user, request, deps)
         db.commit()  # the count and the audit record stand even though the request fails
         raise error
+    mfa = False
+    if user.totp_secret:
+        if body.totp is None:
+            raise ApiError(
+                401, "mfa_required", "Enter the 6-digit code from your authenticator app."
+            )
+        if not totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp):
+            error = _failed_login(db, user, request, deps)
+            db.commit()
+            raise error
+        mfa = True
     user.failed_logins = 0
     user.locked_until = None
-    session_id, session = deps.sessions.create(str(user.id), user.role)
+    session_id, session = deps.sessions.create(str(user.id), user.role, mfa=mfa)
     audit.record(
         db,
         actor_id=user.id,
@@ -170,8 +195,15 @@ def login(
         resource_type="session",
         client_address=client_address(request),
     )
+    minute = int(now.timestamp() // 60)
+    deps.redis.incr(f"counter:logins:{minute}")
+    deps.redis.expire(f"counter:logins:{minute}", 3600)
     _set_cookies(response, session_id, session.csrf_token, deps.settings.cookie_secure)
-    return LoginResult(user=UserView.of(user), csrf_token=session.csrf_token)
+    return LoginResult(
+        user=UserView.of(user),
+        csrf_token=session.csrf_token,
+        mfa_enrollment_required=user.role == "admin" and not mfa,
+    )
 
 
 def _set_cookies(response: Response, session_id: str, csrf: str, secure: bool) -> None:
@@ -206,3 +238,42 @@ def me(caller: CurrentCaller, db: DbSession) -> UserView:
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     return UserView.of(user)
+
+
+@router.post("/mfa/enroll", response_model=MfaEnrollment, summary="Start TOTP enrollment")
+def enroll_mfa(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> MfaEnrollment:
+    user = db.get(User, caller.user_id)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    if user.totp_secret:
+        raise ApiError(409, "mfa_enrolled", "A second factor is already enrolled.")
+    secret = totp.new_secret()
+    deps.redis.set(f"mfa_pending:{user.id}", secret, ex=600)
+    return MfaEnrollment(secret=secret, otpauth_uri=totp.enrollment_uri(secret, user.email))
+
+
+@router.post("/mfa/verify", status_code=204, summary="Finish TOTP enrollment with a code")
+def verify_mfa(body: MfaCode, caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Response:
+    pending = deps.redis.get(f"mfa_pending:{caller.user_id}")
+    if pending is None:
+        raise ApiError(409, "mfa_not_started", "Start enrollment first (it lasts 10 minutes).")
+    secret = pending.decode() if isinstance(pending, bytes) else str(pending)
+    ok = totp.verify(deps.redis, str(caller.user_id), secret, body.code)
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="auth.mfa_enroll",
+        resource_type="user",
+        resource_id=caller.user_id,
+        outcome="success" if ok else "failure",
+        client_address=caller.address,
+    )
+    if not ok:
+        db.commit()
+        raise ApiError(422, "mfa_code_wrong", "That code is not valid now; try the current one.")
+    user = db.get(User, caller.user_id)
+    assert user is not None
+    user.totp_secret = secret
+    deps.redis.delete(f"mfa_pending:{caller.user_id}")
+    deps.sessions.mark_mfa(caller.session_id, caller.session)
+    return Response(status_code=204)

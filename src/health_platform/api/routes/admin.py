@@ -1,0 +1,225 @@
+"""Administration: users (list, lock, unlock, role), the audit log, real-time counters.
+Administrators see accounts and the audit trail, never a patient's health data."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from sqlalchemy import func, select
+
+from health_platform.api import audit
+from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
+from health_platform.api.errors import ApiError, not_found
+from health_platform.api.models import AuditRecord, User
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+security_log = logging.getLogger("health_platform.api.security")
+LOCK_FOR = timedelta(days=36500)  # locked until an administrator unlocks
+
+
+class AdminUserView(BaseModel):
+    id: str
+    email: str
+    display_name: str
+    role: str
+    locked: bool
+    mfa_enabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> AdminUserView:
+        return cls(
+            id=str(user.id),
+            email=user.email,
+            display_name=user.display_name,
+            role=user.role,
+            locked=user.locked_until is not None and user.locked_until > datetime.now(UTC),
+            mfa_enabled=user.totp_secret is not None,
+            created_at=user.created_at,
+        )
+
+
+class UserPage(BaseModel):
+    items: list[AdminUserView]
+    total: int
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["patient", "admin"]
+
+
+class AuditView(BaseModel):
+    id: int
+    at: datetime
+    actor_id: str | None
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str
+    client_address: str | None
+    request_id: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditView]
+    total: int
+
+
+def _user(db: DbSession, user_id: uuid.UUID) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    return user
+
+
+def _admin_action(
+    db: DbSession, caller: AdminCaller, action: str, target: User, **detail: Any
+) -> None:
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action=action,
+        resource_type="user",
+        resource_id=target.id,
+        client_address=caller.address,
+        detail=detail or None,
+    )
+
+
+@router.get("/users", response_model=UserPage, summary="List accounts")
+def list_users(
+    caller: AdminCaller,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UserPage:
+    total = db.scalar(select(func.count()).select_from(User)) or 0
+    users = db.scalars(select(User).order_by(User.created_at, User.id).limit(limit).offset(offset))
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="admin.users.list",
+        resource_type="user",
+        client_address=caller.address,
+    )
+    return UserPage(items=[AdminUserView.of(u) for u in users], total=total)
+
+
+@router.post("/users/{user_id}/lock", response_model=AdminUserView, summary="Lock an account")
+def lock(
+    user_id: uuid.UUID, caller: AdminCaller, db: DbSession, deps: ServicesDep
+) -> AdminUserView:
+    target = _user(db, user_id)
+    if target.id == caller.user_id:
+        raise ApiError(409, "self_lock", "Administrators cannot lock themselves out.")
+    target.locked_until = datetime.now(UTC) + LOCK_FOR
+    _admin_action(db, caller, "admin.user.lock", target)
+    db.commit()
+    deps.sessions.delete_all_for(str(target.id))  # a locked account is signed out everywhere
+    return AdminUserView.of(target)
+
+
+@router.post("/users/{user_id}/unlock", response_model=AdminUserView, summary="Unlock an account")
+def unlock(user_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> AdminUserView:
+    target = _user(db, user_id)
+    target.locked_until = None
+    target.failed_logins = 0
+    _admin_action(db, caller, "admin.user.unlock", target)
+    return AdminUserView.of(target)
+
+
+@router.put("/users/{user_id}/role", response_model=AdminUserView, summary="Change a role")
+def change_role(
+    user_id: uuid.UUID, body: RoleChange, caller: AdminCaller, db: DbSession, deps: ServicesDep
+) -> AdminUserView:
+    target = _user(db, user_id)
+    if target.id == caller.user_id:
+        raise ApiError(409, "self_role", "Administrators cannot change their own role.")
+    previous = target.role
+    target.role = body.role
+    _admin_action(db, caller, "admin.user.role", target, previous=previous, new=body.role)
+    db.commit()
+    deps.sessions.delete_all_for(str(target.id))  # the new role applies from the next sign-in
+    # A privilege change is a security event (the seed's "privilege escalation").
+    security_log.warning(
+        "role changed",
+        extra={
+            "event": "privilege.change",
+            "user_id": str(caller.user_id),
+            "target_user_id": str(target.id),
+            "role": body.role,
+        },
+    )
+    return AdminUserView.of(target)
+
+
+@router.get("/audit", response_model=AuditPage, summary="Search the audit log")
+def audit_log(
+    caller: AdminCaller,
+    db: DbSession,
+    user_id: uuid.UUID | None = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    resource_type: Annotated[str | None, Query(max_length=40)] = None,
+    since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    query = select(AuditRecord)
+    if user_id is not None:
+        query = query.where(AuditRecord.actor_id == user_id)
+    if action is not None:
+        query = query.where(AuditRecord.action == action)
+    if resource_type is not None:
+        query = query.where(AuditRecord.resource_type == resource_type)
+    if since is not None:
+        query = query.where(AuditRecord.at >= since)
+    if until is not None:
+        query = query.where(AuditRecord.at <= until)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset))
+    items = [
+        AuditView(
+            id=r.id,
+            at=r.at,
+            actor_id=str(r.actor_id) if r.actor_id else None,
+            action=r.action,
+            resource_type=r.resource_type,
+            resource_id=r.resource_id,
+            outcome=r.outcome,
+            client_address=r.client_address,
+            request_id=r.request_id,
+        )
+        for r in rows
+    ]
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="admin.audit.search",
+        resource_type="audit",
+        client_address=caller.address,
+    )
+    return AuditPage(items=items, total=total)
+
+
+@router.get("/counters", summary="Real-time counters from Redis")
+def counters(caller: AdminCaller, deps: ServicesDep) -> dict[str, int]:
+    minute = int(time.time() // 60)
+
+    def last_minute(name: str) -> int:
+        return int(deps.redis.get(f"counter:{name}:{minute}") or 0)
+
+    return {
+        "active_sessions": deps.sessions.active_count(),
+        "requests_per_minute": last_minute("requests"),
+        "logins_per_minute": last_minute("logins"),
+        "failed_logins_per_minute": last_minute("failed_logins"),
+    }

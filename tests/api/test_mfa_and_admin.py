@@ -1,0 +1,123 @@
+"""TOTP for administrators, and the administration endpoints."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+from sqlalchemy import select
+
+from health_platform.api.deps import Services
+from health_platform.api.models import AuditRecord
+from tests.api.conftest import PASSWORD, User, sign_up
+
+
+def enrolled_admin(app, services: Services) -> tuple[User, str]:  # type: ignore[no-untyped-def]
+    admin = sign_up(app, role="admin", services=services)
+    enrollment = admin.client.post("/api/auth/mfa/enroll", headers=admin.headers())
+    assert enrollment.status_code == 200
+    secret = enrollment.json()["secret"]
+    assert enrollment.json()["otpauth_uri"].startswith("otpauth://totp/health-platform:")
+    verified = admin.client.post(
+        "/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=admin.headers()
+    )
+    assert verified.status_code == 204, verified.text
+    return admin, secret
+
+
+def test_admin_must_enroll_before_administering(app, services: Services) -> None:  # type: ignore[no-untyped-def]
+    admin = sign_up(app, role="admin", services=services)
+    relogin = admin.client.post(
+        "/api/auth/login", json={"email": admin.email, "password": PASSWORD}
+    )
+    assert relogin.json()["mfa_enrollment_required"] is True
+    admin.csrf = relogin.json()["csrf_token"]
+    refused = admin.client.get("/api/admin/users")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "mfa_required"
+
+
+def test_enrolled_admin_signs_in_with_a_code_used_once(app, services: Services) -> None:  # type: ignore[no-untyped-def]
+    admin, secret = enrolled_admin(app, services)
+    assert admin.client.get("/api/admin/users").status_code == 200  # enrolled in this session
+    client = admin.client
+    without = client.post("/api/auth/login", json={"email": admin.email, "password": PASSWORD})
+    assert without.status_code == 401 and without.json()["error"]["code"] == "mfa_required"
+    code = pyotp.TOTP(secret).at(time.time() + 30)  # the next step: not used yet
+    with_code = client.post(
+        "/api/auth/login", json={"email": admin.email, "password": PASSWORD, "totp": code}
+    )
+    assert with_code.status_code == 200 and with_code.json()["mfa_enrollment_required"] is False
+    replay = client.post(
+        "/api/auth/login", json={"email": admin.email, "password": PASSWORD, "totp": code}
+    )
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_lock_unlock_and_role_change_are_audited(app, services: Services, patient: User) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, services)
+    locked = admin.client.post(f"/api/admin/users/{patient.id}/lock", headers=admin.headers())
+    assert locked.status_code == 200 and locked.json()["locked"] is True
+    assert patient.client.get("/api/auth/me").status_code == 401  # signed out everywhere
+    refused = patient.client.post(
+        "/api/auth/login", json={"email": patient.email, "password": PASSWORD}
+    )
+    assert refused.status_code == 423 and "administrator" in refused.json()["error"]["message"]
+    unlocked = admin.client.post(f"/api/admin/users/{patient.id}/unlock", headers=admin.headers())
+    assert unlocked.json()["locked"] is False
+    promoted = admin.client.put(
+        f"/api/admin/users/{patient.id}/role", json={"role": "admin"}, headers=admin.headers()
+    )
+    assert promoted.status_code == 200 and promoted.json()["role"] == "admin"
+    with services.database.session() as session:
+        actions = list(
+            session.scalars(
+                select(AuditRecord.action)
+                .where(AuditRecord.resource_id == patient.id)
+                .where(AuditRecord.action.like("admin.%"))
+                .order_by(AuditRecord.id)
+            )
+        )
+    assert actions == ["admin.user.lock", "admin.user.unlock", "admin.user.role"]
+    search = admin.client.get("/api/admin/audit", params={"action": "admin.user.role"}).json()
+    assert any(item["resource_id"] == patient.id for item in search["items"])
+
+
+def test_admin_cannot_lock_or_demote_themselves(app, services: Services) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, services)
+    assert (
+        admin.client.post(f"/api/admin/users/{admin.id}/lock", headers=admin.headers()).status_code
+        == 409
+    )
+    demote = admin.client.put(
+        f"/api/admin/users/{admin.id}/role", json={"role": "patient"}, headers=admin.headers()
+    )
+    assert demote.status_code == 409
+
+
+def test_patients_cannot_administer(patient: User) -> None:
+    for method, path in (
+        ("get", "/api/admin/users"),
+        ("get", "/api/admin/audit"),
+        ("get", "/api/admin/counters"),
+    ):
+        assert getattr(patient.client, method)(path).status_code == 403
+
+
+def test_counters(app, services: Services, patient: User) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, services)
+    counters = admin.client.get("/api/admin/counters").json()
+    assert set(counters) == {
+        "active_sessions",
+        "requests_per_minute",
+        "logins_per_minute",
+        "failed_logins_per_minute",
+    }
+    assert counters["active_sessions"] >= 2 and counters["logins_per_minute"] >= 2
+
+
+def test_unknown_user_is_404(app, services: Services) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, services)
+    missing = admin.client.post(
+        "/api/admin/users/00000000-0000-0000-0000-000000000000/lock", headers=admin.headers()
+    )
+    assert missing.status_code == 404
