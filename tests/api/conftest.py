@@ -64,6 +64,10 @@ def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Ap
         database_url=backends.database_url,
         redis_url=backends.redis.url,
         storage_path=str(tmp_path_factory.mktemp("uploads")),
+        # Every test shares one client address; test_rate_limits.py checks the limits.
+        rate_per_address=1_000_000,
+        rate_per_user=1_000_000,
+        login_rate=1_000_000,
     )
 
 

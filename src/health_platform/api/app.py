@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import redis
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from health_platform import __version__
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
-from health_platform.api.deps import Services
+from health_platform.api.deps import Services, limit_by_address
 from health_platform.api.errors import install_error_handlers
 from health_platform.api.request_context import request_id
 from health_platform.api.routes import admin, auth, health, observations, profile
@@ -65,8 +65,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, auth, profile, observations, admin):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in (auth, profile, observations, admin):
+        app.include_router(module.router, dependencies=[Depends(limit_by_address)])
 
     @app.middleware("http")
     async def request_context(

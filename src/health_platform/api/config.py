@@ -31,6 +31,11 @@ class ApiSettings(BaseModel):
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     lockout_failures: int = 5
     lockout_minutes: int = 15
+    # Requests per minute before 429: per client address, per signed-in user, and for
+    # sign-in attempts (per address and per account) much lower.
+    rate_per_address: int = Field(default=600, ge=1)
+    rate_per_user: int = Field(default=300, ge=1)
+    login_rate: int = Field(default=10, ge=1)
 
 
 def _database_url(env: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ import redis
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from health_platform.api import rate_limit
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
@@ -63,6 +64,15 @@ class Caller:
         return self.role == "admin"
 
 
+def limit_by_address(request: Request) -> None:
+    """Every API request counts against its client address."""
+    deps = services(request)
+    rate_limit.count_request(deps.redis)
+    rate_limit.enforce(
+        deps.redis, "address", client_address(request) or "unknown", deps.settings.rate_per_address
+    )
+
+
 def current_caller(request: Request) -> Caller:
     session_id = request.cookies.get(SESSION_COOKIE)
     data = services(request).sessions.get(session_id) if session_id else None
@@ -72,6 +82,9 @@ def current_caller(request: Request) -> Caller:
         request.headers.get(CSRF_HEADER, ""), data.csrf_token
     ):
         raise ApiError(403, "csrf", f"Missing or wrong {CSRF_HEADER} header.")
+    rate_limit.enforce(
+        services(request).redis, "user", data.user_id, services(request).settings.rate_per_user
+    )
     return Caller(uuid.UUID(data.user_id), data.role, session_id, data, client_address(request))
 
 

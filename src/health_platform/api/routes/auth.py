@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from health_platform.api import audit, totp
+from health_platform.api import audit, rate_limit, totp
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -149,6 +149,11 @@ def _failed_login(
 def login(
     body: Credentials, request: Request, response: Response, db: DbSession, deps: ServicesDep
 ) -> LoginResult:
+    for scope, identity in (
+        ("login-address", client_address(request) or "unknown"),
+        ("login-account", body.email.lower()),
+    ):
+        rate_limit.enforce(deps.redis, scope, identity, deps.settings.login_rate)
     user = db.scalar(
         select(User).where(func.lower(User.email) == body.email.lower()).with_for_update()
     )

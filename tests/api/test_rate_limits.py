@@ -1,0 +1,60 @@
+"""Rate limits: per address, per user, and stricter on sign-in; 429 with Retry-After."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from health_platform.api.app import build_services, create_app
+from health_platform.api.config import ApiSettings
+from tests.api.conftest import PASSWORD
+
+
+@pytest.fixture
+def strict_client(settings: ApiSettings) -> TestClient:
+    strict = settings.model_copy(
+        update={"login_rate": 3, "rate_per_user": 5, "rate_per_address": 8}
+    )
+    app = create_app(strict)
+    app.state.services = build_services(strict)
+    # A client address of its own, so no other test's requests count against it.
+    address = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+    return TestClient(app, base_url="https://testserver", headers={"X-Forwarded-For": address})
+
+
+def assert_limited(response) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_sign_in_is_limited_first(strict_client: TestClient) -> None:
+    body = {"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "wrong password"}
+    for _ in range(3):
+        assert strict_client.post("/api/auth/login", json=body).status_code == 401
+    assert_limited(strict_client.post("/api/auth/login", json=body))
+
+
+def test_requests_are_limited_per_address(strict_client: TestClient) -> None:
+    for _ in range(8):
+        assert strict_client.get("/api/auth/me").status_code == 401
+    assert_limited(strict_client.get("/api/auth/me"))
+    assert strict_client.get("/health").status_code == 200  # health checks are never limited
+
+
+def test_requests_are_limited_per_user(strict_client: TestClient) -> None:
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    strict_client.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "R"}
+    )
+    assert (
+        strict_client.post(
+            "/api/auth/login", json={"email": email, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    statuses = [strict_client.get("/api/auth/me").status_code for _ in range(6)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5] == 429
