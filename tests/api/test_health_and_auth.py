@@ -11,7 +11,7 @@ def test_liveness_and_readiness(anonymous: TestClient) -> None:
     assert anonymous.get("/health").json() == {"status": "ok"}
     ready = anonymous.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "storage": "ok"}
 
 
 def test_register_login_me_logout(anonymous: TestClient, app) -> None:  # type: ignore[no-untyped-def]

@@ -25,8 +25,8 @@ def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> No
         )
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
-    assert {"users", "observations", "audit_records", "alembic_version"} <= tables
-    assert version == "0001"
+    assert {"users", "observations", "documents", "audit_records", "alembic_version"} <= tables
+    assert version == "0002"
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,9 @@ from health_platform.api.db import Database
 from health_platform.api.deps import Services, limit_by_address
 from health_platform.api.errors import install_error_handlers
 from health_platform.api.request_context import request_id
-from health_platform.api.routes import admin, auth, health, observations, profile
+from health_platform.api.routes import admin, auth, documents, health, observations, profile
 from health_platform.api.sessions import SessionStore
+from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
 
 access_log = logging.getLogger("health_platform.api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -34,6 +35,14 @@ def redis_client(settings: ApiSettings) -> redis.Redis:
     return redis.Redis.from_url(settings.redis_url, **options)
 
 
+def storage_for(settings: ApiSettings) -> Storage:
+    if settings.storage_backend == "s3":
+        if not settings.uploads_bucket:
+            raise ValueError("STORAGE_BACKEND=s3 needs UPLOADS_BUCKET")
+        return S3Storage(settings.uploads_bucket, settings.kms_key_id)
+    return FilesystemStorage(settings.storage_path)
+
+
 def build_services(settings: ApiSettings) -> Services:
     client = redis_client(settings)
     return Services(
@@ -45,6 +54,7 @@ def build_services(settings: ApiSettings) -> Services:
             idle_seconds=settings.session_idle_minutes * 60,
             absolute_seconds=settings.session_absolute_hours * 3600,
         ),
+        storage=storage_for(settings),
     )
 
 
@@ -66,7 +76,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (auth, profile, observations, admin):
+    for module in (auth, profile, observations, documents, admin):
         app.include_router(module.router, dependencies=[Depends(limit_by_address)])
 
     @app.middleware("http")

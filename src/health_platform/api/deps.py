@@ -22,6 +22,7 @@ from health_platform.api.sessions import (
     SessionData,
     SessionStore,
 )
+from health_platform.api.storage import Storage
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -32,6 +33,7 @@ class Services:
     database: Database
     redis: redis.Redis
     sessions: SessionStore
+    storage: Storage
 
 
 def services(request: Request) -> Services:

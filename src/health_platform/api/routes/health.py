@@ -32,6 +32,11 @@ def ready(request: Request) -> JSONResponse:
         checks["redis"] = "ok"
     except Exception as failed:
         checks["redis"] = f"failed: {type(failed).__name__}"
+    try:
+        deps.storage.check()
+        checks["storage"] = "ok"
+    except Exception as failed:
+        checks["storage"] = f"failed: {type(failed).__name__}"
     failed_names = [name for name, result in checks.items() if result != "ok"]
     status = 503 if failed_names else 200
     return JSONResponse(

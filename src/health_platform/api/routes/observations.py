@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 
 from health_platform.api import audit, vocabulary
 from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
-from health_platform.api.errors import ApiError, not_found
+from health_platform.api.errors import ApiError
 from health_platform.api.models import Observation
+from health_platform.api.ownership import owned
 
 router = APIRouter(prefix="/api/observations", tags=["observations"])
 CACHE_SECONDS = 300
@@ -121,21 +122,7 @@ class Cache:
 def _owned(
     db: DbSession, caller: PatientCaller, observation_id: uuid.UUID, action: str
 ) -> Observation:
-    row = db.get(Observation, observation_id)
-    if row is None or row.user_id != caller.user_id:
-        # Another patient's record and a missing one look the same from outside.
-        audit.record(
-            db,
-            actor_id=caller.user_id,
-            action=action,
-            resource_type="observation",
-            resource_id=observation_id,
-            outcome="denied" if row else "not_found",
-            client_address=caller.address,
-        )
-        db.commit()
-        raise not_found("observation")
-    return row
+    return owned(db, caller, Observation, observation_id, action=action, resource="observation")
 
 
 @router.get("/types", summary="The observation vocabulary: codes, LOINC, units, ranges")

@@ -1,0 +1,34 @@
+"""A patient's own records: anything else looks missing from outside (404), and the attempt
+on someone else's record is written to the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from health_platform.api import audit
+from health_platform.api.deps import Caller
+from health_platform.api.errors import not_found
+
+Row = TypeVar("Row")
+
+
+def owned(
+    db: Session, caller: Caller, model: type[Row], row_id: uuid.UUID, *, action: str, resource: str
+) -> Row:
+    row: Any = db.get(model, row_id)
+    if row is None or row.user_id != caller.user_id or getattr(row, "deleted_at", None):
+        audit.record(
+            db,
+            actor_id=caller.user_id,
+            action=action,
+            resource_type=resource,
+            resource_id=row_id,
+            outcome="not_found" if row is None or row.user_id == caller.user_id else "denied",
+            client_address=caller.address,
+        )
+        db.commit()  # the refusal stays on record though the request fails
+        raise not_found(resource)
+    return row  # type: ignore[no-any-return]

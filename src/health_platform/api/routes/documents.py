@@ -1,0 +1,246 @@
+"""Medical documents and images: streamed upload (never held in memory), list, download,
+soft delete. The type comes from the bytes; the client's Content-Type is ignored."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from starlette.requests import ClientDisconnect
+
+from health_platform.api import audit, documents
+from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
+from health_platform.api.errors import ApiError
+from health_platform.api.models import Document
+from health_platform.api.ownership import owned
+from health_platform.api.storage import ObjectWriter
+
+router = APIRouter(prefix="/api/documents", tags=["documents"])
+
+
+class DocumentView(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Document) -> DocumentView:
+        return cls(
+            id=str(row.id),
+            filename=row.filename,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            created_at=row.created_at,
+        )
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentView]
+    total: int
+    limit: int
+    offset: int
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"Documents may be at most {limit // (1024 * 1024)} MB.")
+
+
+async def _receive(
+    request: Request, writer_for: WriterFactory, limit: int
+) -> tuple[str, int, str]:
+    """Stream the body into storage; return (content type, size, sha256)."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    writer: ObjectWriter | None = None
+    content_type = ""
+    try:
+        async for chunk in request.stream():
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            digest.update(chunk)
+            if writer is None:
+                head += chunk
+                if len(head) < documents.SNIFF_BYTES:
+                    continue
+                content_type = _accepted(head)
+                writer = await run_in_threadpool(writer_for, content_type)
+                chunk, head = head, b""
+            await run_in_threadpool(writer.write, chunk)
+        if writer is None:  # the whole body was shorter than the sniffing window
+            if size == 0:
+                raise ApiError(422, "empty_upload", "The upload is empty.")
+            content_type = _accepted(head)
+            writer = await run_in_threadpool(writer_for, content_type)
+            await run_in_threadpool(writer.write, head)
+        await run_in_threadpool(writer.commit)
+    except (ApiError, ClientDisconnect, OSError):
+        if writer is not None:
+            await run_in_threadpool(writer.abort)
+        raise
+    return content_type, size, digest.hexdigest()
+
+
+def _accepted(head: bytes) -> str:
+    kind = documents.sniff(head)
+    if kind is None:
+        raise ApiError(415, "unsupported_type", "Only PDF, PNG, JPEG and DICOM files are accepted.")
+    return kind
+
+
+class WriterFactory:
+    def __init__(self, deps: ServicesDep, key: str) -> None:
+        self.deps, self.key = deps, key
+
+    def __call__(self, content_type: str) -> ObjectWriter:
+        return self.deps.storage.writer(self.key, content_type)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentView,
+    summary="Upload a document: the raw file as the request body",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload(
+    request: Request,
+    caller: PatientCaller,
+    deps: ServicesDep,
+    filename: Annotated[str, Query(min_length=1, max_length=255)],
+) -> DocumentView:
+    limit = deps.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)  # refused before a byte is read
+    document_id = uuid.uuid4()
+    key = f"documents/{caller.user_id}/{document_id}"
+    content_type, size, sha256 = await _receive(request, WriterFactory(deps, key), limit)
+
+    def record() -> DocumentView:
+        with deps.database.session() as db:
+            row = Document(
+                id=document_id,
+                user_id=caller.user_id,
+                filename=documents.safe_filename(filename),
+                content_type=content_type,
+                size_bytes=size,
+                sha256=sha256,
+                storage_key=key,
+            )
+            db.add(row)
+            db.flush()
+            audit.record(
+                db,
+                actor_id=caller.user_id,
+                action="document.upload",
+                resource_type="document",
+                resource_id=document_id,
+                client_address=caller.address,
+                detail={"size_bytes": size, "content_type": content_type},
+            )
+            return DocumentView.of(row)
+
+    return await run_in_threadpool(record)
+
+
+@router.get("", response_model=DocumentPage, summary="List one's documents (newest first)")
+def list_documents(
+    caller: PatientCaller,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DocumentPage:
+    query = select(Document).where(
+        Document.user_id == caller.user_id, Document.deleted_at.is_(None)
+    )
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
+    )
+    items = [DocumentView.of(r) for r in rows]
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="document.list",
+        resource_type="document",
+        client_address=caller.address,
+        detail={"count": len(items)},
+    )
+    return DocumentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{document_id}", response_model=DocumentView, summary="A document's details")
+def read(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> DocumentView:
+    row = owned(db, caller, Document, document_id, action="document.read", resource="document")
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="document.read",
+        resource_type="document",
+        resource_id=document_id,
+        client_address=caller.address,
+    )
+    return DocumentView.of(row)
+
+
+@router.get("/{document_id}/content", summary="Download a document's bytes")
+def download(
+    document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
+) -> StreamingResponse:
+    row = owned(db, caller, Document, document_id, action="document.download", resource="document")
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="document.download",
+        resource_type="document",
+        resource_id=document_id,
+        client_address=caller.address,
+    )
+    db.commit()  # recorded before the first byte leaves
+    return StreamingResponse(
+        deps.storage.read(row.storage_key),
+        media_type=row.content_type,
+        headers={
+            "Content-Length": str(row.size_bytes),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.delete("/{document_id}", status_code=204, summary="Delete a document (kept in history)")
+def delete(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> Response:
+    row = owned(db, caller, Document, document_id, action="document.delete", resource="document")
+    row.deleted_at = datetime.now(UTC)
+    audit.record(
+        db,
+        actor_id=caller.user_id,
+        action="document.delete",
+        resource_type="document",
+        resource_id=document_id,
+        client_address=caller.address,
+    )
+    return Response(status_code=204)
