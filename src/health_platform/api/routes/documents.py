@@ -57,9 +57,7 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "too_large", f"Documents may be at most {limit // (1024 * 1024)} MB.")
 
 
-async def _receive(
-    request: Request, writer_for: WriterFactory, limit: int
-) -> tuple[str, int, str]:
+async def _receive(request: Request, writer_for: WriterFactory, limit: int) -> tuple[str, int, str]:
     """Stream the body into storage; return (content type, size, sha256)."""
     digest = hashlib.sha256()
     size = 0
