@@ -22,6 +22,12 @@ from health_platform.api.migrate import migrate
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
 
+HEART_RATE_BODY = {
+    "type": "heart_rate",
+    "value": 62,
+    "unit": "/min",
+    "effective_at": "2026-11-25T08:30:00Z",
+}
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's password
 
 

@@ -10,14 +10,8 @@ from sqlalchemy import select
 
 from health_platform.api.deps import Services
 from health_platform.api.models import AuditRecord
+from tests.api.conftest import HEART_RATE_BODY as HEART_RATE
 from tests.api.conftest import User, sign_up
-
-HEART_RATE = {
-    "type": "heart_rate",
-    "value": 62,
-    "unit": "/min",
-    "effective_at": "2026-11-25T08:30:00Z",
-}
 
 
 def create(user: User, body: dict[str, Any] = HEART_RATE) -> dict[str, Any]:

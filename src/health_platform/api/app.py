@@ -13,6 +13,7 @@ import redis
 from fastapi import Depends, FastAPI, Request, Response
 
 from health_platform import __version__
+from health_platform.api import metrics
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, limit_by_address
@@ -93,17 +94,25 @@ def create_app(settings: ApiSettings) -> FastAPI:
         response.headers["X-Request-ID"] = request_id.get() or ""
         if request.url.path.startswith("/api"):
             response.headers["Cache-Control"] = "no-store"  # health data is never cached downstream
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")  # the template: no ids in logs
         access_log.info(
             "request",
             extra={
                 "method": request.method,
-                "path": request.scope.get("route").path  # type: ignore[union-attr]
-                if request.scope.get("route")
-                else "unmatched",
+                "path": template,
                 "status": response.status_code,
                 "duration_ms": elapsed,
             },
         )
+        if template.startswith("/api"):
+            metrics.emit(
+                environment=settings.environment,
+                route=template,
+                method=request.method,
+                status=response.status_code,
+                duration_ms=elapsed,
+            )
         request_id.reset(token)
         return response
 

@@ -41,8 +41,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class StdoutHandler(logging.Handler):
+    """Writes to whatever sys.stdout is at the time of the event (the process's stdout in
+    production; a test's capture in tests), beside the metrics lines written there."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stdout.write(self.format(record) + "\n")
+        except Exception:  # a log line must never break a request
+            self.handleError(record)
+
+
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
