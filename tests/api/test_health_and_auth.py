@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import dataclasses
 
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+
+from health_platform.api.deps import client_address
 from tests.api.conftest import PASSWORD, User, sign_up
 
 
@@ -94,3 +98,23 @@ def test_bad_bodies_are_422_with_the_field(anonymous: TestClient) -> None:
     )
     assert malformed.status_code == 422
     assert malformed.json()["error"]["request_id"]
+
+
+def test_client_address_ignores_what_the_client_forged(app, services) -> None:  # type: ignore[no-untyped-def]
+    def address(forwarded: str, hops: int) -> str | None:
+        settings = services.settings.model_copy(update={"trusted_proxies": hops})
+        app.state.services = dataclasses.replace(services, settings=settings)
+        scope = {
+            "type": "http",
+            "headers": [(b"x-forwarded-for", forwarded.encode())],
+            "client": ("10.0.0.9", 1),
+            "app": app,
+        }
+        try:
+            return client_address(Request(scope))
+        finally:
+            app.state.services = services
+
+    assert address("6.6.6.6, 203.0.113.7", 1) == "203.0.113.7"  # seen by the local LB
+    assert address("6.6.6.6, 203.0.113.7, 130.176.0.1", 2) == "203.0.113.7"  # CloudFront + ALB
+    assert address("203.0.113.7", 0) == "10.0.0.9"

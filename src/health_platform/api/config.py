@@ -36,6 +36,10 @@ class ApiSettings(BaseModel):
     rate_per_address: int = Field(default=600, ge=1)
     rate_per_user: int = Field(default=300, ge=1)
     login_rate: int = Field(default=10, ge=1)
+    # Proxies in front that append to X-Forwarded-For: the client is the entry this many
+    # places from the end (CloudFront + ALB = 2; the local load balancer = 1; 0 = none).
+    # Entries further left are whatever the client sent and are never trusted.
+    trusted_proxies: int = Field(default=1, ge=0, le=5)
 
 
 def _database_url(env: Mapping[str, str]) -> str:
@@ -68,6 +72,7 @@ def settings_from_environment(env: Mapping[str, str] | None = None) -> ApiSettin
         "kms_key_id": env.get("KMS_KEY_ID"),
         "cookie_secure": env.get("COOKIE_SECURE"),
         "max_upload_bytes": env.get("MAX_UPLOAD_BYTES"),
+        "trusted_proxies": env.get("TRUSTED_PROXIES"),
     }
     return ApiSettings(
         database_url=_database_url(env),

@@ -46,10 +46,13 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 def client_address(request: Request) -> str | None:
-    # Behind the ALB (and CloudFront) the first X-Forwarded-For entry is the client.
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:64]
+    """The caller's address as the nearest trusted proxy saw it (see trusted_proxies)."""
+    hops = services(request).settings.trusted_proxies
+    forwarded = [
+        p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()
+    ]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops][:64]
     return request.client.host if request.client else None
 
 

@@ -200,6 +200,8 @@ class ServicesStack(PlatformStack):
                 "STORAGE_BACKEND": "s3",
                 "UPLOADS_BUCKET": uploads.bucket_name,
                 "KMS_KEY_ID": data.key.key_arn,
+                # CloudFront and the ALB each append to X-Forwarded-For.
+                "TRUSTED_PROXIES": "2",
             },
             secrets={
                 "DATABASE_USERNAME": ecs.Secret.from_secrets_manager(database_secret, "username"),
