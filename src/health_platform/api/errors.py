@@ -97,6 +97,12 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, error: Exception) -> JSONResponse:
+        # A bug, not a client mistake: the shape stays the same, the details stay in the log.
+        log.error("unhandled error", extra={"error_type": type(error).__name__})
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+
     @app.exception_handler(redis.RedisError)
     async def _redis_down(_: Request, error: Exception) -> JSONResponse:
         log.error("redis unavailable", extra={"error_type": type(error).__name__})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -25,7 +26,7 @@ class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     display_name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    date_of_birth: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
+    date_of_birth: date | None = None  # null clears it
 
 
 def _own(db: DbSession, caller: CurrentCaller) -> User:
@@ -55,8 +56,15 @@ def read_profile(caller: CurrentCaller, db: DbSession) -> Profile:
 def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) -> Profile:
     user = _own(db, caller)
     changes = body.model_dump(exclude_unset=True)
+    if "display_name" in changes and changes["display_name"] is None:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "The request is not valid.",
+            details=[{"field": "display_name", "problem": "cannot be empty"}],
+        )
     for field, value in changes.items():
-        setattr(user, field, value)
+        setattr(user, field, value.isoformat() if isinstance(value, date) else value)
     audit.record(
         db,
         actor_id=caller.user_id,
