@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup lint test unit infra-test check synth clean
+.PHONY: help setup lint test unit infra-test check synth clean bench-api
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ check: setup ## hp infra check --all: cfn-lint + cdk-nag HIPAA, offline
 
 synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 	$(HP) infra synth --all
+
+bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not a test)
+	$(PYTHON) benchmarks/api_bench.py
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

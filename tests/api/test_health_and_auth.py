@@ -118,3 +118,11 @@ def test_client_address_ignores_what_the_client_forged(app, services) -> None:  
     assert address("6.6.6.6, 203.0.113.7", 1) == "203.0.113.7"  # seen by the local LB
     assert address("6.6.6.6, 203.0.113.7, 130.176.0.1", 2) == "203.0.113.7"  # CloudFront + ALB
     assert address("203.0.113.7", 0) == "10.0.0.9"
+
+
+def test_text_postgres_cannot_store_is_a_422(anonymous: TestClient) -> None:
+    response = anonymous.post(
+        "/api/auth/register",
+        json={"email": "nul@example.com", "password": PASSWORD, "display_name": "\x00"},
+    )
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"

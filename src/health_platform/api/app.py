@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 
 from health_platform import __version__
-from health_platform.api import metrics
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, limit_by_address
 from health_platform.api.errors import install_error_handlers
-from health_platform.api.request_context import request_id
+from health_platform.api.middleware import RequestContext
 from health_platform.api.routes import admin, auth, documents, health, observations, profile
 from health_platform.api.sessions import SessionStore
 from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
-
-access_log = logging.getLogger("health_platform.api.access")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def redis_client(settings: ApiSettings) -> redis.Redis:
@@ -80,40 +72,5 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for module in (auth, profile, observations, documents, admin):
         app.include_router(module.router, dependencies=[Depends(limit_by_address)])
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        token = request_id.set(incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            elapsed = round((time.perf_counter() - started) * 1000, 2)
-        response.headers["X-Request-ID"] = request_id.get() or ""
-        if request.url.path.startswith("/api"):
-            response.headers["Cache-Control"] = "no-store"  # health data is never cached downstream
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")  # the template: no ids in logs
-        access_log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": template,
-                "status": response.status_code,
-                "duration_ms": elapsed,
-            },
-        )
-        if template.startswith("/api"):
-            metrics.emit(
-                environment=settings.environment,
-                route=template,
-                method=request.method,
-                status=response.status_code,
-                duration_ms=elapsed,
-            )
-        request_id.reset(token)
-        return response
-
+    app.add_middleware(RequestContext, environment=settings.environment)
     return app

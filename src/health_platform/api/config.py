@@ -73,6 +73,9 @@ def settings_from_environment(env: Mapping[str, str] | None = None) -> ApiSettin
         "cookie_secure": env.get("COOKIE_SECURE"),
         "max_upload_bytes": env.get("MAX_UPLOAD_BYTES"),
         "trusted_proxies": env.get("TRUSTED_PROXIES"),
+        "rate_per_address": env.get("RATE_PER_ADDRESS"),
+        "rate_per_user": env.get("RATE_PER_USER"),
+        "login_rate": env.get("LOGIN_RATE"),
     }
     return ApiSettings(
         database_url=_database_url(env),

@@ -72,9 +72,9 @@ class Caller:
 def limit_by_address(request: Request) -> None:
     """Every API request counts against its client address."""
     deps = services(request)
-    rate_limit.count_request(deps.redis)
+    address = client_address(request) or "unknown"
     rate_limit.enforce(
-        deps.redis, "address", client_address(request) or "unknown", deps.settings.rate_per_address
+        deps.redis, "address", address, deps.settings.rate_per_address, tally="requests"
     )
 
 

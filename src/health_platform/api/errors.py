@@ -13,7 +13,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -85,6 +85,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, error: DataError) -> JSONResponse:
+        # Input that passed validation but that PostgreSQL cannot store or compare, such as
+        # text with NUL characters: the client's mistake, not a server error.
+        return error_response(
+            422,
+            "invalid_request",
+            "The request contains a value that cannot be stored"
+            " (for example a NUL character in text).",
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

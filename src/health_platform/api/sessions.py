@@ -48,14 +48,13 @@ class SessionStore:
     def get(self, session_id: str) -> SessionData | None:
         """The session, its idle timer renewed; None if unknown, idle or too old."""
         key = _key(session_id)
-        raw = self.client.get(key)
+        raw = self.client.getex(key, ex=self.idle_seconds)  # read and renew: one round trip
         if raw is None:
             return None
         data = SessionData(**json.loads(raw))
         if time.time() - data.created_at > self.absolute_seconds:
             self.client.delete(key)
             return None
-        self.client.expire(key, self.idle_seconds)
         return data
 
     def mark_mfa(self, session_id: str, data: SessionData) -> None:
