@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from health_platform.api.deps import Caller
 from health_platform.api.models import AuditRecord
 from health_platform.api.request_context import request_id
 
@@ -35,4 +36,27 @@ def record(
             request_id=request_id.get(),
             detail=detail,
         )
+    )
+
+
+def by(
+    session: Session,
+    caller: Caller,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None = None,
+    *,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """`record` for something a signed-in caller did, from where they did it."""
+    record(
+        session,
+        actor_id=caller.user_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        outcome=outcome,
+        client_address=caller.address,
+        detail=detail,
     )

@@ -20,14 +20,13 @@ def owned(
 ) -> Row:
     row: Any = db.get(model, row_id)
     if row is None or row.user_id != caller.user_id or getattr(row, "deleted_at", None):
-        audit.record(
+        audit.by(
             db,
-            actor_id=caller.user_id,
-            action=action,
-            resource_type=resource,
-            resource_id=row_id,
+            caller,
+            action,
+            resource,
+            row_id,
             outcome="not_found" if row is None or row.user_id == caller.user_id else "denied",
-            client_address=caller.address,
         )
         db.commit()  # the refusal stays on record though the request fails
         raise not_found(resource)

@@ -83,15 +83,7 @@ def _user(db: DbSession, user_id: uuid.UUID) -> User:
 def _admin_action(
     db: DbSession, caller: AdminCaller, action: str, target: User, **detail: Any
 ) -> None:
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action=action,
-        resource_type="user",
-        resource_id=target.id,
-        client_address=caller.address,
-        detail=detail or None,
-    )
+    audit.by(db, caller, action, "user", target.id, detail=detail or None)
 
 
 @router.get("/users", response_model=UserPage, summary="List accounts")
@@ -103,13 +95,7 @@ def list_users(
 ) -> UserPage:
     total = db.scalar(select(func.count()).select_from(User)) or 0
     users = db.scalars(select(User).order_by(User.created_at, User.id).limit(limit).offset(offset))
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="admin.users.list",
-        resource_type="user",
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "admin.users.list", "user")
     return UserPage(items=[AdminUserView.of(u) for u in users], total=total)
 
 
@@ -200,13 +186,7 @@ def audit_log(
         )
         for r in rows
     ]
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="admin.audit.search",
-        resource_type="audit",
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "admin.audit.search", "audit")
     return AuditPage(items=items, total=total)
 
 

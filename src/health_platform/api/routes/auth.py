@@ -224,13 +224,7 @@ def _set_cookies(response: Response, session_id: str, csrf: str, secure: bool) -
 @router.post("/logout", status_code=204, summary="End the session")
 def logout(caller: CurrentCaller, response: Response, db: DbSession, deps: ServicesDep) -> Response:
     deps.sessions.delete(caller.session_id)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="auth.logout",
-        resource_type="session",
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "auth.logout", "session")
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
@@ -264,14 +258,13 @@ def verify_mfa(body: MfaCode, caller: CurrentCaller, db: DbSession, deps: Servic
         raise ApiError(409, "mfa_not_started", "Start enrollment first (it lasts 10 minutes).")
     secret = pending.decode() if isinstance(pending, bytes) else str(pending)
     ok = totp.verify(deps.redis, str(caller.user_id), secret, body.code)
-    audit.record(
+    audit.by(
         db,
-        actor_id=caller.user_id,
-        action="auth.mfa_enroll",
-        resource_type="user",
-        resource_id=caller.user_id,
+        caller,
+        "auth.mfa_enroll",
+        "user",
+        caller.user_id,
         outcome="success" if ok else "failure",
-        client_address=caller.address,
     )
     if not ok:
         db.commit()

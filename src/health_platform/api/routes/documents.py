@@ -150,13 +150,12 @@ async def upload(
             )
             db.add(row)
             db.flush()
-            audit.record(
+            audit.by(
                 db,
-                actor_id=caller.user_id,
-                action="document.upload",
-                resource_type="document",
-                resource_id=document_id,
-                client_address=caller.address,
+                caller,
+                "document.upload",
+                "document",
+                document_id,
                 detail={"size_bytes": size, "content_type": content_type},
             )
             return DocumentView.of(row)
@@ -179,28 +178,14 @@ def list_documents(
         query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
     )
     items = [DocumentView.of(r) for r in rows]
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="document.list",
-        resource_type="document",
-        client_address=caller.address,
-        detail={"count": len(items)},
-    )
+    audit.by(db, caller, "document.list", "document", detail={"count": len(items)})
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{document_id}", response_model=DocumentView, summary="A document's details")
 def read(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> DocumentView:
     row = owned(db, caller, Document, document_id, action="document.read", resource="document")
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="document.read",
-        resource_type="document",
-        resource_id=document_id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "document.read", "document", document_id)
     return DocumentView.of(row)
 
 
@@ -209,14 +194,7 @@ def download(
     document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> StreamingResponse:
     row = owned(db, caller, Document, document_id, action="document.download", resource="document")
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="document.download",
-        resource_type="document",
-        resource_id=document_id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "document.download", "document", document_id)
     db.commit()  # recorded before the first byte leaves
     return StreamingResponse(
         deps.storage.read(row.storage_key),
@@ -233,12 +211,5 @@ def download(
 def delete(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> Response:
     row = owned(db, caller, Document, document_id, action="document.delete", resource="document")
     row.deleted_at = datetime.now(UTC)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="document.delete",
-        resource_type="document",
-        resource_id=document_id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "document.delete", "document", document_id)
     return Response(status_code=204)

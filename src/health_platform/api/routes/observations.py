@@ -145,14 +145,7 @@ def create(
     )
     db.add(row)
     db.flush()
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="observation.create",
-        resource_type="observation",
-        resource_id=row.id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "observation.create", "observation", row.id)
     db.commit()  # then invalidate: a read in between must not cache the old state
     Cache(deps, caller.user_id).invalidate()
     return ObservationOut.of(row)
@@ -197,14 +190,7 @@ def list_observations(
             items=[ObservationOut.of(r) for r in rows], total=total, limit=limit, offset=offset
         ).model_dump(mode="json")
         cache.put(key, page)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="observation.list",
-        resource_type="observation",
-        client_address=caller.address,
-        detail={"count": len(page["items"])},
-    )
+    audit.by(db, caller, "observation.list", "observation", detail={"count": len(page["items"])})
     return page
 
 
@@ -218,14 +204,7 @@ def read(observation_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: 
             mode="json"
         )
         cache.put(key, item)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="observation.read",
-        resource_type="observation",
-        resource_id=observation_id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "observation.read", "observation", observation_id)
     return item
 
 
@@ -254,14 +233,8 @@ def update(
     if "note" in changes:
         row.note = changes["note"]
     db.flush()
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="observation.update",
-        resource_type="observation",
-        resource_id=row.id,
-        client_address=caller.address,
-        detail={"fields": sorted(changes)},
+    audit.by(
+        db, caller, "observation.update", "observation", row.id, detail={"fields": sorted(changes)}
     )
     db.commit()  # then invalidate: a read in between must not cache the old state
     Cache(deps, caller.user_id).invalidate()
@@ -274,14 +247,7 @@ def delete(
 ) -> Response:
     row = _owned(db, caller, observation_id, "observation.delete")
     db.delete(row)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="observation.delete",
-        resource_type="observation",
-        resource_id=observation_id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "observation.delete", "observation", observation_id)
     db.commit()  # then invalidate: a read in between must not cache the old state
     Cache(deps, caller.user_id).invalidate()
     return Response(status_code=204)

@@ -39,14 +39,7 @@ def _own(db: DbSession, caller: CurrentCaller) -> User:
 @router.get("", response_model=Profile, summary="Read one's own profile")
 def read_profile(caller: CurrentCaller, db: DbSession) -> Profile:
     user = _own(db, caller)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="profile.read",
-        resource_type="profile",
-        resource_id=user.id,
-        client_address=caller.address,
-    )
+    audit.by(db, caller, "profile.read", "profile", user.id)
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
@@ -65,15 +58,7 @@ def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) ->
         )
     for field, value in changes.items():
         setattr(user, field, value.isoformat() if isinstance(value, date) else value)
-    audit.record(
-        db,
-        actor_id=caller.user_id,
-        action="profile.update",
-        resource_type="profile",
-        resource_id=user.id,
-        client_address=caller.address,
-        detail={"fields": sorted(changes)},
-    )
+    audit.by(db, caller, "profile.update", "profile", user.id, detail={"fields": sorted(changes)})
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
