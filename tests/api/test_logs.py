@@ -41,6 +41,12 @@ def test_logs_carry_request_ids_and_no_secrets_or_health_data(app, json_logs) ->
         user.client.cookies.get("hp_session"),
         note,
         created.json()["id"],
-        "173",
     ):
         assert secret not in output, f"{secret!r} leaked into the logs"
+    # The measured value (173) must not be a field of any line. (Its digits alone may well
+    # appear in a timestamp or a duration.)
+    assert not [
+        line
+        for line in lines
+        if "value" in line or any(v == 173 and type(v) is int for v in line.values())
+    ]
