@@ -55,7 +55,7 @@ synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 	$(HP) infra synth --all
 
 bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not a test)
-	$(PYTHON) benchmarks/api_bench.py
+	$(PYTHON) -m benchmarks.api_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,40 +1,38 @@
 """`make bench-api`: the API with production settings (uvicorn, 2 workers) against local
-PostgreSQL and Redis, driven open-loop at a fixed offered rate; prints throughput and
-latency percentiles per scenario, and the API's peak memory during a 100 MB upload.
-
-Open loop: requests start on schedule whether or not earlier ones finished, and latency is
-measured from the scheduled start, so a slow server cannot hide its queueing (no
-coordinated omission). The generator is asyncio + httpx in one process; at 200 requests/s
-it spends well under a core, so the server is what is measured.
+PostgreSQL and Redis, driven open-loop at a fixed offered rate (see loadgen.py); prints
+throughput, latency percentiles and CPU per request (the server's and the generator's) for
+each scenario, and the API's peak memory during a 100 MB upload.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import uvloop
 
+from benchmarks.loadgen import HEADER, Client, Response, Result, open_loop
 from health_platform.api.migrate import migrate
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
 
 RATE = 200  # requests per second offered
+LOGIN_RATE = 20  # Argon2id is deliberately expensive (about 0.1 s of CPU per sign-in)
 DURATION = 10  # seconds per scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
 PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway account
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -43,24 +41,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@dataclass
-class Result:
-    name: str
-    offered: float
-    sent: int
-    ok: int
-    errors: int
-    seconds: float
-    latencies_ms: list[float]
-
-    def row(self) -> str:
-        lat = sorted(self.latencies_ms) or [0.0]
-        p50 = statistics.median(lat)
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return (
-            f"{self.name:<28} {self.offered:>7.0f} {self.ok / self.seconds:>9.1f} "
-            f"{p50:>8.2f} {p99:>8.2f} {self.errors:>7d}"
-        )
+def server_pids(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    found = [parent]
+    if children.exists():
+        for child in children.read_text().split():
+            found += server_pids(int(child))
+    return found
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -75,127 +62,122 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
-def server_pids(parent: int) -> list[int]:
-    children = Path(f"/proc/{parent}/task/{parent}/children")
-    found = [parent]
-    if children.exists():
-        for child in children.read_text().split():
-            found += server_pids(int(child))
-    return found
-
-
-async def open_loop(name: str, client: httpx.AsyncClient, rate: float, make_request) -> Result:  # type: ignore[no-untyped-def]
-    latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
-    start = time.perf_counter()
-    total = int(rate * DURATION)
-
-    async def one(index: int) -> None:
-        scheduled = start + index / rate
-        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
         try:
-            response = await make_request(client, index)
-            good = response.status_code < 400
-        except httpx.HTTPError:
-            good = False
-        latencies.append((time.perf_counter() - scheduled) * 1000)
-        counts["ok" if good else "errors"] += 1
-
-    await asyncio.gather(*(one(i) for i in range(total)))
-    elapsed = time.perf_counter() - start
-    return Result(name, rate, total, counts["ok"], counts["errors"], elapsed, latencies)
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / CLOCK_TICKS
 
 
-async def scenarios(base: str, server: subprocess.Popen[bytes]) -> list[str]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        email = f"bench-{secrets.token_hex(4)}@example.com"
-        await client.post(
-            "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "B"}
-        )
-        login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-        cookie = login.headers["set-cookie"].split(";")[0]
-        auth = {"Cookie": cookie, "X-CSRF-Token": login.json()["csrf_token"]}
-        body = {
-            "type": "heart_rate",
-            "value": 62,
-            "unit": "/min",
-            "effective_at": "2026-11-25T08:30:00Z",
-        }
-        for _ in range(100):
-            await client.post("/api/observations", json=body, headers=auth)
-        await client.get("/api/observations", headers=auth)  # warm the cache
+async def measured(pids: list[int], run: Awaitable[Result]) -> str:
+    """The scenario's row, with the server's CPU per request appended."""
+    before = cpu_seconds(pids)
+    result = await run
+    server_ms = (cpu_seconds(pids) - before) * 1000 / max(result.sent, 1)
+    return f"{result.row()} {server_ms:>9.2f}"
 
-        results = [
-            await open_loop(
-                "observations list, cached",
-                client,
-                RATE,
-                lambda c, i: c.get("/api/observations", headers=auth),
-            ),
-            await open_loop(
+
+async def scenarios(client: Client, pids: list[int]) -> list[str]:
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    account = {"email": email, "password": PASSWORD}
+    await client.request("POST", "/api/auth/register", json_body={**account, "display_name": "B"})
+    login = await client.request("POST", "/api/auth/login", json_body=account)
+    cookie = login.headers["set-cookie"].split(";")[0]
+    auth = {"Cookie": cookie, "X-CSRF-Token": login.json()["csrf_token"]}
+    body = {
+        "type": "heart_rate",
+        "value": 62,
+        "unit": "/min",
+        "effective_at": "2026-11-25T08:30:00Z",
+    }
+    for _ in range(100):
+        await client.request("POST", "/api/observations", json_body=body, headers=auth)
+    await client.request("GET", "/api/observations", headers=auth)  # warm the cache
+
+    def get(path: str) -> Callable[[int], Awaitable[Response]]:
+        return lambda i: client.request("GET", path, headers=auth)
+
+    rows = [
+        await measured(
+            pids, open_loop("observations list, cached", RATE, DURATION, get("/api/observations"))
+        ),
+        await measured(
+            pids,
+            open_loop(
                 "observations list, uncached",
-                client,
                 RATE,
-                lambda c, i: c.get(
-                    "/api/observations",
-                    params={"offset": i % 97 + 1, "limit": 20 + i % 50},
+                DURATION,
+                lambda i: client.request(
+                    "GET",
+                    f"/api/observations?offset={i % 97 + 1}&limit={20 + i % 50}",
                     headers=auth,
                 ),
             ),
-            await open_loop(
+        ),
+        await measured(
+            pids,
+            open_loop(
                 "observation create",
-                client,
                 RATE,
-                lambda c, i: c.post("/api/observations", json=body, headers=auth),
+                DURATION,
+                lambda i: client.request("POST", "/api/observations", json_body=body, headers=auth),
             ),
-            # Argon2id is deliberately expensive: sign-ins are offered at 20/s.
-            await open_loop(
+        ),
+        await measured(
+            pids,
+            open_loop(
                 "login",
-                client,
-                20,
-                lambda c, i: c.post("/api/auth/login", json={"email": email, "password": PASSWORD}),
+                LOGIN_RATE,
+                DURATION,
+                lambda i: client.request("POST", "/api/auth/login", json_body=account),
             ),
-        ]
-        rows = [r.row() for r in results]
+        ),
+    ]
+    rows.append(await upload(client, auth, pids))
+    return rows
 
-        pids = server_pids(server.pid)
-        baseline = rss_kib(pids)
-        peak = baseline
-        done = threading.Event()
 
-        def sample() -> None:
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, rss_kib(pids))
-                time.sleep(0.01)
+async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
+    """One 100 MB document, streamed; the API's resident memory sampled every 10 ms."""
+    baseline = rss_kib(pids)
+    peak = baseline
+    done = threading.Event()
 
-        sampler = threading.Thread(target=sample)
-        sampler.start()
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss_kib(pids))
+            time.sleep(0.01)
 
-        async def chunks():  # type: ignore[no-untyped-def]
-            block = b"%PDF-1.7\n" + os.urandom(1024 * 1024 - 9)
-            yield block
-            filler = os.urandom(1024 * 1024)
-            for _ in range(UPLOAD_BYTES // len(filler) - 1):
-                yield filler
+    async def chunks() -> AsyncIterator[bytes]:
+        block = b"%PDF-1.7\n" + os.urandom(1024 * 1024 - 9)
+        yield block
+        filler = os.urandom(1024 * 1024)
+        for _ in range(UPLOAD_BYTES // len(filler) - 1):
+            yield filler
 
-        started = time.perf_counter()
-        upload = await client.post(
-            "/api/documents",
-            params={"filename": "big.pdf"},
-            content=chunks(),
-            headers={**auth, "Content-Type": "application/octet-stream"},
-        )
-        seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-        rows.append(
-            f"100 MB upload: HTTP {upload.status_code}, {seconds:.2f} s "
-            f"({UPLOAD_BYTES / seconds / 1e6:.0f} MB/s); API RSS {baseline / 1024:.0f} MiB before, "
-            f"{peak / 1024:.0f} MiB peak: +{(peak - baseline) / 1024:.1f} MiB"
-        )
-        return rows
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    response: Response = await client.request(
+        "POST",
+        "/api/documents?filename=big.pdf",
+        headers={**auth, "Content-Type": "application/octet-stream"},
+        stream=chunks(),
+        length=UPLOAD_BYTES,
+    )
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return (
+        f"100 MB upload: HTTP {response.status}, {seconds:.2f} s "
+        f"({UPLOAD_BYTES / seconds / 1e6:.0f} MB/s); API RSS {baseline / 1024:.0f} MiB before, "
+        f"{peak / 1024:.0f} MiB peak: +{(peak - baseline) / 1024:.1f} MiB"
+    )
 
 
 def main() -> int:
@@ -249,14 +231,13 @@ def main() -> int:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        rows = asyncio.run(scenarios(base, server))
+        client = Client("127.0.0.1", api_port)
+        rows = uvloop.run(scenarios(client, server_pids(server.pid)))
         print(
             f"API benchmark: uvicorn 2 workers, {os.cpu_count()} cores,"
-            f" {DURATION} s per scenario, open loop"
+            f" {DURATION} s per scenario, open loop. CPU columns: ms per request."
         )
-        print(
-            f"{'scenario':<28} {'offered':>7} {'ok/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-        )
+        print(f"{HEADER} {'server ms':>9}")
         for row in rows:
             print(row)
         return 0

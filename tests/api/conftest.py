@@ -1,5 +1,10 @@
 """The API against real PostgreSQL 15 and Redis 7, started once per test session on free
-ports of 127.0.0.1 in a temporary folder, and stopped at the end."""
+ports of 127.0.0.1 in a temporary folder, and stopped at the end.
+
+The API is asyncio throughout, and its PostgreSQL and Redis pools belong to the event loop
+that opened their connections; a TestClient would start a loop per request. So every
+TestClient here runs on one shared loop (`app.state.portal`). Tests look at the database
+and Redis behind the API's back through plain synchronous clients (`Direct`)."""
 
 from __future__ import annotations
 
@@ -7,17 +12,25 @@ import secrets
 import shutil
 import socket
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
+import uvicorn
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from health_platform.api.app import build_services, create_app
 from health_platform.api.config import ApiSettings
-from health_platform.api.deps import Services
 from health_platform.api.migrate import migrate
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
@@ -77,18 +90,53 @@ def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Ap
     )
 
 
-@pytest.fixture(scope="session")
-def services(settings: ApiSettings) -> Iterator[Services]:
-    built = build_services(settings)
-    yield built
-    built.database.engine.dispose()
+@dataclass
+class Direct:
+    """Synchronous access to the API's database and Redis, for a test's own checks."""
+
+    sessions: sessionmaker[Session]
+    redis: redis.Redis
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A transaction, committed at the end of the block."""
+        return self.sessions.begin()
 
 
 @pytest.fixture(scope="session")
-def app(settings: ApiSettings, services: Services):  # type: ignore[no-untyped-def]
+def direct(backends: Backends) -> Iterator[Direct]:
+    engine = create_engine(backends.database_url)
+    client = redis.Redis.from_url(backends.redis.url)
+    yield Direct(sessionmaker(engine), client)
+    client.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def portal() -> Iterator[BlockingPortal]:
+    with start_blocking_portal(backend_options={"use_uvloop": True}) as shared:
+        yield shared
+
+
+def make_app(settings: ApiSettings, portal: BlockingPortal) -> FastAPI:
+    """The API with its services built (no lifespan runs under TestClient) and the loop
+    its clients share."""
     application = create_app(settings)
-    application.state.services = services  # shared; each client below has its own cookies
+    application.state.services = build_services(settings)
+    application.state.portal = portal
     return application
+
+
+@pytest.fixture(scope="session")
+def app(settings: ApiSettings, portal: BlockingPortal) -> Iterator[FastAPI]:
+    application = make_app(settings, portal)  # shared; each client has its own cookies
+    yield application
+    portal.call(application.state.services.database.engine.dispose)
+
+
+def client_for(app: FastAPI, **headers: str) -> TestClient:
+    client = TestClient(app, base_url="https://testserver", headers=headers or None)
+    client.portal = app.state.portal  # the shared loop (see the module's docstring)
+    return client
 
 
 @dataclass
@@ -102,22 +150,43 @@ class User:
         return {"X-CSRF-Token": self.csrf}
 
 
+@contextmanager
+def serve(settings: ApiSettings) -> Iterator[str]:
+    """The API served by uvicorn on a free port of 127.0.0.1, in a thread with its own
+    loop (its lifespan builds the services); yields the base URL."""
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the API did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @pytest.fixture
-def anonymous(app) -> TestClient:  # type: ignore[no-untyped-def]
+def anonymous(app: FastAPI) -> TestClient:
     # https: the session cookie is Secure and would not be sent over plain http.
-    return TestClient(app, base_url="https://testserver")
+    return client_for(app)
 
 
-def sign_up(app, *, role: str = "patient", services: Services | None = None) -> User:  # type: ignore[no-untyped-def]
-    client = TestClient(app, base_url="https://testserver")
+def sign_up(app: FastAPI, *, role: str = "patient", direct: Direct | None = None) -> User:
+    client = client_for(app)
     email = f"{uuid.uuid4().hex[:12]}@example.com"
     created = client.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "Test"}
     )
     assert created.status_code == 201, created.text
     if role != "patient":
-        assert services is not None
-        with services.database.session() as session:
+        assert direct is not None
+        with direct.session() as session:
             from health_platform.api.models import User as UserRow
 
             session.get(UserRow, uuid.UUID(created.json()["id"])).role = role  # type: ignore[union-attr]
@@ -127,10 +196,10 @@ def sign_up(app, *, role: str = "patient", services: Services | None = None) -> 
 
 
 @pytest.fixture
-def patient(app) -> User:  # type: ignore[no-untyped-def]
+def patient(app: FastAPI) -> User:
     return sign_up(app)
 
 
 @pytest.fixture
-def other_patient(app) -> User:  # type: ignore[no-untyped-def]
+def other_patient(app: FastAPI) -> User:
     return sign_up(app)

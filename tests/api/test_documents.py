@@ -6,12 +6,11 @@ import hashlib
 import os
 
 import pytest
+from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
-from health_platform.api.app import build_services, create_app
 from health_platform.api.config import ApiSettings
-from health_platform.api.deps import Services
-from tests.api.conftest import User, sign_up
+from tests.api.conftest import Direct, User, make_app, sign_up
 
 PDF = b"%PDF-1.7\n" + os.urandom(300_000) + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(1000)
@@ -74,11 +73,9 @@ def test_filenames_are_sanitized(patient: User) -> None:
 
 
 @pytest.fixture
-def small_limit_user(settings: ApiSettings) -> User:
+def small_limit_user(settings: ApiSettings, portal: BlockingPortal) -> User:
     strict = settings.model_copy(update={"max_upload_bytes": 1024})
-    app = create_app(strict)
-    app.state.services = build_services(strict)
-    return sign_up(app)
+    return sign_up(make_app(strict, portal))
 
 
 def test_oversized_uploads_are_413(small_limit_user: User) -> None:
@@ -112,7 +109,7 @@ def test_another_patients_document_is_404(patient: User, other_patient: User) ->
     assert patient.client.get(f"/api/documents/{document['id']}").status_code == 200
 
 
-def test_admins_cannot_read_documents(app, services: Services, anonymous: TestClient) -> None:  # type: ignore[no-untyped-def]
-    admin = sign_up(app, role="admin", services=services)
+def test_admins_cannot_read_documents(app, direct: Direct, anonymous: TestClient) -> None:  # type: ignore[no-untyped-def]
+    admin = sign_up(app, role="admin", direct=direct)
     assert admin.client.get("/api/documents").status_code == 403
     assert anonymous.get("/api/documents").status_code == 401

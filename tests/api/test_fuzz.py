@@ -2,26 +2,47 @@
 API never answers 5xx. Runs signed in as a patient (with the CSRF token), so generated
 requests reach the handlers instead of stopping at 401.
 
-Driven through hypothesis directly: schemathesis's pytest plugin does not load under this
-pytest version."""
+Served by uvicorn on 127.0.0.1 (see `serve`) and driven through hypothesis directly:
+schemathesis's pytest plugin does not load under this pytest version."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 
+import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.api.conftest import sign_up
+from health_platform.api.config import ApiSettings
+from tests.api.conftest import PASSWORD, serve
 
 EXAMPLES_PER_OPERATION = 20
 # Ending the session would leave every later operation at 401; logout takes no input anyway.
 SKIPPED = {"/api/auth/logout"}
 
 
-def test_no_client_input_causes_a_server_error(app) -> None:  # type: ignore[no-untyped-def]
-    user = sign_up(app)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+def signed_in(base_url: str) -> tuple[dict[str, str], str]:
+    """A new patient's session cookie and CSRF token."""
+    with httpx.Client(base_url=base_url) as client:
+        email = f"fuzz-{uuid.uuid4().hex[:8]}@example.com"
+        account = {"email": email, "password": PASSWORD}
+        client.post("/api/auth/register", json={**account, "display_name": "Fuzz"})
+        login = client.post("/api/auth/login", json=account)
+        assert login.status_code == 200, login.text
+        cookie = login.headers["set-cookie"].split(";")[0].split("=", 1)
+        return {cookie[0]: cookie[1]}, login.json()["csrf_token"]
+
+
+def test_no_client_input_causes_a_server_error(settings: ApiSettings) -> None:
+    # A real server on 127.0.0.1: the app's asyncio pools live on uvicorn's loop.
+    with serve(settings) as base_url:
+        fuzz(base_url)
+
+
+def fuzz(base_url: str) -> None:
+    cookies, csrf = signed_in(base_url)
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     failures: list[str] = []
     statuses: Counter[int] = Counter()
     operations = 0
@@ -39,11 +60,7 @@ def test_no_client_input_causes_a_server_error(app) -> None:  # type: ignore[no-
             suppress_health_check=list(HealthCheck),
         )
         def exercise(case) -> None:  # type: ignore[no-untyped-def]
-            response = case.call(
-                headers={"X-CSRF-Token": user.csrf},
-                cookies=dict(user.client.cookies),
-                base_url="https://testserver",
-            )
+            response = case.call(headers={"X-CSRF-Token": csrf}, cookies=cookies, base_url=base_url)
             statuses[response.status_code] += 1
             if response.status_code >= 500:
                 failures.append(

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from health_platform.api.deps import client_address
-from tests.api.conftest import PASSWORD, User, sign_up
+from tests.api.conftest import PASSWORD, User, client_for, sign_up
 
 
 def test_liveness_and_readiness(anonymous: TestClient) -> None:
@@ -31,7 +31,7 @@ def test_register_login_me_logout(anonymous: TestClient, app) -> None:  # type: 
 
 
 def test_session_cookie_is_httponly_secure_strict(app) -> None:  # type: ignore[no-untyped-def]
-    client = TestClient(app, base_url="https://testserver")
+    client = client_for(app)
     email = "cookie-check-" + __import__("uuid").uuid4().hex[:8] + "@example.com"
     client.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "C"}
@@ -100,7 +100,9 @@ def test_bad_bodies_are_422_with_the_field(anonymous: TestClient) -> None:
     assert malformed.json()["error"]["request_id"]
 
 
-def test_client_address_ignores_what_the_client_forged(app, services) -> None:  # type: ignore[no-untyped-def]
+def test_client_address_ignores_what_the_client_forged(app) -> None:  # type: ignore[no-untyped-def]
+    services = app.state.services
+
     def address(forwarded: str, hops: int) -> str | None:
         settings = services.settings.model_copy(update={"trusted_proxies": hops})
         app.state.services = dataclasses.replace(services, settings=settings)

@@ -7,13 +7,12 @@ import time
 import pyotp
 from sqlalchemy import select
 
-from health_platform.api.deps import Services
 from health_platform.api.models import AuditRecord
-from tests.api.conftest import PASSWORD, User, sign_up
+from tests.api.conftest import PASSWORD, Direct, User, sign_up
 
 
-def enrolled_admin(app, services: Services) -> tuple[User, str]:  # type: ignore[no-untyped-def]
-    admin = sign_up(app, role="admin", services=services)
+def enrolled_admin(app, direct: Direct) -> tuple[User, str]:  # type: ignore[no-untyped-def]
+    admin = sign_up(app, role="admin", direct=direct)
     enrollment = admin.client.post("/api/auth/mfa/enroll", headers=admin.headers())
     assert enrollment.status_code == 200
     secret = enrollment.json()["secret"]
@@ -25,8 +24,8 @@ def enrolled_admin(app, services: Services) -> tuple[User, str]:  # type: ignore
     return admin, secret
 
 
-def test_admin_must_enroll_before_administering(app, services: Services) -> None:  # type: ignore[no-untyped-def]
-    admin = sign_up(app, role="admin", services=services)
+def test_admin_must_enroll_before_administering(app, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    admin = sign_up(app, role="admin", direct=direct)
     relogin = admin.client.post(
         "/api/auth/login", json={"email": admin.email, "password": PASSWORD}
     )
@@ -36,8 +35,8 @@ def test_admin_must_enroll_before_administering(app, services: Services) -> None
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "mfa_required"
 
 
-def test_enrolled_admin_signs_in_with_a_code_used_once(app, services: Services) -> None:  # type: ignore[no-untyped-def]
-    admin, secret = enrolled_admin(app, services)
+def test_enrolled_admin_signs_in_with_a_code_used_once(app, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    admin, secret = enrolled_admin(app, direct)
     assert admin.client.get("/api/admin/users").status_code == 200  # enrolled in this session
     client = admin.client
     without = client.post("/api/auth/login", json={"email": admin.email, "password": PASSWORD})
@@ -53,8 +52,8 @@ def test_enrolled_admin_signs_in_with_a_code_used_once(app, services: Services) 
     assert replay.status_code == 401 and replay.json()["error"]["code"] == "invalid_credentials"
 
 
-def test_lock_unlock_and_role_change_are_audited(app, services: Services, patient: User) -> None:  # type: ignore[no-untyped-def]
-    admin, _ = enrolled_admin(app, services)
+def test_lock_unlock_and_role_change_are_audited(app, direct: Direct, patient: User) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, direct)
     locked = admin.client.post(f"/api/admin/users/{patient.id}/lock", headers=admin.headers())
     assert locked.status_code == 200 and locked.json()["locked"] is True
     assert patient.client.get("/api/auth/me").status_code == 401  # signed out everywhere
@@ -68,7 +67,7 @@ def test_lock_unlock_and_role_change_are_audited(app, services: Services, patien
         f"/api/admin/users/{patient.id}/role", json={"role": "admin"}, headers=admin.headers()
     )
     assert promoted.status_code == 200 and promoted.json()["role"] == "admin"
-    with services.database.session() as session:
+    with direct.session() as session:
         actions = list(
             session.scalars(
                 select(AuditRecord.action)
@@ -82,8 +81,8 @@ def test_lock_unlock_and_role_change_are_audited(app, services: Services, patien
     assert any(item["resource_id"] == patient.id for item in search["items"])
 
 
-def test_admin_cannot_lock_or_demote_themselves(app, services: Services) -> None:  # type: ignore[no-untyped-def]
-    admin, _ = enrolled_admin(app, services)
+def test_admin_cannot_lock_or_demote_themselves(app, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, direct)
     assert (
         admin.client.post(f"/api/admin/users/{admin.id}/lock", headers=admin.headers()).status_code
         == 409
@@ -103,8 +102,8 @@ def test_patients_cannot_administer(patient: User) -> None:
         assert getattr(patient.client, method)(path).status_code == 403
 
 
-def test_counters(app, services: Services, patient: User) -> None:  # type: ignore[no-untyped-def]
-    admin, _ = enrolled_admin(app, services)
+def test_counters(app, direct: Direct, patient: User) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, direct)
     counters = admin.client.get("/api/admin/counters").json()
     assert set(counters) == {
         "active_sessions",
@@ -115,8 +114,8 @@ def test_counters(app, services: Services, patient: User) -> None:  # type: igno
     assert counters["active_sessions"] >= 2 and counters["logins_per_minute"] >= 2
 
 
-def test_unknown_user_is_404(app, services: Services) -> None:  # type: ignore[no-untyped-def]
-    admin, _ = enrolled_admin(app, services)
+def test_unknown_user_is_404(app, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, direct)
     missing = admin.client.post(
         "/api/admin/users/00000000-0000-0000-0000-000000000000/lock", headers=admin.headers()
     )

@@ -8,10 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from health_platform.api.deps import Services
 from health_platform.api.models import AuditRecord
 from tests.api.conftest import HEART_RATE_BODY as HEART_RATE
-from tests.api.conftest import User, sign_up
+from tests.api.conftest import Direct, User, sign_up
 
 
 def create(user: User, body: dict[str, Any] = HEART_RATE) -> dict[str, Any]:
@@ -20,8 +19,8 @@ def create(user: User, body: dict[str, Any] = HEART_RATE) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def audit_trail(services: Services, user: User) -> list[tuple[str, str | None, str]]:
-    with services.database.session() as session:
+def audit_trail(direct: Direct, user: User) -> list[tuple[str, str | None, str]]:
+    with direct.session() as session:
         rows = session.scalars(
             select(AuditRecord).where(AuditRecord.actor_id == user.id).order_by(AuditRecord.id)
         )
@@ -95,18 +94,18 @@ def test_list_filters_and_paginates(patient: User) -> None:
         assert patient.client.get("/api/observations", params=params).status_code == 422, params
 
 
-def test_reads_are_cached_and_writes_invalidate(patient: User, services: Services) -> None:
+def test_reads_are_cached_and_writes_invalidate(patient: User, direct: Direct) -> None:
     create(patient)
     first = patient.client.get("/api/observations").json()
     assert first["total"] == 1
-    assert any(services.redis.scan_iter(match=f"obs:{patient.id}:*"))
+    assert any(direct.redis.scan_iter(match=f"obs:{patient.id}:*"))
     create(patient, {**HEART_RATE, "value": 90})
     second = patient.client.get("/api/observations").json()
     assert second["total"] == 2, "a write must invalidate the cached list"
 
 
 def test_another_patients_observation_is_404_and_audited(
-    patient: User, other_patient: User, services: Services
+    patient: User, other_patient: User, direct: Direct
 ) -> None:
     mine = create(patient)
     path = f"/api/observations/{mine['id']}"
@@ -119,7 +118,7 @@ def test_another_patients_observation_is_404_and_audited(
     )
     assert other_patient.client.delete(path, headers=other_patient.headers()).status_code == 404
     assert other_patient.client.get("/api/observations").json()["total"] == 0
-    denied = [a for a in audit_trail(services, other_patient) if a[2] == "denied"]
+    denied = [a for a in audit_trail(direct, other_patient) if a[2] == "denied"]
     assert [a[0] for a in denied] == [
         "observation.read",
         "observation.update",
@@ -129,10 +128,8 @@ def test_another_patients_observation_is_404_and_audited(
     assert patient.client.get(path).status_code == 200  # still there
 
 
-def test_authorization_matrix(
-    app, anonymous: TestClient, patient: User, services: Services
-) -> None:  # type: ignore[no-untyped-def]
-    admin = sign_up(app, role="admin", services=services)
+def test_authorization_matrix(app, anonymous: TestClient, patient: User, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    admin = sign_up(app, role="admin", direct=direct)
     mine = create(patient)
     endpoints = [
         ("get", "/api/observations", None),
@@ -148,8 +145,8 @@ def test_authorization_matrix(
         assert denied.status_code == 403, (method, path)  # admins do not browse health data
 
 
-def test_every_access_leaves_exactly_one_audit_record(patient: User, services: Services) -> None:
-    before = len(audit_trail(services, patient))
+def test_every_access_leaves_exactly_one_audit_record(patient: User, direct: Direct) -> None:
+    before = len(audit_trail(direct, patient))
     created = create(patient)
     path = f"/api/observations/{created['id']}"
     patient.client.get("/api/observations")
@@ -157,7 +154,7 @@ def test_every_access_leaves_exactly_one_audit_record(patient: User, services: S
     patient.client.get(path)
     patient.client.patch(path, json={"value": 63}, headers=patient.headers())
     patient.client.delete(path, headers=patient.headers())
-    trail = audit_trail(services, patient)[before:]
+    trail = audit_trail(direct, patient)[before:]
     assert [a[0] for a in trail] == [
         "observation.create",
         "observation.list",

@@ -6,12 +6,12 @@ import time
 import uuid
 
 import pytest
+from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
-from health_platform.api.app import build_services, create_app
 from health_platform.api.config import ApiSettings
 from health_platform.api.rate_limit import WINDOW_SECONDS
-from tests.api.conftest import PASSWORD
+from tests.api.conftest import PASSWORD, client_for, make_app
 
 
 def away_from_a_window_edge() -> None:
@@ -22,16 +22,15 @@ def away_from_a_window_edge() -> None:
 
 
 @pytest.fixture
-def strict_client(settings: ApiSettings) -> TestClient:
+def strict_client(settings: ApiSettings, portal: BlockingPortal) -> TestClient:
     away_from_a_window_edge()
     strict = settings.model_copy(
         update={"login_rate": 3, "rate_per_user": 5, "rate_per_address": 8}
     )
-    app = create_app(strict)
-    app.state.services = build_services(strict)
+    app = make_app(strict, portal)
     # A client address of its own, so no other test's requests count against it.
     address = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
-    return TestClient(app, base_url="https://testserver", headers={"X-Forwarded-For": address})
+    return client_for(app, **{"X-Forwarded-For": address})
 
 
 def assert_limited(response) -> None:  # type: ignore[no-untyped-def]

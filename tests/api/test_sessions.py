@@ -3,45 +3,62 @@ of a user."""
 
 from __future__ import annotations
 
-import time
+import asyncio
+from collections.abc import Awaitable, Callable
 
-import redis
+from redis.asyncio import Redis
 
 from health_platform.api.sessions import SessionStore
 from tests.api.conftest import Backends
 
 
-def store(backends: Backends, idle: int, absolute: int) -> SessionStore:
-    return SessionStore(
-        redis.Redis.from_url(backends.redis.url), idle_seconds=idle, absolute_seconds=absolute
-    )
+def with_store(
+    backends: Backends,
+    idle: int,
+    absolute: int,
+    scenario: Callable[[SessionStore], Awaitable[None]],
+) -> None:
+    async def run() -> None:
+        client = Redis.from_url(backends.redis.url)
+        try:
+            await scenario(SessionStore(client, idle_seconds=idle, absolute_seconds=absolute))
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
 
 
 def test_idle_sessions_expire(backends: Backends) -> None:
-    sessions = store(backends, idle=1, absolute=60)
-    session_id, _ = sessions.create("u-idle", "patient", mfa=False)
-    assert sessions.get(session_id) is not None
-    time.sleep(2.1)
-    assert sessions.get(session_id) is None
+    async def scenario(sessions: SessionStore) -> None:
+        session_id, _ = await sessions.create("u-idle", "patient", mfa=False)
+        assert await sessions.get(session_id) is not None
+        await asyncio.sleep(2.1)
+        assert await sessions.get(session_id) is None
+
+    with_store(backends, 1, 60, scenario)
 
 
 def test_activity_keeps_a_session_alive_until_its_absolute_limit(backends: Backends) -> None:
     # Wide margins on the side a slow machine could cross: each use comes well within the
     # idle timeout and before the absolute one; the last one is certainly after it.
-    sessions = store(backends, idle=3, absolute=5)
-    session_id, _ = sessions.create("u-abs", "patient", mfa=False)
-    for _ in range(2):
-        time.sleep(1.5)
-        assert sessions.get(session_id) is not None  # renewed by use
-    time.sleep(2.2)
-    assert sessions.get(session_id) is None  # older than the absolute limit
+    async def scenario(sessions: SessionStore) -> None:
+        session_id, _ = await sessions.create("u-abs", "patient", mfa=False)
+        for _ in range(2):
+            await asyncio.sleep(1.5)
+            assert await sessions.get(session_id) is not None  # renewed by use
+        await asyncio.sleep(2.2)
+        assert await sessions.get(session_id) is None  # older than the absolute limit
+
+    with_store(backends, 3, 5, scenario)
 
 
 def test_ids_are_stored_hashed_and_can_all_be_ended(backends: Backends) -> None:
-    sessions = store(backends, idle=60, absolute=600)
-    first, _ = sessions.create("u-all", "patient", mfa=False)
-    second, _ = sessions.create("u-all", "patient", mfa=False)
-    keys = [k.decode() for k in sessions.client.scan_iter(match="session:*")]
-    assert not any(first in k or second in k for k in keys)
-    sessions.delete_all_for("u-all")
-    assert sessions.get(first) is None and sessions.get(second) is None
+    async def scenario(sessions: SessionStore) -> None:
+        first, _ = await sessions.create("u-all", "patient", mfa=False)
+        second, _ = await sessions.create("u-all", "patient", mfa=False)
+        keys = [k.decode() async for k in sessions.client.scan_iter(match="session:*")]
+        assert not any(first in k or second in k for k in keys)
+        await sessions.delete_all_for("u-all")
+        assert await sessions.get(first) is None and await sessions.get(second) is None
+
+    with_store(backends, 60, 600, scenario)

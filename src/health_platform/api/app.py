@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis
 from fastapi import Depends, FastAPI
+from redis.asyncio import Redis
 
 from health_platform import __version__
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
-from health_platform.api.deps import Services, limit_by_address
+from health_platform.api.deps import Services, gate
 from health_platform.api.errors import install_error_handlers
 from health_platform.api.middleware import RequestContext
 from health_platform.api.routes import admin, auth, documents, health, observations, profile
@@ -19,13 +19,23 @@ from health_platform.api.sessions import SessionStore
 from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
 
 
-def redis_client(settings: ApiSettings) -> redis.Redis:
-    options = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "health_check_interval": 15}
+def redis_client(settings: ApiSettings) -> Redis:
+    # Short timeouts: Redis being away is a quick 503, not a hung request.
     if settings.redis_cluster:
-        from redis.cluster import RedisCluster
+        from redis.asyncio.cluster import RedisCluster
 
-        return RedisCluster.from_url(settings.redis_url, **options)  # type: ignore[return-value]
-    return redis.Redis.from_url(settings.redis_url, **options)
+        return RedisCluster.from_url(  # type: ignore[return-value]
+            settings.redis_url,
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+            health_check_interval=15,
+        )
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+        health_check_interval=15,
+    )
 
 
 def storage_for(settings: ApiSettings) -> Storage:
@@ -57,8 +67,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         services = build_services(settings)
         app.state.services = services
         yield
-        services.database.engine.dispose()
-        services.redis.close()
+        await services.database.engine.dispose()
+        await services.redis.aclose()
 
     app = FastAPI(
         title="health-platform API",
@@ -70,7 +80,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     for module in (auth, profile, observations, documents, admin):
-        app.include_router(module.router, dependencies=[Depends(limit_by_address)])
+        app.include_router(module.router, dependencies=[Depends(gate)])
 
     app.add_middleware(RequestContext, environment=settings.environment)
     return app

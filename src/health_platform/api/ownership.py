@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api import audit
 from health_platform.api.deps import Caller
@@ -15,12 +15,18 @@ from health_platform.api.errors import not_found
 Row = TypeVar("Row")
 
 
-def owned(
-    db: Session, caller: Caller, model: type[Row], row_id: uuid.UUID, *, action: str, resource: str
+async def owned(
+    db: AsyncSession,
+    caller: Caller,
+    model: type[Row],
+    row_id: uuid.UUID,
+    *,
+    action: str,
+    resource: str,
 ) -> Row:
-    row: Any = db.get(model, row_id)
+    row: Any = await db.get(model, row_id)
     if row is None or row.user_id != caller.user_id or getattr(row, "deleted_at", None):
-        audit.by(
+        await audit.by(
             db,
             caller,
             action,
@@ -28,6 +34,6 @@ def owned(
             row_id,
             outcome="not_found" if row is None or row.user_id == caller.user_id else "denied",
         )
-        db.commit()  # the refusal stays on record though the request fails
+        await db.commit()  # the refusal stays on record though the request fails
         raise not_found(resource)
     return row  # type: ignore[no-any-return]

@@ -1,7 +1,9 @@
-"""Argon2id password hashing (argon2-cffi's defaults follow RFC 9106's recommendations)."""
+"""Argon2id password hashing (argon2-cffi's defaults follow RFC 9106's recommendations).
+Hashing is deliberately slow, so it runs in a worker thread, off the event loop."""
 
 from __future__ import annotations
 
+from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,11 +12,15 @@ _hasher = PasswordHasher()  # Argon2id
 _DUMMY = _hasher.hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    return await to_thread.run_sync(_hasher.hash, password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    return await to_thread.run_sync(_verify, password_hash, password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

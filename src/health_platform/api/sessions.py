@@ -9,8 +9,9 @@ import json
 import secrets
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
-import redis
+from redis.asyncio import Redis
 
 SESSION_COOKIE = "hp_session"
 CSRF_COOKIE = "hp_csrf"
@@ -31,46 +32,55 @@ def _key(session_id: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, client: redis.Redis, *, idle_seconds: int, absolute_seconds: int) -> None:
+    def __init__(self, client: Redis, *, idle_seconds: int, absolute_seconds: int) -> None:
         self.client = client
         self.idle_seconds = idle_seconds
         self.absolute_seconds = absolute_seconds
 
-    def create(self, user_id: str, role: str, *, mfa: bool) -> tuple[str, SessionData]:
+    async def create(self, user_id: str, role: str, *, mfa: bool) -> tuple[str, SessionData]:
         session_id = secrets.token_urlsafe(32)
         data = SessionData(user_id, role, secrets.token_urlsafe(32), time.time(), mfa)
         pipe = self.client.pipeline()
         pipe.set(_key(session_id), json.dumps(asdict(data)), ex=self.idle_seconds)
         pipe.sadd(f"user_sessions:{user_id}", _key(session_id))
-        pipe.execute()
+        await pipe.execute()
         return session_id, data
 
-    def get(self, session_id: str) -> SessionData | None:
-        """The session, its idle timer renewed; None if unknown, idle or too old."""
-        key = _key(session_id)
-        raw = self.client.getex(key, ex=self.idle_seconds)  # read and renew: one round trip
+    def queue_read(self, pipe: Any, session_id: str) -> None:
+        """Queue reading the session and renewing its idle timer on a pipeline the caller
+        executes; hand the result to `loaded`."""
+        pipe.getex(_key(session_id), ex=self.idle_seconds)
+
+    async def loaded(self, session_id: str, raw: bytes | None) -> SessionData | None:
+        """The session `queue_read` fetched; None if unknown, idle or too old."""
         if raw is None:
             return None
         data = SessionData(**json.loads(raw))
         if time.time() - data.created_at > self.absolute_seconds:
-            self.client.delete(key)
+            await self.client.delete(_key(session_id))
             return None
         return data
 
-    def mark_mfa(self, session_id: str, data: SessionData) -> None:
+    async def get(self, session_id: str) -> SessionData | None:
+        """The session, its idle timer renewed, in a round trip of its own."""
+        pipe = self.client.pipeline(transaction=False)
+        self.queue_read(pipe, session_id)
+        return await self.loaded(session_id, (await pipe.execute())[0])
+
+    async def mark_mfa(self, session_id: str, data: SessionData) -> None:
         """The user proved a second factor during this session."""
         updated = SessionData(**{**asdict(data), "mfa": True})
-        self.client.set(_key(session_id), json.dumps(asdict(updated)), ex=self.idle_seconds)
+        await self.client.set(_key(session_id), json.dumps(asdict(updated)), ex=self.idle_seconds)
 
-    def delete(self, session_id: str) -> None:
-        self.client.delete(_key(session_id))
+    async def delete(self, session_id: str) -> None:
+        await self.client.delete(_key(session_id))
 
-    def delete_all_for(self, user_id: str) -> None:
+    async def delete_all_for(self, user_id: str) -> None:
         """End every session of a user (locked, role changed)."""
-        members = self.client.smembers(f"user_sessions:{user_id}")
+        members = await self.client.smembers(f"user_sessions:{user_id}")
         if members:
-            self.client.delete(*members)
-        self.client.delete(f"user_sessions:{user_id}")
+            await self.client.delete(*members)
+        await self.client.delete(f"user_sessions:{user_id}")
 
-    def active_count(self) -> int:
-        return sum(1 for _ in self.client.scan_iter(match="session:*", count=500))
+    async def active_count(self) -> int:
+        return len([key async for key in self.client.scan_iter(match="session:*", count=500)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pyotp
-import redis
+from redis.asyncio import Redis
 
 ISSUER = "health-platform"
 
@@ -19,7 +19,7 @@ def enrollment_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
-def verify(client: redis.Redis, user_id: str, secret: str, code: str) -> bool:
+async def verify(client: Redis, user_id: str, secret: str, code: str) -> bool:
     totp = pyotp.TOTP(secret)
     now = time.time()
     for drift in (0, -1, 1):
@@ -27,5 +27,5 @@ def verify(client: redis.Redis, user_id: str, secret: str, code: str) -> bool:
         if totp.verify(code, for_time=step_time, valid_window=0):
             step = int(step_time // totp.interval)
             # Refuse a replay of a code already used in its step.
-            return bool(client.set(f"totp_used:{user_id}:{step}", 1, nx=True, ex=120))
+            return bool(await client.set(f"totp_used:{user_id}:{step}", 1, nx=True, ex=120))
     return False

@@ -73,67 +73,69 @@ class AuditPage(BaseModel):
     total: int
 
 
-def _user(db: DbSession, user_id: uuid.UUID) -> User:
-    user = db.get(User, user_id)
+async def _user(db: DbSession, user_id: uuid.UUID) -> User:
+    user = await db.get(User, user_id)
     if user is None:
         raise not_found("user")
     return user
 
 
-def _admin_action(
+async def _admin_action(
     db: DbSession, caller: AdminCaller, action: str, target: User, **detail: Any
 ) -> None:
-    audit.by(db, caller, action, "user", target.id, detail=detail or None)
+    await audit.by(db, caller, action, "user", target.id, detail=detail or None)
 
 
 @router.get("/users", response_model=UserPage, summary="List accounts")
-def list_users(
+async def list_users(
     caller: AdminCaller,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> UserPage:
-    total = db.scalar(select(func.count()).select_from(User)) or 0
-    users = db.scalars(select(User).order_by(User.created_at, User.id).limit(limit).offset(offset))
-    audit.by(db, caller, "admin.users.list", "user")
+    total = await db.scalar(select(func.count()).select_from(User)) or 0
+    users = await db.scalars(
+        select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    )
+    await audit.by(db, caller, "admin.users.list", "user")
     return UserPage(items=[AdminUserView.of(u) for u in users], total=total)
 
 
 @router.post("/users/{user_id}/lock", response_model=AdminUserView, summary="Lock an account")
-def lock(
+async def lock(
     user_id: uuid.UUID, caller: AdminCaller, db: DbSession, deps: ServicesDep
 ) -> AdminUserView:
-    target = _user(db, user_id)
+    target = await _user(db, user_id)
     if target.id == caller.user_id:
         raise ApiError(409, "self_lock", "Administrators cannot lock themselves out.")
     target.locked_until = datetime.now(UTC) + LOCK_FOR
-    _admin_action(db, caller, "admin.user.lock", target)
-    db.commit()
-    deps.sessions.delete_all_for(str(target.id))  # a locked account is signed out everywhere
+    await _admin_action(db, caller, "admin.user.lock", target)
+    await db.commit()
+    await deps.sessions.delete_all_for(str(target.id))  # a locked account is signed out everywhere
     return AdminUserView.of(target)
 
 
 @router.post("/users/{user_id}/unlock", response_model=AdminUserView, summary="Unlock an account")
-def unlock(user_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> AdminUserView:
-    target = _user(db, user_id)
+async def unlock(user_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> AdminUserView:
+    target = await _user(db, user_id)
     target.locked_until = None
     target.failed_logins = 0
-    _admin_action(db, caller, "admin.user.unlock", target)
+    await _admin_action(db, caller, "admin.user.unlock", target)
     return AdminUserView.of(target)
 
 
 @router.put("/users/{user_id}/role", response_model=AdminUserView, summary="Change a role")
-def change_role(
+async def change_role(
     user_id: uuid.UUID, body: RoleChange, caller: AdminCaller, db: DbSession, deps: ServicesDep
 ) -> AdminUserView:
-    target = _user(db, user_id)
+    target = await _user(db, user_id)
     if target.id == caller.user_id:
         raise ApiError(409, "self_role", "Administrators cannot change their own role.")
     previous = target.role
     target.role = body.role
-    _admin_action(db, caller, "admin.user.role", target, previous=previous, new=body.role)
-    db.commit()
-    deps.sessions.delete_all_for(str(target.id))  # the new role applies from the next sign-in
+    await _admin_action(db, caller, "admin.user.role", target, previous=previous, new=body.role)
+    await db.commit()
+    await deps.sessions.delete_all_for(str(target.id))  # the new role applies from the next sign-in
     # A privilege change is a security event (the seed's "privilege escalation").
     security_log.warning(
         "role changed",
@@ -148,7 +150,7 @@ def change_role(
 
 
 @router.get("/audit", response_model=AuditPage, summary="Search the audit log")
-def audit_log(
+async def audit_log(
     caller: AdminCaller,
     db: DbSession,
     user_id: uuid.UUID | None = None,
@@ -170,8 +172,8 @@ def audit_log(
         query = query.where(AuditRecord.at >= since)
     if until is not None:
         query = query.where(AuditRecord.at <= until)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset))
+    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await db.scalars(query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset))
     items = [
         AuditView(
             id=r.id,
@@ -186,20 +188,19 @@ def audit_log(
         )
         for r in rows
     ]
-    audit.by(db, caller, "admin.audit.search", "audit")
+    await audit.by(db, caller, "admin.audit.search", "audit")
     return AuditPage(items=items, total=total)
 
 
 @router.get("/counters", summary="Real-time counters from Redis")
-def counters(caller: AdminCaller, deps: ServicesDep) -> dict[str, int]:
+async def counters(caller: AdminCaller, deps: ServicesDep) -> dict[str, int]:
     minute = int(time.time() // 60)
-
-    def last_minute(name: str) -> int:
-        return int(deps.redis.get(f"counter:{name}:{minute}") or 0)
-
-    return {
-        "active_sessions": deps.sessions.active_count(),
-        "requests_per_minute": last_minute("requests"),
-        "logins_per_minute": last_minute("logins"),
-        "failed_logins_per_minute": last_minute("failed_logins"),
+    names = ("requests", "logins", "failed_logins")
+    pipe = deps.redis.pipeline(transaction=False)  # not MGET: the keys span cluster slots
+    for name in names:
+        pipe.get(f"counter:{name}:{minute}")
+    values = await pipe.execute()
+    per_minute = {
+        f"{name}_per_minute": int(value or 0) for name, value in zip(names, values, strict=True)
     }
+    return {"active_sessions": await deps.sessions.active_count(), **per_minute}

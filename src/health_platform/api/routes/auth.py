@@ -88,19 +88,19 @@ class MfaCode(Strict):
 @router.post(
     "/register", status_code=201, response_model=UserView, summary="Create a patient account"
 )
-def register(body: Registration, request: Request, db: DbSession) -> UserView:
+async def register(body: Registration, request: Request, db: DbSession) -> UserView:
     user = User(
         email=body.email.lower(),
-        password_hash=hash_password(body.password),
+        password_hash=await hash_password(body.password),
         display_name=body.display_name,
         role="patient",
     )
     db.add(user)
     try:
-        db.flush()
+        await db.flush()
     except IntegrityError as taken:
         raise ApiError(409, "email_taken", "An account with this email exists.") from taken
-    audit.record(
+    await audit.record(
         db,
         actor_id=user.id,
         action="account.register",
@@ -111,7 +111,7 @@ def register(body: Registration, request: Request, db: DbSession) -> UserView:
     return UserView.of(user)
 
 
-def _failed_login(
+async def _failed_login(
     db: DbSession, user: User | None, request: Request, deps: ServicesDep
 ) -> ApiError:
     address = client_address(request)
@@ -122,7 +122,7 @@ def _failed_login(
             user.locked_until = datetime.now(UTC) + timedelta(minutes=deps.settings.lockout_minutes)
             user.failed_logins = 0
             outcome = "locked"
-    audit.record(
+    await audit.record(
         db,
         actor_id=user.id if user else None,
         action="auth.login",
@@ -139,27 +139,26 @@ def _failed_login(
             "user_id": str(user.id) if user else None,
         },
     )
-    counter = f"counter:failed_logins:{int(datetime.now(UTC).timestamp() // 60)}"
-    deps.redis.incr(counter)
-    deps.redis.expire(counter, 3600)
+    await _count(deps, "failed_logins")
     return ApiError(401, "invalid_credentials", "Email or password is wrong.")
 
 
 @router.post("/login", response_model=LoginResult, summary="Sign in; sets the session cookie")
-def login(
+async def login(
     body: Credentials, request: Request, response: Response, db: DbSession, deps: ServicesDep
 ) -> LoginResult:
-    for scope, identity in (
-        ("login-address", client_address(request) or "unknown"),
-        ("login-account", body.email.lower()),
-    ):
-        rate_limit.enforce(deps.redis, scope, identity, deps.settings.login_rate)
-    user = db.scalar(
+    # Stricter limits on sign-in, per address and per account, counted in one trip.
+    pipe = deps.redis.pipeline(transaction=False)
+    rate_limit.count(pipe, "login-address", client_address(request) or "unknown")
+    rate_limit.count(pipe, "login-account", body.email.lower())
+    by_address, _, by_account, _ = await pipe.execute()
+    rate_limit.check(max(by_address, by_account), deps.settings.login_rate)
+    user = await db.scalar(
         select(User).where(func.lower(User.email) == body.email.lower()).with_for_update()
     )
     now = datetime.now(UTC)
     if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.record(
+        await audit.record(
             db,
             actor_id=user.id,
             action="auth.login",
@@ -173,11 +172,11 @@ def login(
             if wait > 86400
             else f"Too many failed sign-ins; try again in {wait // 60 + 1} minutes."
         )
-        db.commit()  # the refused attempt stays on record
+        await db.commit()  # the refused attempt stays on record
         raise ApiError(423, "locked", message, headers={"Retry-After": str(min(wait, 86400))})
-    if user is None or not verify_password(user.password_hash, body.password):
-        error = _failed_login(db, user, request, deps)
-        db.commit()  # the count and the audit record stand even though the request fails
+    if user is None or not await verify_password(user.password_hash, body.password):
+        error = await _failed_login(db, user, request, deps)
+        await db.commit()  # the count and the audit record stand even though the request fails
         raise error
     mfa = False
     if user.totp_secret:
@@ -185,30 +184,37 @@ def login(
             raise ApiError(
                 401, "mfa_required", "Enter the 6-digit code from your authenticator app."
             )
-        if not totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp):
-            error = _failed_login(db, user, request, deps)
-            db.commit()
+        if not await totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp):
+            error = await _failed_login(db, user, request, deps)
+            await db.commit()
             raise error
         mfa = True
     user.failed_logins = 0
     user.locked_until = None
-    session_id, session = deps.sessions.create(str(user.id), user.role, mfa=mfa)
-    audit.record(
+    session_id, session = await deps.sessions.create(str(user.id), user.role, mfa=mfa)
+    await audit.record(
         db,
         actor_id=user.id,
         action="auth.login",
         resource_type="session",
         client_address=client_address(request),
     )
-    minute = int(now.timestamp() // 60)
-    deps.redis.incr(f"counter:logins:{minute}")
-    deps.redis.expire(f"counter:logins:{minute}", 3600)
+    await _count(deps, "logins")
     _set_cookies(response, session_id, session.csrf_token, deps.settings.cookie_secure)
     return LoginResult(
         user=UserView.of(user),
         csrf_token=session.csrf_token,
         mfa_enrollment_required=user.role == "admin" and not mfa,
     )
+
+
+async def _count(deps: ServicesDep, name: str) -> None:
+    """Bump this minute's counter for the admin dashboard (kept for an hour)."""
+    counter = f"counter:{name}:{int(datetime.now(UTC).timestamp() // 60)}"
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.incr(counter)
+    pipe.expire(counter, 3600)
+    await pipe.execute()
 
 
 def _set_cookies(response: Response, session_id: str, csrf: str, secure: bool) -> None:
@@ -222,9 +228,11 @@ def _set_cookies(response: Response, session_id: str, csrf: str, secure: bool) -
 
 
 @router.post("/logout", status_code=204, summary="End the session")
-def logout(caller: CurrentCaller, response: Response, db: DbSession, deps: ServicesDep) -> Response:
-    deps.sessions.delete(caller.session_id)
-    audit.by(db, caller, "auth.logout", "session")
+async def logout(
+    caller: CurrentCaller, response: Response, db: DbSession, deps: ServicesDep
+) -> Response:
+    await deps.sessions.delete(caller.session_id)
+    await audit.by(db, caller, "auth.logout", "session")
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
@@ -232,33 +240,35 @@ def logout(caller: CurrentCaller, response: Response, db: DbSession, deps: Servi
 
 
 @router.get("/me", response_model=UserView, summary="The signed-in user")
-def me(caller: CurrentCaller, db: DbSession) -> UserView:
-    user = db.get(User, caller.user_id)
+async def me(caller: CurrentCaller, db: DbSession) -> UserView:
+    user = await db.get(User, caller.user_id)
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     return UserView.of(user)
 
 
 @router.post("/mfa/enroll", response_model=MfaEnrollment, summary="Start TOTP enrollment")
-def enroll_mfa(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> MfaEnrollment:
-    user = db.get(User, caller.user_id)
+async def enroll_mfa(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> MfaEnrollment:
+    user = await db.get(User, caller.user_id)
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     if user.totp_secret:
         raise ApiError(409, "mfa_enrolled", "A second factor is already enrolled.")
     secret = totp.new_secret()
-    deps.redis.set(f"mfa_pending:{user.id}", secret, ex=600)
+    await deps.redis.set(f"mfa_pending:{user.id}", secret, ex=600)
     return MfaEnrollment(secret=secret, otpauth_uri=totp.enrollment_uri(secret, user.email))
 
 
 @router.post("/mfa/verify", status_code=204, summary="Finish TOTP enrollment with a code")
-def verify_mfa(body: MfaCode, caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Response:
-    pending = deps.redis.get(f"mfa_pending:{caller.user_id}")
+async def verify_mfa(
+    body: MfaCode, caller: CurrentCaller, db: DbSession, deps: ServicesDep
+) -> Response:
+    pending = await deps.redis.get(f"mfa_pending:{caller.user_id}")
     if pending is None:
         raise ApiError(409, "mfa_not_started", "Start enrollment first (it lasts 10 minutes).")
     secret = pending.decode() if isinstance(pending, bytes) else str(pending)
-    ok = totp.verify(deps.redis, str(caller.user_id), secret, body.code)
-    audit.by(
+    ok = await totp.verify(deps.redis, str(caller.user_id), secret, body.code)
+    await audit.by(
         db,
         caller,
         "auth.mfa_enroll",
@@ -267,11 +277,11 @@ def verify_mfa(body: MfaCode, caller: CurrentCaller, db: DbSession, deps: Servic
         outcome="success" if ok else "failure",
     )
     if not ok:
-        db.commit()
+        await db.commit()
         raise ApiError(422, "mfa_code_wrong", "That code is not valid now; try the current one.")
-    user = db.get(User, caller.user_id)
+    user = await db.get(User, caller.user_id)
     assert user is not None
     user.totp_secret = secret
-    deps.redis.delete(f"mfa_pending:{caller.user_id}")
-    deps.sessions.mark_mfa(caller.session_id, caller.session)
+    await deps.redis.delete(f"mfa_pending:{caller.user_id}")
+    await deps.sessions.mark_mfa(caller.session_id, caller.session)
     return Response(status_code=204)

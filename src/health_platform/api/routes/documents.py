@@ -137,34 +137,32 @@ async def upload(
     key = f"documents/{caller.user_id}/{document_id}"
     content_type, size, sha256 = await _receive(request, WriterFactory(deps, key), limit)
 
-    def record() -> DocumentView:
-        with deps.database.session() as db:
-            row = Document(
-                id=document_id,
-                user_id=caller.user_id,
-                filename=documents.safe_filename(filename),
-                content_type=content_type,
-                size_bytes=size,
-                sha256=sha256,
-                storage_key=key,
-            )
-            db.add(row)
-            db.flush()
-            audit.by(
-                db,
-                caller,
-                "document.upload",
-                "document",
-                document_id,
-                detail={"size_bytes": size, "content_type": content_type},
-            )
-            return DocumentView.of(row)
-
-    return await run_in_threadpool(record)
+    # Its own unit of work, opened only now: no database connection waits on a slow upload.
+    async with deps.database.session() as db:
+        row = Document(
+            id=document_id,
+            user_id=caller.user_id,
+            filename=documents.safe_filename(filename),
+            content_type=content_type,
+            size_bytes=size,
+            sha256=sha256,
+            storage_key=key,
+        )
+        db.add(row)
+        await db.flush()
+        await audit.by(
+            db,
+            caller,
+            "document.upload",
+            "document",
+            document_id,
+            detail={"size_bytes": size, "content_type": content_type},
+        )
+    return DocumentView.of(row)
 
 
 @router.get("", response_model=DocumentPage, summary="List one's documents (newest first)")
-def list_documents(
+async def list_documents(
     caller: PatientCaller,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -173,29 +171,33 @@ def list_documents(
     query = select(Document).where(
         Document.user_id == caller.user_id, Document.deleted_at.is_(None)
     )
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(
+    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await db.scalars(
         query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
     )
     items = [DocumentView.of(r) for r in rows]
-    audit.by(db, caller, "document.list", "document", detail={"count": len(items)})
+    await audit.by(db, caller, "document.list", "document", detail={"count": len(items)})
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{document_id}", response_model=DocumentView, summary="A document's details")
-def read(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> DocumentView:
-    row = owned(db, caller, Document, document_id, action="document.read", resource="document")
-    audit.by(db, caller, "document.read", "document", document_id)
+async def read(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> DocumentView:
+    row = await owned(
+        db, caller, Document, document_id, action="document.read", resource="document"
+    )
+    await audit.by(db, caller, "document.read", "document", document_id)
     return DocumentView.of(row)
 
 
 @router.get("/{document_id}/content", summary="Download a document's bytes")
-def download(
+async def download(
     document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> StreamingResponse:
-    row = owned(db, caller, Document, document_id, action="document.download", resource="document")
-    audit.by(db, caller, "document.download", "document", document_id)
-    db.commit()  # recorded before the first byte leaves
+    row = await owned(
+        db, caller, Document, document_id, action="document.download", resource="document"
+    )
+    await audit.by(db, caller, "document.download", "document", document_id)
+    await db.commit()  # recorded before the first byte leaves
     return StreamingResponse(
         deps.storage.read(row.storage_key),
         media_type=row.content_type,
@@ -208,8 +210,10 @@ def download(
 
 
 @router.delete("/{document_id}", status_code=204, summary="Delete a document (kept in history)")
-def delete(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> Response:
-    row = owned(db, caller, Document, document_id, action="document.delete", resource="document")
+async def delete(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> Response:
+    row = await owned(
+        db, caller, Document, document_id, action="document.delete", resource="document"
+    )
     row.deleted_at = datetime.now(UTC)
-    audit.by(db, caller, "document.delete", "document", document_id)
+    await audit.by(db, caller, "document.delete", "document", document_id)
     return Response(status_code=204)

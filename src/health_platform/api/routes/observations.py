@@ -5,8 +5,8 @@ cached or not, leaves an audit record."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -94,44 +94,70 @@ def _check(type_code: str, value: float, unit: str) -> None:
         )
 
 
+@dataclass
+class Cached:
+    key: str
+    version: int
+    count: int = 0
+    body: bytes | None = None  # None: a miss
+
+
 class Cache:
-    """Per-user entries under a version number; a write bumps the version, which orphans
-    every cached entry of that user at once (they expire on their own)."""
+    """Per-user response bodies (JSON, as sent), each stored with the user's cache version
+    at the time it was computed; a write bumps the version, so every older entry stops
+    matching at once (they expire on their own). The version and the entry come back in
+    one round trip. A read that raced a write stores its entry under the old version, so
+    it is never served."""
 
     def __init__(self, deps: ServicesDep, user_id: uuid.UUID) -> None:
         self.redis = deps.redis
         self.version_key = f"obs_version:{user_id}"
         self.user_id = user_id
 
-    def key(self, *parts: str) -> str:
-        version = int(self.redis.get(self.version_key) or 0)
+    async def lookup(self, *parts: str) -> Cached:
         digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-        return f"obs:{self.user_id}:{version}:{digest}"
+        key = f"obs:{self.user_id}:{digest}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(self.version_key)
+        pipe.get(key)
+        version_raw, entry = await pipe.execute()
+        version = int(version_raw or 0)
+        if entry is not None:
+            # "<version> <item count>\n<body>": the count lets the audit record say how
+            # many were disclosed without parsing the body.
+            head, _, body = entry.partition(b"\n")
+            stored_version, count = (int(n) for n in head.split())
+            if stored_version == version:
+                return Cached(key, version, count, body)
+        return Cached(key, version)
 
-    def get(self, key: str) -> Any | None:
-        raw = self.redis.get(key)
-        return json.loads(raw) if raw is not None else None
+    async def put(self, miss: Cached, count: int, body: bytes) -> None:
+        entry = b"%d %d\n%s" % (miss.version, count, body)
+        await self.redis.set(miss.key, entry, ex=CACHE_SECONDS)
 
-    def put(self, key: str, value: Any) -> None:
-        self.redis.set(key, json.dumps(value, default=str), ex=CACHE_SECONDS)
-
-    def invalidate(self) -> None:
-        self.redis.incr(self.version_key)
+    async def invalidate(self) -> None:
+        await self.redis.incr(self.version_key)
 
 
-def _owned(
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+async def _owned(
     db: DbSession, caller: PatientCaller, observation_id: uuid.UUID, action: str
 ) -> Observation:
-    return owned(db, caller, Observation, observation_id, action=action, resource="observation")
+    return await owned(
+        db, caller, Observation, observation_id, action=action, resource="observation"
+    )
 
 
 @router.get("/types", summary="The observation vocabulary: codes, LOINC, units, ranges")
-def types() -> list[dict[str, Any]]:
+async def types() -> list[dict[str, Any]]:
     return [vars(t) for t in vocabulary.TYPES.values()]
 
 
 @router.post("", status_code=201, response_model=ObservationOut, summary="Record a measurement")
-def create(
+async def create(
     body: ObservationIn, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> ObservationOut:
     _check(body.type, body.value, body.unit)
@@ -144,15 +170,15 @@ def create(
         note=body.note,
     )
     db.add(row)
-    db.flush()
-    audit.by(db, caller, "observation.create", "observation", row.id)
-    db.commit()  # then invalidate: a read in between must not cache the old state
-    Cache(deps, caller.user_id).invalidate()
+    await db.flush()
+    await audit.by(db, caller, "observation.create", "observation", row.id)
+    await db.commit()  # then invalidate: a read in between must not cache the old state
+    await Cache(deps, caller.user_id).invalidate()
     return ObservationOut.of(row)
 
 
 @router.get("", response_model=ObservationPage, summary="List measurements (newest first)")
-def list_observations(
+async def list_observations(
     caller: PatientCaller,
     db: DbSession,
     deps: ServicesDep,
@@ -170,8 +196,8 @@ def list_observations(
             details=[{"field": "type", "problem": f"use one of {', '.join(vocabulary.TYPES)}"}],
         )
     cache = Cache(deps, caller.user_id)
-    key = cache.key("list", str(type), str(since), str(until), str(limit), str(offset))
-    page = cache.get(key)
+    cached = await cache.lookup("list", str(type), str(since), str(until), str(limit), str(offset))
+    count, page = cached.count, cached.body
     if page is None:
         query = select(Observation).where(Observation.user_id == caller.user_id)
         if type:
@@ -180,43 +206,51 @@ def list_observations(
             query = query.where(Observation.effective_at >= since)
         if until:
             query = query.where(Observation.effective_at <= until)
-        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = db.scalars(
-            query.order_by(Observation.effective_at.desc(), Observation.id)
-            .limit(limit)
-            .offset(offset)
+        total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = (
+            await db.scalars(
+                query.order_by(Observation.effective_at.desc(), Observation.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        count = len(rows)
+        page = (
+            ObservationPage(
+                items=[ObservationOut.of(r) for r in rows], total=total, limit=limit, offset=offset
+            )
+            .model_dump_json()
+            .encode()
         )
-        page = ObservationPage(
-            items=[ObservationOut.of(r) for r in rows], total=total, limit=limit, offset=offset
-        ).model_dump(mode="json")
-        cache.put(key, page)
-    audit.by(db, caller, "observation.list", "observation", detail={"count": len(page["items"])})
-    return page
+        await cache.put(cached, count, page)
+    await audit.by(db, caller, "observation.list", "observation", detail={"count": count})
+    return _json(page)
 
 
 @router.get("/{observation_id}", response_model=ObservationOut, summary="Read one measurement")
-def read(observation_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep) -> Any:
+async def read(
+    observation_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
+) -> Any:
     cache = Cache(deps, caller.user_id)
-    key = cache.key("item", str(observation_id))
-    item = cache.get(key)
+    cached = await cache.lookup("item", str(observation_id))
+    item = cached.body
     if item is None:
-        item = ObservationOut.of(_owned(db, caller, observation_id, "observation.read")).model_dump(
-            mode="json"
-        )
-        cache.put(key, item)
-    audit.by(db, caller, "observation.read", "observation", observation_id)
-    return item
+        row = await _owned(db, caller, observation_id, "observation.read")
+        item = ObservationOut.of(row).model_dump_json().encode()
+        await cache.put(cached, 1, item)
+    await audit.by(db, caller, "observation.read", "observation", observation_id)
+    return _json(item)
 
 
 @router.patch("/{observation_id}", response_model=ObservationOut, summary="Correct a measurement")
-def update(
+async def update(
     observation_id: uuid.UUID,
     body: ObservationPatch,
     caller: PatientCaller,
     db: DbSession,
     deps: ServicesDep,
 ) -> ObservationOut:
-    row = _owned(db, caller, observation_id, "observation.update")
+    row = await _owned(db, caller, observation_id, "observation.update")
     changes = body.model_dump(exclude_unset=True)
     value = changes.get("value", float(row.value))
     unit = changes.get("unit", row.unit)
@@ -232,22 +266,22 @@ def update(
         row.effective_at = changes["effective_at"]
     if "note" in changes:
         row.note = changes["note"]
-    db.flush()
-    audit.by(
+    await db.flush()
+    await audit.by(
         db, caller, "observation.update", "observation", row.id, detail={"fields": sorted(changes)}
     )
-    db.commit()  # then invalidate: a read in between must not cache the old state
-    Cache(deps, caller.user_id).invalidate()
+    await db.commit()  # then invalidate: a read in between must not cache the old state
+    await Cache(deps, caller.user_id).invalidate()
     return ObservationOut.of(row)
 
 
 @router.delete("/{observation_id}", status_code=204, summary="Delete a measurement")
-def delete(
+async def delete(
     observation_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> Response:
-    row = _owned(db, caller, observation_id, "observation.delete")
-    db.delete(row)
-    audit.by(db, caller, "observation.delete", "observation", observation_id)
-    db.commit()  # then invalidate: a read in between must not cache the old state
-    Cache(deps, caller.user_id).invalidate()
+    row = await _owned(db, caller, observation_id, "observation.delete")
+    await db.delete(row)
+    await audit.by(db, caller, "observation.delete", "observation", observation_id)
+    await db.commit()  # then invalidate: a read in between must not cache the old state
+    await Cache(deps, caller.user_id).invalidate()
     return Response(status_code=204)

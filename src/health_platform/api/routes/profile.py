@@ -29,25 +29,25 @@ class ProfileUpdate(BaseModel):
     date_of_birth: date | None = None  # null clears it
 
 
-def _own(db: DbSession, caller: CurrentCaller) -> User:
-    user = db.get(User, caller.user_id)
+async def _own(db: DbSession, caller: CurrentCaller) -> User:
+    user = await db.get(User, caller.user_id)
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     return user
 
 
 @router.get("", response_model=Profile, summary="Read one's own profile")
-def read_profile(caller: CurrentCaller, db: DbSession) -> Profile:
-    user = _own(db, caller)
-    audit.by(db, caller, "profile.read", "profile", user.id)
+async def read_profile(caller: CurrentCaller, db: DbSession) -> Profile:
+    user = await _own(db, caller)
+    await audit.by(db, caller, "profile.read", "profile", user.id)
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
 
 
 @router.patch("", response_model=Profile, summary="Update one's own profile")
-def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) -> Profile:
-    user = _own(db, caller)
+async def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) -> Profile:
+    user = await _own(db, caller)
     changes = body.model_dump(exclude_unset=True)
     if "display_name" in changes and changes["display_name"] is None:
         raise ApiError(
@@ -58,7 +58,9 @@ def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) ->
         )
     for field, value in changes.items():
         setattr(user, field, value.isoformat() if isinstance(value, date) else value)
-    audit.by(db, caller, "profile.update", "profile", user.id, detail={"fields": sorted(changes)})
+    await audit.by(
+        db, caller, "profile.update", "profile", user.id, detail={"fields": sorted(changes)}
+    )
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
