@@ -58,16 +58,19 @@ class Client:
             sent["Content-Type"] = "application/json"
         sent["Content-Length"] = str(length if stream is not None else len(body))
         head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in sent.items())
-        reader, writer = (
-            self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-        )
+        request = head.encode() + b"\r\n" + body
+        reused = bool(self.idle)
+        reader, writer = await self._connection()
         try:
-            writer.write(head.encode() + b"\r\n" + body)
-            if stream is not None:
-                async for chunk in stream:
-                    writer.write(chunk)
-                    await writer.drain()
-            response = await _read_response(reader)
+            response = await _exchange(reader, writer, request, stream)
+        except (OSError, asyncio.IncompleteReadError):
+            writer.close()
+            if not reused or stream is not None:
+                raise
+            # The server closed an idle keep-alive connection: retry once on a new one, as
+            # any HTTP client does (only bodies we can send again).
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            response = await _exchange(reader, writer, request, None)
         except BaseException:
             writer.close()
             raise
@@ -77,10 +80,29 @@ class Client:
             self.idle.append((reader, writer))
         return response
 
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.idle:
+            return self.idle.pop()
+        return await asyncio.open_connection(self.host, self.port)
+
     def close(self) -> None:
         for _, writer in self.idle:
             writer.close()
         self.idle.clear()
+
+
+async def _exchange(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    request: bytes,
+    stream: AsyncIterator[bytes] | None,
+) -> Response:
+    writer.write(request)
+    if stream is not None:
+        async for chunk in stream:
+            writer.write(chunk)
+            await writer.drain()
+    return await _read_response(reader)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> Response:

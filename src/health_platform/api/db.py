@@ -35,13 +35,21 @@ class Database:
         # expire_on_commit=False: a row stays readable after commit without another query
         # (an implicit query would need to await, which attribute access cannot).
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block ends normally, rolled back otherwise.
         A route may commit earlier itself (before invalidating a cache, before failing
-        with a record that must stand)."""
-        async with self._sessions() as session:
+        with a record that must stand).
+
+        `autocommit`: every statement is its own transaction, which saves the BEGIN and
+        COMMIT round trips; for work whose only write is a single statement (a read and
+        its audit record)."""
+        factory = self._autocommit_sessions if autocommit else self._sessions
+        async with factory() as session:
             try:
                 yield session
                 await session.commit()

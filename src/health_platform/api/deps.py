@@ -25,6 +25,7 @@ from health_platform.api.sessions import (
 from health_platform.api.storage import Storage
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+SAFE_METHODS = {"GET", "HEAD"}
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,16 @@ class Services:
     storage: Storage
 
 
-# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, and
-# that hop per dependency per request was most of the API's CPU time.
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, a
+# thread hop per dependency per request.
 async def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.services.database.session() as session:
+    # A GET only reads and writes its one audit record: no transaction needed around that.
+    autocommit = request.method in SAFE_METHODS
+    async with request.app.state.services.database.session(autocommit=autocommit) as session:
         yield session
 
 

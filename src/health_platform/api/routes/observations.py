@@ -67,8 +67,11 @@ class ObservationOut(BaseModel):
     note: str | None
 
     @classmethod
-    def of(cls, row: Observation) -> ObservationOut:
-        return cls(
+    def of(cls, row: Any) -> ObservationOut:
+        """From an Observation, or a row with its PAGE_COLUMNS."""
+        # model_construct: the values come from our own database, already valid; checking
+        # them again was a third of an uncached list's time.
+        return cls.model_construct(
             id=str(row.id),
             type=row.type,
             loinc=vocabulary.TYPES[row.type].loinc,
@@ -77,6 +80,16 @@ class ObservationOut(BaseModel):
             effective_at=row.effective_at,
             note=row.note,
         )
+
+
+PAGE_COLUMNS = (
+    Observation.id,
+    Observation.type,
+    Observation.value,
+    Observation.unit,
+    Observation.effective_at,
+    Observation.note,
+)
 
 
 class ObservationPage(BaseModel):
@@ -199,26 +212,31 @@ async def list_observations(
     cached = await cache.lookup("list", str(type), str(since), str(until), str(limit), str(offset))
     count, page = cached.count, cached.body
     if page is None:
-        query = select(Observation).where(Observation.user_id == caller.user_id)
+        matching = [Observation.user_id == caller.user_id]
         if type:
-            query = query.where(Observation.type == type)
+            matching.append(Observation.type == type)
         if since:
-            query = query.where(Observation.effective_at >= since)
+            matching.append(Observation.effective_at >= since)
         if until:
-            query = query.where(Observation.effective_at <= until)
-        total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+            matching.append(Observation.effective_at <= until)
+        # Plain rows (no ORM objects), with the total alongside each in the same query.
         rows = (
-            await db.scalars(
-                query.order_by(Observation.effective_at.desc(), Observation.id)
+            await db.execute(
+                select(*PAGE_COLUMNS, func.count().over().label("total"))
+                .where(*matching)
+                .order_by(Observation.effective_at.desc(), Observation.id)
                 .limit(limit)
                 .offset(offset)
             )
         ).all()
+        if rows:
+            total = rows[0].total
+        else:  # past the end: the window saw no rows, so count on its own
+            total = await db.scalar(select(func.count()).where(*matching)) or 0
         count = len(rows)
+        items = [ObservationOut.of(r) for r in rows]
         page = (
-            ObservationPage(
-                items=[ObservationOut.of(r) for r in rows], total=total, limit=limit, offset=offset
-            )
+            ObservationPage.model_construct(items=items, total=total, limit=limit, offset=offset)
             .model_dump_json()
             .encode()
         )
