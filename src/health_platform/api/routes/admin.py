@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func, select
 
-from health_platform.api import audit
+from health_platform.api import audit, examples
 from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.models import AuditRecord, User
@@ -24,6 +24,8 @@ LOCK_FOR = timedelta(days=36500)  # locked until an administrator unlocks
 
 
 class AdminUserView(BaseModel):
+    model_config = examples.example(examples.ADMIN_USER_VIEW)
+
     id: str
     email: str
     display_name: str
@@ -46,17 +48,21 @@ class AdminUserView(BaseModel):
 
 
 class UserPage(BaseModel):
+    model_config = examples.example({"items": [examples.ADMIN_USER_VIEW], "total": 1})
+
     items: list[AdminUserView]
     total: int
 
 
 class RoleChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = examples.example({"role": "admin"}, forbid_extra=True)
 
     role: Literal["patient", "admin"]
 
 
 class AuditView(BaseModel):
+    model_config = examples.example(examples.AUDIT_RECORD)
+
     id: int
     at: datetime
     actor_id: str | None
@@ -69,6 +75,8 @@ class AuditView(BaseModel):
 
 
 class AuditPage(BaseModel):
+    model_config = examples.example({"items": [examples.AUDIT_RECORD], "total": 1})
+
     items: list[AuditView]
     total: int
 
@@ -192,7 +200,18 @@ async def audit_log(
     return AuditPage(items=items, total=total)
 
 
-@router.get("/counters", summary="Real-time counters from Redis")
+@router.get(
+    "/counters",
+    summary="Real-time counters from Redis",
+    responses=examples.json_response(
+        {
+            "active_sessions": 42,
+            "requests_per_minute": 1260,
+            "logins_per_minute": 7,
+            "failed_logins_per_minute": 1,
+        }
+    ),
+)
 async def counters(caller: AdminCaller, deps: ServicesDep) -> dict[str, int]:
     minute = int(time.time() // 60)
     names = ("requests", "logins", "failed_logins")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from health_platform.api import audit, rate_limit, totp
+from health_platform.api import audit, examples, rate_limit, totp
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -46,12 +46,18 @@ class Registration(Strict):
 
 
 class Credentials(Strict):
+    model_config = examples.example(
+        {"email": "ada@example.com", "password": "correct horse battery", "totp": "492039"}
+    )
+
     email: EmailStr
     password: Annotated[str, Field(min_length=1, max_length=256)]
     totp: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
 
 
 class UserView(BaseModel):
+    model_config = examples.example(examples.USER)
+
     id: str
     email: str
     display_name: str
@@ -70,6 +76,14 @@ class UserView(BaseModel):
 
 
 class LoginResult(BaseModel):
+    model_config = examples.example(
+        {
+            "user": examples.USER,
+            "csrf_token": "kq3W0h5mJ8x1yZ2rT7uV4bN6cD9eF0gH1iJ2kL3mN4o",
+            "mfa_enrollment_required": False,
+        }
+    )
+
     user: UserView
     csrf_token: str
     # An administrator without a second factor must enroll one before anything else.
@@ -77,11 +91,21 @@ class LoginResult(BaseModel):
 
 
 class MfaEnrollment(BaseModel):
+    model_config = examples.example(
+        {
+            "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            "otpauth_uri": "otpauth://totp/health-platform:ada%40example.com"
+            "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=health-platform",
+        }
+    )
+
     secret: str
     otpauth_uri: str
 
 
 class MfaCode(Strict):
+    model_config = examples.example({"code": "492039"})
+
     code: Annotated[str, Field(pattern=r"^\d{6}$")]
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from starlette.requests import ClientDisconnect
 
-from health_platform.api import audit, documents
+from health_platform.api import audit, documents, examples
 from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import Document
@@ -27,6 +27,8 @@ router = APIRouter(prefix="/api/documents", tags=["documents"])
 
 
 class DocumentView(BaseModel):
+    model_config = examples.example(examples.DOCUMENT)
+
     id: str
     filename: str
     content_type: str
@@ -47,6 +49,10 @@ class DocumentView(BaseModel):
 
 
 class DocumentPage(BaseModel):
+    model_config = examples.example(
+        {"items": [examples.DOCUMENT], "total": 1, "limit": 50, "offset": 0}
+    )
+
     items: list[DocumentView]
     total: int
     limit: int
@@ -189,7 +195,20 @@ async def read(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> 
     return DocumentView.of(row)
 
 
-@router.get("/{document_id}/content", summary="Download a document's bytes")
+@router.get(
+    "/{document_id}/content",
+    summary="Download a document's bytes",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The bytes as uploaded, with the type found at upload",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in documents.ACCEPTED
+            },
+        }
+    },
+)
 async def download(
     document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> StreamingResponse:

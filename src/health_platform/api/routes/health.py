@@ -11,13 +11,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from health_platform.api import examples
 from health_platform.api.deps import Services
 
 router = APIRouter(tags=["health"])
 CHECK_SECONDS = 3.0
 
 
-@router.get("/health", summary="Liveness: the process answers")
+@router.get(
+    "/health",
+    summary="Liveness: the process answers",
+    responses=examples.json_response({"status": "ok"}),
+)
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -35,7 +40,30 @@ async def _postgres(deps: Services) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-@router.get("/health/ready", summary="Readiness: PostgreSQL, Redis and storage answer")
+@router.get(
+    "/health/ready",
+    summary="Readiness: PostgreSQL, Redis and storage answer",
+    responses={
+        **examples.json_response(
+            {"status": "ready", "checks": {"postgres": "ok", "redis": "ok", "storage": "ok"}}
+        ),
+        503: {
+            "description": "A dependency failed; its check says how",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "not ready",
+                        "checks": {
+                            "postgres": "ok",
+                            "redis": "failed: ConnectionError",
+                            "storage": "ok",
+                        },
+                    }
+                }
+            },
+        },
+    },
+)
 async def ready(request: Request) -> JSONResponse:
     deps: Services = request.app.state.services
     names = ("postgres", "redis", "storage")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from health_platform.api import audit, vocabulary
+from health_platform.api import audit, examples, vocabulary
 from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import Observation
@@ -49,7 +49,7 @@ class ObservationIn(BaseModel):
 
 
 class ObservationPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = examples.example({"value": 64, "note": "after stairs"}, forbid_extra=True)
 
     value: Annotated[float | None, Field(allow_inf_nan=False)] = None
     unit: str | None = None
@@ -58,6 +58,8 @@ class ObservationPatch(BaseModel):
 
 
 class ObservationOut(BaseModel):
+    model_config = examples.example(examples.OBSERVATION)
+
     id: str
     type: str
     loinc: str
@@ -93,6 +95,10 @@ PAGE_COLUMNS = (
 
 
 class ObservationPage(BaseModel):
+    model_config = examples.example(
+        {"items": [examples.OBSERVATION], "total": 1, "limit": 50, "offset": 0}
+    )
+
     items: list[ObservationOut]
     total: int
     limit: int
@@ -164,7 +170,11 @@ async def _owned(
     )
 
 
-@router.get("/types", summary="The observation vocabulary: codes, LOINC, units, ranges")
+@router.get(
+    "/types",
+    summary="The observation vocabulary: codes, LOINC, units, ranges",
+    responses=examples.json_response([vars(vocabulary.TYPES["heart_rate"])]),
+)
 async def types() -> list[dict[str, Any]]:
     return [vars(t) for t in vocabulary.TYPES.values()]
 

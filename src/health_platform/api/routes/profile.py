@@ -6,9 +6,9 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from health_platform.api import audit
+from health_platform.api import audit, examples
 from health_platform.api.deps import CurrentCaller, DbSession
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -17,13 +17,21 @@ router = APIRouter(prefix="/api/profile", tags=["profile"])
 
 
 class Profile(BaseModel):
+    model_config = examples.example(
+        {"email": "ada@example.com", "display_name": "Ada", "date_of_birth": "1985-12-10"}
+    )
+
     email: str
     display_name: str
     date_of_birth: str | None
 
 
 class ProfileUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = examples.example(
+        {"display_name": "Ada L.", "date_of_birth": "1985-12-10"},
+        forbid_extra=True,
+        strip_whitespace=True,
+    )
 
     display_name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     date_of_birth: date | None = None  # null clears it
