@@ -1,8 +1,8 @@
-"""`make bench-api`: the API with production settings (uvicorn, 2 workers) against local
-PostgreSQL and Redis, driven open-loop at a fixed offered rate (see loadgen.py); prints
-throughput, latency percentiles and CPU per request (the server's and the generator's) for
-each scenario, and the API's peak memory during a 100 MB upload.
-"""
+"""`make bench-api`: the API with production settings against local PostgreSQL and Redis,
+as two processes the way two ECS tasks run behind the load balancer, driven open-loop at a
+fixed offered rate (see loadgen.py). Prints throughput, latency percentiles and CPU per
+request (the servers' and the generator's) for each scenario, and the API's peak memory
+during a 100 MB upload."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ RATE = 200  # requests per second offered
 # top out near 15 sign-ins/s; offered well below that, the latency is the hash's.
 LOGIN_RATE = 5
 DURATION = 10  # seconds per scenario
+API_PROCESSES = 2  # like two ECS tasks behind the load balancer: one per core here
+WARM_CONNECTIONS = 8  # per API process, opened before the first scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
 PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway account
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -41,15 +43,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def server_pids(parent: int) -> list[int]:
-    children = Path(f"/proc/{parent}/task/{parent}/children")
-    found = [parent]
-    if children.exists():
-        for child in children.read_text().split():
-            found += server_pids(int(child))
-    return found
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -84,6 +77,7 @@ async def measured(pids: list[int], run: Awaitable[Result]) -> str:
 
 
 async def scenarios(client: Client, pids: list[int]) -> list[str]:
+    await client.open(WARM_CONNECTIONS)
     email = f"bench-{secrets.token_hex(4)}@example.com"
     account = {"email": email, "password": PASSWORD}
     await client.request("POST", "/api/auth/register", json_body={**account, "display_name": "B"})
@@ -165,16 +159,18 @@ async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
     sampler = threading.Thread(target=sample)
     sampler.start()
     started = time.perf_counter()
-    response: Response = await client.request(
-        "POST",
-        "/api/documents?filename=big.pdf",
-        headers={**auth, "Content-Type": "application/octet-stream"},
-        stream=chunks(),
-        length=UPLOAD_BYTES,
-    )
+    try:
+        response: Response = await client.request(
+            "POST",
+            "/api/documents?filename=big.pdf",
+            headers={**auth, "Content-Type": "application/octet-stream"},
+            stream=chunks(),
+            length=UPLOAD_BYTES,
+        )
+    finally:
+        done.set()
+        sampler.join()
     seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
     return (
         f"100 MB upload: HTTP {response.status}, {seconds:.2f} s "
         f"({UPLOAD_BYTES / seconds / 1e6:.0f} MB/s); API RSS {baseline / 1024:.0f} MiB before, "
@@ -182,13 +178,46 @@ async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
     )
 
 
+def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """One API process as the container runs it (one uvicorn worker per ECS task)."""
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "health_platform.api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the API on port {port} did not become ready")
+
+
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="hp-bench-"))
     root.chmod(0o755)
     postgres = Postgres(root / "postgres" / "data", free_port())
     redis_server = RedisServer(root / "redis", free_port(), secrets.token_hex(16))
-    api_port = free_port()
-    server = None
+    ports = [free_port() for _ in range(API_PROCESSES)]
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         postgres.init()
         postgres.start()
@@ -206,46 +235,25 @@ def main() -> int:
             "RATE_PER_USER": "100000000",
             "LOGIN_RATE": "100000000",
         }
-        server = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "health_platform.api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-                "--workers",
-                "2",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{api_port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        client = Client("127.0.0.1", api_port)
-        rows = uvloop.run(scenarios(client, server_pids(server.pid)))
+        servers = [start_api(port, env) for port in ports]
+        for port in ports:
+            wait_ready(port)
+        client = Client("127.0.0.1", ports)
+        rows = uvloop.run(scenarios(client, [server.pid for server in servers]))
         print(
-            f"API benchmark: uvicorn 2 workers, {os.cpu_count()} cores,"
-            f" {DURATION} s per scenario, open loop. CPU columns: ms per request."
+            f"API benchmark: {API_PROCESSES} API processes (uvicorn, 1 worker each, as ECS"
+            f" tasks), requests spread over them in turn; {os.cpu_count()} cores shared with"
+            f" PostgreSQL, Redis and the generator; {DURATION} s per scenario, open loop."
+            " CPU columns: ms per request."
         )
         print(f"{HEADER} {'server ms':>9}")
         for row in rows:
             print(row)
         return 0
     finally:
-        if server is not None:
+        for server in servers:
             server.send_signal(signal.SIGTERM)
+        for server in servers:
             server.wait(timeout=30)
         redis_server.stop()
         postgres.stop()

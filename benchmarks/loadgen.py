@@ -17,6 +17,7 @@ import asyncio
 import json
 import statistics
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +35,15 @@ class Response:
 
 @dataclass
 class Client:
-    """Keep-alive connections to one host and port; a request takes an idle connection or
-    opens a new one."""
+    """Keep-alive connections to a set of servers (ports of one host), as a load balancer
+    keeps them to its targets: new connections go to the targets in turn, and a request
+    takes the longest-idle connection (or opens one when none is idle), so requests are
+    spread evenly over the targets."""
 
     host: str
-    port: int
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    ports: list[int]
+    idle: deque[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=deque)
+    opened: int = 0
 
     async def request(
         self,
@@ -52,24 +56,25 @@ class Client:
         stream: AsyncIterator[bytes] | None = None,
         length: int | None = None,
     ) -> Response:
-        sent = {"Host": f"{self.host}:{self.port}", **(headers or {})}
+        sent = {"Host": self.host, **(headers or {})}
         if json_body is not None:
             body = json.dumps(json_body).encode()
             sent["Content-Type"] = "application/json"
         sent["Content-Length"] = str(length if stream is not None else len(body))
         head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in sent.items())
         request = head.encode() + b"\r\n" + body
-        reused = bool(self.idle)
-        reader, writer = await self._connection()
+        # A streamed body cannot be sent twice, so it never risks a stale connection.
+        reused = bool(self.idle) and stream is None
+        reader, writer = await (self._connection() if stream is None else self._new_connection())
         try:
             response = await _exchange(reader, writer, request, stream)
         except (OSError, asyncio.IncompleteReadError):
             writer.close()
-            if not reused or stream is not None:
+            if not reused:
                 raise
             # The server closed an idle keep-alive connection: retry once on a new one, as
             # any HTTP client does (only bodies we can send again).
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+            reader, writer = await self._new_connection()
             response = await _exchange(reader, writer, request, None)
         except BaseException:
             writer.close()
@@ -82,8 +87,18 @@ class Client:
 
     async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self.idle:
-            return self.idle.pop()
-        return await asyncio.open_connection(self.host, self.port)
+            return self.idle.popleft()
+        return await self._new_connection()
+
+    async def _new_connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        port = self.ports[self.opened % len(self.ports)]
+        self.opened += 1
+        return await asyncio.open_connection(self.host, port)
+
+    async def open(self, per_target: int) -> None:
+        """Open connections up front, as a load balancer's warm pool would have."""
+        for _ in range(per_target * len(self.ports)):
+            self.idle.append(await self._new_connection())
 
     def close(self) -> None:
         for _, writer in self.idle:
