@@ -1,13 +1,18 @@
-"""Migrations and the audit table's guarantees, on the real database."""
+"""Migrations, the audit table's guarantees and the commit's timing, on the real database."""
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
+from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
-from tests.api.conftest import Backends
+from health_platform.api.models import User
+from tests.api.conftest import PASSWORD, Backends, Direct, serve
 
 
 def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> None:
@@ -49,3 +54,20 @@ def test_the_audit_table_is_append_only(backends: Backends, statement: str) -> N
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text(statement))
     engine.dispose()
+
+
+def test_a_write_is_committed_before_its_response_is_sent(
+    settings: ApiSettings, direct: Direct
+) -> None:
+    # Over real HTTP: the response leaves before FastAPI's request-scoped cleanup runs, so
+    # a commit there would let the client see 201 for a write not (yet) in the database.
+    with serve(settings) as base_url, httpx.Client(base_url=base_url) as client:
+        for _ in range(10):
+            email = f"{uuid.uuid4().hex[:12]}@example.com"
+            created = client.post(
+                "/api/auth/register",
+                json={"email": email, "password": PASSWORD, "display_name": "C"},
+            )
+            assert created.status_code == 201
+            with direct.session() as session:
+                assert session.scalar(select(User).where(User.email == email)) is not None

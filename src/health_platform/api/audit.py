@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.deps import Caller
@@ -34,17 +34,46 @@ async def record(
     describes, or not at all."""
     await session.execute(
         _INSERT,
-        {
-            "actor_id": uuid.UUID(str(actor_id)) if actor_id else None,
-            "action": action,
-            "resource_type": resource_type,
-            "resource_id": str(resource_id) if resource_id else None,
-            "outcome": outcome,
-            "client_address": client_address,
-            "request_id": request_id.get(),
-            "detail": detail,
-        },
+        _values(actor_id, action, resource_type, resource_id, outcome, client_address, detail),
     )
+
+
+def _values(
+    actor_id: uuid.UUID | str | None,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    outcome: str,
+    client_address: str | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": uuid.UUID(str(actor_id)) if actor_id else None,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id) if resource_id else None,
+        "outcome": outcome,
+        "client_address": client_address,
+        "request_id": request_id.get(),
+        "detail": detail,
+    }
+
+
+async def with_change(
+    session: AsyncSession,
+    change: Insert,
+    caller: Caller,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str,
+) -> None:
+    """Run `change` and the caller's audit record of it as one statement (PostgreSQL's
+    data-modifying WITH): atomic on its own, and one round trip instead of a transaction's
+    four, for the busiest writes."""
+    values = _values(
+        caller.user_id, action, resource_type, resource_id, "success", caller.address, None
+    )
+    await session.execute(_INSERT.values(values).add_cte(change.cte("change")))
 
 
 async def by(

@@ -123,7 +123,10 @@ async def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Ca
     return caller
 
 
-DbSession = Annotated[AsyncSession, Depends(db_session)]
+# scope="function": the unit of work commits when the route returns, before the response
+# is sent. (By default FastAPI ends a yield dependency after sending, so a client could be
+# told 201 for a write that was not yet committed, or that then failed to commit.)
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 PatientCaller = Annotated[Caller, Depends(patient_caller)]
 AdminCaller = Annotated[Caller, Depends(admin_caller)]

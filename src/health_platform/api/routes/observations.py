@@ -182,11 +182,10 @@ async def types() -> list[dict[str, Any]]:
 
 
 @router.post("", status_code=201, response_model=ObservationOut, summary="Record a measurement")
-async def create(
-    body: ObservationIn, caller: PatientCaller, db: DbSession, deps: ServicesDep
-) -> Any:
+async def create(body: ObservationIn, caller: PatientCaller, deps: ServicesDep) -> Any:
     _check(body.type, body.value, body.unit)
-    # A plain INSERT (no ORM object to track): creating is the API's busiest write.
+    # A plain INSERT (no ORM object to track), with its audit record in the same
+    # statement: creating is the API's busiest write.
     observation_id = uuid.uuid4()
     row = {
         "id": observation_id,
@@ -197,9 +196,16 @@ async def create(
         "effective_at": body.effective_at,
         "note": body.note,
     }
-    await db.execute(insert(Observation), row)
-    await audit.by(db, caller, "observation.create", "observation", observation_id)
-    await db.commit()  # then invalidate: a read in between must not cache the old state
+    async with deps.database.session(autocommit=True) as db:  # one statement: atomic
+        await audit.with_change(
+            db,
+            insert(Observation).values(row),
+            caller,
+            "observation.create",
+            "observation",
+            observation_id,
+        )
+    # Committed; now invalidate: a read in between must not cache the old state.
     await Cache(deps, caller.user_id).invalidate()
     return _json(ObservationOut.of(SimpleNamespace(**row)).model_dump_json().encode(), 201)
 
