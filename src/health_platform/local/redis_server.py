@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,9 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
-    def start(self, *, persistent: bool = True) -> None:
+    def start(self, *, persistent: bool = True, cluster: bool = False) -> None:
+        """`cluster`: a node in cluster mode (no slots yet; see `form_cluster`), as
+        ElastiCache runs it in cluster mode."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise ToolchainError(
@@ -48,6 +51,7 @@ class RedisServer:
                 "",
                 "--logfile",
                 str(self.data_dir / "redis.log"),
+                *(self._cluster_options() if cluster else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -63,7 +67,48 @@ class RedisServer:
                     raise
                 time.sleep(0.05)
 
+    def _cluster_options(self) -> list[str]:
+        # The bus port must be given: the default (port + 10000) can be past 65535.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            bus_port = probe.getsockname()[1]
+        return [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-port",
+            str(bus_port),
+            "--masterauth",
+            self.password,
+        ]
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def form_cluster(nodes: list[RedisServer]) -> None:
+    """Join started cluster-mode nodes into one cluster, the slots split between them."""
+    binary = shutil.which("redis-cli")
+    if binary is None:
+        raise ToolchainError("redis-cli not found (Debian package redis-tools); run `make setup`.")
+    subprocess.run(  # noqa: S603
+        [
+            binary,
+            "--no-auth-warning",
+            "-a",
+            nodes[0].password,
+            "--cluster",
+            "create",
+            *(f"127.0.0.1:{node.port}" for node in nodes),
+            "--cluster-yes",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    client = redis.Redis.from_url(nodes[0].url)
+    deadline = time.monotonic() + 20
+    while client.cluster("info")["cluster_state"] != "ok":
+        if time.monotonic() > deadline:
+            raise ToolchainError("the local Redis cluster did not become ready")
+        time.sleep(0.1)
