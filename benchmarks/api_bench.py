@@ -6,6 +6,7 @@ during a 100 MB upload."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -32,6 +33,7 @@ RATE = 200  # requests per second offered
 # top out near 15 sign-ins/s; offered well below that, the latency is the hash's.
 LOGIN_RATE = 5
 DURATION = 10  # seconds per scenario
+SETTLE_SECONDS = 3  # pause before each scenario
 API_PROCESSES = 2  # like two ECS tasks behind the load balancer: one per core here
 WARM_CONNECTIONS = 8  # per API process, opened before the first scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
@@ -69,7 +71,10 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 async def measured(pids: list[int], run: Awaitable[Result]) -> str:
-    """The scenario's row, with the server's CPU per request appended."""
+    """The scenario's row, with the server's CPU per request appended. Starts after a
+    pause, so the work one scenario leaves behind (PostgreSQL's autovacuum of thousands of
+    new rows, for one) does not land in the next."""
+    await asyncio.sleep(SETTLE_SECONDS)
     before = cpu_seconds(pids)
     result = await run
     server_ms = (cpu_seconds(pids) - before) * 1000 / max(result.sent, 1)
