@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from benchmarks.loadgen import HEADER, Client, Response, Result, open_loop
+from benchmarks.loadgen import HEADER, Client, Response, open_loop
 from health_platform.api.migrate import migrate
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
@@ -34,6 +34,7 @@ RATE = 200  # requests per second offered
 LOGIN_RATE = 5
 DURATION = 10  # seconds per scenario
 SETTLE_SECONDS = 3  # pause before each scenario
+WARMUP_SECONDS = 2  # then this long at the scenario's rate, not measured
 API_PROCESSES = 2  # like two ECS tasks behind the load balancer: one per core here
 WARM_CONNECTIONS = 8  # per API process, opened before the first scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
@@ -70,13 +71,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
-async def measured(pids: list[int], run: Awaitable[Result]) -> str:
-    """The scenario's row, with the server's CPU per request appended. Starts after a
+async def measured(
+    pids: list[int], name: str, rate: float, send: Callable[[int], Awaitable[Response]]
+) -> str:
+    """One scenario's row, with the servers' CPU per request appended. It starts after a
     pause, so the work one scenario leaves behind (PostgreSQL's autovacuum of thousands of
-    new rows, for one) does not land in the next."""
+    new rows, for one) does not land in the next, and after a warm-up at the same rate that
+    is not measured (connection pools fill, statements get prepared)."""
     await asyncio.sleep(SETTLE_SECONDS)
+    await open_loop(name, rate, WARMUP_SECONDS, send)
     before = cpu_seconds(pids)
-    result = await run
+    result = await open_loop(name, rate, DURATION, send)
     server_ms = (cpu_seconds(pids) - before) * 1000 / max(result.sent, 1)
     return f"{result.row()} {server_ms:>9.2f}"
 
@@ -97,47 +102,30 @@ async def scenarios(client: Client, pids: list[int]) -> list[str]:
     }
     for _ in range(100):
         await client.request("POST", "/api/observations", json_body=body, headers=auth)
-    await client.request("GET", "/api/observations", headers=auth)  # warm the cache
 
-    def get(path: str) -> Callable[[int], Awaitable[Response]]:
-        return lambda i: client.request("GET", path, headers=auth)
+    def page(i: int) -> Awaitable[Response]:  # a different page each time: never cached
+        path = f"/api/observations?offset={i % 97 + 1}&limit={20 + i % 50}"
+        return client.request("GET", path, headers=auth)
 
-    rows = [
-        await measured(
-            pids, open_loop("observations list, cached", RATE, DURATION, get("/api/observations"))
+    plan: list[tuple[str, float, Callable[[int], Awaitable[Response]]]] = [
+        (
+            "observations list, cached",
+            RATE,
+            lambda i: client.request("GET", "/api/observations", headers=auth),
         ),
-        await measured(
-            pids,
-            open_loop(
-                "observations list, uncached",
-                RATE,
-                DURATION,
-                lambda i: client.request(
-                    "GET",
-                    f"/api/observations?offset={i % 97 + 1}&limit={20 + i % 50}",
-                    headers=auth,
-                ),
-            ),
+        ("observations list, uncached", RATE, page),
+        (
+            "observation create",
+            RATE,
+            lambda i: client.request("POST", "/api/observations", json_body=body, headers=auth),
         ),
-        await measured(
-            pids,
-            open_loop(
-                "observation create",
-                RATE,
-                DURATION,
-                lambda i: client.request("POST", "/api/observations", json_body=body, headers=auth),
-            ),
-        ),
-        await measured(
-            pids,
-            open_loop(
-                "login",
-                LOGIN_RATE,
-                DURATION,
-                lambda i: client.request("POST", "/api/auth/login", json_body=account),
-            ),
+        (
+            "login",
+            LOGIN_RATE,
+            lambda i: client.request("POST", "/api/auth/login", json_body=account),
         ),
     ]
+    rows = [await measured(pids, name, rate, send) for name, rate, send in plan]
     rows.append(await upload(client, auth, pids))
     return rows
 
