@@ -127,6 +127,7 @@ async def scenarios(client: Client, pids: list[int]) -> list[str]:
     ]
     rows = [await measured(pids, name, rate, send) for name, rate, send in plan]
     rows.append(await upload(client, auth, pids))
+    client.close()
     return rows
 
 
