@@ -37,23 +37,26 @@ class Services:
     storage: Storage
 
 
+def services_of(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
 # Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, a
 # thread hop per dependency per request.
 async def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return services_of(request)
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     # A GET only reads and writes its one audit record: no transaction needed around that.
     autocommit = request.method in SAFE_METHODS
-    async with request.app.state.services.database.session(autocommit=autocommit) as session:
+    async with services_of(request).database.session(autocommit=autocommit) as session:
         yield session
 
 
 def client_address(request: Request) -> str | None:
     """The caller's address as the nearest trusted proxy saw it (see trusted_proxies)."""
-    settings: ApiSettings = request.app.state.services.settings
-    hops = settings.trusted_proxies
+    hops = services_of(request).settings.trusted_proxies
     forwarded = [
         p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()
     ]
@@ -79,12 +82,13 @@ async def gate(request: Request) -> SessionData | None:
     """Runs first on every API request, in one Redis round trip: counts the request against
     its client address (429 over the limit) and loads the session its cookie names, if any
     (None when there is no cookie or the session is gone)."""
-    deps: Services = request.app.state.services
+    deps = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     pipe = deps.redis.pipeline(transaction=False)
     if session_id:
         deps.sessions.queue_read(pipe, session_id)
-    rate_limit.count(pipe, "address", client_address(request) or "unknown", tally="requests")
+    rate_limit.count(pipe, "address", client_address(request) or "unknown")
+    rate_limit.tally(pipe, "requests")
     results = await pipe.execute()
     rate_limit.check(results[1 if session_id else 0], deps.settings.rate_per_address)
     return await deps.sessions.loaded(session_id, results[0]) if session_id else None
@@ -93,7 +97,7 @@ async def gate(request: Request) -> SessionData | None:
 async def current_caller(
     request: Request, session: Annotated[SessionData | None, Depends(gate)]
 ) -> Caller:
-    deps: Services = request.app.state.services
+    deps = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id is None or session is None:
         raise ApiError(401, "unauthenticated", "Sign in first (the session is missing or expired).")
@@ -101,7 +105,7 @@ async def current_caller(
         request.headers.get(CSRF_HEADER, ""), session.csrf_token
     ):
         raise ApiError(403, "csrf", f"Missing or wrong {CSRF_HEADER} header.")
-    await rate_limit.enforce(deps.redis, "user", session.user_id, deps.settings.rate_per_user)
+    await rate_limit.enforce(deps.redis, deps.settings.rate_per_user, ("user", session.user_id))
     return Caller(
         uuid.UUID(session.user_id), session.role, session_id, session, client_address(request)
     )

@@ -1,4 +1,5 @@
-"""Fixed-window rate limits in Redis, answered with 429 and Retry-After.
+"""Fixed-window rate limits in Redis, answered with 429 and Retry-After, and the per-minute
+tallies the admin dashboard reads.
 
 `count` queues a request's tally on a pipeline the caller executes (so it can share the
 round trip with other reads); `check` judges the count that came back; `enforce` does
@@ -14,20 +15,27 @@ from redis.asyncio import Redis
 from health_platform.api.errors import ApiError
 
 WINDOW_SECONDS = 60
+TALLY_SECONDS = 3600  # how long a minute's tally is kept
 
 
-def count(pipe: Any, scope: str, identity: str, *, tally: str | None = None) -> None:
+def tally_key(name: str, minute: int) -> str:
+    """The key of the tally `name` for `minute` (Unix time // 60)."""
+    return f"counter:{name}:{minute}"
+
+
+def tally(pipe: Any, name: str) -> None:
+    """Queue bumping this minute's tally `name` on a pipeline the caller executes."""
+    key = tally_key(name, int(time.time() // 60))
+    pipe.incr(key)
+    pipe.expire(key, TALLY_SECONDS)
+
+
+def count(pipe: Any, scope: str, identity: str) -> None:
     """Queue one request of `identity` in `scope`: the pipeline's result at this position
-    is the window's count. `tally` names a per-minute counter (the admin dashboard's)
-    bumped in the same trip."""
-    now = time.time()
-    key = f"rl:{scope}:{identity}:{int(now // WINDOW_SECONDS)}"
+    is the window's count (two results per call)."""
+    key = f"rl:{scope}:{identity}:{int(time.time() // WINDOW_SECONDS)}"
     pipe.incr(key)
     pipe.expire(key, WINDOW_SECONDS * 2)
-    if tally:
-        counter = f"counter:{tally}:{int(now // 60)}"
-        pipe.incr(counter)
-        pipe.expire(counter, 3600)
 
 
 def check(window_count: int, limit: int) -> None:
@@ -42,7 +50,11 @@ def check(window_count: int, limit: int) -> None:
         )
 
 
-async def enforce(client: Redis, scope: str, identity: str, limit: int) -> None:
+async def enforce(client: Redis, limit: int, *identities: tuple[str, str]) -> None:
+    """Count the request against each (scope, identity) in one trip; refuse it if any of
+    them is over `limit`."""
     pipe = client.pipeline(transaction=False)
-    count(pipe, scope, identity)
-    check((await pipe.execute())[0], limit)
+    for scope, identity in identities:
+        count(pipe, scope, identity)
+    results = await pipe.execute()
+    check(max(results[0::2]), limit)

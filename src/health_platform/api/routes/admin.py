@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func, select
 
-from health_platform.api import audit, examples
+from health_platform.api import audit, examples, rate_limit
 from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.models import AuditRecord, User
@@ -217,7 +217,7 @@ async def counters(caller: AdminCaller, deps: ServicesDep) -> dict[str, int]:
     names = ("requests", "logins", "failed_logins")
     pipe = deps.redis.pipeline(transaction=False)  # not MGET: the keys span cluster slots
     for name in names:
-        pipe.get(f"counter:{name}:{minute}")
+        pipe.get(rate_limit.tally_key(name, minute))
     values = await pipe.execute()
     per_minute = {
         f"{name}_per_minute": int(value or 0) for name, value in zip(names, values, strict=True)

@@ -171,12 +171,13 @@ async def _failed_login(
 async def login(
     body: Credentials, request: Request, response: Response, db: DbSession, deps: ServicesDep
 ) -> LoginResult:
-    # Stricter limits on sign-in, per address and per account, counted in one trip.
-    pipe = deps.redis.pipeline(transaction=False)
-    rate_limit.count(pipe, "login-address", client_address(request) or "unknown")
-    rate_limit.count(pipe, "login-account", body.email.lower())
-    by_address, _, by_account, _ = await pipe.execute()
-    rate_limit.check(max(by_address, by_account), deps.settings.login_rate)
+    # Stricter limits on sign-in, per address and per account.
+    await rate_limit.enforce(
+        deps.redis,
+        deps.settings.login_rate,
+        ("login-address", client_address(request) or "unknown"),
+        ("login-account", body.email.lower()),
+    )
     user = await db.scalar(
         select(User).where(func.lower(User.email) == body.email.lower()).with_for_update()
     )
@@ -233,11 +234,9 @@ async def login(
 
 
 async def _count(deps: ServicesDep, name: str) -> None:
-    """Bump this minute's counter for the admin dashboard (kept for an hour)."""
-    counter = f"counter:{name}:{int(datetime.now(UTC).timestamp() // 60)}"
+    """Bump this minute's tally `name` for the admin dashboard."""
     pipe = deps.redis.pipeline(transaction=False)
-    pipe.incr(counter)
-    pipe.expire(counter, 3600)
+    rate_limit.tally(pipe, name)
     await pipe.execute()
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from health_platform.api import examples
-from health_platform.api.deps import Services
+from health_platform.api.deps import Services, services_of
 
 router = APIRouter(tags=["health"])
 CHECK_SECONDS = 3.0
@@ -65,7 +65,7 @@ async def _postgres(deps: Services) -> None:
     },
 )
 async def ready(request: Request) -> JSONResponse:
-    deps: Services = request.app.state.services
+    deps = services_of(request)
     names = ("postgres", "redis", "storage")
     results = await asyncio.gather(
         _outcome(_postgres(deps)),
