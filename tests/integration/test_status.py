@@ -104,38 +104,31 @@ def deploy_dev_by_hand(*, skip_stacks: tuple[str, ...] = ()) -> Deployed:
         CacheNodeType="cache.t3.micro",
     )
     cloudwatch = boto3.client("cloudwatch", REGION)
-    for name in ("BackendCpu", "FrontendCpu"):
+
+    def cpu_alarm(name: str, evaluation_periods: int, firing_because: str | None) -> None:
         cloudwatch.put_metric_alarm(
-            AlarmName=f"health-platform-dev-observability-Alarms{name}-ABC123",
+            AlarmName=name,
             MetricName="CPUUtilization",
             Namespace="AWS/ECS",
             Statistic="Average",
             Period=60,
-            EvaluationPeriods=5,
+            EvaluationPeriods=evaluation_periods,
             Threshold=80,
             ComparisonOperator="GreaterThanThreshold",
         )
-    cloudwatch.set_alarm_state(
-        AlarmName="health-platform-dev-observability-AlarmsBackendCpu-ABC123",
-        StateValue="ALARM",
-        StateReason="Threshold Crossed: 5 datapoints were greater than 80.0",
+        if firing_because is not None:
+            cloudwatch.set_alarm_state(
+                AlarmName=name, StateValue="ALARM", StateReason=firing_because
+            )
+
+    cpu_alarm(
+        "health-platform-dev-observability-AlarmsBackendCpu-ABC123",
+        5,
+        "Threshold Crossed: 5 datapoints were greater than 80.0",
     )
+    cpu_alarm("health-platform-dev-observability-AlarmsFrontendCpu-ABC123", 5, None)
     # Another environment's alarm must not show up in dev's status.
-    cloudwatch.put_metric_alarm(
-        AlarmName="health-platform-staging-observability-AlarmsX",
-        MetricName="CPUUtilization",
-        Namespace="AWS/ECS",
-        Statistic="Average",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=80,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cloudwatch.set_alarm_state(
-        AlarmName="health-platform-staging-observability-AlarmsX",
-        StateValue="ALARM",
-        StateReason="x",
-    )
+    cpu_alarm("health-platform-staging-observability-AlarmsX", 1, "x")
     return Deployed(unhealthy_instance=instance)
 
 
