@@ -223,6 +223,7 @@ def main() -> int:
             "ENVIRONMENT": "bench",
             "DATABASE_URL": postgres.url("health_platform"),
             "REDIS_URL": redis_server.url,
+            "SESSION_SECRET": secrets.token_hex(32),
             "STORAGE_PATH": str(root / "uploads"),
             "COOKIE_SECURE": "false",  # plain HTTP on loopback; production keeps it true
             "RATE_PER_ADDRESS": "100000000",

@@ -83,6 +83,7 @@ def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Ap
         database_url=backends.database_url,
         redis_url=backends.redis.url,
         storage_path=str(tmp_path_factory.mktemp("uploads")),
+        session_secret=secrets.token_hex(32),
         # Every test shares one client address; test_rate_limits.py checks the limits.
         rate_per_address=1_000_000,
         rate_per_user=1_000_000,
@@ -130,7 +131,7 @@ def make_app(settings: ApiSettings, portal: BlockingPortal) -> FastAPI:
 def app(settings: ApiSettings, portal: BlockingPortal) -> Iterator[FastAPI]:
     application = make_app(settings, portal)  # shared; each client has its own cookies
     yield application
-    portal.call(application.state.services.database.engine.dispose)
+    portal.call(application.state.services.close)
 
 
 def client_for(app: FastAPI, **headers: str) -> TestClient:

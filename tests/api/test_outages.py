@@ -36,12 +36,13 @@ def fragile(portal: BlockingPortal) -> Iterator[tuple[Postgres, RedisServer, Use
         database_url=postgres.url("health_platform"),
         redis_url=redis_server.url,
         storage_path=str(root / "uploads"),
+        session_secret=secrets.token_hex(32),
     )
     app = make_app(settings, portal)
     try:
         yield postgres, redis_server, sign_up(app)
     finally:
-        portal.call(app.state.services.database.engine.dispose)
+        portal.call(app.state.services.close)
         redis_server.stop()
         postgres.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from health_platform.api.config import ApiSettings
 from health_platform.api.rate_limit import WINDOW_SECONDS
+from health_platform.api.sessions import SESSION_COOKIE
 from tests.api.conftest import PASSWORD, client_for, make_app
 
 
@@ -67,3 +68,22 @@ def test_requests_are_limited_per_user(strict_client: TestClient) -> None:
     statuses = [strict_client.get("/api/auth/me").status_code for _ in range(6)]
     assert statuses[:5] == [200] * 5
     assert statuses[5] == 429
+
+
+def test_forged_session_cookies_do_not_spend_a_users_limit(
+    strict_client: TestClient, settings: ApiSettings, portal: BlockingPortal
+) -> None:
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    registered = strict_client.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "V"}
+    )
+    strict_client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    victim_id = registered.json()["id"]
+    attacker = client_for(
+        make_app(settings.model_copy(update={"rate_per_user": 5}), portal),
+        **{"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250}"},
+    )
+    for forged in range(8):  # the victim's user id, a made-up token and signature
+        attacker.cookies.set(SESSION_COOKIE, f"{victim_id}.token{forged}.c2lnbmF0dXJl")
+        assert attacker.get("/api/auth/me").status_code == 401
+    assert [strict_client.get("/api/auth/me").status_code for _ in range(5)] == [200] * 5

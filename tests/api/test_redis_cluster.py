@@ -42,7 +42,7 @@ def cluster(settings: ApiSettings, portal: BlockingPortal) -> Iterator[Cluster]:
             portal,
         )
         yield Cluster(app, nodes)
-        portal.call(app.state.services.database.engine.dispose)
+        portal.call(app.state.services.close)
     finally:
         for node in nodes:
             node.stop()

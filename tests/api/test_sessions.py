@@ -4,6 +4,7 @@ of a user."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -21,7 +22,14 @@ def with_store(
     async def run() -> None:
         client = Redis.from_url(backends.redis.url)
         try:
-            await scenario(SessionStore(client, idle_seconds=idle, absolute_seconds=absolute))
+            await scenario(
+                SessionStore(
+                    client,
+                    secret=secrets.token_bytes(32),
+                    idle_seconds=idle,
+                    absolute_seconds=absolute,
+                )
+            )
         finally:
             await client.aclose()
 
@@ -60,5 +68,24 @@ def test_ids_are_stored_hashed_and_can_all_be_ended(backends: Backends) -> None:
         assert not any(first in k or second in k for k in keys)
         await sessions.delete_all_for("u-all")
         assert await sessions.get(first) is None and await sessions.get(second) is None
+
+    with_store(backends, 60, 600, scenario)
+
+
+def test_ids_are_signed_with_the_user_they_were_issued_for(backends: Backends) -> None:
+    async def scenario(sessions: SessionStore) -> None:
+        session_id, _ = await sessions.create("u-signed", "patient", mfa=False)
+        assert sessions.user_of(session_id) == "u-signed"
+        user, token, signature = session_id.split(".")
+        wrong = ("B" if signature[0] == "A" else "A") + signature[1:]
+        for forged in (
+            f"u-other.{token}.{signature}",  # someone else's user id
+            f"{user}.{token}.{wrong}",  # a wrong signature
+            f"{user}.{token}",  # none
+            "not-a-session-id",
+            "",
+        ):
+            assert sessions.user_of(forged) is None, forged
+            assert await sessions.get(forged) is None
 
     with_store(backends, 60, 600, scenario)

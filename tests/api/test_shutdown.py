@@ -4,6 +4,7 @@ accepting connections at once, finishes the upload (201, recorded), and exits cl
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,6 +32,7 @@ def test_sigterm_finishes_the_request_in_flight(backends: Backends, tmp_path: Pa
         **os.environ,
         "DATABASE_URL": backends.database_url,
         "REDIS_URL": backends.redis.url,
+        "SESSION_SECRET": secrets.token_hex(32),
         "STORAGE_PATH": str(tmp_path),
         "COOKIE_SECURE": "false",  # plain HTTP on loopback
         # Other tests' sign-ins from 127.0.0.1 count in the same Redis.

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
 
 from health_platform import __version__
+from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
@@ -55,10 +56,12 @@ def build_services(settings: ApiSettings) -> Services:
         redis=client,
         sessions=SessionStore(
             client,
+            secret=settings.session_secret.get_secret_value().encode(),
             idle_seconds=settings.session_idle_minutes * 60,
             absolute_seconds=settings.session_absolute_hours * 3600,
         ),
         storage=storage_for(settings),
+        audit_trail=AuditTrail(settings.database_url),
     )
 
 
@@ -72,8 +75,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         gc.collect()
         gc.freeze()
         yield
-        await services.database.engine.dispose()
-        await services.redis.aclose()
+        await services.close()
 
     app = FastAPI(
         title="health-platform API",

@@ -1,8 +1,8 @@
 """Audit records for every access to health data and every administrative action.
 
-Every health-data read writes one, so this is the API's hottest statement: a plain INSERT
-in the request's transaction, handed to the database driver directly (SQLAlchemy's
-execution path cost about twice the insert itself)."""
+A change's record is written in the change's transaction (`by`, `record`, `recorded`): it
+commits with the change or not at all. A read's record stands on its own and goes through
+the process's AuditTrail (`read`), written before the response is sent."""
 
 from __future__ import annotations
 
@@ -14,17 +14,12 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from health_platform.api.audit_trail import INSERT_ONE, AuditTrail
 from health_platform.api.deps import Caller
 from health_platform.api.models import AuditRecord
 from health_platform.api.request_context import request_id
 
 _INSERT = insert(AuditRecord.metadata.tables[AuditRecord.__tablename__])
-_DRIVER_INSERT = (
-    "INSERT INTO audit_records (actor_id, action, resource_type, resource_id, outcome,"
-    " client_address, request_id, detail) VALUES (%(actor_id)s, %(action)s,"
-    " %(resource_type)s, %(resource_id)s, %(outcome)s, %(client_address)s, %(request_id)s,"
-    " %(detail)s)"
-)
 
 
 async def record(
@@ -39,14 +34,15 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Insert an audit record in `session`'s transaction: it commits with the change it
-    describes, or not at all."""
+    describes, or not at all. Handed to the driver directly: SQLAlchemy's execution path
+    cost about twice the INSERT itself."""
     values = _values(actor_id, action, resource_type, resource_id, outcome, client_address, detail)
     connection = await (await session.connection()).get_raw_connection()
     driver = connection.driver_connection  # psycopg's, in the session's transaction
     assert isinstance(driver, psycopg.AsyncConnection)
     if values["detail"] is not None:
         values["detail"] = Jsonb(values["detail"])
-    await driver.execute(_DRIVER_INSERT, values)
+    await driver.execute(INSERT_ONE, values)
 
 
 def _values(
@@ -114,4 +110,21 @@ async def by(
         outcome=outcome,
         client_address=caller.address,
         detail=detail,
+    )
+
+
+async def read(
+    trail: AuditTrail,
+    caller: Caller,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None = None,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The record of a read by a signed-in caller, stored before this returns."""
+    await trail.write(
+        _values(
+            caller.user_id, action, resource_type, resource_id, "success", caller.address, detail
+        )
     )

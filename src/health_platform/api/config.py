@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class ApiSettings(BaseModel):
@@ -21,6 +21,8 @@ class ApiSettings(BaseModel):
     database_url: str
     redis_url: str
     redis_cluster: bool = False
+    # Signs session ids (see sessions.py). SecretStr: it never shows in a repr or a log.
+    session_secret: SecretStr = Field(min_length=32)
     storage_backend: Literal["filesystem", "s3"] = "filesystem"
     storage_path: str = ".local/uploads"
     uploads_bucket: str | None = None
@@ -42,7 +44,7 @@ class ApiSettings(BaseModel):
     trusted_proxies: int = Field(default=1, ge=0, le=5)
 
 
-def _database_url(env: Mapping[str, str]) -> str:
+def database_url_from(env: Mapping[str, str]) -> str:
     if env.get("DATABASE_URL"):
         return env["DATABASE_URL"]
     user = quote(env["DATABASE_USERNAME"], safe="")
@@ -63,8 +65,11 @@ def _redis_url(env: Mapping[str, str]) -> str:
 
 def settings_from_environment(env: Mapping[str, str] | None = None) -> ApiSettings:
     env = os.environ if env is None else env
-    optional = {
+    # Only what the environment gives: the model's defaults fill the rest, and a required
+    # one that is missing (SESSION_SECRET) is reported by name.
+    given = {
         "environment": env.get("ENVIRONMENT"),
+        "session_secret": env.get("SESSION_SECRET"),
         "redis_cluster": env.get("REDIS_CLUSTER"),
         "storage_backend": env.get("STORAGE_BACKEND"),
         "storage_path": env.get("STORAGE_PATH"),
@@ -78,7 +83,7 @@ def settings_from_environment(env: Mapping[str, str] | None = None) -> ApiSettin
         "login_rate": env.get("LOGIN_RATE"),
     }
     return ApiSettings(
-        database_url=_database_url(env),
+        database_url=database_url_from(env),
         redis_url=_redis_url(env),
-        **{key: value for key, value in optional.items() if value is not None},
+        **{key: value for key, value in given.items() if value is not None},
     )

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api import rate_limit
+from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
@@ -35,6 +36,12 @@ class Services:
     redis: Redis
     sessions: SessionStore
     storage: Storage
+    audit_trail: AuditTrail
+
+    async def close(self) -> None:
+        await self.audit_trail.close()  # first: its records in flight finish
+        await self.database.engine.dispose()
+        await self.redis.aclose()
 
 
 def services_of(request: Request) -> Services:
@@ -80,24 +87,33 @@ class Caller:
 
 async def gate(request: Request) -> SessionData | None:
     """Runs first on every API request, in one Redis round trip: counts the request against
-    its client address (429 over the limit) and loads the session its cookie names, if any
-    (None when there is no cookie or the session is gone)."""
+    its client address and, when its session cookie is validly signed, against that user
+    (429 over either limit), and loads the session the cookie names (None when there is no
+    valid cookie or the session is gone)."""
     deps = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
+    user_id = deps.sessions.user_of(session_id) if session_id else None
     pipe = deps.redis.pipeline(transaction=False)
-    if session_id:
-        deps.sessions.queue_read(pipe, session_id)
-    rate_limit.count(pipe, "address", client_address(request) or "unknown")
+    rate_limit.count(pipe, "address", client_address(request) or "unknown")  # result 0
     rate_limit.tally(pipe, "requests")
+    if not (session_id and user_id):
+        rate_limit.check((await pipe.execute())[0], deps.settings.rate_per_address)
+        return None
+    user_count_at = len(pipe)
+    rate_limit.count(pipe, "user", user_id)
+    session_at = len(pipe)
+    deps.sessions.queue_read(pipe, session_id)
     results = await pipe.execute()
-    rate_limit.check(results[1 if session_id else 0], deps.settings.rate_per_address)
-    return await deps.sessions.loaded(session_id, results[0]) if session_id else None
+    rate_limit.check(results[0], deps.settings.rate_per_address)
+    session = await deps.sessions.loaded(session_id, results[session_at])
+    if session is not None:
+        rate_limit.check(results[user_count_at], deps.settings.rate_per_user)
+    return session
 
 
 async def current_caller(
     request: Request, session: Annotated[SessionData | None, Depends(gate)]
 ) -> Caller:
-    deps = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id is None or session is None:
         raise ApiError(401, "unauthenticated", "Sign in first (the session is missing or expired).")
@@ -105,7 +121,6 @@ async def current_caller(
         request.headers.get(CSRF_HEADER, ""), session.csrf_token
     ):
         raise ApiError(403, "csrf", f"Missing or wrong {CSRF_HEADER} header.")
-    await rate_limit.enforce(deps.redis, deps.settings.rate_per_user, ("user", session.user_id))
     return Caller(
         uuid.UUID(session.user_id), session.role, session_id, session, client_address(request)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -98,6 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
+    @app.exception_handler(psycopg.OperationalError)  # from the audit trail's own connection
     @app.exception_handler(PoolTimeout)
     async def _database_down(_: Request, error: Exception) -> JSONResponse:
         log.error("database unavailable", extra={"error_type": type(error).__name__})

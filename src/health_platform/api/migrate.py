@@ -6,13 +6,14 @@ It is also the container's migration command (`hp db migrate` runs it as a one-o
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from health_platform.api.config import settings_from_environment
+from health_platform.api.config import database_url_from
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,7 +31,7 @@ def migrate(database_url: str) -> None:
 
 def main() -> int:
     try:
-        migrate(settings_from_environment().database_url)
+        migrate(database_url_from(os.environ))  # only the database's settings
     except Exception as failed:  # the exit code is the contract; the reason goes to stderr
         print(f"migration failed: {type(failed).__name__}: {failed}", file=sys.stderr)
         return 1

@@ -1,10 +1,17 @@
-"""Sessions: opaque random ids in an HttpOnly, Secure, SameSite=Strict cookie; state in
-Redis under the id's SHA-256 (a Redis dump reveals no usable id); idle and absolute
-timeouts; a CSRF token per session, required on unsafe methods."""
+"""Sessions: random ids in an HttpOnly, Secure, SameSite=Strict cookie; state in Redis
+under the id's SHA-256 (a Redis dump reveals no usable id); idle and absolute timeouts; a
+CSRF token per session, required on unsafe methods.
+
+A session id is `<user id>.<random token>.<signature>`, signed with the session secret
+(SESSION_SECRET). The signed user id lets a request be counted against its user's rate
+limit in the same Redis round trip that reads the session, and a forged cookie cannot
+spend someone else's limit: its signature fails before anything is counted."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -32,13 +39,30 @@ def _key(session_id: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, client: Redis, *, idle_seconds: int, absolute_seconds: int) -> None:
+    def __init__(
+        self, client: Redis, *, secret: bytes, idle_seconds: int, absolute_seconds: int
+    ) -> None:
         self.client = client
+        self.secret = secret
         self.idle_seconds = idle_seconds
         self.absolute_seconds = absolute_seconds
 
+    def _signature(self, unsigned: str) -> str:
+        digest = hmac.digest(self.secret, unsigned.encode(), "sha256")
+        return base64.urlsafe_b64encode(digest[:18]).decode()
+
+    def user_of(self, session_id: str) -> str | None:
+        """The user id a session id was issued for, if its signature holds (no Redis
+        trip: whether the session still exists is for `loaded` to say)."""
+        unsigned, _, signature = session_id.rpartition(".")
+        user_id, dot, _ = unsigned.partition(".")
+        if not dot or not hmac.compare_digest(self._signature(unsigned), signature):
+            return None
+        return user_id
+
     async def create(self, user_id: str, role: str, *, mfa: bool) -> tuple[str, SessionData]:
-        session_id = secrets.token_urlsafe(32)
+        unsigned = f"{user_id}.{secrets.token_urlsafe(32)}"
+        session_id = f"{unsigned}.{self._signature(unsigned)}"
         data = SessionData(user_id, role, secrets.token_urlsafe(32), time.time(), mfa)
         pipe = self.client.pipeline()
         pipe.set(_key(session_id), json.dumps(asdict(data)), ex=self.idle_seconds)
@@ -63,6 +87,8 @@ class SessionStore:
 
     async def get(self, session_id: str) -> SessionData | None:
         """The session, its idle timer renewed, in a round trip of its own."""
+        if self.user_of(session_id) is None:
+            return None
         pipe = self.client.pipeline(transaction=False)
         self.queue_read(pipe, session_id)
         return await self.loaded(session_id, (await pipe.execute())[0])

@@ -98,6 +98,7 @@ async def _admin_action(
 async def list_users(
     caller: AdminCaller,
     db: DbSession,
+    deps: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> UserPage:
@@ -105,7 +106,7 @@ async def list_users(
     users = await db.scalars(
         select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
     )
-    await audit.by(db, caller, "admin.users.list", "user")
+    await audit.read(deps.audit_trail, caller, "admin.users.list", "user")
     return UserPage(items=[AdminUserView.of(u) for u in users], total=total)
 
 
@@ -161,6 +162,7 @@ async def change_role(
 async def audit_log(
     caller: AdminCaller,
     db: DbSession,
+    deps: ServicesDep,
     user_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     resource_type: Annotated[str | None, Query(max_length=40)] = None,
@@ -196,7 +198,7 @@ async def audit_log(
         )
         for r in rows
     ]
-    await audit.by(db, caller, "admin.audit.search", "audit")
+    await audit.read(deps.audit_trail, caller, "admin.audit.search", "audit")
     return AuditPage(items=items, total=total)
 
 

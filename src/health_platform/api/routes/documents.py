@@ -171,6 +171,7 @@ async def upload(
 async def list_documents(
     caller: PatientCaller,
     db: DbSession,
+    deps: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DocumentPage:
@@ -182,16 +183,20 @@ async def list_documents(
         query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
     )
     items = [DocumentView.of(r) for r in rows]
-    await audit.by(db, caller, "document.list", "document", detail={"count": len(items)})
+    await audit.read(
+        deps.audit_trail, caller, "document.list", "document", detail={"count": len(items)}
+    )
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{document_id}", response_model=DocumentView, summary="A document's details")
-async def read(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> DocumentView:
+async def read(
+    document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
+) -> DocumentView:
     row = await owned(
         db, caller, Document, document_id, action="document.read", resource="document"
     )
-    await audit.by(db, caller, "document.read", "document", document_id)
+    await audit.read(deps.audit_trail, caller, "document.read", "document", document_id)
     return DocumentView.of(row)
 
 
@@ -215,8 +220,8 @@ async def download(
     row = await owned(
         db, caller, Document, document_id, action="document.download", resource="document"
     )
-    await audit.by(db, caller, "document.download", "document", document_id)
-    await db.commit()  # recorded before the first byte leaves
+    # Recorded before the first byte leaves.
+    await audit.read(deps.audit_trail, caller, "document.download", "document", document_id)
     return StreamingResponse(
         deps.storage.read(row.storage_key),
         media_type=row.content_type,

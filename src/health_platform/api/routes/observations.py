@@ -243,7 +243,6 @@ async def create(body: ObservationIn, caller: PatientCaller, deps: ServicesDep) 
 @router.get("", response_model=ObservationPage, summary="List measurements (newest first)")
 async def list_observations(
     caller: PatientCaller,
-    db: DbSession,
     deps: ServicesDep,
     type: Annotated[str | None, Query(description="One vocabulary code")] = None,
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
@@ -273,9 +272,10 @@ async def list_observations(
             "limit": limit,
             "offset": offset,
         }
-        rows = (await db.execute(page_query, params)).all()
-        # Past the end the window saw no rows, so the count runs on its own.
-        total = rows[0].total if rows else await db.scalar(count_query, params) or 0
+        async with deps.database.session(autocommit=True) as db:  # only on a miss
+            rows = (await db.execute(page_query, params)).all()
+            # Past the end the window saw no rows, so the count runs on its own.
+            total = rows[0].total if rows else await db.scalar(count_query, params) or 0
         count = len(rows)
         items = [ObservationOut.of(r) for r in rows]
         page = (
@@ -284,7 +284,9 @@ async def list_observations(
             .encode()
         )
         await cache.put(cached, count, page)
-    await audit.by(db, caller, "observation.list", "observation", detail={"count": count})
+    await audit.read(
+        deps.audit_trail, caller, "observation.list", "observation", detail={"count": count}
+    )
     return _json(page)
 
 
@@ -299,7 +301,7 @@ async def read(
         row = await _owned(db, caller, observation_id, "observation.read")
         item = ObservationOut.of(row).model_dump_json().encode()
         await cache.put(cached, 1, item)
-    await audit.by(db, caller, "observation.read", "observation", observation_id)
+    await audit.read(deps.audit_trail, caller, "observation.read", "observation", observation_id)
     return _json(item)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from health_platform.api import audit, examples
-from health_platform.api.deps import CurrentCaller, DbSession
+from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
 
@@ -45,9 +45,9 @@ async def _own(db: DbSession, caller: CurrentCaller) -> User:
 
 
 @router.get("", response_model=Profile, summary="Read one's own profile")
-async def read_profile(caller: CurrentCaller, db: DbSession) -> Profile:
+async def read_profile(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Profile:
     user = await _own(db, caller)
-    await audit.by(db, caller, "profile.read", "profile", user.id)
+    await audit.read(deps.audit_trail, caller, "profile.read", "profile", user.id)
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
