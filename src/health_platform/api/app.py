@@ -50,9 +50,10 @@ def storage_for(settings: ApiSettings) -> Storage:
 
 def build_services(settings: ApiSettings) -> Services:
     client = redis_client(settings)
+    database = Database(settings.database_url)
     return Services(
         settings=settings,
-        database=Database(settings.database_url),
+        database=database,
         redis=client,
         sessions=SessionStore(
             client,
@@ -61,7 +62,7 @@ def build_services(settings: ApiSettings) -> Services:
             absolute_seconds=settings.session_absolute_hours * 3600,
         ),
         storage=storage_for(settings),
-        audit_trail=AuditTrail(settings.database_url),
+        audit_trail=AuditTrail(database),
     )
 
 

@@ -1,11 +1,10 @@
 """Audit records that stand on their own, such as a read's (nothing to commit them with),
-written many at a time through one database connection of the process's own.
+written many at a time.
 
 Each request waits until its record is stored, so nothing is disclosed without a record;
 records that arrive while a write is in flight go together in the next one (group commit):
 under load one INSERT, one commit, one round trip for many requests; idle, a record is
-written at once. Handed to psycopg directly: SQLAlchemy's session cost several times the
-INSERT itself, on the API's hottest path."""
+written at once."""
 
 from __future__ import annotations
 
@@ -13,21 +12,16 @@ import asyncio
 import json
 from typing import Any
 
-import psycopg
 from sqlalchemy import UUID
-from sqlalchemy.engine import make_url
 
+from health_platform.api.db import Database, insert_statement
 from health_platform.api.models import AuditRecord
 
 _TABLE = AuditRecord.metadata.tables[AuditRecord.__tablename__]
 # What a caller supplies; `id` and `at` are the database's.
 COLUMNS = tuple(c.name for c in _TABLE.columns if c.name not in ("id", "at"))
 
-# Both statements are built from the model's column names at import: no input in them.
-INSERT_ONE = (
-    f"INSERT INTO {_TABLE.name} ({', '.join(COLUMNS)})"  # noqa: S608
-    f" VALUES ({', '.join(f'%({name})s' for name in COLUMNS)})"
-)
+INSERT_ONE = insert_statement(_TABLE.name, COLUMNS)
 
 
 def _array_type(name: str) -> str:
@@ -36,6 +30,7 @@ def _array_type(name: str) -> str:
     return "UUID[]" if isinstance(_TABLE.c[name].type, UUID) else "TEXT[]"
 
 
+# Built from the model's column names at import: no input in it.
 INSERT_MANY = (
     f"INSERT INTO {_TABLE.name} ({', '.join(COLUMNS)})"  # noqa: S608
     f" SELECT {', '.join(n + '::jsonb' if n == 'detail' else n for n in COLUMNS)}"
@@ -44,16 +39,9 @@ INSERT_MANY = (
 )
 
 
-def conninfo_of(database_url: str) -> str:
-    """libpq's form of a SQLAlchemy URL (`postgresql+psycopg://...` -> `postgresql://...`)."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
-
-
 class AuditTrail:
-    def __init__(self, database_url: str) -> None:
-        self._conninfo = conninfo_of(database_url)
-        self._connection: psycopg.AsyncConnection[Any] | None = None
+    def __init__(self, database: Database) -> None:
+        self._database = database
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -70,10 +58,10 @@ class AuditTrail:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                connection = await self._connect()
-                await connection.execute(INSERT_MANY, _as_arrays([values for values, _ in batch]))
+                async with self._database.connection() as connection:
+                    rows = [values for values, _ in batch]
+                    await connection.execute(INSERT_MANY, _as_arrays(rows))
             except Exception as failed:
-                await self._disconnect()  # the next batch starts on a fresh connection
                 for _, stored in batch:
                     if not stored.done():  # its request may have been cancelled
                         stored.set_exception(failed)
@@ -82,27 +70,10 @@ class AuditTrail:
                 if not stored.done():
                     stored.set_result(None)
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        if self._connection is None or self._connection.closed:
-            # Short timeouts, like the engine's: a database that is away is a quick 503.
-            self._connection = await psycopg.AsyncConnection.connect(
-                self._conninfo,
-                autocommit=True,
-                connect_timeout=3,
-                options="-c statement_timeout=5000",
-            )
-        return self._connection
-
-    async def _disconnect(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
-
     async def close(self) -> None:
-        """Let the records in flight finish, then close the connection."""
+        """Let the records in flight finish."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
-        await self._disconnect()
 
 
 def _as_arrays(rows: list[dict[str, Any]]) -> list[list[Any]]:

@@ -1,18 +1,33 @@
-"""The SQLAlchemy engine and sessions, on asyncio (psycopg 3's async driver): a request
-waiting for PostgreSQL holds no thread. Short timeouts: a database that is down makes
-requests fail fast with 503 instead of piling up."""
+"""The database, on asyncio (psycopg 3's async driver): a request waiting for PostgreSQL
+holds no thread. Short timeouts: a database that is down makes requests fail fast with 503
+instead of piling up.
+
+Two ways in, over one set of settings:
+- SQLAlchemy sessions (`session`), for most routes: the ORM, composed queries.
+- Plain psycopg connections from a small pool (`connection`), for the few statements
+  every request runs (an observation created, a read's audit record): SQLAlchemy's session
+  cost about 1.5 ms of CPU per unit of work here, the statement itself through psycopg
+  0.3 ms."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+CONNECT_TIMEOUT_SECONDS = 3
+STATEMENT_TIMEOUT = "-c statement_timeout=5000"
+RECYCLE_SECONDS = 1800  # bounds a connection's age
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -22,11 +37,23 @@ def make_engine(url: str) -> AsyncEngine:
         max_overflow=10,
         # No pre-ping (a round trip per request): after a database restart the first
         # statement on a stale connection fails (503) and SQLAlchemy, seeing a disconnect,
-        # discards every pooled connection at once. Recycling bounds a connection's age.
-        pool_recycle=1800,
-        pool_timeout=3,
-        connect_args={"connect_timeout": 3, "options": "-c statement_timeout=5000"},
+        # discards every pooled connection at once.
+        pool_recycle=RECYCLE_SECONDS,
+        pool_timeout=CONNECT_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": STATEMENT_TIMEOUT},
     )
+
+
+def conninfo_of(database_url: str) -> str:
+    """libpq's form of a SQLAlchemy URL (`postgresql+psycopg://...` -> `postgresql://...`)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+def insert_statement(table: str, columns: Iterable[str]) -> str:
+    """`INSERT INTO table (a, b) VALUES (%(a)s, %(b)s)` for psycopg, from names in code."""
+    names = list(columns)
+    values = ", ".join(f"%({name})s" for name in names)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
 
 
 class Database:
@@ -37,6 +64,19 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit_sessions = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        self.pool = AsyncConnectionPool(
+            conninfo_of(url),
+            min_size=2,
+            max_size=10,
+            timeout=CONNECT_TIMEOUT_SECONDS,  # waiting for a free connection: then 503
+            max_lifetime=RECYCLE_SECONDS,
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "options": STATEMENT_TIMEOUT,
+            },
+            open=False,  # opened by the first `connection`, on the loop that serves
         )
 
     @asynccontextmanager
@@ -56,3 +96,22 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A plain psycopg connection in autocommit mode: each statement is atomic on its
+        own, so use it for single statements."""
+        if self.pool.closed:
+            await self.pool.open()
+        try:
+            async with self.pool.connection() as connection:
+                yield connection
+        except psycopg.OperationalError:
+            # The database may have restarted: test the idle connections now, rather than
+            # let each of them fail one more request.
+            await self.pool.check()
+            raise
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self.engine.dispose()

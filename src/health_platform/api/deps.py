@@ -40,7 +40,7 @@ class Services:
 
     async def close(self) -> None:
         await self.audit_trail.close()  # first: its records in flight finish
-        await self.database.engine.dispose()
+        await self.database.close()
         await self.redis.aclose()
 
 

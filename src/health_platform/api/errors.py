@@ -88,6 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(error.status_code, code, str(error.detail))
 
     @app.exception_handler(DataError)
+    @app.exception_handler(psycopg.DataError)  # from the plain connections (db.py)
     async def _unstorable(_: Request, error: DataError) -> JSONResponse:
         # Input that passed validation but that PostgreSQL cannot store or compare, such as
         # text with NUL characters: the client's mistake, not a server error.
@@ -99,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    @app.exception_handler(psycopg.OperationalError)  # from the audit trail's own connection
+    @app.exception_handler(psycopg.OperationalError)  # from the plain connections (db.py)
     @app.exception_handler(PoolTimeout)
     async def _database_down(_: Request, error: Exception) -> JSONResponse:
         log.error("database unavailable", extra={"error_type": type(error).__name__})

@@ -15,9 +15,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import Select, bindparam, func, insert, select
+from sqlalchemy import Select, bindparam, func, select
 
 from health_platform.api import audit, examples, vocabulary
+from health_platform.api.db import insert_statement
 from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import Observation
@@ -162,11 +163,9 @@ class Cache:
 
 
 _CREATE = audit.recorded(
-    insert(Observation).values(
-        {
-            name: bindparam(f"change_{name}")
-            for name in ("id", "user_id", "type", "value", "unit", "effective_at", "note")
-        }
+    insert_statement(
+        Observation.__tablename__,
+        ("id", "user_id", "type", "value", "unit", "effective_at", "note"),
     )
 )
 
@@ -231,10 +230,9 @@ async def create(body: ObservationIn, caller: PatientCaller, deps: ServicesDep) 
         "effective_at": body.effective_at,
         "note": body.note,
     }
-    async with deps.database.session(autocommit=True) as db:  # one statement: atomic
-        await audit.run_recorded(
-            db, _CREATE, row, caller, "observation.create", "observation", observation_id
-        )
+    await audit.run_recorded(
+        deps.database, _CREATE, row, caller, "observation.create", "observation", observation_id
+    )
     # Committed; now invalidate: a read in between must not cache the old state.
     await Cache(deps, caller.user_id).invalidate()
     return _json(ObservationOut.of(SimpleNamespace(**row)).model_dump_json().encode(), 201)
