@@ -184,6 +184,7 @@ def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             "127.0.0.1",
             "--port",
             str(port),
+            "--no-proxy-headers",
             "--no-access-log",
             "--log-level",
             "warning",

@@ -1,9 +1,9 @@
 """Per-request context as plain ASGI middleware (no per-request task or body copy): the
-request id, the access log line, per-route metrics, and no-store on API responses."""
+request id, the request's line (access log and per-route metrics, see metrics.py), and
+no-store on API responses."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from health_platform.api import metrics
 from health_platform.api.request_context import request_id
 
-access_log = logging.getLogger("health_platform.api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -48,25 +47,14 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            elapsed = round((time.perf_counter() - started) * 1000, 2)
             route: Any = scope.get("route")
-            template = getattr(route, "path", "unmatched")  # the template: no ids in logs
-            method = scope["method"]
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "path": template,
-                    "status": status,
-                    "duration_ms": elapsed,
-                },
+            metrics.request_line(
+                environment=self.environment,
+                request_id=rid,
+                method=scope["method"],
+                route=getattr(route, "path", "unmatched"),  # the template: no ids in logs
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                with_metrics=is_api,
             )
-            if is_api:
-                metrics.emit(
-                    environment=self.environment,
-                    route=template,
-                    method=method,
-                    status=status,
-                    duration_ms=elapsed,
-                )
             request_id.reset(token)
