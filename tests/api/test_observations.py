@@ -84,6 +84,8 @@ def test_list_filters_and_paginates(patient: User) -> None:
         "/api/observations", params={"from": "2026-11-05T00:00:00Z", "to": "2026-11-15T00:00:00Z"}
     ).json()
     assert [i["value"] for i in ranged["items"]] == [70]
+    past_the_end = patient.client.get("/api/observations", params={"offset": 10}).json()
+    assert past_the_end["items"] == [] and past_the_end["total"] == 4
     for params in (
         {"limit": 0},
         {"limit": 201},
