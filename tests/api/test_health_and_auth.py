@@ -59,6 +59,16 @@ def test_unsafe_methods_need_the_csrf_token(patient: User) -> None:
     assert missing.status_code == 403 and missing.json()["error"]["code"] == "csrf"
     wrong = patient.client.post("/api/auth/logout", headers={"X-CSRF-Token": "nope"})
     assert wrong.status_code == 403
+    non_ascii = patient.client.post(
+        "/api/auth/logout", headers={"X-CSRF-Token": "jeton-\u00e9".encode("latin-1")}
+    )
+    assert non_ascii.status_code == 403
+
+
+def test_a_garbled_session_cookie_is_a_401(anonymous: TestClient) -> None:
+    for cookie in ("hp_session=garbage", "hp_session=u.t.sign\u00e9", "hp_session=\u00e9.t.s"):
+        response = anonymous.get("/api/auth/me", headers={"Cookie": cookie.encode("latin-1")})
+        assert response.status_code == 401, cookie
 
 
 def test_duplicate_email_is_409(anonymous: TestClient, patient: User) -> None:

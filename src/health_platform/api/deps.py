@@ -118,7 +118,9 @@ async def current_caller(
     if session_id is None or session is None:
         raise ApiError(401, "unauthenticated", "Sign in first (the session is missing or expired).")
     if request.method in UNSAFE_METHODS and not hmac.compare_digest(
-        request.headers.get(CSRF_HEADER, ""), session.csrf_token
+        # As bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 403).
+        request.headers.get(CSRF_HEADER, "").encode(),
+        session.csrf_token.encode(),
     ):
         raise ApiError(403, "csrf", f"Missing or wrong {CSRF_HEADER} header.")
     return Caller(

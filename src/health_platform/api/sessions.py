@@ -47,22 +47,25 @@ class SessionStore:
         self.idle_seconds = idle_seconds
         self.absolute_seconds = absolute_seconds
 
-    def _signature(self, unsigned: str) -> str:
+    def _signature(self, unsigned: str) -> bytes:
+        # 144 bits of HMAC-SHA256: out of reach of forgery, and the cookie stays short.
         digest = hmac.digest(self.secret, unsigned.encode(), "sha256")
-        return base64.urlsafe_b64encode(digest[:18]).decode()
+        return base64.urlsafe_b64encode(digest[:18])
 
     def user_of(self, session_id: str) -> str | None:
         """The user id a session id was issued for, if its signature holds (no Redis
         trip: whether the session still exists is for `loaded` to say)."""
         unsigned, _, signature = session_id.rpartition(".")
         user_id, dot, _ = unsigned.partition(".")
-        if not dot or not hmac.compare_digest(self._signature(unsigned), signature):
+        # As bytes: compare_digest refuses str with non-ASCII characters, and a cookie is
+        # whatever the client sent.
+        if not dot or not hmac.compare_digest(self._signature(unsigned), signature.encode()):
             return None
         return user_id
 
     async def create(self, user_id: str, role: str, *, mfa: bool) -> tuple[str, SessionData]:
         unsigned = f"{user_id}.{secrets.token_urlsafe(32)}"
-        session_id = f"{unsigned}.{self._signature(unsigned)}"
+        session_id = f"{unsigned}.{self._signature(unsigned).decode()}"
         data = SessionData(user_id, role, secrets.token_urlsafe(32), time.time(), mfa)
         pipe = self.client.pipeline()
         pipe.set(_key(session_id), json.dumps(asdict(data)), ex=self.idle_seconds)
