@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import uvloop
 
 from benchmarks.loadgen import HEADER, Client, Response, open_loop
 from health_platform.api.migrate import migrate
+from health_platform.local.ports import free_port
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
 
@@ -40,12 +40,6 @@ WARM_CONNECTIONS = 8  # per API process, opened before the first scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
 PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway account
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_kib(pids: list[int]) -> int:

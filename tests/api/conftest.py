@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from health_platform.api.app import build_services, create_app
 from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
+from health_platform.local.ports import free_port
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
 
@@ -42,12 +42,6 @@ HEART_RATE_BODY = {
     "effective_at": "2026-11-25T08:30:00Z",
 }
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's password
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

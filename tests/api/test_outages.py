@@ -16,9 +16,10 @@ from anyio.from_thread import BlockingPortal
 
 from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
+from health_platform.local.ports import free_port
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
-from tests.api.conftest import HEART_RATE_BODY, User, free_port, make_app, sign_up
+from tests.api.conftest import HEART_RATE_BODY, User, make_app, sign_up
 
 
 @pytest.fixture

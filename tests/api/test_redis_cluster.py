@@ -17,8 +17,9 @@ from anyio.from_thread import BlockingPortal
 from fastapi import FastAPI
 
 from health_platform.api.config import ApiSettings
+from health_platform.local.ports import free_port
 from health_platform.local.redis_server import RedisServer, form_cluster
-from tests.api.conftest import HEART_RATE_BODY, Direct, free_port, make_app, sign_up
+from tests.api.conftest import HEART_RATE_BODY, Direct, make_app, sign_up
 from tests.api.test_mfa_and_admin import enrolled_admin
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.conftest import PASSWORD, Backends, free_port
+from health_platform.local.ports import free_port
+from tests.api.conftest import PASSWORD, Backends
 
 
 def refuses_connections(port: int) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from pathlib import Path
 import redis
 
 from health_platform.errors import ToolchainError
+from health_platform.local.ports import free_port
 
 
 @dataclass
@@ -69,14 +69,11 @@ class RedisServer:
 
     def _cluster_options(self) -> list[str]:
         # The bus port must be given: the default (port + 10000) can be past 65535.
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            bus_port = probe.getsockname()[1]
         return [
             "--cluster-enabled",
             "yes",
             "--cluster-port",
-            str(bus_port),
+            str(free_port()),
             "--masterauth",
             self.password,
         ]
