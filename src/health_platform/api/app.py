@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
@@ -23,21 +24,16 @@ from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
 
 def redis_client(settings: ApiSettings) -> Redis:
     # Short timeouts: Redis being away is a quick 503, not a hung request.
+    options: dict[str, Any] = {
+        "socket_timeout": 1.0,
+        "socket_connect_timeout": 1.0,
+        "health_check_interval": 15,
+    }
     if settings.redis_cluster:
         from redis.asyncio.cluster import RedisCluster
 
-        return RedisCluster.from_url(  # type: ignore[return-value]
-            settings.redis_url,
-            socket_timeout=1.0,
-            socket_connect_timeout=1.0,
-            health_check_interval=15,
-        )
-    return Redis.from_url(
-        settings.redis_url,
-        socket_timeout=1.0,
-        socket_connect_timeout=1.0,
-        health_check_interval=15,
-    )
+        return RedisCluster.from_url(settings.redis_url, **options)  # type: ignore[return-value]
+    return Redis.from_url(settings.redis_url, **options)
 
 
 def storage_for(settings: ApiSettings) -> Storage:

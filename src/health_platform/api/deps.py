@@ -55,7 +55,8 @@ async def services(request: Request) -> Services:
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # A GET only reads and writes its one audit record: no transaction needed around that.
+    # A GET only reads (its audit record goes through the audit trail): no transaction
+    # needed around that.
     autocommit = request.method in SAFE_METHODS
     async with services_of(request).database.session(autocommit=autocommit) as session:
         yield session
