@@ -86,8 +86,8 @@ class Database:
         with a record that must stand).
 
         `autocommit`: every statement is its own transaction, which saves the BEGIN and
-        COMMIT round trips; for work that writes at most one statement (a GET: reads, and at most the audit
-        record of a refusal)."""
+        COMMIT round trips; for work that writes at most one statement (a GET: reads, and
+        at most the audit record of a refusal)."""
         factory = self._autocommit_sessions if autocommit else self._sessions
         async with factory() as session:
             try:
