@@ -63,6 +63,19 @@ def _values(
     }
 
 
+def _succeeded(
+    caller: Caller,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The values of a record of something a signed-in caller did, from where they did it."""
+    return _values(
+        caller.user_id, action, resource_type, resource_id, "success", caller.address, detail
+    )
+
+
 def recorded(change: str) -> str:
     """`change` (one INSERT, UPDATE or DELETE for psycopg, its parameters named apart from
     the audit record's COLUMNS) and the audit record of it as one statement: PostgreSQL's
@@ -80,9 +93,7 @@ async def run_recorded(
     resource_id: uuid.UUID | str,
 ) -> None:
     """Execute a `recorded` statement; `change` gives its change's parameters."""
-    record = _values(
-        caller.user_id, action, resource_type, resource_id, "success", caller.address, None
-    )
+    record = _succeeded(caller, action, resource_type, resource_id, None)
     async with database.connection() as connection:
         await connection.execute(statement, {**change, **record})
 
@@ -120,8 +131,4 @@ async def read(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The record of a read by a signed-in caller, stored before this returns."""
-    await trail.write(
-        _values(
-            caller.user_id, action, resource_type, resource_id, "success", caller.address, detail
-        )
-    )
+    await trail.write(_succeeded(caller, action, resource_type, resource_id, detail))

@@ -189,15 +189,21 @@ async def list_documents(
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
 
+async def _read_own(
+    db: DbSession, deps: ServicesDep, caller: PatientCaller, document_id: uuid.UUID, action: str
+) -> Document:
+    """The caller's document, its read recorded as `action` before anything of it leaves
+    (anyone else's: 404, and the attempt recorded)."""
+    row = await owned(db, caller, Document, document_id, action=action, resource="document")
+    await audit.read(deps.audit_trail, caller, action, "document", document_id)
+    return row
+
+
 @router.get("/{document_id}", response_model=DocumentView, summary="A document's details")
 async def read(
     document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> DocumentView:
-    row = await owned(
-        db, caller, Document, document_id, action="document.read", resource="document"
-    )
-    await audit.read(deps.audit_trail, caller, "document.read", "document", document_id)
-    return DocumentView.of(row)
+    return DocumentView.of(await _read_own(db, deps, caller, document_id, "document.read"))
 
 
 @router.get(
@@ -217,11 +223,7 @@ async def read(
 async def download(
     document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
 ) -> StreamingResponse:
-    row = await owned(
-        db, caller, Document, document_id, action="document.download", resource="document"
-    )
-    # Recorded before the first byte leaves.
-    await audit.read(deps.audit_trail, caller, "document.download", "document", document_id)
+    row = await _read_own(db, deps, caller, document_id, "document.download")
     return StreamingResponse(
         deps.storage.read(row.storage_key),
         media_type=row.content_type,
