@@ -135,6 +135,7 @@ def test_authorization_matrix(app, anonymous: TestClient, patient: User, direct:
     mine = create(patient)
     endpoints = [
         ("get", "/api/observations", None),
+        ("get", "/api/observations/latest", None),
         ("post", "/api/observations", HEART_RATE),
         ("get", f"/api/observations/{mine['id']}", None),
         ("patch", f"/api/observations/{mine['id']}", {"value": 61}),
@@ -145,6 +146,23 @@ def test_authorization_matrix(app, anonymous: TestClient, patient: User, direct:
         assert getattr(anonymous, method)(path, **kwargs).status_code == 401, (method, path)
         denied = getattr(admin.client, method)(path, headers=admin.headers(), **kwargs)
         assert denied.status_code == 403, (method, path)  # admins do not browse health data
+
+
+def test_latest_is_the_newest_of_each_type_of_ones_own(
+    patient: User, other_patient: User, direct: Direct
+) -> None:
+    create(patient, {**HEART_RATE, "value": 60, "effective_at": "2026-11-20T08:00:00Z"})
+    create(patient, {**HEART_RATE, "value": 70, "effective_at": "2026-11-24T08:00:00Z"})
+    create(patient, {**HEART_RATE, "value": 65, "effective_at": "2026-11-22T08:00:00Z"})
+    weight = {"type": "body_weight", "value": 71.5, "unit": "kg"}
+    create(patient, {**weight, "effective_at": "2026-11-01T07:00:00Z"})
+    create(other_patient, {**HEART_RATE, "value": 99, "effective_at": "2026-11-25T08:00:00Z"})
+
+    latest = patient.client.get("/api/observations/latest")
+    assert latest.status_code == 200, latest.text
+    assert {o["type"]: o["value"] for o in latest.json()} == {"heart_rate": 70, "body_weight": 71.5}
+    assert audit_trail(direct, patient)[-1] == ("observation.latest", None, "success")
+    assert other_patient.client.get("/api/observations/latest").json()[0]["value"] == 99
 
 
 def test_every_access_leaves_exactly_one_audit_record(patient: User, direct: Direct) -> None:

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Query, Response
-from psycopg.rows import class_row
+from psycopg.rows import class_row, namedtuple_row
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from health_platform.api import audit, examples, vocabulary
@@ -215,6 +215,30 @@ async def _owned(
 )
 async def types() -> list[dict[str, Any]]:
     return [vars(t) for t in vocabulary.TYPES.values()]
+
+
+# The newest of each type, read through the (user_id, type, effective_at) index.
+_LATEST = (
+    f"SELECT DISTINCT ON (type) {', '.join(PAGE_COLUMNS)}"  # noqa: S608
+    f" FROM {Observation.__tablename__} WHERE user_id = %(user_id)s"
+    " ORDER BY type, effective_at DESC, id"
+)
+
+
+@router.get(
+    "/latest",
+    response_model=list[ObservationOut],
+    summary="The newest measurement of each type (the dashboard's summary)",
+    responses=examples.json_response([examples.OBSERVATION]),
+)
+async def latest(caller: PatientCaller, deps: ServicesDep) -> Any:
+    async with deps.database.connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        rows = await (await cursor.execute(_LATEST, {"user_id": caller.user_id})).fetchall()
+    await audit.read(
+        deps.audit_trail, caller, "observation.latest", "observation", detail={"count": len(rows)}
+    )
+    return [ObservationOut.of(r) for r in rows]
 
 
 @router.post("", status_code=201, response_model=ObservationOut, summary="Record a measurement")
