@@ -78,6 +78,15 @@ def small_limit_user(settings: ApiSettings, portal: BlockingPortal) -> User:
     return sign_up(make_app(strict, portal))
 
 
+def test_limits_tell_the_deployments_own_size_and_types(small_limit_user: User) -> None:
+    limits = small_limit_user.client.get("/api/documents/limits")
+    assert limits.status_code == 200, limits.text
+    assert limits.json() == {
+        "max_bytes": 1024,
+        "accepted_types": ["application/pdf", "image/png", "image/jpeg", "application/dicom"],
+    }
+
+
 def test_oversized_uploads_are_413(small_limit_user: User) -> None:
     declared = upload(small_limit_user, PDF)  # Content-Length says too much: refused at once
     assert declared.status_code == 413 and declared.json()["error"]["code"] == "too_large"
@@ -111,5 +120,6 @@ def test_another_patients_document_is_404(patient: User, other_patient: User) ->
 
 def test_admins_cannot_read_documents(app, direct: Direct, anonymous: TestClient) -> None:  # type: ignore[no-untyped-def]
     admin = sign_up(app, role="admin", direct=direct)
-    assert admin.client.get("/api/documents").status_code == 403
-    assert anonymous.get("/api/documents").status_code == 401
+    for path in ("/api/documents", "/api/documents/limits"):
+        assert admin.client.get(path).status_code == 403
+        assert anonymous.get(path).status_code == 401

@@ -167,6 +167,27 @@ async def upload(
     return DocumentView.of(row)
 
 
+class UploadLimits(BaseModel):
+    model_config = examples.example(
+        {"max_bytes": 104857600, "accepted_types": list(documents.ACCEPTED)}
+    )
+
+    max_bytes: int
+    accepted_types: list[str]
+
+
+@router.get(
+    "/limits",
+    response_model=UploadLimits,
+    summary="What an upload may be: its largest size and the accepted types",
+)
+async def limits(_: PatientCaller, deps: ServicesDep) -> UploadLimits:
+    # So a client can refuse a file before sending it, with this deployment's own limit.
+    return UploadLimits(
+        max_bytes=deps.settings.max_upload_bytes, accepted_types=list(documents.ACCEPTED)
+    )
+
+
 @router.get("", response_model=DocumentPage, summary="List one's documents (newest first)")
 async def list_documents(
     caller: PatientCaller,
