@@ -7,14 +7,19 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup lint test unit infra-test check synth clean bench-api
+.PHONY: help setup lint test unit infra-test check synth clean bench-api frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-SYSTEM_PACKAGES := postgresql-15 redis-server
+# Nginx serves the frontend; chromium (and a font for its screenshots) runs the browser tests.
+SYSTEM_PACKAGES := postgresql-15 redis-server nginx chromium fonts-liberation
+# The frontend builds with the pinned Node 22 (package.json's node@22), not the machine's.
+NODE_PATH_PREFIX := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 
-setup: $(VENV)/.installed node_modules/.installed system-packages ## venv, pinned Node 22 + CDK CLI, PostgreSQL 15, Redis 7
+setup: $(VENV)/.installed node_modules/.installed frontend/node_modules/.installed system-packages ## venv, pinned Node 22 + CDK CLI, frontend packages, PostgreSQL, Redis, Nginx, Chromium
 
 .PHONY: system-packages
 system-packages:
@@ -33,10 +38,23 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-lint: setup ## ruff check, ruff format --check, mypy
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json node_modules/.installed
+	cd frontend && $(NODE_PATH_PREFIX) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend: frontend/dist/index.html ## Build the frontend (type check + Vite production build) if stale
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && $(NODE_PATH_PREFIX) npm run --silent build
+
+frontend-test: frontend/node_modules/.installed ## Vitest: the frontend's unit and component tests
+	cd frontend && $(NODE_PATH_PREFIX) npm test --silent
+
+lint: setup ## ruff check, ruff format --check, mypy, the frontend's type check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	cd frontend && $(NODE_PATH_PREFIX) npm run --silent typecheck
 
 unit: setup ## Fast tests: nothing but Python
 	$(PYTHON) -m pytest tests/unit
@@ -44,9 +62,12 @@ unit: setup ## Fast tests: nothing but Python
 infra-test: setup ## CDK tests: synthesizes every environment once
 	$(PYTHON) -m pytest tests/infra
 
-test: lint ## Everything CI runs: lint, all tests, the compliance gate
+test: lint frontend-test frontend ## Everything CI runs: lint, all tests (browser ones too), the compliance gate
 	$(PYTHON) -m pytest
 	$(HP) infra check --all
+
+e2e: setup frontend ## Only the browser tests (screenshots in test-output/screenshots/)
+	$(PYTHON) -m pytest tests/e2e
 
 check: setup ## hp infra check --all: cfn-lint + cdk-nag HIPAA, offline
 	$(HP) infra check --all
@@ -58,4 +79,4 @@ bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not
 	$(PYTHON) -m benchmarks.api_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache frontend/dist test-output

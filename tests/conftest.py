@@ -1,12 +1,27 @@
-"""Shared fixtures: a copy of the real environment files that a test may break."""
+"""Shared fixtures: a copy of the real environment files that a test may break; real
+PostgreSQL 15 and Redis 7 on free ports of 127.0.0.1, started once per test session for the
+API's tests and the browser tests, and stopped at the end."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 import yaml
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from health_platform.api.migrate import migrate
+from health_platform.local.ports import free_port
+from health_platform.local.postgres import Postgres
+from health_platform.local.redis_server import RedisServer
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = REPO / "environments"
@@ -38,3 +53,51 @@ class EnvironmentFiles:
 @pytest.fixture
 def environment_files(tmp_path: Path) -> EnvironmentFiles:
     return EnvironmentFiles(tmp_path / "environments")
+
+
+@dataclass
+class Backends:
+    postgres: Postgres
+    redis: RedisServer
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[Backends]:
+    root = Path(tempfile.mkdtemp(prefix="hp-api-tests-"))
+    root.chmod(0o755)  # the postgres user must reach its cluster inside
+    postgres = Postgres(root / "postgres" / "data", free_port())
+    redis_server = RedisServer(root / "redis", free_port(), secrets.token_hex(16))
+    postgres.init()
+    postgres.start()
+    try:
+        postgres.sql("CREATE DATABASE health_platform")
+        redis_server.start(persistent=False)
+        url = postgres.url("health_platform")
+        migrate(url)
+        yield Backends(postgres, redis_server, url)
+    finally:
+        redis_server.stop()
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Direct:
+    """Synchronous access to the API's database and Redis, for a test's own checks."""
+
+    sessions: sessionmaker[Session]
+    redis: redis.Redis
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A transaction, committed at the end of the block."""
+        return self.sessions.begin()
+
+
+@pytest.fixture(scope="session")
+def direct(backends: Backends) -> Iterator[Direct]:
+    engine = create_engine(backends.database_url)
+    client = redis.Redis.from_url(backends.redis.url)
+    yield Direct(sessionmaker(engine), client)
+    client.close()
+    engine.dispose()

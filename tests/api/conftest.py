@@ -9,31 +9,23 @@ and Redis behind the API's back through plain synchronous clients (`Direct`)."""
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import redis
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from health_platform.api.app import build_services, create_app
 from health_platform.api.config import ApiSettings
-from health_platform.api.migrate import migrate
 from health_platform.local.ports import free_port
-from health_platform.local.postgres import Postgres
-from health_platform.local.redis_server import RedisServer
+from tests.conftest import Backends, Direct
 
 HEART_RATE_BODY = {
     "type": "heart_rate",
@@ -42,33 +34,6 @@ HEART_RATE_BODY = {
     "effective_at": "2026-11-25T08:30:00Z",
 }
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's password
-
-
-@dataclass
-class Backends:
-    postgres: Postgres
-    redis: RedisServer
-    database_url: str
-
-
-@pytest.fixture(scope="session")
-def backends() -> Iterator[Backends]:
-    root = Path(tempfile.mkdtemp(prefix="hp-api-tests-"))
-    root.chmod(0o755)  # the postgres user must reach its cluster inside
-    postgres = Postgres(root / "postgres" / "data", free_port())
-    redis_server = RedisServer(root / "redis", free_port(), secrets.token_hex(16))
-    postgres.init()
-    postgres.start()
-    try:
-        postgres.sql("CREATE DATABASE health_platform")
-        redis_server.start(persistent=False)
-        url = postgres.url("health_platform")
-        migrate(url)
-        yield Backends(postgres, redis_server, url)
-    finally:
-        redis_server.stop()
-        postgres.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -83,27 +48,6 @@ def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Ap
         rate_per_user=1_000_000,
         login_rate=1_000_000,
     )
-
-
-@dataclass
-class Direct:
-    """Synchronous access to the API's database and Redis, for a test's own checks."""
-
-    sessions: sessionmaker[Session]
-    redis: redis.Redis
-
-    def session(self) -> AbstractContextManager[Session]:
-        """A transaction, committed at the end of the block."""
-        return self.sessions.begin()
-
-
-@pytest.fixture(scope="session")
-def direct(backends: Backends) -> Iterator[Direct]:
-    engine = create_engine(backends.database_url)
-    client = redis.Redis.from_url(backends.redis.url)
-    yield Direct(sessionmaker(engine), client)
-    client.close()
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")

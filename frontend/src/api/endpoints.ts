@@ -1,0 +1,111 @@
+/** One typed function per API operation the application uses. */
+
+import { request, requestBlob, uploadFile } from "./client";
+import type {
+  AdminUser,
+  AuditRecord,
+  Counters,
+  DocumentInfo,
+  LoginResult,
+  MfaEnrollment,
+  NewObservation,
+  Observation,
+  ObservationChange,
+  ObservationType,
+  Page,
+  Profile,
+  Role,
+  UploadLimits,
+  User,
+} from "./types";
+
+export const auth = {
+  me: () => request<User>("/api/auth/me"),
+  register: (email: string, password: string, displayName: string) =>
+    request<User>("/api/auth/register", {
+      method: "POST",
+      json: { email, password, display_name: displayName },
+    }),
+  login: (email: string, password: string, totp?: string) =>
+    request<LoginResult>("/api/auth/login", {
+      method: "POST",
+      json: totp ? { email, password, totp } : { email, password },
+    }),
+  logout: () => request<void>("/api/auth/logout", { method: "POST" }),
+  startMfa: () => request<MfaEnrollment>("/api/auth/mfa/enroll", { method: "POST" }),
+  finishMfa: (code: string) =>
+    request<void>("/api/auth/mfa/verify", { method: "POST", json: { code } }),
+};
+
+export const profile = {
+  read: () => request<Profile>("/api/profile"),
+  update: (change: { display_name?: string; date_of_birth?: string | null }) =>
+    request<Profile>("/api/profile", { method: "PATCH", json: change }),
+};
+
+export interface ObservationFilter {
+  type?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export const observations = {
+  types: () => request<ObservationType[]>("/api/observations/types"),
+  latest: () => request<Observation[]>("/api/observations/latest"),
+  list: (filter: ObservationFilter) =>
+    request<Page<Observation>>("/api/observations", { query: { ...filter } }),
+  create: (body: NewObservation) =>
+    request<Observation>("/api/observations", { method: "POST", json: body }),
+  update: (id: string, change: ObservationChange) =>
+    request<Observation>(`/api/observations/${encodeURIComponent(id)}`, {
+      method: "PATCH",
+      json: change,
+    }),
+  remove: (id: string) =>
+    request<void>(`/api/observations/${encodeURIComponent(id)}`, { method: "DELETE" }),
+};
+
+export const documents = {
+  limits: () => request<UploadLimits>("/api/documents/limits"),
+  list: (limit: number, offset: number) =>
+    request<Page<DocumentInfo>>("/api/documents", { query: { limit, offset } }),
+  upload: (file: File, onProgress: (fraction: number) => void, signal?: AbortSignal) =>
+    uploadFile<DocumentInfo>(
+      `/api/documents?filename=${encodeURIComponent(file.name)}`,
+      file,
+      onProgress,
+      signal,
+    ),
+  content: (id: string) => requestBlob(`/api/documents/${encodeURIComponent(id)}/content`),
+  remove: (id: string) =>
+    request<void>(`/api/documents/${encodeURIComponent(id)}`, { method: "DELETE" }),
+};
+
+export interface AuditFilter {
+  user_id?: string;
+  action?: string;
+  resource_type?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export const admin = {
+  users: (limit: number, offset: number) =>
+    request<Page<AdminUser>>("/api/admin/users", { query: { limit, offset } }),
+  lock: (id: string) =>
+    request<AdminUser>(`/api/admin/users/${encodeURIComponent(id)}/lock`, { method: "POST" }),
+  unlock: (id: string) =>
+    request<AdminUser>(`/api/admin/users/${encodeURIComponent(id)}/unlock`, { method: "POST" }),
+  setRole: (id: string, role: Role) =>
+    request<AdminUser>(`/api/admin/users/${encodeURIComponent(id)}/role`, {
+      method: "PUT",
+      json: { role },
+    }),
+  audit: (filter: AuditFilter) =>
+    request<Page<AuditRecord>>("/api/admin/audit", { query: { ...filter } }),
+  counters: () => request<Counters>("/api/admin/counters"),
+};

@@ -1,0 +1,107 @@
+/** The API's bodies, as its OpenAPI document describes them (GET /openapi.json). */
+
+export type Role = "patient" | "admin";
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  mfa_enabled: boolean;
+}
+
+export interface LoginResult {
+  user: User;
+  csrf_token: string;
+  mfa_enrollment_required: boolean;
+}
+
+export interface MfaEnrollment {
+  secret: string;
+  otpauth_uri: string;
+}
+
+export interface Profile {
+  email: string;
+  display_name: string;
+  date_of_birth: string | null;
+}
+
+export interface ObservationType {
+  code: string;
+  display: string;
+  loinc: string;
+  unit: string;
+  minimum: number;
+  maximum: number;
+}
+
+export interface Observation {
+  id: string;
+  type: string;
+  loinc: string;
+  value: number;
+  unit: string;
+  effective_at: string;
+  note: string | null;
+}
+
+export interface NewObservation {
+  type: string;
+  value: number;
+  unit: string;
+  effective_at: string;
+  note: string | null;
+}
+
+export type ObservationChange = Partial<Omit<NewObservation, "type">>;
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface DocumentInfo {
+  id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  created_at: string;
+}
+
+export interface UploadLimits {
+  max_bytes: number;
+  accepted_types: string[];
+}
+
+export interface AdminUser {
+  id: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  locked: boolean;
+  mfa_enabled: boolean;
+  created_at: string;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor_id: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  outcome: string;
+  client_address: string | null;
+  request_id: string | null;
+}
+
+export interface Counters {
+  active_sessions: number;
+  requests_per_minute: number;
+  logins_per_minute: number;
+  failed_logins_per_minute: number;
+}

@@ -1,0 +1,75 @@
+/**
+ * Who is signed in. Kept in memory only: nothing about the user or their health data goes
+ * to localStorage or sessionStorage. A reload asks the API (/api/auth/me) again.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import type { ReactNode } from "react";
+
+import { whenSessionEnds } from "../api/client";
+import { auth } from "../api/endpoints";
+import type { User } from "../api/types";
+
+export const SESSION_EXPIRED = "Your session has expired. Please sign in again.";
+
+interface Session {
+  /** undefined while the first /me answer is awaited; null when nobody is signed in. */
+  user: User | null | undefined;
+  /** Why the user was sent back to sign-in, shown there once. */
+  notice: string | null;
+  signedIn: (user: User) => void;
+  signOut: () => Promise<void>;
+  clearNotice: () => void;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    whenSessionEnds(() => {
+      setUser((current) => {
+        if (current) setNotice(SESSION_EXPIRED);
+        return null;
+      });
+    });
+    auth.me().then(setUser, () => setUser(null));
+  }, []);
+
+  const signedIn = useCallback((next: User) => {
+    setNotice(null);
+    setUser(next);
+  }, []);
+
+  const signOut = useCallback(async () => {
+    try {
+      await auth.logout();
+    } finally {
+      setUser(null);
+    }
+  }, []);
+
+  const clearNotice = useCallback(() => setNotice(null), []);
+  const value = useMemo(
+    () => ({ user, notice, signedIn, signOut, clearNotice }),
+    [user, notice, signedIn, signOut, clearNotice],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error("useSession needs a SessionProvider above it");
+  return session;
+}
+
+/** Administrators must enroll a second factor before anything else (the API insists too). */
+export function needsMfaEnrollment(user: User): boolean {
+  return user.role === "admin" && !user.mfa_enabled;
+}
+
+export function homeOf(user: User): string {
+  if (needsMfaEnrollment(user)) return "/mfa/enroll";
+  return user.role === "admin" ? "/admin" : "/";
+}

@@ -1,0 +1,101 @@
+import { useState } from "react";
+import type { FormEvent } from "react";
+
+import { ApiError } from "../api/client";
+import type { Observation, ObservationType } from "../api/types";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { Field } from "../components/Field";
+import { fromLocalInput, toLocalInput } from "../lib/format";
+import { byField, MAX_NOTE, problems } from "./validation";
+import type { ObservationDraft } from "./validation";
+
+export interface ObservationFormProps {
+  types: readonly ObservationType[];
+  /** Editing this measurement (its type cannot change); otherwise a new one. */
+  editing?: Observation;
+  onSave: (draft: ObservationDraft) => Promise<void>;
+  onCancel?: () => void;
+}
+
+/** Add or correct a measurement; refuses what the API would refuse, and shows the API's
+ * message when it refuses anyway. */
+export function ObservationForm({ types, editing, onSave, onCancel }: ObservationFormProps) {
+  const [type, setType] = useState(editing?.type ?? types[0]?.code ?? "");
+  const [value, setValue] = useState(editing ? String(editing.value) : "");
+  const [when, setWhen] = useState(toLocalInput(editing?.effective_at ?? new Date()));
+  const [note, setNote] = useState(editing?.note ?? "");
+  const [fieldProblems, setFieldProblems] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const kind = types.find((t) => t.code === type);
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    setError(undefined);
+    const draft = { type, value, unit: kind?.unit ?? "", effectiveAt: fromLocalInput(when), note };
+    const found = problems(types, draft);
+    setFieldProblems(byField(found));
+    if (found.length > 0) return;
+    setBusy(true);
+    try {
+      await onSave(draft);
+      if (!editing) {
+        setValue("");
+        setNote("");
+      }
+    } catch (failure) {
+      if (failure instanceof ApiError) setFieldProblems(byField(failure.details));
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const title = editing ? "Correct measurement" : "Add a measurement";
+  return (
+    <form className="observation-form" onSubmit={onSubmit} noValidate aria-label={title}>
+      <h2>{title}</h2>
+      <ErrorNotice error={error} />
+      <div className="row">
+        <Field label="Type" error={fieldProblems.type}>
+          {(control) => (
+            <select {...control} value={type} disabled={Boolean(editing)} onChange={(e) => setType(e.target.value)}>
+              {types.map((t) => (
+                <option key={t.code} value={t.code}>
+                  {t.display}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          label={`Value${kind ? ` (${kind.unit})` : ""}`}
+          hint={kind ? `Between ${kind.minimum} and ${kind.maximum}` : undefined}
+          error={fieldProblems.value ?? fieldProblems.unit}
+        >
+          {(control) => (
+            <input {...control} inputMode="decimal" value={value} onChange={(e) => setValue(e.target.value)} />
+          )}
+        </Field>
+        <Field label="Measured at" error={fieldProblems.effective_at}>
+          {(control) => (
+            <input {...control} type="datetime-local" value={when} onChange={(e) => setWhen(e.target.value)} />
+          )}
+        </Field>
+      </div>
+      <Field label="Note (optional)" error={fieldProblems.note} hint={`Up to ${MAX_NOTE} characters.`}>
+        {(control) => <input {...control} value={note} onChange={(e) => setNote(e.target.value)} />}
+      </Field>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy || !kind}>
+          {editing ? "Save correction" : "Add"}
+        </button>
+        {onCancel ? (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}

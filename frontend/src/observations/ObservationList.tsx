@@ -1,0 +1,157 @@
+import { useState } from "react";
+
+import { observations } from "../api/endpoints";
+import type { Observation, ObservationType } from "../api/types";
+import { ConfirmButton } from "../components/ConfirmButton";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { Field } from "../components/Field";
+import { Pagination } from "../components/Pagination";
+import { formatDateTime, formatNumber, fromLocalInput } from "../lib/format";
+import { useLoad } from "../lib/useLoad";
+import { ObservationForm } from "./ObservationForm";
+import type { ObservationDraft } from "./validation";
+
+const PAGE_SIZE = 20;
+
+export function ObservationList({
+  types,
+  version,
+  onChanged,
+}: {
+  types: readonly ObservationType[];
+  version: number;
+  onChanged: () => void;
+}) {
+  const [type, setType] = useState("");
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [offset, setOffset] = useState(0);
+  const [editing, setEditing] = useState<Observation | null>(null);
+  const [actionError, setActionError] = useState<unknown>();
+  const filter = {
+    type: type || undefined,
+    from: fromLocalInput(from) ?? undefined,
+    to: fromLocalInput(to) ?? undefined,
+    limit: PAGE_SIZE,
+    offset,
+  };
+  const page = useLoad(() => observations.list(filter), [type, from, to, offset, version]);
+  const display = (code: string) => types.find((t) => t.code === code)?.display ?? code;
+
+  function filterBy(update: () => void) {
+    update();
+    setOffset(0);
+  }
+
+  async function save(target: Observation, draft: ObservationDraft) {
+    await observations.update(target.id, {
+      value: Number(draft.value),
+      unit: draft.unit,
+      effective_at: draft.effectiveAt ?? undefined,
+      note: draft.note.trim() || null,
+    });
+    setEditing(null);
+    onChanged();
+  }
+
+  async function remove(target: Observation) {
+    setActionError(undefined);
+    try {
+      await observations.remove(target.id);
+      onChanged();
+    } catch (failure) {
+      setActionError(failure);
+    }
+  }
+
+  return (
+    <section aria-labelledby="list-title">
+      <h2 id="list-title">Measurements</h2>
+      <form className="filters row" aria-label="Filter measurements" onSubmit={(e) => e.preventDefault()}>
+        <Field label="Type">
+          {(control) => (
+            <select {...control} value={type} onChange={(e) => filterBy(() => setType(e.target.value))}>
+              <option value="">All types</option>
+              {types.map((t) => (
+                <option key={t.code} value={t.code}>
+                  {t.display}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="From">
+          {(control) => (
+            <input {...control} type="datetime-local" value={from} onChange={(e) => filterBy(() => setFrom(e.target.value))} />
+          )}
+        </Field>
+        <Field label="To">
+          {(control) => (
+            <input {...control} type="datetime-local" value={to} onChange={(e) => filterBy(() => setTo(e.target.value))} />
+          )}
+        </Field>
+      </form>
+      <ErrorNotice error={page.error} onRetry={page.reload} />
+      <ErrorNotice error={actionError} />
+      {editing ? (
+        <ObservationForm
+          key={editing.id}
+          types={types}
+          editing={editing}
+          onSave={(draft) => save(editing, draft)}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+      {page.data && page.data.items.length === 0 ? <p className="empty">No measurements match.</p> : null}
+      {page.data && page.data.items.length > 0 ? (
+        <div className="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Measured at</th>
+                <th scope="col">Type</th>
+                <th scope="col">Value</th>
+                <th scope="col">Note</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.data.items.map((o) => (
+                <tr key={o.id}>
+                  <td>{formatDateTime(o.effective_at)}</td>
+                  <td>{display(o.type)}</td>
+                  <td>
+                    {formatNumber(o.value)} {o.unit}
+                  </td>
+                  <td>{o.note}</td>
+                  <td className="actions">
+                    <button type="button" onClick={() => setEditing(o)} aria-label={`Edit ${display(o.type)} of ${formatDateTime(o.effective_at)}`}>
+                      Edit
+                    </button>
+                    <ConfirmButton
+                      label="Delete"
+                      question={`Delete the ${display(o.type).toLowerCase()} of ${formatDateTime(o.effective_at)}?`}
+                      confirmLabel="Delete measurement"
+                      onConfirm={() => remove(o)}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {page.data ? (
+        <Pagination
+          label="Measurement pages"
+          total={page.data.total}
+          limit={PAGE_SIZE}
+          offset={offset}
+          onChange={setOffset}
+        />
+      ) : null}
+    </section>
+  );
+}

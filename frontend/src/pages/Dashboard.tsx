@@ -1,0 +1,44 @@
+import { useState } from "react";
+
+import { observations } from "../api/endpoints";
+import { useSession } from "../auth/session";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { useLoad } from "../lib/useLoad";
+import { LatestValues } from "../observations/LatestValues";
+import { ObservationChart } from "../observations/ObservationChart";
+import { ObservationForm } from "../observations/ObservationForm";
+import { ObservationList } from "../observations/ObservationList";
+import type { ObservationDraft } from "../observations/validation";
+
+export function DashboardPage() {
+  const { user } = useSession();
+  // Bumped by every change, so the summary, the chart and the list load again.
+  const [version, setVersion] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
+  const types = useLoad(() => observations.types(), []);
+  const latest = useLoad(() => observations.latest(), [version]);
+
+  async function add(draft: ObservationDraft) {
+    await observations.create({
+      type: draft.type,
+      value: Number(draft.value),
+      unit: draft.unit,
+      effective_at: draft.effectiveAt ?? "",
+      note: draft.note.trim() || null,
+    });
+    changed();
+  }
+
+  if (types.error) return <ErrorNotice error={types.error} onRetry={types.reload} page />;
+  if (!types.data) return <p className="loading">Loading…</p>;
+  return (
+    <>
+      <h1>Hello, {user?.display_name}</h1>
+      <ErrorNotice error={latest.error} onRetry={latest.reload} />
+      {latest.data ? <LatestValues types={types.data} latest={latest.data} /> : null}
+      <ObservationChart types={types.data} version={version} />
+      <ObservationForm types={types.data} onSave={add} />
+      <ObservationList types={types.data} version={version} onChanged={changed} />
+    </>
+  );
+}

@@ -1,0 +1,105 @@
+import { useState } from "react";
+
+import { documents } from "../api/endpoints";
+import type { DocumentInfo } from "../api/types";
+import { ConfirmButton } from "../components/ConfirmButton";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { Pagination } from "../components/Pagination";
+import { UploadPanel } from "../documents/UploadPanel";
+import { typeName } from "../documents/uploads";
+import { formatBytes, formatDateTime } from "../lib/format";
+import { useLoad } from "../lib/useLoad";
+
+const PAGE_SIZE = 20;
+
+/** Saves a blob under `filename` through a temporary link (the bytes never leave memory). */
+function save(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function DocumentsPage() {
+  const [offset, setOffset] = useState(0);
+  const [version, setVersion] = useState(0);
+  const [actionError, setActionError] = useState<unknown>();
+  const limits = useLoad(() => documents.limits(), []);
+  const page = useLoad(() => documents.list(PAGE_SIZE, offset), [offset, version]);
+  const changed = () => setVersion((v) => v + 1);
+
+  async function act(action: () => Promise<void>) {
+    setActionError(undefined);
+    try {
+      await action();
+    } catch (failure) {
+      setActionError(failure);
+    }
+  }
+
+  const download = (d: DocumentInfo) => act(async () => save(await documents.content(d.id), d.filename));
+  const remove = (d: DocumentInfo) =>
+    act(async () => {
+      await documents.remove(d.id);
+      changed();
+    });
+
+  if (limits.error) return <ErrorNotice error={limits.error} onRetry={limits.reload} page />;
+  return (
+    <>
+      <h1>Documents</h1>
+      {limits.data ? <UploadPanel limits={limits.data} onUploaded={changed} /> : null}
+      <section aria-labelledby="documents-title">
+        <h2 id="documents-title">Your documents</h2>
+        <ErrorNotice error={page.error} onRetry={page.reload} />
+        <ErrorNotice error={actionError} />
+        {page.data && page.data.items.length === 0 ? <p className="empty">No documents yet.</p> : null}
+        {page.data && page.data.items.length > 0 ? (
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Size</th>
+                  <th scope="col">Uploaded</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.items.map((d) => (
+                  <tr key={d.id}>
+                    <td>{d.filename}</td>
+                    <td>{typeName(d.content_type)}</td>
+                    <td>{formatBytes(d.size_bytes)}</td>
+                    <td>{formatDateTime(d.created_at)}</td>
+                    <td className="actions">
+                      <button type="button" onClick={() => download(d)} aria-label={`Download ${d.filename}`}>
+                        Download
+                      </button>
+                      <ConfirmButton
+                        label="Delete"
+                        question={`Delete ${d.filename}? It will no longer be available to you.`}
+                        confirmLabel="Delete document"
+                        onConfirm={() => remove(d)}
+                      />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+        {page.data ? (
+          <Pagination label="Document pages" total={page.data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
+        ) : null}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,84 @@
+import QRCode from "qrcode";
+import { useEffect, useRef, useState } from "react";
+import type { FormEvent } from "react";
+import { Navigate, useNavigate } from "react-router";
+
+import { auth } from "../api/endpoints";
+import { useSession } from "../auth/session";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { Field } from "../components/Field";
+import { useLoad } from "../lib/useLoad";
+
+/** Administrators enroll a TOTP second factor before they can use the admin area. */
+export function MfaEnrollmentPage() {
+  const { user, signedIn } = useSession();
+  const navigate = useNavigate();
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const enrollment = useLoad(() => auth.startMfa(), []);
+
+  useEffect(() => {
+    if (enrollment.data && canvas.current) {
+      // Drawn on a canvas: no data: URL, so the Content-Security-Policy needs no exception.
+      QRCode.toCanvas(canvas.current, enrollment.data.otpauth_uri, { width: 200 }).catch(() => {});
+    }
+  }, [enrollment.data]);
+
+  if (user === null) return <Navigate to="/signin" replace />;
+  if (user && user.mfa_enabled) return <Navigate to={user.role === "admin" ? "/admin" : "/"} replace />;
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    if (!user) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await auth.finishMfa(code);
+      signedIn({ ...user, mfa_enabled: true });
+      navigate("/admin", { replace: true });
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="narrow" aria-labelledby="mfa-title">
+      <h1 id="mfa-title">Set up two-step sign-in</h1>
+      <p>
+        Administrators sign in with a password and a code from an authenticator app. Scan this
+        code with the app (or type the key), then enter the 6-digit code it shows.
+      </p>
+      <ErrorNotice error={enrollment.error} onRetry={enrollment.reload} />
+      {enrollment.data ? (
+        <>
+          <canvas ref={canvas} aria-label="QR code of the authenticator key" role="img" />
+          <p>
+            Key: <code data-testid="totp-secret">{enrollment.data.secret}</code>
+          </p>
+        </>
+      ) : null}
+      <ErrorNotice error={error} />
+      <form onSubmit={onSubmit} noValidate>
+        <Field label="Authentication code" hint="6 digits; a new one every 30 seconds.">
+          {(control) => (
+            <input
+              {...control}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={6}
+              value={code}
+              onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
+            />
+          )}
+        </Field>
+        <button type="submit" className="primary" disabled={busy || code.length !== 6 || !enrollment.data}>
+          Confirm
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,170 @@
+"""The frontend end to end: the production build served by Nginx with frontend/nginx.conf,
+the real API (uvicorn) on PostgreSQL and Redis, a load balancer in front sending /api/* to
+the API and the rest to the frontend (one origin, as behind the ALB), and Debian's chromium
+driven by Playwright. Screenshots of each page go to test-output/screenshots/."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from health_platform.api.config import ApiSettings
+from health_platform.local.nginx import (
+    FRONTEND_CONF,
+    FRONTEND_DIST,
+    Nginx,
+    frontend_conf,
+    load_balancer_conf,
+)
+from health_platform.local.ports import free_port
+from tests.api.conftest import PASSWORD, serve
+from tests.conftest import REPO, Backends
+
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+# Headless, as root (no sandbox), and nothing that reaches out to the internet: this
+# machine's network is closed, and a browser test talks to 127.0.0.1 only.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    url: str  # the load balancer, the only address the browser uses
+    frontend_url: str  # the frontend's Nginx directly, for header checks
+    api: httpx.Client = field(repr=False)
+
+
+@pytest.fixture(scope="session")
+def site(backends: Backends) -> Iterator[Site]:
+    if not (FRONTEND_DIST / "index.html").exists():
+        pytest.fail("frontend/dist is missing: `make frontend` builds it (make test does).")
+    settings = ApiSettings(
+        database_url=backends.database_url,
+        redis_url=backends.redis.url,
+        storage_path=tempfile.mkdtemp(prefix="hp-e2e-uploads-"),
+        session_secret=secrets.token_hex(32),
+        cookie_secure=False,  # plain http on 127.0.0.1 in these tests
+        rate_per_address=1_000_000,
+        rate_per_user=1_000_000,
+        login_rate=1_000_000,
+    )
+    state = Path(tempfile.mkdtemp(prefix="hp-e2e-nginx-"))
+    state.chmod(0o755)  # as root, nginx's workers run as nobody and must reach it
+    frontend_port, balancer_port = free_port(), free_port()
+    frontend = Nginx(
+        state / "frontend",
+        frontend_conf(
+            FRONTEND_CONF.read_text(),
+            port=frontend_port,
+            root=FRONTEND_DIST,
+            state_dir=state / "frontend",
+        ),
+        f"http://127.0.0.1:{frontend_port}/health",
+    )
+    try:
+        with serve(settings) as api_url:
+            api_port = int(api_url.rsplit(":", 1)[1])
+            balancer = Nginx(
+                state / "balancer",
+                load_balancer_conf(
+                    port=balancer_port,
+                    api_port=api_port,
+                    frontend_port=frontend_port,
+                    state_dir=state / "balancer",
+                ),
+                f"http://127.0.0.1:{balancer_port}/health",
+            )
+            frontend.start()
+            balancer.start()
+            url = f"http://127.0.0.1:{balancer_port}"
+            with httpx.Client(base_url=url, timeout=30) as api:
+                yield Site(url, f"http://127.0.0.1:{frontend_port}", api)
+            balancer.stop()
+    finally:
+        frontend.stop()
+        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(settings.storage_path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium.")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+class ConsoleProblems:
+    """Errors the page logged: exceptions and policy violations (a CSP refusal shows up
+    here). A failed request's own line is left out; the tests check those answers."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.seen.append(message.text)
+
+    def exception(self, error: Exception) -> None:
+        self.seen.append(f"uncaught: {error}")
+
+
+@pytest.fixture
+def context(browser: Browser, site: Site) -> Iterator[BrowserContext]:
+    made = browser.new_context(
+        base_url=site.url, accept_downloads=True, viewport={"width": 1280, "height": 900}
+    )
+    made.set_default_timeout(15_000)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    opened = context.new_page()
+    problems = ConsoleProblems()
+    opened.on("console", problems.console)
+    opened.on("pageerror", problems.exception)
+    yield opened
+    assert problems.seen == [], problems.seen
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def new_email() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def register(site: Site, email: str, name: str = "Test Person") -> str:
+    """An account made through the API (through the load balancer); returns its id."""
+    created = site.api.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": name}
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
