@@ -36,7 +36,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
       },
     );
     // `load` is a new closure every render; `deps` say when it really changed.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, attempt]);
 
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
