@@ -120,3 +120,16 @@ def test_unknown_user_is_404(app, direct: Direct) -> None:  # type: ignore[no-un
         "/api/admin/users/00000000-0000-0000-0000-000000000000/lock", headers=admin.headers()
     )
     assert missing.status_code == 404
+
+
+def test_users_found_by_part_of_their_email(app, direct: Direct, patient: User) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = enrolled_admin(app, direct)
+    part = patient.email.split("@")[0][3:9].upper()  # any case, any part
+    found = admin.client.get("/api/admin/users", params={"email": part})
+    assert found.status_code == 200, found.text
+    assert [u["email"] for u in found.json()["items"]] == [patient.email]
+    assert found.json()["total"] == 1
+    # % and _ are the characters themselves (as patterns, both of these would match).
+    for pattern in ("%" + part, "_" + part[1:]):
+        assert admin.client.get("/api/admin/users", params={"email": pattern}).json()["total"] == 0
+    assert admin.client.get("/api/admin/users", params={"email": ""}).status_code == 422

@@ -72,5 +72,8 @@ def test_the_api_works_on_a_cluster(cluster: Cluster, direct: Direct) -> None:
     assert locked.status_code == 200
     assert patient.client.get("/api/auth/me").status_code == 401  # sessions ended everywhere
     assert patient.client.post("/api/auth/logout", headers=patient.headers()).status_code == 401
-    # The keys behind all that are spread over every node, not piled on one.
-    assert all(redis.Redis.from_url(node.url).dbsize() > 0 for node in cluster.nodes)
+    # The keys behind all that are spread over the nodes, not piled on one. (Not "every
+    # node": the keys hold random ids, so which slots they hash to is chance, and a dozen
+    # keys miss one node of three a few times in a hundred runs.)
+    holding = [redis.Redis.from_url(node.url).dbsize() > 0 for node in cluster.nodes]
+    assert sum(holding) >= 2, holding

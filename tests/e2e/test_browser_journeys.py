@@ -178,6 +178,11 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin"))
 
+    # Signing in again finds what was recorded.
+    sign_in(page, email)
+    expect(page.get_by_role("table").get_by_role("cell", name="66 /min")).to_be_visible()
+    sign_out(page)
+
 
 def test_an_administrators_journey(page: Page, site: Site, direct: Direct) -> None:
     patient_email = new_email()
@@ -211,6 +216,9 @@ def test_an_administrators_journey(page: Page, site: Site, direct: Direct) -> No
     screenshot(page, "admin-overview")
 
     page.get_by_role("link", name="Users").click()
+    page.get_by_label("Email contains").fill(patient_email.upper())
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("navigation", name="User pages")).to_contain_text("of 1")
     patient_row = page.locator(f'tr[data-email="{patient_email}"]')
     patient_row.get_by_role("button", name="Lock").click()
     page.get_by_role("dialog").get_by_role("button", name="Lock account").click()
@@ -269,12 +277,11 @@ def test_a_network_failure_offers_a_retry(page: Page, site: Site) -> None:
     email = new_email()
     register(site, email)
     sign_in(page, email)
-    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
+    expect(page.get_by_text("No measurements match.")).to_be_visible()  # loaded
     page.context.set_offline(True)
-    page.get_by_role("region", name="Trend").get_by_label("Measurement", exact=True).select_option(
-        label="Heart rate"
-    )
-    problem = page.get_by_role("alert").filter(has_text="Connection problem")
+    trend = page.get_by_role("region", name="Trend")
+    trend.get_by_label("Measurement", exact=True).select_option(label="Heart rate")
+    problem = trend.get_by_role("alert").filter(has_text="Connection problem")
     expect(problem).to_be_visible()
     screenshot(page, "network-failure")
     page.context.set_offline(False)

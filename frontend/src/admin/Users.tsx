@@ -1,10 +1,12 @@
 import { useState } from "react";
+import type { FormEvent } from "react";
 
 import { admin } from "../api/endpoints";
 import type { AdminUser, Role } from "../api/types";
 import { useSession } from "../auth/session";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { Field } from "../components/Field";
 import { Pagination } from "../components/Pagination";
 import { formatDate } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
@@ -14,10 +16,15 @@ const PAGE_SIZE = 50;
 export function UsersPage() {
   const { user: me } = useSession();
   const [offset, setOffset] = useState(0);
+  const [search, setSearch] = useState("");
+  const [email, setEmail] = useState("");
   const [version, setVersion] = useState(0);
   const [actionError, setActionError] = useState<unknown>();
   const [done, setDone] = useState<string | null>(null);
-  const page = useLoad(() => admin.users(PAGE_SIZE, offset), [offset, version]);
+  // A role change waits for a second click: making someone an administrator is not undone
+  // by accident.
+  const [pendingRole, setPendingRole] = useState<{ user: AdminUser; role: Role } | null>(null);
+  const page = useLoad(() => admin.users(PAGE_SIZE, offset, email || undefined), [offset, email, version]);
 
   async function act(what: string, action: () => Promise<AdminUser>) {
     setActionError(undefined);
@@ -33,17 +40,52 @@ export function UsersPage() {
 
   const lock = (u: AdminUser) => act(`${u.email} is locked.`, () => admin.lock(u.id));
   const unlock = (u: AdminUser) => act(`${u.email} is unlocked.`, () => admin.unlock(u.id));
-  const setRole = (u: AdminUser, role: Role) =>
-    act(`${u.email} is now ${role === "admin" ? "an administrator" : "a patient"}.`, () => admin.setRole(u.id, role));
+  const roleName = (role: Role) => (role === "admin" ? "an administrator" : "a patient");
+  const setRole = (u: AdminUser, role: Role) => {
+    setPendingRole(null);
+    return act(`${u.email} is now ${roleName(role)}.`, () => admin.setRole(u.id, role));
+  };
 
   return (
     <>
       <h1>Users</h1>
+      <form
+        className="filters row"
+        role="search"
+        aria-label="Find users"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          setEmail(search.trim());
+          setOffset(0);
+        }}
+      >
+        <Field label="Email contains">
+          {(control) => <input {...control} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}
+        </Field>
+        <button type="submit" className="primary">
+          Find
+        </button>
+      </form>
       <ErrorNotice error={page.error} onRetry={page.reload} />
       <ErrorNotice error={actionError} />
       {done ? (
         <div className="notice notice-success" role="status">
           {done}
+        </div>
+      ) : null}
+      {pendingRole ? (
+        <div className="notice notice-info" role="alertdialog" aria-labelledby="role-question">
+          <p id="role-question">
+            Make {pendingRole.user.email} {roleName(pendingRole.role)}?
+          </p>
+          <div className="actions">
+            <button type="button" className="primary" onClick={() => setRole(pendingRole.user, pendingRole.role)} autoFocus>
+              Change role
+            </button>
+            <button type="button" onClick={() => setPendingRole(null)}>
+              Cancel
+            </button>
+          </div>
         </div>
       ) : null}
       {page.data ? (
@@ -72,9 +114,12 @@ export function UsersPage() {
                     </label>
                     <select
                       id={`role-${u.id}`}
-                      value={u.role}
+                      value={pendingRole?.user.id === u.id ? pendingRole.role : u.role}
                       disabled={u.id === me?.id}
-                      onChange={(e) => setRole(u, e.target.value as Role)}
+                      onChange={(e) => {
+                        const role = e.target.value as Role;
+                        setPendingRole(role === u.role ? null : { user: u, role });
+                      }}
                     >
                       <option value="patient">Patient</option>
                       <option value="admin">Administrator</option>

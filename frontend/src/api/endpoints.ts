@@ -94,8 +94,8 @@ export interface AuditFilter {
 }
 
 export const admin = {
-  users: (limit: number, offset: number) =>
-    request<Page<AdminUser>>("/api/admin/users", { query: { limit, offset } }),
+  users: (limit: number, offset: number, email?: string) =>
+    request<Page<AdminUser>>("/api/admin/users", { query: { email, limit, offset } }),
   lock: (id: string) =>
     request<AdminUser>(`/api/admin/users/${encodeURIComponent(id)}/lock`, { method: "POST" }),
   unlock: (id: string) =>

@@ -2,7 +2,7 @@
  * Who is signed in. Kept in memory only: nothing about the user or their health data goes
  * to localStorage or sessionStorage. A reload asks the API (/api/auth/me) again.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import type { ReactNode } from "react";
 
 import { whenSessionEnds } from "../api/client";
@@ -26,13 +26,14 @@ const SessionContext = createContext<Session | null>(null);
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
+  // The listener below outlives renders; it reads the user through this ref.
+  const current = useRef(user);
+  current.current = user;
 
   useEffect(() => {
     whenSessionEnds(() => {
-      setUser((current) => {
-        if (current) setNotice(SESSION_EXPIRED);
-        return null;
-      });
+      if (current.current) setNotice(SESSION_EXPIRED); // not for a visitor never signed in
+      setUser(null);
     });
     auth.me().then(setUser, () => setUser(null));
   }, []);

@@ -1,8 +1,7 @@
-import { useRef, useState } from "react";
+import { useState } from "react";
 import type { ChangeEvent } from "react";
 
 import { documents } from "../api/endpoints";
-import { ErrorNotice } from "../components/ErrorNotice";
 import { formatBytes } from "../lib/format";
 import { describe } from "../lib/problems";
 import type { UploadLimits } from "../api/types";
@@ -22,15 +21,12 @@ let nextId = 0;
 /** Several files at once, one after another, each with its own progress bar. */
 export function UploadPanel({ limits, onUploaded }: { limits: UploadLimits; onUploaded: () => void }) {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const [error, setError] = useState<unknown>();
-  const input = useRef<HTMLInputElement>(null);
   const update = (id: number, change: Partial<Upload>) =>
     setUploads((all) => all.map((u) => (u.id === id ? { ...u, ...change } : u)));
 
   async function onChoose(event: ChangeEvent<HTMLInputElement>) {
     const files = Array.from(event.target.files ?? []);
     event.target.value = ""; // choosing the same file again fires change again
-    setError(undefined);
     const batch = files.map((file) => {
       const why = refusal(file, limits);
       return {
@@ -69,7 +65,6 @@ export function UploadPanel({ limits, onUploaded }: { limits: UploadLimits; onUp
       <label className="file-button">
         Choose files…
         <input
-          ref={input}
           type="file"
           multiple
           accept={[...limits.accepted_types, ".pdf", ".png", ".jpg", ".jpeg", ".dcm"].join(",")}
@@ -77,7 +72,6 @@ export function UploadPanel({ limits, onUploaded }: { limits: UploadLimits; onUp
           onChange={onChoose}
         />
       </label>
-      <ErrorNotice error={error} />
       {uploads.length > 0 ? (
         <ul className="uploads" aria-label="Uploads">
           {uploads.map((u) => (

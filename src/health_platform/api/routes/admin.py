@@ -99,12 +99,20 @@ async def list_users(
     caller: AdminCaller,
     db: DbSession,
     deps: ServicesDep,
+    email: Annotated[
+        str | None, Query(min_length=1, max_length=254, description="Part of the address, any case")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> UserPage:
-    total = await db.scalar(select(func.count()).select_from(User)) or 0
+    matching = select(User)
+    if email is not None:
+        # The text as typed: % and _ match themselves, not any characters.
+        literal = email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matching = matching.where(User.email.ilike(f"%{literal}%", escape="\\"))
+    total = await db.scalar(select(func.count()).select_from(matching.subquery())) or 0
     users = await db.scalars(
-        select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+        matching.order_by(User.created_at, User.id).limit(limit).offset(offset)
     )
     await audit.read(deps.audit_trail, caller, "admin.users.list", "user")
     return UserPage(items=[AdminUserView.of(u) for u in users], total=total)
