@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from health_platform import __version__
+from health_platform.cli_local import register as register_local_commands
 from health_platform.errors import ExitCode, InvalidInputError, UserError
 from health_platform.paths import cdk_out_dir
 
@@ -294,6 +295,9 @@ def _render_check(reports: Sequence[StackReport]) -> None:
         out.print(f"[red]{failed} finding(s) in {sum(not r.passed for r in reports)} stack(s).[/]")
     else:
         out.print(f"[green]No findings in {len(reports)} stack(s).[/]")
+
+
+register_local_commands(app, out, err)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     NO_CREDENTIALS = 4  # the command talks to AWS and no credentials were found
     AWS_ERROR = 5  # AWS refused a call, or a deployment failed
     REFUSED = 6  # the command will not do this (destroy prod) or the user said no
+    LOCAL_FAILURE = 7  # the local platform could not start: a port in use, a component failed
 
 
 class UserError(Exception):
@@ -44,3 +45,7 @@ class AwsError(UserError):
 
 class RefusedError(UserError):
     exit_code = ExitCode.REFUSED
+
+
+class LocalPlatformError(UserError):
+    exit_code = ExitCode.LOCAL_FAILURE

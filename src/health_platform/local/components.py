@@ -1,0 +1,391 @@
+"""The five processes of the local platform, as the supervisor runs them: how each starts,
+how it is known to be healthy, how it stops, and what must happen around its start.
+
+Passwords go into files readable by their owner only (Redis' config, the API's
+environment), never onto a command line that `ps` would show."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+from health_platform.errors import ToolchainError
+from health_platform.local.config import LocalConfig
+from health_platform.local.credentials import Credentials
+from health_platform.local.nginx import (
+    FRONTEND_CONF,
+    FRONTEND_DIST,
+    frontend_conf,
+    load_balancer_conf,
+    nginx_binary,
+)
+from health_platform.local.postgres import postgres_bin
+
+DATABASE = "health_platform"
+
+
+@dataclass
+class Component:
+    name: str
+    port: int
+    argv: list[str]
+    healthy: Callable[[], bool]
+    stop_signal: signal.Signals = signal.SIGTERM
+    env: dict[str, str] | None = None
+    user: str | None = None  # run as this user (PostgreSQL refuses to run as root)
+    before_start: Callable[[], None] = field(default=lambda: None)
+    after_healthy: Callable[[], None] = field(default=lambda: None)
+    # The load balancer only: rewrite its configuration with these upstreams out of rotation
+    # (the supervisor then tells it to reload).
+    rotate: Callable[[frozenset[str]], None] | None = None
+
+
+def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _owned_by_postgres(*paths: Path) -> None:
+    if _as_root():
+        entry = pwd.getpwnam("postgres")
+        for path in paths:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def database_url(config: LocalConfig, credentials: Credentials, *, superuser: bool = False) -> str:
+    user, password, name = (
+        ("postgres", credentials.postgres_superuser, "postgres")
+        if superuser
+        else (DATABASE, credentials.database, DATABASE)
+    )
+    return (
+        f"postgresql+psycopg://{user}:{password}@127.0.0.1:{config.postgres_port}/{name}"
+        "?sslmode=require"
+    )
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@dataclass
+class LocalPostgres:
+    """PostgreSQL 15 in `<state>/postgres/data`: scram passwords, TLS, WAL archived to
+    `<state>/backups/wal` with a base backup beside it, so a recovery drill has a start."""
+
+    config: LocalConfig
+    credentials: Credentials
+    certificate: tuple[Path, Path]
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.path("postgres", "data")
+
+    @property
+    def backups(self) -> Path:
+        return self.config.path("backups")
+
+    def init(self) -> None:
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        self.data_dir.mkdir(parents=True, mode=0o700)
+        (self.backups / "wal").mkdir(parents=True, exist_ok=True)
+        password_file = self.data_dir.parent / "superuser.pw"
+        descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(self.credentials.postgres_superuser)
+        _owned_by_postgres(
+            self.data_dir.parent, self.data_dir, password_file, self.backups, self.backups / "wal"
+        )
+        try:
+            subprocess.run(  # noqa: S603
+                [
+                    postgres_bin("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    f"--pwfile={password_file}",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=peer",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                check=True,
+                capture_output=True,
+                user="postgres" if _as_root() else None,
+            )
+        finally:
+            password_file.unlink()
+        # The server's own copy of the certificate: PostgreSQL insists its key belongs to it.
+        for source, target in zip(self.certificate, ("server.crt", "server.key"), strict=True):
+            shutil.copyfile(source, self.data_dir / target)
+            (self.data_dir / target).chmod(0o600)
+            _owned_by_postgres(self.data_dir / target)
+
+    def argv(self) -> list[str]:
+        wal = self.backups / "wal"
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.config.postgres_port),
+            "unix_socket_directories": str(self.data_dir),
+            "ssl": "on",
+            "ssl_cert_file": "server.crt",
+            "ssl_key_file": "server.key",
+            "password_encryption": "scram-sha-256",
+            "wal_level": "replica",
+            "archive_mode": "on",
+            # Never overwrite an archived segment: a copy that already exists is an error.
+            "archive_command": f"test ! -f {wal}/%f && cp %p {wal}/%f",
+            "archive_timeout": "300",
+            "log_destination": "stderr",
+            "log_line_prefix": "%m [%p] ",
+        }
+        options = [part for key, value in settings.items() for part in ("-c", f"{key}={value}")]
+        return [postgres_bin("postgres"), "-D", str(self.data_dir), *options]
+
+    def healthy(self) -> bool:
+        try:
+            with psycopg.connect(
+                _plain(database_url(self.config, self.credentials, superuser=True)),
+                connect_timeout=2,
+            ) as connection:
+                connection.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    def prepare_database(self) -> None:
+        """The API's role and database (once), and a base backup (once)."""
+        admin = _plain(database_url(self.config, self.credentials, superuser=True))
+        with psycopg.connect(admin, autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = %s", (DATABASE,)
+            ).fetchone()
+            if not exists:
+                connection.execute(
+                    psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                        psycopg.sql.Identifier(DATABASE),
+                        psycopg.sql.Literal(self.credentials.database),
+                    )
+                )
+                connection.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        psycopg.sql.Identifier(DATABASE), psycopg.sql.Identifier(DATABASE)
+                    )
+                )
+                connection.execute(
+                    psycopg.sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
+                        psycopg.sql.Identifier(DATABASE)
+                    )
+                )
+        base = self.backups / "base"
+        if not (base / "base.tar.gz").exists():
+            base.mkdir(parents=True, exist_ok=True)
+            backup = subprocess.run(  # noqa: S603
+                [
+                    postgres_bin("pg_basebackup"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.config.postgres_port),
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(base),
+                    "-Ft",
+                    "-z",
+                    "-X",
+                    "none",  # the WAL archive holds what is needed to replay from here
+                    "--checkpoint=fast",  # not a spread one: that takes minutes
+                ],
+                # The password by environment, never on a command line that `ps` shows.
+                env={
+                    **os.environ,
+                    "PGPASSWORD": self.credentials.postgres_superuser,
+                    "PGSSLMODE": "require",
+                },
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if backup.returncode != 0:
+                raise RuntimeError(f"pg_basebackup failed: {backup.stderr.strip()}")
+
+
+def redis_component(config: LocalConfig, credentials: Credentials) -> Component:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ToolchainError("Redis is not installed (redis-server not found); run `make setup`.")
+    folder = config.path("redis")
+    conf = folder / "redis.conf"
+
+    def write_conf() -> None:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(
+                f"bind 127.0.0.1\nport {config.redis_port}\nprotected-mode yes\n"
+                f'requirepass "{credentials.redis}"\ndir {folder}\n'
+                'appendonly yes\nappendfsync everysec\nsave ""\nlogfile ""\n'
+            )
+
+    def healthy() -> bool:
+        client = redis.Redis(port=config.redis_port, password=credentials.redis, socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    return Component(
+        "redis", config.redis_port, [binary, str(conf)], healthy, before_start=write_conf
+    )
+
+
+def api_environment(config: LocalConfig, credentials: Credentials) -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "local",
+        "DATABASE_URL": database_url(config, credentials),
+        "REDIS_URL": f"redis://:{credentials.redis}@127.0.0.1:{config.redis_port}/0",
+        "SESSION_SECRET": credentials.session_secret,
+        "STORAGE_BACKEND": "filesystem",
+        "STORAGE_PATH": str(config.path("uploads")),
+        "COOKIE_SECURE": "true",  # the load balancer speaks HTTPS
+        "TRUSTED_PROXIES": "1",  # the load balancer
+    }
+
+
+def components(
+    config: LocalConfig, credentials: Credentials, certificate: tuple[Path, Path]
+) -> list[Component]:
+    """Every component, in start order."""
+    postgres = LocalPostgres(config, credentials, certificate)
+
+    def migrate() -> None:
+        from health_platform.api.migrate import migrate as upgrade
+
+        upgrade(database_url(config, credentials))
+
+    api_env = {**os.environ, **api_environment(config, credentials)}
+    frontend_state = config.path("nginx", "frontend")
+    balancer_state = config.path("nginx", "balancer")
+    trust = ssl.create_default_context(cafile=str(certificate[0]))
+
+    def balancer_conf(down: frozenset[str]) -> None:
+        _write(
+            balancer_state / "nginx.conf",
+            load_balancer_conf(
+                port=config.https_port,
+                api_port=config.api_port,
+                frontend_port=config.frontend_port,
+                state_dir=balancer_state,
+                tls=certificate,
+                http_redirect_port=config.http_port,
+                down=down,
+            ),
+        )
+
+    return [
+        Component(
+            "postgres",
+            config.postgres_port,
+            postgres.argv(),
+            postgres.healthy,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, checkpoint
+            user="postgres" if _as_root() else None,
+            before_start=postgres.init,
+            after_healthy=postgres.prepare_database,
+        ),
+        redis_component(config, credentials),
+        Component(
+            "api",
+            config.api_port,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "health_platform.api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(config.api_port),
+                "--workers",
+                str(config.api_workers),
+                "--no-proxy-headers",
+                "--no-access-log",  # the API writes its own line per request
+                "--timeout-graceful-shutdown",
+                "30",
+            ],
+            lambda: _http_ok(f"http://127.0.0.1:{config.api_port}/health/ready"),
+            env=api_env,
+            before_start=migrate,
+        ),
+        Component(
+            "frontend",
+            config.frontend_port,
+            [
+                nginx_binary(),
+                "-p",
+                str(frontend_state),
+                "-c",
+                str(frontend_state / "nginx.conf"),
+                "-g",
+                "daemon off;",
+            ],
+            lambda: _http_ok(f"http://127.0.0.1:{config.frontend_port}/health"),
+            stop_signal=signal.SIGQUIT,  # graceful: finish the requests in flight
+            before_start=lambda: _write(
+                frontend_state / "nginx.conf",
+                frontend_conf(
+                    FRONTEND_CONF.read_text(),
+                    port=config.frontend_port,
+                    root=FRONTEND_DIST,
+                    state_dir=frontend_state,
+                ),
+            ),
+        ),
+        Component(
+            "balancer",
+            config.https_port,
+            [
+                nginx_binary(),
+                "-p",
+                str(balancer_state),
+                "-c",
+                str(balancer_state / "nginx.conf"),
+                "-g",
+                "daemon off;",
+            ],
+            lambda: _http_ok(f"https://localhost:{config.https_port}/health", trust),
+            stop_signal=signal.SIGQUIT,
+            before_start=lambda: balancer_conf(frozenset()),
+            rotate=balancer_conf,
+        ),
+    ]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    path.write_text(text)

@@ -1,0 +1,110 @@
+"""Where the local platform keeps its state and which ports it uses: flags, else
+environment variables (HP_STATE_DIR, HP_HTTPS_PORT, ...), else the defaults below, so two
+instances (or the tests and a developer's instance) need not collide."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from health_platform.errors import InvalidInputError
+from health_platform.local.nginx import REPO
+
+COMPONENTS = ("postgres", "redis", "api", "frontend", "balancer")  # start order
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    state_dir: Path = REPO / ".local"
+    https_port: int = 8443
+    http_port: int = 8080
+    api_port: int = 5000
+    frontend_port: int = 3000
+    # Not the default ports, so a PostgreSQL or Redis already on this machine is no bother.
+    postgres_port: int = 54329
+    redis_port: int = 63799
+    api_workers: int = 2
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "postgres": self.postgres_port,
+            "redis": self.redis_port,
+            "api": self.api_port,
+            "frontend": self.frontend_port,
+            "balancer": self.https_port,
+            "balancer (http)": self.http_port,
+        }
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.https_port}"
+
+    # The layout of the state folder.
+    def path(self, *parts: str) -> Path:
+        return self.state_dir.joinpath(*parts)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.path("run")
+
+    @property
+    def log_dir(self) -> Path:
+        return self.path("logs")
+
+    def log_file(self, component: str) -> Path:
+        return self.log_dir / f"{component}.log"
+
+    def pid_file(self, component: str) -> Path:
+        return self.run_dir / f"{component}.pid"
+
+
+ENVIRONMENT = {
+    "state_dir": "HP_STATE_DIR",
+    "https_port": "HP_HTTPS_PORT",
+    "http_port": "HP_HTTP_PORT",
+    "api_port": "HP_API_PORT",
+    "frontend_port": "HP_FRONTEND_PORT",
+    "postgres_port": "HP_POSTGRES_PORT",
+    "redis_port": "HP_REDIS_PORT",
+    "api_workers": "HP_API_WORKERS",
+}
+
+
+def local_config(
+    flags: Mapping[str, object | None] | None = None, env: Mapping[str, str] | None = None
+) -> LocalConfig:
+    """The configuration from `flags` (None: not given), then `env`, then the defaults;
+    every bad value is reported at once."""
+    env = os.environ if env is None else env
+    flags = flags or {}
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for spec in fields(LocalConfig):
+        given = flags.get(spec.name)
+        source = f"--{spec.name.replace('_', '-')}"
+        if given is None and env.get(ENVIRONMENT[spec.name]):
+            given, source = env[ENVIRONMENT[spec.name]], ENVIRONMENT[spec.name]
+        if given is None:
+            continue
+        if spec.name == "state_dir":
+            values[spec.name] = Path(str(given)).expanduser().resolve()
+            continue
+        try:
+            number = int(str(given))
+        except ValueError:
+            problems.append(f"{source}: {given!r} is not a number")
+            continue
+        low, high = (1, 16) if spec.name == "api_workers" else (1, 65535)
+        if not low <= number <= high:
+            problems.append(f"{source}: {number} is not between {low} and {high}")
+        values[spec.name] = number
+    config = LocalConfig(**values)  # type: ignore[arg-type]
+    ports = [port for port in config.ports.values()]
+    if not problems and len(set(ports)) != len(ports):
+        problems.append(f"two components would share a port: {config.ports}")
+    if problems:
+        raise InvalidInputError("Invalid local settings: " + "; ".join(problems) + ".")
+    return config

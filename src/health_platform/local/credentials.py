@@ -1,0 +1,30 @@
+"""The local platform's passwords and signing key: made once, at random, kept in the state
+folder readable by its owner only (never in the repository, never printed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Credentials:
+    postgres_superuser: str  # the cluster's `postgres` role
+    database: str  # the API's own role, `health_platform`
+    redis: str
+    session_secret: str
+
+
+def load_or_create(path: Path) -> Credentials:
+    if path.exists():
+        return Credentials(**json.loads(path.read_text()))
+    made = Credentials(*(secrets.token_urlsafe(32) for _ in range(4)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created 0600 from the start: no moment when another user could read it.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(asdict(made), file)
+    return made

@@ -1,0 +1,319 @@
+"""What `hp up`, `hp down`, `hp status local`, `hp logs local`, `hp db migrate local`,
+`hp reset local` and `hp users create-admin` do, as plain functions (the CLI renders)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from health_platform.errors import LocalPlatformError, RefusedError, ToolchainError
+from health_platform.local import admins
+from health_platform.local import ports as port_tools
+from health_platform.local.admins import NewAdmin
+from health_platform.local.components import Component, components, database_url
+from health_platform.local.config import COMPONENTS, LocalConfig, local_config
+from health_platform.local.credentials import Credentials, load_or_create
+from health_platform.local.nginx import FRONTEND_DIST, REPO
+from health_platform.local.postgres import postgres_bin
+from health_platform.local.tls import ensure_certificate
+
+FRONTEND = REPO / "frontend"
+PINNED_NODE = REPO / "node_modules" / "node" / "bin"
+LOG_LINES_ON_FAILURE = 25
+
+
+def saved_config(state_dir: Path | None) -> LocalConfig:
+    """The configuration `hp up` last used for this state folder (its ports), for the
+    commands that act on a running platform; the defaults when it never ran."""
+    folder = local_config({"state_dir": state_dir}).state_dir
+    try:
+        saved = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return LocalConfig(state_dir=folder)
+    return LocalConfig(**{**saved, "state_dir": folder})
+
+
+def credentials_of(config: LocalConfig) -> Credentials:
+    return load_or_create(config.path("credentials.json"))
+
+
+def prepared_components(config: LocalConfig) -> list[Component]:
+    certificate = ensure_certificate(config.path("tls"))
+    return components(config, credentials_of(config), certificate)
+
+
+# --- is it running? ---------------------------------------------------------------------------
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def supervisor_pid(config: LocalConfig) -> int | None:
+    return _pid_in(config.pid_file("supervisor"))
+
+
+def read_status(config: LocalConfig) -> dict[str, Any]:
+    try:
+        return dict(json.loads((config.run_dir / "status.json").read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _stop_leftovers(config: LocalConfig) -> list[str]:
+    """Components still running from a supervisor that died (killed, or the machine's
+    session ended): stopped, so the next start owns every process."""
+    stopped = []
+    for name in reversed(COMPONENTS):
+        pid = _pid_in(config.pid_file(name))
+        if pid is not None:
+            os.kill(pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            stopped.append(name)
+        config.pid_file(name).unlink(missing_ok=True)
+    return stopped
+
+
+# --- before starting ---------------------------------------------------------------------------
+def check_tools() -> None:
+    postgres_bin("postgres")
+    missing = [tool for tool in ("redis-server", "openssl") if shutil.which(tool) is None]
+    if not (Path("/usr/sbin/nginx").exists() or shutil.which("nginx")):
+        missing.append("nginx")
+    if missing:
+        raise ToolchainError(f"Not installed: {', '.join(missing)}; run `make setup`.")
+
+
+def check_ports(config: LocalConfig) -> None:
+    taken = []
+    for name, port in config.ports.items():
+        if not port_tools.is_free(port):
+            holder = port_tools.holder(port)
+            taken.append(f"{port} ({name}) is in use" + (f" by {holder}" if holder else ""))
+    if taken:
+        raise LocalPlatformError(
+            "Port "
+            + "; port ".join(taken)
+            + ". Stop that program or choose other ports (see `hp up --help`)."
+        )
+
+
+def frontend_is_stale() -> bool:
+    built = FRONTEND_DIST / "index.html"
+    if not built.exists():
+        return True
+    sources = [FRONTEND / name for name in ("index.html", "vite.config.ts", "package-lock.json")]
+    sources += [p for folder in ("src", "public") for p in (FRONTEND / folder).rglob("*")]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    return newest > built.stat().st_mtime
+
+
+def build_frontend() -> None:
+    if not (FRONTEND / "node_modules").exists() or not (PINNED_NODE / "node").exists():
+        raise ToolchainError("The frontend's packages are not installed; run `make setup`.")
+    env = {**os.environ, "PATH": f"{PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"}
+    built = subprocess.run(
+        ["npm", "run", "--silent", "build"],  # noqa: S607 - npm from PATH, as make does
+        cwd=FRONTEND,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if built.returncode != 0:
+        raise LocalPlatformError(f"The frontend build failed:\n{built.stdout}{built.stderr}")
+
+
+# --- up ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Progress:
+    """What `up` reports as it goes: a line of text, or a component that became healthy."""
+
+    say: Callable[[str], None]
+    healthy: Callable[[str, int, float], None]
+
+
+def last_lines(path: Path, count: int = LOG_LINES_ON_FAILURE) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()[-count:]
+    except OSError:
+        return []
+
+
+def up(config: LocalConfig, progress: Progress) -> bool:
+    """Start the platform and wait until every component is healthy. False: it was already
+    running. A component that fails stops the whole start (LocalPlatformError)."""
+    if supervisor_pid(config) is not None:
+        return False
+    check_tools()
+    leftovers = _stop_leftovers(config)
+    if leftovers:
+        progress.say(f"stopped what a previous run left behind: {', '.join(leftovers)}")
+    check_ports(config)
+    if frontend_is_stale():
+        progress.say("building the frontend")
+        build_frontend()
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    config.log_dir.mkdir(parents=True, exist_ok=True)
+    config.state_dir.chmod(0o755)  # PostgreSQL's own user must reach its folder inside
+    ensure_certificate(config.path("tls"))
+    credentials_of(config)
+    (config.run_dir / "status.json").unlink(missing_ok=True)
+    settings = {**asdict(config), "state_dir": str(config.state_dir)}
+    config.path("config.json").write_text(json.dumps(settings))
+    with config.log_file("supervisor").open("ab") as supervisor_log:
+        supervisor = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "health_platform.local.supervisor", json.dumps(settings)],
+            stdout=supervisor_log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # it outlives this command
+            cwd=REPO,
+        )
+    started = time.monotonic()
+    reported: set[str] = set()
+    while True:
+        status = read_status(config)
+        for name, component in status.get("components", {}).items():
+            if component["state"] == "healthy" and name not in reported:
+                reported.add(name)
+                progress.healthy(name, component["port"], time.monotonic() - started)
+        if status.get("state") == "running":
+            return True
+        if status.get("state") == "failed" or supervisor.poll() is not None:
+            supervisor.wait()
+            failure = status.get("failure") or {"component": "supervisor", "reason": "exited"}
+            name = failure["component"]
+            log = config.log_file(name)
+            lines = last_lines(log) or last_lines(config.log_file("supervisor"))
+            raise LocalPlatformError(
+                f"{name} failed to start ({failure['reason']}); everything started was stopped."
+                f" The last lines of {log}:\n" + "\n".join(lines)
+            )
+        time.sleep(0.1)
+
+
+# --- down, status, logs, reset -------------------------------------------------------------------
+def down(config: LocalConfig) -> bool:
+    """Stop everything, gracefully, in reverse order. False: nothing was running."""
+    pid = supervisor_pid(config)
+    if pid is None:
+        return bool(_stop_leftovers(config))
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 120
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            raise LocalPlatformError(f"The supervisor (pid {pid}) did not stop in 2 minutes.")
+        time.sleep(0.1)
+    _stop_leftovers(config)
+    return True
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int | None
+    port: int
+    healthy: bool
+    uptime_seconds: float | None
+    restarts: int
+    in_rotation: bool
+
+
+def status(config: LocalConfig) -> list[ComponentStatus]:
+    published = read_status(config).get("components", {})
+    checks = {c.name: c for c in prepared_components(config)} if supervisor_pid(config) else {}
+    rows = []
+    for name in COMPONENTS:
+        pid = _pid_in(config.pid_file(name))
+        entry = published.get(name, {})
+        check = checks.get(name)
+        rows.append(
+            ComponentStatus(
+                name=name,
+                pid=pid,
+                port=config.ports["balancer" if name == "balancer" else name],
+                healthy=bool(pid and check and check.healthy()),
+                uptime_seconds=time.time() - entry["started_at"] if pid and entry else None,
+                restarts=int(entry.get("restarts", 0)),
+                in_rotation=bool(entry.get("in_rotation", True)),
+            )
+        )
+    return rows
+
+
+def log_path(config: LocalConfig, component: str) -> Path:
+    if component not in (*COMPONENTS, "supervisor"):
+        raise LocalPlatformError(
+            f"No component {component!r}; one of: {', '.join((*COMPONENTS, 'supervisor'))}."
+        )
+    return config.log_file(component)
+
+
+def follow(paths: list[Path], prefix: bool) -> Iterator[str]:
+    """Lines appended to `paths` from now on, as they come (until interrupted)."""
+    offsets = {path: path.stat().st_size if path.exists() else 0 for path in paths}
+    while True:
+        for path in paths:
+            if not path.exists():
+                continue
+            size = path.stat().st_size
+            if size < offsets[path]:
+                offsets[path] = 0  # truncated or replaced
+            if size > offsets[path]:
+                with path.open("rb") as file:
+                    file.seek(offsets[path])
+                    chunk = file.read()
+                offsets[path] += len(chunk)
+                for line in chunk.decode(errors="replace").splitlines():
+                    yield f"{path.stem:<10} {line}" if prefix else line
+        time.sleep(0.25)
+
+
+def reset(config: LocalConfig, yes: bool) -> None:
+    if not yes:
+        raise RefusedError(
+            f"`hp reset local` deletes {config.state_dir} (the database, uploads, keys)."
+            " Pass --yes to do it."
+        )
+    down(config)
+    shutil.rmtree(config.state_dir, ignore_errors=True)
+
+
+def migrate(config: LocalConfig) -> None:
+    from health_platform.api.migrate import migrate as upgrade
+
+    if supervisor_pid(config) is None:
+        raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
+    upgrade(database_url(config, credentials_of(config)))
+
+
+def create_admin(config: LocalConfig, email: str, name: str) -> NewAdmin:
+    if supervisor_pid(config) is None:
+        raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
+    return admins.create_admin(database_url(config, credentials_of(config)), email, name)

@@ -1,0 +1,47 @@
+"""A self-signed certificate for localhost, made once with openssl: the load balancer's
+HTTPS and PostgreSQL's TLS use it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from health_platform.errors import ToolchainError
+
+
+def ensure_certificate(folder: Path) -> tuple[Path, Path]:
+    """(certificate, key) in `folder`, made if missing; the key is readable by its owner only."""
+    certificate, key = folder / "localhost.crt", folder / "localhost.key"
+    if certificate.exists() and key.exists():
+        return certificate, key
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise ToolchainError("openssl is not installed; run `make setup`.")
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(  # noqa: S603
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "825",  # the longest validity browsers accept for a leaf certificate
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    key.chmod(0o600)
+    return certificate, key
