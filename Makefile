@@ -7,23 +7,34 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup lint test unit infra-test check synth clean bench-api frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check synth clean bench-api frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-# Nginx serves the frontend; chromium (and a font for its screenshots) runs the browser tests.
-SYSTEM_PACKAGES := postgresql-15 redis-server nginx chromium fonts-liberation
+# What the platform runs on (make up); the browser tests add chromium and a font for its
+# screenshots.
+SYSTEM_PACKAGES := postgresql-15 redis-server nginx openssl
+TEST_PACKAGES := chromium fonts-liberation
 # The frontend builds with the pinned Node 22 (package.json's node@22), not the machine's.
 NODE_PATH_PREFIX := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 
-setup: $(VENV)/.installed node_modules/.installed frontend/node_modules/.installed system-packages ## venv, pinned Node 22 + CDK CLI, frontend packages, PostgreSQL, Redis, Nginx, Chromium
+setup: $(VENV)/.installed node_modules/.installed frontend/node_modules/.installed system-packages ## venv, pinned Node 22 + CDK CLI, frontend packages, PostgreSQL 15, Redis, Nginx
 
-.PHONY: system-packages
+.PHONY: system-packages test-packages
 system-packages:
 	@scripts/install-system-packages $(SYSTEM_PACKAGES)
+
+test-packages:
+	@scripts/install-system-packages $(TEST_PACKAGES)
+
+up: setup frontend ## Run the whole platform locally: https://localhost:8443 (hp up; idempotent)
+	$(HP) up
+
+down: ## Stop the local platform (data is kept)
+	@test -x $(HP) && $(HP) down || echo "Nothing to stop (not set up)."
 
 $(VENV)/.installed: pyproject.toml
 	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -62,11 +73,11 @@ unit: setup ## Fast tests: nothing but Python
 infra-test: setup ## CDK tests: synthesizes every environment once
 	$(PYTHON) -m pytest tests/infra
 
-test: lint frontend-test frontend ## Everything CI runs: lint, all tests (browser ones too), the compliance gate
+test: lint test-packages frontend-test frontend ## Everything CI runs: lint, all tests (browser ones too), the compliance gate
 	$(PYTHON) -m pytest
 	$(HP) infra check --all
 
-e2e: setup frontend ## Only the browser tests (screenshots in test-output/screenshots/)
+e2e: setup test-packages frontend ## Only the end-to-end tests (screenshots in test-output/screenshots/)
 	$(PYTHON) -m pytest tests/e2e
 
 check: setup ## hp infra check --all: cfn-lint + cdk-nag HIPAA, offline

@@ -1,0 +1,258 @@
+"""`hp up`: the whole platform on this machine, on ports of its own and a state folder of its
+own, driven the way a developer drives it (the `hp` command) and used through its load
+balancer over TLS."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from health_platform.local.ports import free_port
+from tests.api.conftest import HEART_RATE_BODY, PASSWORD
+from tests.e2e.test_browser_journeys import PDF, sign_in
+
+PORT_FLAGS = ("https", "http", "api", "frontend", "postgres", "redis")
+
+
+def hp(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "health_platform.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class Platform:
+    state: Path
+    ports: dict[str, int]
+
+    @property
+    def flags(self) -> list[str]:
+        return ["--state-dir", str(self.state)]
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.ports['https']}"
+
+    @property
+    def certificate(self) -> str:
+        return str(self.state / "tls" / "localhost.crt")
+
+    def client(self) -> httpx.Client:
+        trust = ssl.create_default_context(cafile=self.certificate)
+        return httpx.Client(base_url=self.url, verify=trust, timeout=30)
+
+    def pid(self, component: str) -> int:
+        return int((self.state / "run" / f"{component}.pid").read_text())
+
+    def up(self) -> subprocess.CompletedProcess[str]:
+        ports = [f"--{name}-port={port}" for name, port in self.ports.items()]
+        return hp("up", *self.flags, *ports)
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Platform]:
+    state = Path(tempfile.mkdtemp(prefix="hp-local-"))
+    state.chmod(0o755)
+    running = Platform(state, {name: free_port() for name in PORT_FLAGS})
+    try:
+        started = running.up()
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield running
+    finally:
+        hp("down", *running.flags)
+        reset = hp("reset", "local", "--yes", *running.flags)
+        assert reset.returncode == 0, reset.stderr
+
+
+def wait_until(check: object, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def status_of(client: httpx.Client, path: str) -> int | None:
+    """The answer's status; None when none came within a second (a stopped upstream)."""
+    try:
+        return client.get(path, timeout=1).status_code
+    except httpx.TimeoutException:
+        return None
+
+
+def signed_up(client: httpx.Client) -> str:
+    """A new patient, signed in on `client`; returns the CSRF token."""
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    body = {"email": email, "password": PASSWORD, "display_name": "Local"}
+    assert client.post("/api/auth/register", json=body).status_code == 201
+    login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return str(login.json()["csrf_token"])
+
+
+def test_every_component_is_healthy_behind_tls(platform: Platform) -> None:
+    with platform.client() as client:
+        assert client.get("/health").status_code == 200
+    shown = hp("status", "local", *platform.flags)
+    assert shown.returncode == 0
+    for component in ("postgres", "redis", "api", "frontend", "balancer"):
+        line = next(line for line in shown.stdout.splitlines() if f" {component} " in line)
+        assert "healthy" in line and "unhealthy" not in line, shown.stdout
+    # The database takes TLS connections and archives its WAL for recovery drills.
+    assert (platform.state / "backups" / "base" / "base.tar.gz").exists()
+    assert (platform.state / "postgres" / "data" / "server.key").stat().st_mode & 0o077 == 0
+
+
+def test_paths_are_routed_and_http_redirects(platform: Platform) -> None:
+    with platform.client() as client:
+        types = client.get("/api/observations/types")
+        assert types.status_code == 200 and types.json()[0]["code"] == "body_weight"
+        page = client.get("/documents")
+        assert page.status_code == 200 and '<div id="root">' in page.text
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    plain = httpx.get(f"http://127.0.0.1:{platform.ports['http']}/documents?x=1")
+    assert plain.status_code == 301
+    assert plain.headers["location"] == f"https://127.0.0.1:{platform.ports['https']}/documents?x=1"
+
+
+def test_data_survives_down_and_up(platform: Platform) -> None:
+    with platform.client() as client:
+        csrf = signed_up(client)
+        created = client.post(
+            "/api/observations", json=HEART_RATE_BODY, headers={"X-CSRF-Token": csrf}
+        )
+        assert created.status_code == 201, created.text
+        uploaded = client.post(
+            "/api/documents",
+            params={"filename": "scan.pdf"},
+            content=PDF,
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        time.sleep(1.2)  # Redis appends to its file every second
+
+        stopped = hp("down", *platform.flags)
+        assert stopped.returncode == 0 and "Stopped" in stopped.stdout
+        assert not (platform.state / "run" / "supervisor.pid").exists()
+        restarted = platform.up()
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+
+        # The same session (kept by Redis' append-only file) reads the same data back.
+        observation = client.get(f"/api/observations/{created.json()['id']}")
+        assert observation.status_code == 200, observation.text
+        assert observation.json() == created.json()
+        document = client.get(f"/api/documents/{uploaded.json()['id']}/content")
+        assert document.status_code == 200 and document.content == PDF
+
+
+def test_a_killed_api_worker_or_redis_comes_back(platform: Platform) -> None:
+    def workers() -> list[int]:
+        """The API's uvicorn workers: its master's children that run the app (another
+        child is multiprocessing's resource tracker)."""
+        master = platform.pid("api")
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return [
+            int(pid)
+            for pid in children
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+
+    before = workers()
+    assert len(before) == 2  # --api-workers' default
+    os.kill(before[0], signal.SIGKILL)
+    wait_until(lambda: len(workers()) == 2 and before[0] not in workers())
+
+    redis_before = platform.pid("redis")
+    os.kill(redis_before, signal.SIGKILL)
+    wait_until(
+        lambda: (
+            (platform.state / "run" / "redis.pid").exists()
+            and platform.pid("redis") != redis_before
+        )
+    )
+    with platform.client() as client:  # the whole way through works again
+        wait_until(lambda: client.get("/api/auth/me").status_code == 401)
+        csrf = signed_up(client)
+        created = client.post(
+            "/api/observations", json=HEART_RATE_BODY, headers={"X-CSRF-Token": csrf}
+        )
+        assert created.status_code == 201
+
+
+def test_an_unhealthy_api_leaves_the_rotation_and_returns(platform: Platform) -> None:
+    group = platform.pid("api")  # the API's master leads its workers' process group
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        with platform.client() as client:
+            wait_until(lambda: status_of(client, "/api/observations/types") == 503)
+            refused = client.get("/api/observations/types")
+            assert refused.json()["error"]["code"] == "unavailable"
+            assert refused.headers["retry-after"] == "5"
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    with platform.client() as client:
+        wait_until(lambda: client.get("/api/observations/types").status_code == 200)
+
+
+def test_up_twice_is_harmless(platform: Platform) -> None:
+    again = platform.up()
+    assert again.returncode == 0 and "Already running" in again.stdout
+    assert "healthy" in hp("status", "local", *platform.flags).stdout
+
+
+def test_a_port_in_use_is_named_with_its_holder() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        state = Path(tempfile.mkdtemp(prefix="hp-local-busy-"))
+        try:
+            ports = [f"--{name}-port={free_port()}" for name in PORT_FLAGS if name != "api"]
+            refused = hp("up", "--state-dir", str(state), f"--api-port={taken}", *ports)
+        finally:
+            subprocess.run(["rm", "-rf", str(state)], check=False)
+    assert refused.returncode == 7
+    message = " ".join(refused.stderr.split())
+    assert f"Port {taken} (api) is in use by python" in message
+    assert f"(pid {os.getpid()})" in message
+    assert "Traceback" not in refused.stderr
+
+
+def test_the_browser_journey_through_the_load_balancer(
+    platform: Platform, browser: Browser
+) -> None:
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    with platform.client() as client:
+        body = {"email": email, "password": PASSWORD, "display_name": "Over TLS"}
+        assert client.post("/api/auth/register", json=body).status_code == 201
+    context = browser.new_context(base_url=platform.url, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        sign_in(page, email)
+        expect(page.get_by_role("heading", name="Hello, Over TLS")).to_be_visible()
+        form = page.get_by_role("form", name="Add a measurement")
+        form.get_by_label("Type").select_option(label="Heart rate")
+        form.get_by_label("Value (/min)").fill("58")
+        form.get_by_role("button", name="Add").click()
+        expect(page.get_by_role("table").get_by_role("cell", name="58 /min")).to_be_visible()
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies["hp_session"]["secure"] and cookies["hp_session"]["httpOnly"]
+    finally:
+        context.close()
