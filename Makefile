@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup up down lint test unit infra-test check synth clean bench-api frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check synth clean bench-api bench-up frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 
 bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not a test)
 	$(PYTHON) -m benchmarks.api_bench
+
+bench-up: setup frontend ## Cold and warm `hp up` times to all-healthy (prints figures; not a test)
+	$(PYTHON) -m benchmarks.up_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache frontend/dist test-output
