@@ -38,7 +38,8 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 findings (the check found problems, or synthesis failed);"
     " 2 invalid input (arguments, unknown environment, invalid environment file);"
     " 3 toolchain missing (run `make setup`); 4 no AWS credentials; 5 AWS refused a call or"
-    " a deployment failed; 6 refused (production destroy, or you answered no)."
+    " a deployment failed; 6 refused (production destroy, or you answered no); 7 the local"
+    " platform could not start (hp up: a port in use, or a component failed)."
 )
 
 app = typer.Typer(

@@ -15,7 +15,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from health_platform.errors import LocalPlatformError, RefusedError, ToolchainError
+from health_platform.errors import (
+    InvalidInputError,
+    LocalPlatformError,
+    RefusedError,
+    ToolchainError,
+)
 from health_platform.local import admins
 from health_platform.local import ports as port_tools
 from health_platform.local.admins import NewAdmin
@@ -269,7 +274,7 @@ def status(config: LocalConfig) -> list[ComponentStatus]:
 
 def log_path(config: LocalConfig, component: str) -> Path:
     if component not in (*COMPONENTS, "supervisor"):
-        raise LocalPlatformError(
+        raise InvalidInputError(
             f"No component {component!r}; one of: {', '.join((*COMPONENTS, 'supervisor'))}."
         )
     return config.log_file(component)
