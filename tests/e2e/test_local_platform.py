@@ -5,6 +5,7 @@ balancer over TLS."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import ssl
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -211,6 +213,49 @@ def test_an_unhealthy_api_leaves_the_rotation_and_returns(platform: Platform) ->
         wait_until(lambda: client.get("/api/observations/types").status_code == 200)
 
 
+def test_the_first_administrator_signs_in_with_the_printed_code(platform: Platform) -> None:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    made = hp("users", "create-admin", email, "--name", "Ops", *platform.flags)
+    assert made.returncode == 0, made.stderr
+    password = re.search(r"Password \(shown once\):\s+(\S+)", made.stdout)
+    uri = re.search(r"(otpauth://totp/\S+)", made.stdout)
+    assert password and uri, made.stdout
+    code = pyotp.parse_uri(uri.group(1)).now()
+    with platform.client() as client:
+        body = {"email": email, "password": password.group(1), "totp": code}
+        signed_in = client.post("/api/auth/login", json=body)
+        assert signed_in.status_code == 200, signed_in.text
+        assert signed_in.json()["user"]["role"] == "admin"
+        assert client.get("/api/admin/counters").status_code == 200
+    again = hp("users", "create-admin", email, *platform.flags)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_migrations_and_logs_on_demand(platform: Platform) -> None:
+    migrated = hp("db", "migrate", "local", *platform.flags)
+    assert migrated.returncode == 0 and "up to date" in migrated.stdout
+    shown = hp("logs", "local", "postgres", "-n", "5", *platform.flags)
+    assert shown.returncode == 0 and len(shown.stdout.splitlines()) >= 1
+    every = hp("logs", "local", *platform.flags).stdout
+    assert all(f"{name} " in every for name in ("postgres", "api", "supervisor"))
+
+
+def test_the_next_up_replaces_a_killed_supervisor(platform: Platform) -> None:
+    with platform.client() as client:
+        csrf = signed_up(client)
+        created = client.post(
+            "/api/observations", json=HEART_RATE_BODY, headers={"X-CSRF-Token": csrf}
+        )
+        assert created.status_code == 201
+        time.sleep(1.2)  # Redis appends to its file every second
+        os.kill(platform.pid("supervisor"), signal.SIGKILL)
+        restarted = platform.up()  # stops what the dead supervisor left, starts anew
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        assert "left behind" in restarted.stdout
+        read = client.get(f"/api/observations/{created.json()['id']}")
+        assert read.status_code == 200 and read.json() == created.json()
+
+
 def test_up_twice_is_harmless(platform: Platform) -> None:
     again = platform.up()
     assert again.returncode == 0 and "Already running" in again.stdout
@@ -233,6 +278,24 @@ def test_a_port_in_use_is_named_with_its_holder() -> None:
     assert f"Port {taken} (api) is in use by python" in message
     assert f"(pid {os.getpid()})" in message
     assert "Traceback" not in refused.stderr
+
+
+def test_a_component_that_fails_stops_the_start_and_shows_its_log() -> None:
+    state = Path(tempfile.mkdtemp(prefix="hp-local-broken-"))
+    state.chmod(0o755)
+    broken = Platform(state, {name: free_port() for name in PORT_FLAGS})
+    data = state / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text("14\n")  # a cluster of another major version
+    try:
+        refused = broken.up()
+        left_running = list((state / "run").glob("*.pid"))
+    finally:
+        hp("reset", "local", "--yes", *broken.flags)
+    assert refused.returncode == 7
+    assert "postgres failed to start" in refused.stderr
+    assert "The last lines of" in refused.stderr and "postgres.log" in refused.stderr
+    assert left_running == []  # what had started was stopped
 
 
 def test_the_browser_journey_through_the_load_balancer(
