@@ -61,11 +61,11 @@ frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 frontend-test: frontend/node_modules/.installed ## Vitest: the frontend's unit and component tests
 	cd frontend && $(NODE_PATH_PREFIX) npm test --silent
 
-lint: setup ## ruff check, ruff format --check, mypy, the frontend's type check
+lint: setup ## ruff check, ruff format --check, mypy; the frontend's type check and Prettier
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	cd frontend && $(NODE_PATH_PREFIX) npm run --silent typecheck
+	cd frontend && $(NODE_PATH_PREFIX) npm run --silent lint
 
 unit: setup ## Fast tests: nothing but Python
 	$(PYTHON) -m pytest tests/unit

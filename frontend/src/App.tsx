@@ -10,13 +10,19 @@ import { SignUpPage } from "./pages/SignUp";
 
 // Loaded when first visited: the chart library, the QR code and the admin area are most
 // of the code, and sign-in needs none of it.
-const DashboardPage = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.DashboardPage })));
-const DocumentsPage = lazy(() => import("./pages/Documents").then((m) => ({ default: m.DocumentsPage })));
+const DashboardPage = lazy(() =>
+  import("./pages/Dashboard").then((m) => ({ default: m.DashboardPage })),
+);
+const DocumentsPage = lazy(() =>
+  import("./pages/Documents").then((m) => ({ default: m.DocumentsPage })),
+);
 const ProfilePage = lazy(() => import("./pages/Profile").then((m) => ({ default: m.ProfilePage })));
 const MfaEnrollmentPage = lazy(() =>
   import("./pages/MfaEnrollment").then((m) => ({ default: m.MfaEnrollmentPage })),
 );
-const OverviewPage = lazy(() => import("./admin/Overview").then((m) => ({ default: m.OverviewPage })));
+const OverviewPage = lazy(() =>
+  import("./admin/Overview").then((m) => ({ default: m.OverviewPage })),
+);
 const UsersPage = lazy(() => import("./admin/Users").then((m) => ({ default: m.UsersPage })));
 const AuditPage = lazy(() => import("./admin/Audit").then((m) => ({ default: m.AuditPage })));
 
@@ -57,12 +63,54 @@ export function AppRoutes() {
           <Route path="/signin" element={<SignInPage />} />
           <Route path="/signup" element={<SignUpPage />} />
           <Route path="/mfa/enroll" element={<MfaEnrollmentPage />} />
-          <Route path="/" element={<RequireRole role="patient"><DashboardPage /></RequireRole>} />
-          <Route path="/documents" element={<RequireRole role="patient"><DocumentsPage /></RequireRole>} />
-          <Route path="/profile" element={<RequireRole><ProfilePage /></RequireRole>} />
-          <Route path="/admin" element={<RequireRole role="admin"><OverviewPage /></RequireRole>} />
-          <Route path="/admin/users" element={<RequireRole role="admin"><UsersPage /></RequireRole>} />
-          <Route path="/admin/audit" element={<RequireRole role="admin"><AuditPage /></RequireRole>} />
+          <Route
+            path="/"
+            element={
+              <RequireRole role="patient">
+                <DashboardPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="/documents"
+            element={
+              <RequireRole role="patient">
+                <DocumentsPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="/profile"
+            element={
+              <RequireRole>
+                <ProfilePage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="/admin"
+            element={
+              <RequireRole role="admin">
+                <OverviewPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="/admin/users"
+            element={
+              <RequireRole role="admin">
+                <UsersPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="/admin/audit"
+            element={
+              <RequireRole role="admin">
+                <AuditPage />
+              </RequireRole>
+            }
+          />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </Suspense>

@@ -8,7 +8,9 @@ const css = readFileSync(join(import.meta.dirname, "styles.css"), "utf8");
 /** The colours of :root in styles.css, by name. */
 function palette(): Record<string, string> {
   const root = css.slice(css.indexOf(":root"), css.indexOf("}"));
-  return Object.fromEntries([...root.matchAll(/--([\w-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1], m[2]]));
+  return Object.fromEntries(
+    [...root.matchAll(/--([\w-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1], m[2]]),
+  );
 }
 
 /** WCAG 2 relative luminance and contrast ratio. */
@@ -41,7 +43,9 @@ const PAIRS: [string, string][] = [
 describe("colours", () => {
   const colours = palette();
   it.each(PAIRS)("%s on %s has at least 4.5:1 contrast (WCAG AA)", (text, background) => {
-    expect(contrast(colours[text] as string, colours[background] as string)).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(colours[text] as string, colours[background] as string)).toBeGreaterThanOrEqual(
+      4.5,
+    );
   });
 
   it.each([
@@ -49,6 +53,8 @@ describe("colours", () => {
     ["focus", "wash"],
     ["focus-on-brand", "brand"],
   ])("the focus ring %s on %s has at least 3:1 contrast (WCAG non-text)", (ring, background) => {
-    expect(contrast(colours[ring] as string, colours[background] as string)).toBeGreaterThanOrEqual(3);
+    expect(contrast(colours[ring] as string, colours[background] as string)).toBeGreaterThanOrEqual(
+      3,
+    );
   });
 });

@@ -5,7 +5,7 @@ import { admin } from "../api/endpoints";
 import type { AuditFilter } from "../api/endpoints";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
-import { Pagination } from "../components/Pagination";
+import { PagedTable } from "../components/PagedTable";
 import { formatDateTime, fromLocalInput } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
@@ -55,7 +55,12 @@ export function AuditPage() {
   const field = (key: keyof Filters, label: string, type = "text") => (
     <Field label={label} error={key === "user_id" ? (problem ?? undefined) : undefined}>
       {(control) => (
-        <input {...control} type={type} value={draft[key]} onChange={(e) => setDraft({ ...draft, [key]: e.target.value })} />
+        <input
+          {...control}
+          type={type}
+          value={draft[key]}
+          onChange={(e) => setDraft({ ...draft, [key]: e.target.value })}
+        />
       )}
     </Field>
   );
@@ -63,7 +68,12 @@ export function AuditPage() {
   return (
     <>
       <h1>Audit log</h1>
-      <form className="filters row" aria-label="Filter the audit log" onSubmit={onSubmit} noValidate>
+      <form
+        className="filters row"
+        aria-label="Filter the audit log"
+        onSubmit={onSubmit}
+        noValidate
+      >
         {field("user_id", "User id")}
         {field("action", "Action")}
         {field("resource_type", "Resource type")}
@@ -74,48 +84,36 @@ export function AuditPage() {
         </button>
       </form>
       <ErrorNotice error={page.error} onRetry={page.reload} />
-      {page.data && page.data.items.length === 0 ? <p className="empty">No records match.</p> : null}
-      {page.data && page.data.items.length > 0 ? (
-        <div className="table-scroll">
-          <table className="audit">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Resource</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Address</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((r) => (
-                <tr key={r.id}>
-                  <td>{formatDateTime(r.at)}</td>
-                  <td>
-                    <code>{r.actor_id ?? "—"}</code>
-                  </td>
-                  <td>{r.action}</td>
-                  <td>
-                    {r.resource_type}
-                    {r.resource_id ? (
-                      <>
-                        {" "}
-                        <code>{r.resource_id}</code>
-                      </>
-                    ) : null}
-                  </td>
-                  <td>{r.outcome}</td>
-                  <td>{r.client_address ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {page.data ? (
-        <Pagination label="Audit pages" total={page.data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
-      ) : null}
+      <PagedTable
+        columns={["When", "Actor", "Action", "Resource", "Outcome", "Address"]}
+        className="audit"
+        page={page.data}
+        empty="No records match."
+        label="Audit pages"
+        limit={PAGE_SIZE}
+        offset={offset}
+        onOffset={setOffset}
+        row={(r) => (
+          <tr key={r.id}>
+            <td>{formatDateTime(r.at)}</td>
+            <td>
+              <code>{r.actor_id ?? "—"}</code>
+            </td>
+            <td>{r.action}</td>
+            <td>
+              {r.resource_type}
+              {r.resource_id ? (
+                <>
+                  {" "}
+                  <code>{r.resource_id}</code>
+                </>
+              ) : null}
+            </td>
+            <td>{r.outcome}</td>
+            <td>{r.client_address ?? "—"}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -7,8 +7,22 @@ import { SessionProvider } from "../auth/session";
 import { json, stubFetch } from "../test/fetch";
 import { UsersPage } from "./Users";
 
-const ME = { id: "a1", email: "grace@example.com", display_name: "Grace", role: "admin", mfa_enabled: true };
-const PAT = { id: "p1", email: "pat@example.com", display_name: "Pat", role: "patient", locked: false, mfa_enabled: false, created_at: "2026-11-01T10:00:00Z" };
+const ME = {
+  id: "a1",
+  email: "grace@example.com",
+  display_name: "Grace",
+  role: "admin",
+  mfa_enabled: true,
+};
+const PAT = {
+  id: "p1",
+  email: "pat@example.com",
+  display_name: "Pat",
+  role: "patient",
+  locked: false,
+  mfa_enabled: false,
+  created_at: "2026-11-01T10:00:00Z",
+};
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -17,7 +31,10 @@ describe("users", () => {
     const calls = stubFetch((call) => {
       if (call.url === "/api/auth/me") return json(200, ME);
       if (call.method === "PUT") return json(200, { ...PAT, role: "admin" });
-      return json(200, { items: [{ ...ME, locked: false, created_at: PAT.created_at }, PAT], total: 2 });
+      return json(200, {
+        items: [{ ...ME, locked: false, created_at: PAT.created_at }, PAT],
+        total: 2,
+      });
     });
     render(
       <MemoryRouter>
@@ -29,7 +46,9 @@ describe("users", () => {
     const user = userEvent.setup();
     await user.selectOptions(await screen.findByLabelText("Role of pat@example.com"), "admin");
     expect(calls.filter((c) => c.method === "PUT")).toHaveLength(0);
-    expect(screen.getByRole("alertdialog")).toHaveTextContent("Make pat@example.com an administrator?");
+    expect(screen.getByRole("alertdialog")).toHaveTextContent(
+      "Make pat@example.com an administrator?",
+    );
     await user.click(screen.getByRole("button", { name: "Change role" }));
     expect(await screen.findByText("pat@example.com is now an administrator.")).toBeInTheDocument();
     const change = calls.find((c) => c.method === "PUT");

@@ -7,7 +7,7 @@ import { useSession } from "../auth/session";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
-import { Pagination } from "../components/Pagination";
+import { PagedTable } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
@@ -24,7 +24,10 @@ export function UsersPage() {
   // A role change waits for a second click: making someone an administrator is not undone
   // by accident.
   const [pendingRole, setPendingRole] = useState<{ user: AdminUser; role: Role } | null>(null);
-  const page = useLoad(() => admin.users(PAGE_SIZE, offset, email || undefined), [offset, email, version]);
+  const page = useLoad(
+    () => admin.users(PAGE_SIZE, offset, email || undefined),
+    [offset, email, version],
+  );
 
   async function act(what: string, action: () => Promise<AdminUser>) {
     setActionError(undefined);
@@ -60,7 +63,14 @@ export function UsersPage() {
         }}
       >
         <Field label="Email contains">
-          {(control) => <input {...control} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}
+          {(control) => (
+            <input
+              {...control}
+              type="search"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+            />
+          )}
         </Field>
         <button type="submit" className="primary">
           Find
@@ -79,7 +89,12 @@ export function UsersPage() {
             Make {pendingRole.user.email} {roleName(pendingRole.role)}?
           </p>
           <div className="actions">
-            <button type="button" className="primary" onClick={() => setRole(pendingRole.user, pendingRole.role)} autoFocus>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => setRole(pendingRole.user, pendingRole.role)}
+              autoFocus
+            >
               Change role
             </button>
             <button type="button" onClick={() => setPendingRole(null)}>
@@ -88,68 +103,55 @@ export function UsersPage() {
           </div>
         </div>
       ) : null}
-      {page.data ? (
-        <div className="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Since</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((u) => (
-                <tr key={u.id} data-email={u.email}>
-                  <td>{u.email}</td>
-                  <td>{u.display_name}</td>
-                  <td>
-                    <label className="visually-hidden" htmlFor={`role-${u.id}`}>
-                      Role of {u.email}
-                    </label>
-                    <select
-                      id={`role-${u.id}`}
-                      value={pendingRole?.user.id === u.id ? pendingRole.role : u.role}
-                      disabled={u.id === me?.id}
-                      onChange={(e) => {
-                        const role = e.target.value as Role;
-                        setPendingRole(role === u.role ? null : { user: u, role });
-                      }}
-                    >
-                      <option value="patient">Patient</option>
-                      <option value="admin">Administrator</option>
-                    </select>
-                  </td>
-                  <td>{u.locked ? "Locked" : "Active"}</td>
-                  <td>{formatDate(u.created_at)}</td>
-                  <td className="actions">
-                    {u.id === me?.id ? null : u.locked ? (
-                      <button type="button" onClick={() => unlock(u)} aria-label={`Unlock ${u.email}`}>
-                        Unlock
-                      </button>
-                    ) : (
-                      <ConfirmButton
-                        label="Lock"
-                        question={`Lock ${u.email}? They are signed out and cannot sign in until unlocked.`}
-                        confirmLabel="Lock account"
-                        onConfirm={() => lock(u)}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {page.data ? (
-        <Pagination label="User pages" total={page.data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
-      ) : null}
+      <PagedTable
+        columns={["Email", "Name", "Role", "Status", "Since"]}
+        actions
+        page={page.data}
+        empty="No accounts match."
+        label="User pages"
+        limit={PAGE_SIZE}
+        offset={offset}
+        onOffset={setOffset}
+        row={(u) => (
+          <tr key={u.id} data-email={u.email}>
+            <td>{u.email}</td>
+            <td>{u.display_name}</td>
+            <td>
+              <label className="visually-hidden" htmlFor={`role-${u.id}`}>
+                Role of {u.email}
+              </label>
+              <select
+                id={`role-${u.id}`}
+                value={pendingRole?.user.id === u.id ? pendingRole.role : u.role}
+                disabled={u.id === me?.id}
+                onChange={(e) => {
+                  const role = e.target.value as Role;
+                  setPendingRole(role === u.role ? null : { user: u, role });
+                }}
+              >
+                <option value="patient">Patient</option>
+                <option value="admin">Administrator</option>
+              </select>
+            </td>
+            <td>{u.locked ? "Locked" : "Active"}</td>
+            <td>{formatDate(u.created_at)}</td>
+            <td className="actions">
+              {u.id === me?.id ? null : u.locked ? (
+                <button type="button" onClick={() => unlock(u)} aria-label={`Unlock ${u.email}`}>
+                  Unlock
+                </button>
+              ) : (
+                <ConfirmButton
+                  label="Lock"
+                  question={`Lock ${u.email}? They are signed out and cannot sign in until unlocked.`}
+                  confirmLabel="Lock account"
+                  onConfirm={() => lock(u)}
+                />
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -15,22 +15,30 @@ describe("request", () => {
     const calls = stubFetch(() => json(200, { ok: true }));
     await request("/api/observations");
     await request("/api/observations", { method: "POST", json: { a: 1 } });
-    expect(calls.map((c) => c.headers["X-CSRF-Token"])).toEqual(["token/with=signs", "token/with=signs"]);
+    expect(calls.map((c) => c.headers["X-CSRF-Token"])).toEqual([
+      "token/with=signs",
+      "token/with=signs",
+    ]);
     expect(calls[1]?.headers["Content-Type"]).toBe("application/json");
     expect(calls[1]?.body).toEqual({ a: 1 });
   });
 
   it("leaves out empty query parameters", async () => {
     const calls = stubFetch(() => json(200, {}));
-    await request("/api/observations", { query: { type: "heart_rate", from: undefined, to: "", limit: 20 } });
+    await request("/api/observations", {
+      query: { type: "heart_rate", from: undefined, to: "", limit: 20 },
+    });
     expect(calls[0]?.url).toBe("/api/observations?type=heart_rate&limit=20");
   });
 
   it("turns the API's error body into an ApiError with its fields", async () => {
     stubFetch(() =>
-      json(422, apiError("invalid_observation", "Heart rate must be between 20 and 300 /min.", [
-        { field: "value", problem: "Heart rate must be between 20 and 300 /min" },
-      ])),
+      json(
+        422,
+        apiError("invalid_observation", "Heart rate must be between 20 and 300 /min.", [
+          { field: "value", problem: "Heart rate must be between 20 and 300 /min" },
+        ]),
+      ),
     );
     const error = await request("/api/observations").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -41,7 +49,9 @@ describe("request", () => {
   });
 
   it("reads the wait from Retry-After on 429", async () => {
-    stubFetch(() => json(429, apiError("rate_limited", "Too many requests"), { "Retry-After": "42" }));
+    stubFetch(() =>
+      json(429, apiError("rate_limited", "Too many requests"), { "Retry-After": "42" }),
+    );
     const error = (await request("/api/x").catch((e: unknown) => e)) as ApiError;
     expect(error.retryAfterSeconds).toBe(42);
   });
@@ -54,7 +64,10 @@ describe("request", () => {
   });
 
   it("says so when the network fails", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))),
+    );
     await expect(request("/api/x")).rejects.toBeInstanceOf(NetworkError);
   });
 

@@ -85,9 +85,14 @@ function retryAfter(header: string | null): number | null {
 }
 
 /** The API's error body ({"error": {code, message, details}}) as an ApiError. */
-export function errorFrom(status: number, body: unknown, retryAfterHeader: string | null): ApiError {
-  const error = (body as { error?: Partial<{ code: string; message: string; details: FieldProblem[] }> })
-    ?.error;
+export function errorFrom(
+  status: number,
+  body: unknown,
+  retryAfterHeader: string | null,
+): ApiError {
+  const error = (
+    body as { error?: Partial<{ code: string; message: string; details: FieldProblem[] }> }
+  )?.error;
   const fallback =
     status >= 500
       ? "The service is having trouble; try again shortly."
@@ -154,7 +159,11 @@ export async function requestBlob(path: string): Promise<Blob> {
     throw new NetworkError();
   }
   if (!response.ok) {
-    throw errorFrom(response.status, await parseBody(response), response.headers.get("Retry-After"));
+    throw errorFrom(
+      response.status,
+      await parseBody(response),
+      response.headers.get("Retry-After"),
+    );
   }
   return response.blob();
 }

@@ -2,7 +2,15 @@
  * Who is signed in. Kept in memory only: nothing about the user or their health data goes
  * to localStorage or sessionStorage. A reload asks the API (/api/auth/me) again.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import type { ReactNode } from "react";
 
 import { whenSessionEnds } from "../api/client";

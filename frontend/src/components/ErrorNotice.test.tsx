@@ -9,7 +9,9 @@ import { ErrorNotice } from "./ErrorNotice";
 describe("ErrorNotice", () => {
   it("tells how long to wait after a 429", () => {
     render(<ErrorNotice error={new ApiError(429, "rate_limited", "Too many requests", [], 42)} />);
-    expect(screen.getByRole("alert")).toHaveTextContent("Please wait 42 seconds before trying again.");
+    expect(screen.getByRole("alert")).toHaveTextContent(
+      "Please wait 42 seconds before trying again.",
+    );
   });
 
   it("offers a retry after a network failure", async () => {

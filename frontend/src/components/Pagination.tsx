@@ -17,7 +17,11 @@ export function Pagination({
   const last = Math.min(offset + limit, total);
   return (
     <nav className="pagination" aria-label={label}>
-      <button type="button" onClick={() => onChange(Math.max(0, offset - limit))} disabled={offset === 0}>
+      <button
+        type="button"
+        onClick={() => onChange(Math.max(0, offset - limit))}
+        disabled={offset === 0}
+      >
         Previous
       </button>
       <span aria-live="polite">

@@ -19,7 +19,13 @@ interface Upload {
 let nextId = 0;
 
 /** Several files at once, one after another, each with its own progress bar. */
-export function UploadPanel({ limits, onUploaded }: { limits: UploadLimits; onUploaded: () => void }) {
+export function UploadPanel({
+  limits,
+  onUploaded,
+}: {
+  limits: UploadLimits;
+  onUploaded: () => void;
+}) {
   const [uploads, setUploads] = useState<Upload[]>([]);
   const update = (id: number, change: Partial<Upload>) =>
     setUploads((all) => all.map((u) => (u.id === id ? { ...u, ...change } : u)));
@@ -85,7 +91,10 @@ export function UploadPanel({ limits, onUploaded }: { limits: UploadLimits; onUp
                 aria-label={`Upload of ${u.name}`}
                 aria-valuetext={`${Math.round(u.progress * 100)}%`}
               />
-              <span className="upload-state" role={u.state === "failed" || u.state === "refused" ? "alert" : undefined}>
+              <span
+                className="upload-state"
+                role={u.state === "failed" || u.state === "refused" ? "alert" : undefined}
+              >
                 {u.state === "done"
                   ? "Uploaded"
                   : u.state === "sending"

@@ -5,9 +5,15 @@ import { describe } from "./problems";
 
 group("describe", () => {
   it("gives the wait time of a 429 in seconds or minutes", () => {
-    expect(describe(new ApiError(429, "rate_limited", "x", [], 42)).message).toContain("wait 42 seconds");
-    expect(describe(new ApiError(429, "rate_limited", "x", [], 1)).message).toContain("wait 1 second ");
-    expect(describe(new ApiError(429, "rate_limited", "x", [], 600)).message).toContain("wait 10 minutes");
+    expect(describe(new ApiError(429, "rate_limited", "x", [], 42)).message).toContain(
+      "wait 42 seconds",
+    );
+    expect(describe(new ApiError(429, "rate_limited", "x", [], 1)).message).toContain(
+      "wait 1 second ",
+    );
+    expect(describe(new ApiError(429, "rate_limited", "x", [], 600)).message).toContain(
+      "wait 10 minutes",
+    );
     expect(describe(new ApiError(429, "rate_limited", "x", [], 30)).retryable).toBe(true);
   });
 
@@ -15,11 +21,15 @@ group("describe", () => {
     expect(describe(new ApiError(403, "forbidden", "Administrators only.")).kind).toBe("forbidden");
     expect(describe(new ApiError(404, "not_found", "No such document.")).title).toBe("Not found");
     expect(describe(new NetworkError())).toMatchObject({ kind: "network", retryable: true });
-    expect(describe(new ApiError(503, "unavailable", "The database is unavailable."))).toMatchObject({
+    expect(
+      describe(new ApiError(503, "unavailable", "The database is unavailable.")),
+    ).toMatchObject({
       title: "Service problem",
       retryable: true,
     });
-    expect(describe(new ApiError(409, "email_taken", "An account with this email exists."))).toMatchObject({
+    expect(
+      describe(new ApiError(409, "email_taken", "An account with this email exists.")),
+    ).toMatchObject({
       message: "An account with this email exists.",
       retryable: false,
     });

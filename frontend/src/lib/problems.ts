@@ -12,7 +12,8 @@ export interface Problem {
 
 function waitText(seconds: number | null): string {
   if (seconds === null) return "Please wait a moment before trying again.";
-  if (seconds < 60) return `Please wait ${seconds} second${seconds === 1 ? "" : "s"} before trying again.`;
+  if (seconds < 60)
+    return `Please wait ${seconds} second${seconds === 1 ? "" : "s"} before trying again.`;
   const minutes = Math.ceil(seconds / 60);
   return `Please wait ${minutes} minute${minutes === 1 ? "" : "s"} before trying again.`;
 }
@@ -20,11 +21,21 @@ function waitText(seconds: number | null): string {
 /** What to tell the user about a failed request. */
 export function describe(error: unknown): Problem {
   if (error instanceof NetworkError) {
-    return { kind: "network", title: "Connection problem", message: error.message, retryable: true };
+    return {
+      kind: "network",
+      title: "Connection problem",
+      message: error.message,
+      retryable: true,
+    };
   }
   if (error instanceof ApiError) {
     if (error.status === 403) {
-      return { kind: "forbidden", title: "Access denied", message: error.message, retryable: false };
+      return {
+        kind: "forbidden",
+        title: "Access denied",
+        message: error.message,
+        retryable: false,
+      };
     }
     if (error.status === 404) {
       return { kind: "not-found", title: "Not found", message: error.message, retryable: false };

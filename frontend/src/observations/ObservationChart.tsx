@@ -1,5 +1,13 @@
 import { useState } from "react";
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
 
 import { observations } from "../api/endpoints";
 import type { Observation, ObservationType } from "../api/types";
@@ -7,6 +15,7 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { formatDate, formatDateTime, formatNumber } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
+import { TypeOptions } from "./TypeOptions";
 
 export const RANGES = [
   { key: "7d", label: "Last 7 days", days: 7 },
@@ -20,7 +29,10 @@ const PAGE = 200; // the API's largest page
 const MAX_POINTS = 1000;
 
 /** Up to MAX_POINTS measurements of one type since `from`, oldest first. */
-async function series(type: string, from: string | undefined): Promise<{ points: Observation[]; total: number }> {
+async function series(
+  type: string,
+  from: string | undefined,
+): Promise<{ points: Observation[]; total: number }> {
   const points: Observation[] = [];
   let total = 0;
   do {
@@ -32,14 +44,24 @@ async function series(type: string, from: string | undefined): Promise<{ points:
   return { points: points.reverse(), total };
 }
 
-export function ObservationChart({ types, version }: { types: readonly ObservationType[]; version: number }) {
+export function ObservationChart({
+  types,
+  version,
+}: {
+  types: readonly ObservationType[];
+  version: number;
+}) {
   const [type, setType] = useState(types[0]?.code ?? "");
   const [rangeKey, setRangeKey] = useState<string>("30d");
   const range = RANGES.find((r) => r.key === rangeKey) ?? RANGES[1];
   const kind = types.find((t) => t.code === type);
-  const from = range.days === null ? undefined : new Date(Date.now() - range.days * 86_400_000).toISOString();
+  const from =
+    range.days === null ? undefined : new Date(Date.now() - range.days * 86_400_000).toISOString();
   const loaded = useLoad(() => series(type, from), [type, rangeKey, version]);
-  const data = (loaded.data?.points ?? []).map((o) => ({ time: new Date(o.effective_at).getTime(), value: o.value }));
+  const data = (loaded.data?.points ?? []).map((o) => ({
+    time: new Date(o.effective_at).getTime(),
+    value: o.value,
+  }));
 
   return (
     <section aria-labelledby="chart-title" className="chart">
@@ -48,11 +70,7 @@ export function ObservationChart({ types, version }: { types: readonly Observati
         <Field label="Measurement">
           {(control) => (
             <select {...control} value={type} onChange={(e) => setType(e.target.value)}>
-              {types.map((t) => (
-                <option key={t.code} value={t.code}>
-                  {t.display}
-                </option>
-              ))}
+              <TypeOptions types={types} />
             </select>
           )}
         </Field>
@@ -91,9 +109,19 @@ export function ObservationChart({ types, version }: { types: readonly Observati
               <YAxis domain={["auto", "auto"]} unit={kind ? ` ${kind.unit}` : ""} width={80} />
               <Tooltip
                 labelFormatter={(t) => formatDateTime(new Date(Number(t)).toISOString())}
-                formatter={(v) => [`${formatNumber(Number(v))} ${kind?.unit ?? ""}`, kind?.display ?? ""]}
+                formatter={(v) => [
+                  `${formatNumber(Number(v))} ${kind?.unit ?? ""}`,
+                  kind?.display ?? "",
+                ]}
               />
-              <Line type="monotone" dataKey="value" stroke="#0b5d7a" strokeWidth={2} dot isAnimationActive={false} />
+              <Line
+                type="monotone"
+                dataKey="value"
+                stroke="#0b5d7a"
+                strokeWidth={2}
+                dot
+                isAnimationActive={false}
+              />
             </LineChart>
           </ResponsiveContainer>
           {loaded.data && loaded.data.total > loaded.data.points.length ? (

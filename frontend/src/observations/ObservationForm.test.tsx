@@ -38,12 +38,17 @@ describe("ObservationForm", () => {
   });
 
   it("shows the API's message when the API refuses anyway", async () => {
-    const refusal = new ApiError(422, "invalid_observation", "Heart rate must be between 20 and 250 /min.", [
-      { field: "value", problem: "Heart rate must be between 20 and 250 /min" },
-    ]);
+    const refusal = new ApiError(
+      422,
+      "invalid_observation",
+      "Heart rate must be between 20 and 250 /min.",
+      [{ field: "value", problem: "Heart rate must be between 20 and 250 /min" }],
+    );
     render(<ObservationForm types={TYPES} onSave={vi.fn(async () => Promise.reject(refusal))} />);
     await fillIn("280");
-    expect(screen.getByRole("alert")).toHaveTextContent("Heart rate must be between 20 and 250 /min.");
+    expect(screen.getByRole("alert")).toHaveTextContent(
+      "Heart rate must be between 20 and 250 /min.",
+    );
     expect(screen.getByLabelText("Value (/min)")).toHaveAccessibleDescription(/between 20 and 250/);
     expect(screen.getByLabelText("Value (/min)")).toHaveValue("280"); // nothing the user typed is lost
   });

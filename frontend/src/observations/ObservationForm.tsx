@@ -6,6 +6,7 @@ import type { Observation, ObservationType } from "../api/types";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { fromLocalInput, toLocalInput } from "../lib/format";
+import { TypeOptions } from "./TypeOptions";
 import { byField, MAX_NOTE, problems } from "./validation";
 import type { ObservationDraft } from "./validation";
 
@@ -59,12 +60,13 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
       <div className="row">
         <Field label="Type" error={fieldProblems.type}>
           {(control) => (
-            <select {...control} value={type} disabled={Boolean(editing)} onChange={(e) => setType(e.target.value)}>
-              {types.map((t) => (
-                <option key={t.code} value={t.code}>
-                  {t.display}
-                </option>
-              ))}
+            <select
+              {...control}
+              value={type}
+              disabled={Boolean(editing)}
+              onChange={(e) => setType(e.target.value)}
+            >
+              <TypeOptions types={types} />
             </select>
           )}
         </Field>
@@ -74,16 +76,30 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
           error={fieldProblems.value ?? fieldProblems.unit}
         >
           {(control) => (
-            <input {...control} inputMode="decimal" value={value} onChange={(e) => setValue(e.target.value)} />
+            <input
+              {...control}
+              inputMode="decimal"
+              value={value}
+              onChange={(e) => setValue(e.target.value)}
+            />
           )}
         </Field>
         <Field label="Measured at" error={fieldProblems.effective_at}>
           {(control) => (
-            <input {...control} type="datetime-local" value={when} onChange={(e) => setWhen(e.target.value)} />
+            <input
+              {...control}
+              type="datetime-local"
+              value={when}
+              onChange={(e) => setWhen(e.target.value)}
+            />
           )}
         </Field>
       </div>
-      <Field label="Note (optional)" error={fieldProblems.note} hint={`Up to ${MAX_NOTE} characters.`}>
+      <Field
+        label="Note (optional)"
+        error={fieldProblems.note}
+        hint={`Up to ${MAX_NOTE} characters.`}
+      >
         {(control) => <input {...control} value={note} onChange={(e) => setNote(e.target.value)} />}
       </Field>
       <div className="actions">

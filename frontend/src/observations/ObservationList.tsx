@@ -5,9 +5,10 @@ import type { Observation, ObservationType } from "../api/types";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
-import { Pagination } from "../components/Pagination";
+import { PagedTable } from "../components/PagedTable";
 import { formatDateTime, formatNumber, fromLocalInput } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
+import { TypeOptions } from "./TypeOptions";
 import { ObservationForm } from "./ObservationForm";
 import type { ObservationDraft } from "./validation";
 
@@ -67,27 +68,41 @@ export function ObservationList({
   return (
     <section aria-labelledby="list-title">
       <h2 id="list-title">Measurements</h2>
-      <form className="filters row" aria-label="Filter measurements" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="filters row"
+        aria-label="Filter measurements"
+        onSubmit={(e) => e.preventDefault()}
+      >
         <Field label="Type">
           {(control) => (
-            <select {...control} value={type} onChange={(e) => filterBy(() => setType(e.target.value))}>
+            <select
+              {...control}
+              value={type}
+              onChange={(e) => filterBy(() => setType(e.target.value))}
+            >
               <option value="">All types</option>
-              {types.map((t) => (
-                <option key={t.code} value={t.code}>
-                  {t.display}
-                </option>
-              ))}
+              <TypeOptions types={types} />
             </select>
           )}
         </Field>
         <Field label="From">
           {(control) => (
-            <input {...control} type="datetime-local" value={from} onChange={(e) => filterBy(() => setFrom(e.target.value))} />
+            <input
+              {...control}
+              type="datetime-local"
+              value={from}
+              onChange={(e) => filterBy(() => setFrom(e.target.value))}
+            />
           )}
         </Field>
         <Field label="To">
           {(control) => (
-            <input {...control} type="datetime-local" value={to} onChange={(e) => filterBy(() => setTo(e.target.value))} />
+            <input
+              {...control}
+              type="datetime-local"
+              value={to}
+              onChange={(e) => filterBy(() => setTo(e.target.value))}
+            />
           )}
         </Field>
       </form>
@@ -102,56 +117,41 @@ export function ObservationList({
           onCancel={() => setEditing(null)}
         />
       ) : null}
-      {page.data && page.data.items.length === 0 ? <p className="empty">No measurements match.</p> : null}
-      {page.data && page.data.items.length > 0 ? (
-        <div className="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Measured at</th>
-                <th scope="col">Type</th>
-                <th scope="col">Value</th>
-                <th scope="col">Note</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((o) => (
-                <tr key={o.id}>
-                  <td>{formatDateTime(o.effective_at)}</td>
-                  <td>{display(o.type)}</td>
-                  <td>
-                    {formatNumber(o.value)} {o.unit}
-                  </td>
-                  <td>{o.note}</td>
-                  <td className="actions">
-                    <button type="button" onClick={() => setEditing(o)} aria-label={`Edit ${display(o.type)} of ${formatDateTime(o.effective_at)}`}>
-                      Edit
-                    </button>
-                    <ConfirmButton
-                      label="Delete"
-                      question={`Delete the ${display(o.type).toLowerCase()} of ${formatDateTime(o.effective_at)}?`}
-                      confirmLabel="Delete measurement"
-                      onConfirm={() => remove(o)}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {page.data ? (
-        <Pagination
-          label="Measurement pages"
-          total={page.data.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onChange={setOffset}
-        />
-      ) : null}
+      <PagedTable
+        columns={["Measured at", "Type", "Value", "Note"]}
+        actions
+        page={page.data}
+        empty="No measurements match."
+        label="Measurement pages"
+        limit={PAGE_SIZE}
+        offset={offset}
+        onOffset={setOffset}
+        row={(o) => (
+          <tr key={o.id}>
+            <td>{formatDateTime(o.effective_at)}</td>
+            <td>{display(o.type)}</td>
+            <td>
+              {formatNumber(o.value)} {o.unit}
+            </td>
+            <td>{o.note}</td>
+            <td className="actions">
+              <button
+                type="button"
+                onClick={() => setEditing(o)}
+                aria-label={`Edit ${display(o.type)} of ${formatDateTime(o.effective_at)}`}
+              >
+                Edit
+              </button>
+              <ConfirmButton
+                label="Delete"
+                question={`Delete the ${display(o.type).toLowerCase()} of ${formatDateTime(o.effective_at)}?`}
+                confirmLabel="Delete measurement"
+                onConfirm={() => remove(o)}
+              />
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { TYPES } from "../test/fixtures";
 import { problems } from "./validation";
 
-const GOOD = { type: "heart_rate", value: "62", unit: "/min", effectiveAt: "2026-11-25T08:30:00.000Z", note: "" };
+const GOOD = {
+  type: "heart_rate",
+  value: "62",
+  unit: "/min",
+  effectiveAt: "2026-11-25T08:30:00.000Z",
+  note: "",
+};
 
 describe("observation rules (the API's, in its words)", () => {
   it("accepts a plausible measurement", () => {

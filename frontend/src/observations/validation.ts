@@ -23,11 +23,16 @@ export function rangeProblem(kind: ObservationType): string {
   return `${kind.display} must be between ${formatNumber(kind.minimum)} and ${formatNumber(kind.maximum)} ${kind.unit}`;
 }
 
-export function problems(types: readonly ObservationType[], draft: ObservationDraft): FieldProblem[] {
+export function problems(
+  types: readonly ObservationType[],
+  draft: ObservationDraft,
+): FieldProblem[] {
   const found: FieldProblem[] = [];
   const kind = types.find((t) => t.code === draft.type);
   if (!kind) {
-    return [{ field: "type", problem: `unknown type; use one of ${types.map((t) => t.code).join(", ")}` }];
+    return [
+      { field: "type", problem: `unknown type; use one of ${types.map((t) => t.code).join(", ")}` },
+    ];
   }
   const value = draft.value.trim() === "" ? Number.NaN : Number(draft.value);
   if (!Number.isFinite(value)) {

@@ -4,7 +4,7 @@ import { documents } from "../api/endpoints";
 import type { DocumentInfo } from "../api/types";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { Pagination } from "../components/Pagination";
+import { PagedTable } from "../components/PagedTable";
 import { UploadPanel } from "../documents/UploadPanel";
 import { typeName } from "../documents/uploads";
 import { formatBytes, formatDateTime } from "../lib/format";
@@ -41,7 +41,8 @@ export function DocumentsPage() {
     }
   }
 
-  const download = (d: DocumentInfo) => act(async () => save(await documents.content(d.id), d.filename));
+  const download = (d: DocumentInfo) =>
+    act(async () => save(await documents.content(d.id), d.filename));
   const remove = (d: DocumentInfo) =>
     act(async () => {
       await documents.remove(d.id);
@@ -57,48 +58,39 @@ export function DocumentsPage() {
         <h2 id="documents-title">Your documents</h2>
         <ErrorNotice error={page.error} onRetry={page.reload} />
         <ErrorNotice error={actionError} />
-        {page.data && page.data.items.length === 0 ? <p className="empty">No documents yet.</p> : null}
-        {page.data && page.data.items.length > 0 ? (
-          <div className="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">Uploaded</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.items.map((d) => (
-                  <tr key={d.id}>
-                    <td>{d.filename}</td>
-                    <td>{typeName(d.content_type)}</td>
-                    <td>{formatBytes(d.size_bytes)}</td>
-                    <td>{formatDateTime(d.created_at)}</td>
-                    <td className="actions">
-                      <button type="button" onClick={() => download(d)} aria-label={`Download ${d.filename}`}>
-                        Download
-                      </button>
-                      <ConfirmButton
-                        label="Delete"
-                        question={`Delete ${d.filename}? It will no longer be available to you.`}
-                        confirmLabel="Delete document"
-                        onConfirm={() => remove(d)}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
-        {page.data ? (
-          <Pagination label="Document pages" total={page.data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
-        ) : null}
+        <PagedTable
+          columns={["Name", "Type", "Size", "Uploaded"]}
+          actions
+          page={page.data}
+          empty="No documents yet."
+          label="Document pages"
+          limit={PAGE_SIZE}
+          offset={offset}
+          onOffset={setOffset}
+          row={(d) => (
+            <tr key={d.id}>
+              <td>{d.filename}</td>
+              <td>{typeName(d.content_type)}</td>
+              <td>{formatBytes(d.size_bytes)}</td>
+              <td>{formatDateTime(d.created_at)}</td>
+              <td className="actions">
+                <button
+                  type="button"
+                  onClick={() => download(d)}
+                  aria-label={`Download ${d.filename}`}
+                >
+                  Download
+                </button>
+                <ConfirmButton
+                  label="Delete"
+                  question={`Delete ${d.filename}? It will no longer be available to you.`}
+                  confirmLabel="Delete document"
+                  onConfirm={() => remove(d)}
+                />
+              </td>
+            </tr>
+          )}
+        />
       </section>
     </>
   );

@@ -27,7 +27,8 @@ export function MfaEnrollmentPage() {
   }, [enrollment.data]);
 
   if (user === null) return <Navigate to="/signin" replace />;
-  if (user && user.mfa_enabled) return <Navigate to={user.role === "admin" ? "/admin" : "/"} replace />;
+  if (user && user.mfa_enabled)
+    return <Navigate to={user.role === "admin" ? "/admin" : "/"} replace />;
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -49,8 +50,8 @@ export function MfaEnrollmentPage() {
     <section className="narrow" aria-labelledby="mfa-title">
       <h1 id="mfa-title">Set up two-step sign-in</h1>
       <p>
-        Administrators sign in with a password and a code from an authenticator app. Scan this
-        code with the app (or type the key), then enter the 6-digit code it shows.
+        Administrators sign in with a password and a code from an authenticator app. Scan this code
+        with the app (or type the key), then enter the 6-digit code it shows.
       </p>
       <ErrorNotice error={enrollment.error} onRetry={enrollment.reload} />
       {enrollment.data ? (
@@ -75,7 +76,11 @@ export function MfaEnrollmentPage() {
             />
           )}
         </Field>
-        <button type="submit" className="primary" disabled={busy || code.length !== 6 || !enrollment.data}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || code.length !== 6 || !enrollment.data}
+        >
           Confirm
         </button>
       </form>

@@ -29,15 +29,20 @@ export function ProfilePage() {
     setSaved(false);
     setError(undefined);
     const found: Record<string, string> = {};
-    if (name.trim().length < 1 || name.trim().length > 100) found.display_name = "Enter a name of 1 to 100 characters.";
+    if (name.trim().length < 1 || name.trim().length > 100)
+      found.display_name = "Enter a name of 1 to 100 characters.";
     setProblems(found);
     if (Object.keys(found).length > 0) return;
     try {
-      const updated = await profile.update({ display_name: name.trim(), date_of_birth: birth || null });
+      const updated = await profile.update({
+        display_name: name.trim(),
+        date_of_birth: birth || null,
+      });
       if (user) signedIn({ ...user, display_name: updated.display_name });
       setSaved(true);
     } catch (failure) {
-      if (failure instanceof ApiError) setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+      if (failure instanceof ApiError)
+        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
       setError(failure);
     }
   }
@@ -58,10 +63,24 @@ export function ProfilePage() {
           {(control) => <input {...control} value={loaded.data?.email ?? ""} readOnly />}
         </Field>
         <Field label="Name" error={problems.display_name}>
-          {(control) => <input {...control} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}
+          {(control) => (
+            <input
+              {...control}
+              autoComplete="name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Date of birth" error={problems.date_of_birth}>
-          {(control) => <input {...control} type="date" value={birth} onChange={(e) => setBirth(e.target.value)} />}
+          {(control) => (
+            <input
+              {...control}
+              type="date"
+              value={birth}
+              onChange={(e) => setBirth(e.target.value)}
+            />
+          )}
         </Field>
         <button type="submit" className="primary">
           Save

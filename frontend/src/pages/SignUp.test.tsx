@@ -15,6 +15,8 @@ describe("registration rules (the API's)", () => {
       password: "Use at least 12 characters.",
       display_name: "Enter a name of 1 to 100 characters.",
     });
-    expect(registrationProblems({ ...good, password: "x".repeat(257) }).password).toBe("Use at most 256 characters.");
+    expect(registrationProblems({ ...good, password: "x".repeat(257) }).password).toBe(
+      "Use at most 256 characters.",
+    );
   });
 });

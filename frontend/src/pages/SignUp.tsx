@@ -28,7 +28,8 @@ export function registrationProblems(form: Registration): Record<string, string>
     found.password = "Use at most 256 characters.";
   }
   const name = form.displayName.trim();
-  if (name.length < 1 || name.length > 100) found.display_name = "Enter a name of 1 to 100 characters.";
+  if (name.length < 1 || name.length > 100)
+    found.display_name = "Enter a name of 1 to 100 characters.";
   return found;
 }
 
@@ -71,15 +72,30 @@ export function SignUpPage() {
       <form onSubmit={onSubmit} noValidate>
         <Field label="Email" error={problems.email}>
           {(control) => (
-            <input {...control} type="email" autoComplete="email" value={form.email} onChange={set("email")} />
+            <input
+              {...control}
+              type="email"
+              autoComplete="email"
+              value={form.email}
+              onChange={set("email")}
+            />
           )}
         </Field>
         <Field label="Name" hint="How the application greets you." error={problems.display_name}>
           {(control) => (
-            <input {...control} autoComplete="name" value={form.displayName} onChange={set("displayName")} />
+            <input
+              {...control}
+              autoComplete="name"
+              value={form.displayName}
+              onChange={set("displayName")}
+            />
           )}
         </Field>
-        <Field label="Password" hint={`At least ${MIN_PASSWORD} characters.`} error={problems.password}>
+        <Field
+          label="Password"
+          hint={`At least ${MIN_PASSWORD} characters.`}
+          error={problems.password}
+        >
           {(control) => (
             <input
               {...control}

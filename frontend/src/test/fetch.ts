@@ -26,7 +26,11 @@ export function stubFetch(answer: (call: Call) => Response | Promise<Response>):
   return calls;
 }
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
     status,
     headers: { "Content-Type": "application/json", ...headers },

@@ -30,7 +30,7 @@ from health_platform.local.nginx import (
     FRONTEND_DIST,
     frontend_conf,
     load_balancer_conf,
-    nginx_binary,
+    nginx_argv,
 )
 from health_platform.local.postgres import postgres_bin
 
@@ -345,15 +345,7 @@ def components(
         Component(
             "frontend",
             config.frontend_port,
-            [
-                nginx_binary(),
-                "-p",
-                str(frontend_state),
-                "-c",
-                str(frontend_state / "nginx.conf"),
-                "-g",
-                "daemon off;",
-            ],
+            nginx_argv(frontend_state),
             lambda: _http_ok(f"http://127.0.0.1:{config.frontend_port}/health"),
             stop_signal=signal.SIGQUIT,  # graceful: finish the requests in flight
             before_start=lambda: _write(
@@ -369,15 +361,7 @@ def components(
         Component(
             "balancer",
             config.https_port,
-            [
-                nginx_binary(),
-                "-p",
-                str(balancer_state),
-                "-c",
-                str(balancer_state / "nginx.conf"),
-                "-g",
-                "daemon off;",
-            ],
+            nginx_argv(balancer_state),
             lambda: _http_ok(f"https://localhost:{config.https_port}/health", trust),
             stop_signal=signal.SIGQUIT,
             before_start=lambda: balancer_conf(frozenset()),

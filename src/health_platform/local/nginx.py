@@ -152,6 +152,23 @@ def nginx_binary() -> str:
     raise ToolchainError("Nginx is not installed (nginx not found); run `make setup`.")
 
 
+def nginx_argv(state_dir: Path) -> list[str]:
+    """Nginx in the foreground on `state_dir`/nginx.conf, its files under `state_dir`, its
+    startup errors to stderr (not /var/log/nginx, which a non-root user cannot open)."""
+    conf = state_dir / "nginx.conf"
+    return [
+        nginx_binary(),
+        "-e",
+        "stderr",
+        "-p",
+        str(state_dir),
+        "-c",
+        str(conf),
+        "-g",
+        "daemon off;",
+    ]
+
+
 @dataclass
 class Nginx:
     """One nginx master process in the foreground, running `conf` (written to `state_dir`)."""
@@ -170,14 +187,12 @@ class Nginx:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
         conf_path = self.state_dir / "nginx.conf"
         conf_path.write_text(self.conf)
-        argv = [nginx_binary(), "-p", str(self.state_dir), "-c", str(conf_path)]
-        checked = subprocess.run([*argv, "-t"], capture_output=True, text=True, check=False)  # noqa: S603
+        argv = nginx_argv(self.state_dir)
+        checked = subprocess.run([*argv[:-2], "-t"], capture_output=True, text=True, check=False)  # noqa: S603
         if checked.returncode != 0:
             raise RuntimeError(f"nginx refused {conf_path}: {checked.stderr.strip()}")
         with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [*argv, "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT
-            )
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         deadline = time.monotonic() + timeout
         while not self._healthy():
             if self.process.poll() is not None or time.monotonic() > deadline:
