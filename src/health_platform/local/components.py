@@ -108,7 +108,7 @@ class LocalPostgres:
     def init(self) -> None:
         if (self.data_dir / "PG_VERSION").exists():
             return
-        self.data_dir.mkdir(parents=True, mode=0o700)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # exists: a failed init
         (self.backups / "wal").mkdir(parents=True, exist_ok=True)
         password_file = self.data_dir.parent / "superuser.pw"
         descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

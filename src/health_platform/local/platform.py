@@ -146,6 +146,8 @@ def frontend_is_stale() -> bool:
 def build_frontend() -> None:
     if not (FRONTEND / "node_modules").exists() or not (PINNED_NODE / "node").exists():
         raise ToolchainError("The frontend's packages are not installed; run `make setup`.")
+    if shutil.which("npm") is None:
+        raise ToolchainError("npm is not installed; run `make setup`.")
     env = {**os.environ, "PATH": f"{PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"}
     built = subprocess.run(
         ["npm", "run", "--silent", "build"],  # noqa: S607 - npm from PATH, as make does
