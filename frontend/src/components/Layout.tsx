@@ -2,7 +2,7 @@ import { useState } from "react";
 import type { ReactNode } from "react";
 import { NavLink, useNavigate } from "react-router";
 
-import { useSession } from "../auth/session";
+import { needsMfaEnrollment, useSession } from "../auth/session";
 import { ErrorNotice } from "./ErrorNotice";
 
 const PATIENT_LINKS = [
@@ -21,7 +21,9 @@ export function Layout({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
   const navigate = useNavigate();
   const [signOutError, setSignOutError] = useState<unknown>();
-  const links = user?.role === "admin" ? ADMIN_LINKS : user ? PATIENT_LINKS : [];
+  // Until an administrator has a second factor, enrolling is the only way on.
+  const links =
+    !user || needsMfaEnrollment(user) ? [] : user.role === "admin" ? ADMIN_LINKS : PATIENT_LINKS;
 
   async function onSignOut() {
     try {
@@ -39,7 +41,7 @@ export function Layout({ children }: { children: ReactNode }) {
       </a>
       <header className="site-header">
         <span className="brand">Personal Health Platform</span>
-        {user ? (
+        {links.length > 0 ? (
           <nav aria-label="Main">
             <ul>
               {links.map((link) => (
