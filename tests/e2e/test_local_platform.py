@@ -198,19 +198,28 @@ def test_a_killed_api_worker_or_redis_comes_back(platform: Platform) -> None:
         assert created.status_code == 201
 
 
-def test_an_unhealthy_api_leaves_the_rotation_and_returns(platform: Platform) -> None:
-    group = platform.pid("api")  # the API's master leads its workers' process group
+@pytest.mark.parametrize(
+    ("component", "path", "says"),
+    [
+        ("api", "/api/observations/types", '"code":"unavailable"'),
+        ("frontend", "/documents", "The application is unavailable"),
+    ],
+)
+def test_an_unhealthy_upstream_leaves_the_rotation_and_returns(
+    platform: Platform, component: str, path: str, says: str
+) -> None:
+    group = platform.pid(component)  # the master leads its workers' process group
     os.killpg(group, signal.SIGSTOP)
     try:
         with platform.client() as client:
-            wait_until(lambda: status_of(client, "/api/observations/types") == 503)
-            refused = client.get("/api/observations/types")
-            assert refused.json()["error"]["code"] == "unavailable"
+            wait_until(lambda: status_of(client, path) == 503)
+            refused = client.get(path)
+            assert says in refused.text
             assert refused.headers["retry-after"] == "5"
     finally:
         os.killpg(group, signal.SIGCONT)
     with platform.client() as client:
-        wait_until(lambda: client.get("/api/observations/types").status_code == 200)
+        wait_until(lambda: client.get(path).status_code == 200)
 
 
 def test_the_first_administrator_signs_in_with_the_printed_code(platform: Platform) -> None:

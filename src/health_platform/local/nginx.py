@@ -139,6 +139,12 @@ http {{
         location / {{
             proxy_pass http://frontend;
             proxy_set_header Host $host;
+            error_page 502 503 504 = @frontend_unavailable;
+        }}
+        location @frontend_unavailable {{
+            default_type text/plain;
+            add_header Retry-After 5 always;
+            return 503 "The application is unavailable; try again shortly.\n";
         }}
     }}{redirect}
 }}
