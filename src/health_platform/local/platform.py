@@ -207,6 +207,17 @@ def up(config: LocalConfig, progress: Progress) -> bool:
             start_new_session=True,  # it outlives this command
             cwd=REPO,
         )
+    try:
+        return _wait_until_running(config, supervisor, progress)
+    except KeyboardInterrupt:
+        supervisor.send_signal(signal.SIGTERM)  # Ctrl-C: undo the start, not half of it
+        supervisor.wait()
+        raise LocalPlatformError("Interrupted; everything started was stopped.") from None
+
+
+def _wait_until_running(
+    config: LocalConfig, supervisor: subprocess.Popen[bytes], progress: Progress
+) -> bool:
     started = time.monotonic()
     reported: set[str] = set()
     while True:
@@ -269,7 +280,7 @@ def status(config: LocalConfig) -> list[ComponentStatus]:
             ComponentStatus(
                 name=name,
                 pid=pid,
-                port=config.ports["balancer" if name == "balancer" else name],
+                port=config.ports[name],
                 healthy=bool(pid and check and check.healthy()),
                 uptime_seconds=time.time() - entry["started_at"] if pid and entry else None,
                 restarts=int(entry.get("restarts", 0)),
