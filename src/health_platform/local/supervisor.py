@@ -154,6 +154,9 @@ class Supervisor:
             time.sleep(min(5.0, 0.5 * (run.restarts + 1)))
         try:
             self.start(run.component, restarts=run.restarts + 1)
+            if name == "balancer" or name in ROTATED:
+                # A new balancer starts with every upstream in; a new upstream starts in.
+                self.apply_rotation()
         except StartFailedError as failure:
             print(f"{name} did not come back: {failure}", flush=True)
             self.running[name].state = "failed"
@@ -173,10 +176,20 @@ class Supervisor:
                 run.state = "healthy" if healthy else "unhealthy"
                 print(f"{name} {'back in' if healthy else 'out of'} rotation", flush=True)
         if changed:
-            down = frozenset(n for n in ROTATED if not self.running[n].in_rotation)
-            balancer.component.rotate(down)
-            balancer.process.send_signal(signal.SIGHUP)  # nginx reloads its configuration
-            self.publish()
+            self.apply_rotation()
+
+    def apply_rotation(self) -> None:
+        """Write the balancer's configuration with the upstreams out of rotation marked
+        down, and have it reload."""
+        balancer = self.running.get("balancer")
+        if balancer is None or balancer.component.rotate is None:
+            return
+        down = frozenset(
+            n for n in ROTATED if n in self.running and not self.running[n].in_rotation
+        )
+        balancer.component.rotate(down)
+        balancer.process.send_signal(signal.SIGHUP)  # nginx reloads its configuration
+        self.publish()
 
     def watch(self) -> None:
         last_check = 0.0
