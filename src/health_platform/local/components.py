@@ -13,8 +13,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +22,7 @@ import redis
 
 from health_platform.errors import ToolchainError
 from health_platform.local.config import LocalConfig
-from health_platform.local.credentials import Credentials
+from health_platform.local.credentials import Credentials, write_private
 from health_platform.local.nginx import (
     FRONTEND_CONF,
     FRONTEND_DIST,
@@ -32,6 +30,7 @@ from health_platform.local.nginx import (
     load_balancer_conf,
     nginx_argv,
 )
+from health_platform.local.ports import http_ok
 from health_platform.local.postgres import postgres_bin
 
 DATABASE = "health_platform"
@@ -51,14 +50,6 @@ class Component:
     # The load balancer only: rewrite its configuration with these upstreams out of rotation
     # (the supervisor then tells it to reload).
     rotate: Callable[[frozenset[str]], None] | None = None
-
-
-def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _as_root() -> bool:
@@ -111,9 +102,7 @@ class LocalPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # exists: a failed init
         (self.backups / "wal").mkdir(parents=True, exist_ok=True)
         password_file = self.data_dir.parent / "superuser.pw"
-        descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(self.credentials.postgres_superuser)
+        write_private(password_file, self.credentials.postgres_superuser)
         _owned_by_postgres(
             self.data_dir.parent, self.data_dir, password_file, self.backups, self.backups / "wal"
         )
@@ -242,13 +231,12 @@ def redis_component(config: LocalConfig, credentials: Credentials) -> Component:
 
     def write_conf() -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(
-                f"bind 127.0.0.1\nport {config.redis_port}\nprotected-mode yes\n"
-                f'requirepass "{credentials.redis}"\ndir {folder}\n'
-                'appendonly yes\nappendfsync everysec\nsave ""\nlogfile ""\n'
-            )
+        write_private(
+            conf,
+            f"bind 127.0.0.1\nport {config.redis_port}\nprotected-mode yes\n"
+            f'requirepass "{credentials.redis}"\ndir {folder}\n'
+            'appendonly yes\nappendfsync everysec\nsave ""\nlogfile ""\n',
+        )
 
     def healthy() -> bool:
         client = redis.Redis(port=config.redis_port, password=credentials.redis, socket_timeout=2)
@@ -338,7 +326,7 @@ def components(
                 "--timeout-graceful-shutdown",
                 "30",
             ],
-            lambda: _http_ok(f"http://127.0.0.1:{config.api_port}/health/ready"),
+            lambda: http_ok(f"http://127.0.0.1:{config.api_port}/health/ready"),
             env=api_env,
             before_start=migrate,
         ),
@@ -346,7 +334,7 @@ def components(
             "frontend",
             config.frontend_port,
             nginx_argv(frontend_state),
-            lambda: _http_ok(f"http://127.0.0.1:{config.frontend_port}/health"),
+            lambda: http_ok(f"http://127.0.0.1:{config.frontend_port}/health"),
             stop_signal=signal.SIGQUIT,  # graceful: finish the requests in flight
             before_start=lambda: _write(
                 frontend_state / "nginx.conf",
@@ -362,7 +350,7 @@ def components(
             "balancer",
             config.https_port,
             nginx_argv(balancer_state),
-            lambda: _http_ok(f"https://localhost:{config.https_port}/health", trust),
+            lambda: http_ok(f"https://localhost:{config.https_port}/health", context=trust),
             stop_signal=signal.SIGQUIT,
             before_start=lambda: balancer_conf(frozenset()),
             rotate=balancer_conf,

@@ -23,8 +23,13 @@ def load_or_create(path: Path) -> Credentials:
         return Credentials(**json.loads(path.read_text()))
     made = Credentials(*(secrets.token_urlsafe(32) for _ in range(4)))
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Created 0600 from the start: no moment when another user could read it.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump(asdict(made), file)
+    write_private(path, json.dumps(asdict(made)), exclusive=True)
     return made
+
+
+def write_private(path: Path, text: str, *, exclusive: bool = False) -> None:
+    """Write `text` to a file created readable by its owner only (0600) from the start: no
+    moment when another user could read it. `exclusive`: fail if it exists already."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    with os.fdopen(os.open(path, flags, 0o600), "w") as file:
+        file.write(text)

@@ -8,13 +8,12 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from health_platform.errors import ToolchainError
+from health_platform.local.ports import http_ok
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTEND_CONF = REPO / "frontend" / "nginx.conf"
@@ -200,18 +199,11 @@ class Nginx:
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         deadline = time.monotonic() + timeout
-        while not self._healthy():
+        while not http_ok(self.health_url, timeout=1):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"nginx did not become healthy; see {self.log_file}")
             time.sleep(0.05)
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.health_url, timeout=1) as response:  # noqa: S310
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
 
     def stop(self) -> None:
         """Graceful: SIGQUIT lets workers finish the requests they have."""

@@ -328,15 +328,18 @@ def reset(config: LocalConfig, yes: bool) -> None:
     shutil.rmtree(config.state_dir, ignore_errors=True)
 
 
+def _require_running(config: LocalConfig) -> None:
+    if supervisor_pid(config) is None:
+        raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
+
+
 def migrate(config: LocalConfig) -> None:
     from health_platform.api.migrate import migrate as upgrade
 
-    if supervisor_pid(config) is None:
-        raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
+    _require_running(config)
     upgrade(database_url(config, credentials_of(config)))
 
 
 def create_admin(config: LocalConfig, email: str, name: str) -> NewAdmin:
-    if supervisor_pid(config) is None:
-        raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
+    _require_running(config)
     return admins.create_admin(database_url(config, credentials_of(config)), email, name)

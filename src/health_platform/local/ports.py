@@ -1,8 +1,12 @@
-"""Ports on this machine's loopback interface."""
+"""Ports on this machine's loopback interface: a free one, whether one is free and who
+holds it, whether a server there answers its health URL."""
 
 from __future__ import annotations
 
 import socket
+import ssl
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 
@@ -53,3 +57,12 @@ def holder(port: int) -> str | None:
         except OSError:
             continue
     return None
+
+
+def http_ok(url: str, *, timeout: float = 2, context: ssl.SSLContext | None = None) -> bool:
+    """Whether `url` answers 200 within `timeout` seconds (a health check)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
