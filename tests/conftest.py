@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
 from health_platform.local.ports import free_port
 from health_platform.local.postgres import Postgres
@@ -101,3 +102,17 @@ def direct(backends: Backends) -> Iterator[Direct]:
     yield Direct(sessionmaker(engine), client)
     client.close()
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> ApiSettings:
+    return ApiSettings(
+        database_url=backends.database_url,
+        redis_url=backends.redis.url,
+        storage_path=str(tmp_path_factory.mktemp("uploads")),
+        session_secret=secrets.token_hex(32),
+        # Every test shares one client address; test_rate_limits.py checks the limits.
+        rate_per_address=1_000_000,
+        rate_per_user=1_000_000,
+        login_rate=1_000_000,
+    )

@@ -8,7 +8,6 @@ and Redis behind the API's back through plain synchronous clients (`Direct`)."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 import uuid
@@ -25,7 +24,7 @@ from fastapi.testclient import TestClient
 from health_platform.api.app import build_services, create_app
 from health_platform.api.config import ApiSettings
 from health_platform.local.ports import free_port
-from tests.conftest import Backends, Direct
+from tests.conftest import Direct
 
 HEART_RATE_BODY = {
     "type": "heart_rate",
@@ -34,20 +33,6 @@ HEART_RATE_BODY = {
     "effective_at": "2026-11-25T08:30:00Z",
 }
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's password
-
-
-@pytest.fixture(scope="session")
-def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> ApiSettings:
-    return ApiSettings(
-        database_url=backends.database_url,
-        redis_url=backends.redis.url,
-        storage_path=str(tmp_path_factory.mktemp("uploads")),
-        session_secret=secrets.token_hex(32),
-        # Every test shares one client address; test_rate_limits.py checks the limits.
-        rate_per_address=1_000_000,
-        rate_per_user=1_000_000,
-        login_rate=1_000_000,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.db import Database
 from health_platform.api.models import AuditRecord
-from tests.api.conftest import Backends, Direct
+from tests.conftest import Backends, Direct
 
 
 def record(action: str, n: int) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
 from health_platform.api.models import User
-from tests.api.conftest import PASSWORD, Backends, Direct, serve
+from tests.api.conftest import PASSWORD, Direct, serve
+from tests.conftest import Backends
 
 
 def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> None:

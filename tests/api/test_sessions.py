@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from health_platform.api.sessions import SessionStore
-from tests.api.conftest import Backends
+from tests.conftest import Backends
 
 
 def with_store(

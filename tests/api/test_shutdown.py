@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 
 from health_platform.local.ports import free_port
-from tests.api.conftest import PASSWORD, Backends
+from tests.api.conftest import PASSWORD
+from tests.conftest import Backends
 
 
 def refuses_connections(port: int) -> bool:

@@ -5,7 +5,6 @@ driven by Playwright. Screenshots of each page go to test-output/screenshots/.""
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import tempfile
 import uuid
@@ -27,7 +26,7 @@ from health_platform.local.nginx import (
 )
 from health_platform.local.ports import free_port
 from tests.api.conftest import PASSWORD, serve
-from tests.conftest import REPO, Backends
+from tests.conftest import REPO
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -52,19 +51,11 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(backends: Backends) -> Iterator[Site]:
+def site(settings: ApiSettings) -> Iterator[Site]:
     if not (FRONTEND_DIST / "index.html").exists():
         pytest.fail("frontend/dist is missing: `make frontend` builds it (make test does).")
-    settings = ApiSettings(
-        database_url=backends.database_url,
-        redis_url=backends.redis.url,
-        storage_path=tempfile.mkdtemp(prefix="hp-e2e-uploads-"),
-        session_secret=secrets.token_hex(32),
-        cookie_secure=False,  # plain http on 127.0.0.1 in these tests
-        rate_per_address=1_000_000,
-        rate_per_user=1_000_000,
-        login_rate=1_000_000,
-    )
+    # The API tests' settings, over plain http on 127.0.0.1 (no Secure cookies there).
+    settings = settings.model_copy(update={"cookie_secure": False})
     state = Path(tempfile.mkdtemp(prefix="hp-e2e-nginx-"))
     state.chmod(0o755)  # as root, nginx's workers run as nobody and must reach it
     frontend_port, balancer_port = free_port(), free_port()
@@ -100,7 +91,6 @@ def site(backends: Backends) -> Iterator[Site]:
     finally:
         frontend.stop()
         shutil.rmtree(state, ignore_errors=True)
-        shutil.rmtree(settings.storage_path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -161,9 +151,9 @@ def new_email() -> str:
     return f"e2e-{uuid.uuid4().hex[:10]}@example.com"
 
 
-def register(site: Site, email: str, name: str = "Test Person") -> str:
-    """An account made through the API (through the load balancer); returns its id."""
-    created = site.api.post(
+def register(api: httpx.Client, email: str, name: str = "Test Person") -> str:
+    """An account made through the API (through a load balancer); returns its id."""
+    created = api.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": name}
     )
     assert created.status_code == 201, created.text

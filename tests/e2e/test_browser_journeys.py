@@ -186,9 +186,9 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
 
 def test_an_administrators_journey(page: Page, site: Site, direct: Direct) -> None:
     patient_email = new_email()
-    patient_id = register(site, patient_email, "Pat Patient")
+    patient_id = register(site.api, patient_email, "Pat Patient")
     admin_email = new_email()
-    admin_id = register(site, admin_email, "Grace Admin")
+    admin_id = register(site.api, admin_email, "Grace Admin")
     with direct.session() as session:
         row = session.get(UserRow, uuid.UUID(admin_id))
         assert row is not None
@@ -243,7 +243,7 @@ def test_an_expired_session_leads_back_to_sign_in_with_a_message(
     page: Page, site: Site, direct: Direct
 ) -> None:
     email = new_email()
-    register(site, email)
+    register(site.api, email)
     sign_in(page, email)
     expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
     me = page.request.get("/api/auth/me").json()
@@ -262,7 +262,7 @@ def test_an_expired_session_leads_back_to_sign_in_with_a_message(
 
 def test_forbidden_and_missing_pages_say_so(page: Page, site: Site) -> None:
     email = new_email()
-    register(site, email)
+    register(site.api, email)
     sign_in(page, email)
     expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
     page.goto("/admin/users")
@@ -275,7 +275,7 @@ def test_forbidden_and_missing_pages_say_so(page: Page, site: Site) -> None:
 
 def test_a_network_failure_offers_a_retry(page: Page, site: Site) -> None:
     email = new_email()
-    register(site, email)
+    register(site.api, email)
     sign_in(page, email)
     expect(page.get_by_text("No measurements match.")).to_be_visible()  # loaded
     page.context.set_offline(True)
@@ -304,7 +304,7 @@ def test_keyboard_users_see_where_they_are(page: Page, site: Site) -> None:
 
 def test_usable_at_phone_width(browser: Browser, site: Site) -> None:
     email = new_email()
-    register(site, email)
+    register(site.api, email)
     phone = browser.new_context(
         base_url=site.url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
     )

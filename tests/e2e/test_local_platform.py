@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, expect
 
 from health_platform.local.ports import free_port
 from tests.api.conftest import HEART_RATE_BODY, PASSWORD
+from tests.e2e.conftest import new_email, register
 from tests.e2e.test_browser_journeys import PDF, sign_in
 
 PORT_FLAGS = ("https", "http", "api", "frontend", "postgres", "redis")
@@ -101,9 +102,8 @@ def status_of(client: httpx.Client, path: str) -> int | None:
 
 def signed_up(client: httpx.Client) -> str:
     """A new patient, signed in on `client`; returns the CSRF token."""
-    email = f"{uuid.uuid4().hex[:12]}@example.com"
-    body = {"email": email, "password": PASSWORD, "display_name": "Local"}
-    assert client.post("/api/auth/register", json=body).status_code == 201
+    email = new_email()
+    register(client, email, "Local")
     login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return str(login.json()["csrf_token"])
@@ -310,10 +310,9 @@ def test_a_component_that_fails_stops_the_start_and_shows_its_log() -> None:
 def test_the_browser_journey_through_the_load_balancer(
     platform: Platform, browser: Browser
 ) -> None:
-    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    email = new_email()
     with platform.client() as client:
-        body = {"email": email, "password": PASSWORD, "display_name": "Over TLS"}
-        assert client.post("/api/auth/register", json=body).status_code == 201
+        register(client, email, "Over TLS")
     context = browser.new_context(base_url=platform.url, ignore_https_errors=True)
     try:
         page = context.new_page()
