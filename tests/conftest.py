@@ -18,8 +18,8 @@ import yaml
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
+from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, ApiSettings
 from health_platform.local.ports import free_port
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
@@ -60,7 +60,8 @@ def environment_files(tmp_path: Path) -> EnvironmentFiles:
 class Backends:
     postgres: Postgres
     redis: RedisServer
-    database_url: str
+    database_url: str  # the API's runtime role, as the API connects
+    owner_url: str  # the database's owner, as migrations run
 
 
 @pytest.fixture(scope="session")
@@ -72,11 +73,17 @@ def backends() -> Iterator[Backends]:
     postgres.init()
     postgres.start()
     try:
-        postgres.sql("CREATE DATABASE health_platform")
+        # The roles as on AWS: an owner runs the migrations, which grant the runtime role.
+        # On RDS the owner (the master user) may create roles; locally the superuser
+        # makes the runtime role first, as `hp up` does.
+        postgres.sql(f"CREATE ROLE {LOCAL_OWNER_ROLE} LOGIN")
+        postgres.sql(f"CREATE ROLE {RUNTIME_ROLE} LOGIN")
+        postgres.sql(f"CREATE DATABASE {DATABASE_NAME} OWNER {LOCAL_OWNER_ROLE}")
         redis_server.start(persistent=False)
-        url = postgres.url("health_platform")
-        migrate(url)
-        yield Backends(postgres, redis_server, url)
+        owner_url = postgres.url(DATABASE_NAME, user=LOCAL_OWNER_ROLE)
+        migrate(owner_url)
+        runtime_url = postgres.url(DATABASE_NAME, user=RUNTIME_ROLE)
+        yield Backends(postgres, redis_server, runtime_url, owner_url)
     finally:
         redis_server.stop()
         postgres.stop()
@@ -97,7 +104,7 @@ class Direct:
 
 @pytest.fixture(scope="session")
 def direct(backends: Backends) -> Iterator[Direct]:
-    engine = create_engine(backends.database_url)
+    engine = create_engine(backends.owner_url)
     client = redis.Redis.from_url(backends.redis.url)
     yield Direct(sessionmaker(engine), client)
     client.close()

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from health_platform.api.app import build_services, create_app
-from health_platform.api.config import ApiSettings
+from health_platform.contract import ApiSettings
 from health_platform.local.ports import free_port
 from tests.conftest import Direct
 

@@ -9,7 +9,7 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
-from health_platform.api.config import ApiSettings
+from health_platform.contract import ApiSettings
 from tests.api.conftest import Direct, User, make_app, sign_up
 
 PDF = b"%PDF-1.7\n" + os.urandom(300_000) + b"\n%%EOF\n"

@@ -14,7 +14,7 @@ import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from health_platform.api.config import ApiSettings
+from health_platform.contract import ApiSettings
 from tests.api.conftest import PASSWORD, serve
 
 EXAMPLES_PER_OPERATION = 20

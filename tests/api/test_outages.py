@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from anyio.from_thread import BlockingPortal
 
-from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
+from health_platform.contract import ApiSettings
 from health_platform.local.ports import free_port
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer

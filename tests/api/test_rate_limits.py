@@ -9,9 +9,9 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
-from health_platform.api.config import ApiSettings
 from health_platform.api.rate_limit import WINDOW_SECONDS
 from health_platform.api.sessions import SESSION_COOKIE
+from health_platform.contract import ApiSettings
 from tests.api.conftest import PASSWORD, client_for, make_app
 
 

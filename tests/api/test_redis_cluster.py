@@ -15,8 +15,9 @@ import pytest
 import redis
 from anyio.from_thread import BlockingPortal
 from fastapi import FastAPI
+from pydantic import SecretStr
 
-from health_platform.api.config import ApiSettings
+from health_platform.contract import ApiSettings
 from health_platform.local.ports import free_port
 from health_platform.local.redis_server import RedisServer, form_cluster
 from tests.api.conftest import HEART_RATE_BODY, Direct, make_app, sign_up
@@ -39,7 +40,9 @@ def cluster(settings: ApiSettings, portal: BlockingPortal) -> Iterator[Cluster]:
             node.start(persistent=False, cluster=True)
         form_cluster(nodes)
         app = make_app(
-            settings.model_copy(update={"redis_url": nodes[0].url, "redis_cluster": True}),
+            settings.model_copy(
+                update={"redis_url": SecretStr(nodes[0].url), "redis_cluster": True}
+            ),
             portal,
         )
         yield Cluster(app, nodes)

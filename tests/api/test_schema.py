@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from health_platform.api.config import ApiSettings
 from health_platform.api.migrate import migrate
 from health_platform.api.models import User
+from health_platform.contract import ApiSettings
 from tests.api.conftest import PASSWORD, Direct, serve
 from tests.conftest import Backends
 
@@ -32,7 +32,7 @@ def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> No
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
     assert {"users", "observations", "documents", "audit_records", "alembic_version"} <= tables
-    assert version == "0002"
+    assert version == "0003"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,8 @@ def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> No
     ],
 )
 def test_the_audit_table_is_append_only(backends: Backends, statement: str) -> None:
-    engine = create_engine(backends.database_url)
+    # Even for its owner: the trigger refuses, whoever asks.
+    engine = create_engine(backends.owner_url)
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -55,6 +56,53 @@ def test_the_audit_table_is_append_only(backends: Backends, statement: str) -> N
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text(statement))
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET outcome = 'forged'",
+        "DELETE FROM audit_records",
+        "TRUNCATE audit_records",
+        "ALTER TABLE audit_records DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_records_no_update_delete ON audit_records",
+        "ALTER TABLE users ADD COLUMN backdoor text",
+        "CREATE TABLE stash (id int)",
+        "SELECT * FROM alembic_version",
+    ],
+)
+def test_the_runtime_role_cannot_touch_the_audit_trail_or_the_schema(
+    backends: Backends, statement: str
+) -> None:
+    engine = create_engine(backends.database_url)  # as the API connects
+    refused = r"permission denied|must be owner"
+    with pytest.raises(DBAPIError, match=refused), engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def test_the_runtime_role_owns_nothing_and_only_appends_to_the_audit_trail(
+    backends: Backends,
+) -> None:
+    engine = create_engine(backends.database_url)
+    with engine.begin() as connection:
+        owned = connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE tableowner = current_user")
+        ).all()
+        audit_rights = {
+            privilege
+            for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            if connection.execute(
+                text("SELECT has_table_privilege('audit_records', :p)"), {"p": privilege}
+            ).scalar()
+        }
+        superuser = connection.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        ).scalar()
+    engine.dispose()
+    assert owned == []
+    assert audit_rights == {"SELECT", "INSERT"}
+    assert superuser is False
 
 
 def test_a_write_is_committed_before_its_response_is_sent(

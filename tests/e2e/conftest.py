@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
-from health_platform.api.config import ApiSettings
+from health_platform.contract import ApiSettings
 from health_platform.local.nginx import (
     FRONTEND_CONF,
     FRONTEND_DIST,

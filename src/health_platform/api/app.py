@@ -12,14 +12,15 @@ from redis.asyncio import Redis
 
 from health_platform import __version__
 from health_platform.api.audit_trail import AuditTrail
-from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
 from health_platform.api.errors import install_error_handlers
+from health_platform.api.iam_auth import password_source
 from health_platform.api.middleware import RequestContext
 from health_platform.api.routes import admin, auth, documents, health, observations, profile
 from health_platform.api.sessions import SessionStore
 from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
+from health_platform.contract import ApiSettings
 
 
 def redis_client(settings: ApiSettings) -> Redis:
@@ -32,21 +33,20 @@ def redis_client(settings: ApiSettings) -> Redis:
     if settings.redis_cluster:
         from redis.asyncio.cluster import RedisCluster
 
-        return RedisCluster.from_url(settings.redis_url, **options)  # type: ignore[return-value]
-    return Redis.from_url(settings.redis_url, **options)
+        return RedisCluster.from_url(settings.redis_dsn, **options)  # type: ignore[return-value]
+    return Redis.from_url(settings.redis_dsn, **options)
 
 
 def storage_for(settings: ApiSettings) -> Storage:
     if settings.storage_backend == "s3":
-        if not settings.uploads_bucket:
-            raise ValueError("STORAGE_BACKEND=s3 needs UPLOADS_BUCKET")
+        assert settings.uploads_bucket  # the settings' own validation requires it
         return S3Storage(settings.uploads_bucket, settings.kms_key_id)
     return FilesystemStorage(settings.storage_path)
 
 
 def build_services(settings: ApiSettings) -> Services:
     client = redis_client(settings)
-    database = Database(settings.database_url)
+    database = Database(settings.database_dsn, password_source(settings))
     return Services(
         settings=settings,
         database=database,

@@ -11,12 +11,13 @@ Two ways in, over one set of settings:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -57,8 +58,24 @@ def insert_statement(table: str, columns: Iterable[str]) -> str:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """`password`, when given, is asked for each new connection's password (an IAM
+    authentication token lives 15 minutes; a pooled connection outlives it harmlessly)."""
+
+    def __init__(self, url: str, password: Callable[[], str] | None = None) -> None:
         self.engine = make_engine(url)
+        connect_kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": STATEMENT_TIMEOUT,
+        }
+        if password is not None:
+
+            @event.listens_for(self.engine.sync_engine, "do_connect")
+            def _sign_in(
+                _dialect: Any, _record: Any, _args: Any, parameters: dict[str, Any]
+            ) -> None:
+                parameters["password"] = password()
+
         # expire_on_commit=False: a row stays readable after commit without another query
         # (an implicit query would need to await, which attribute access cannot).
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -71,11 +88,11 @@ class Database:
             max_size=10,
             timeout=CONNECT_TIMEOUT_SECONDS,  # waiting for a free connection: then 503
             max_lifetime=RECYCLE_SECONDS,
-            kwargs={
-                "autocommit": True,
-                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                "options": STATEMENT_TIMEOUT,
-            },
+            kwargs=(
+                connect_kwargs
+                if password is None
+                else lambda: {**connect_kwargs, "password": password()}
+            ),
             open=False,  # opened by the first `connection`, on the loop that serves
         )
 

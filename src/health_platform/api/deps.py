@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api import rate_limit
 from health_platform.api.audit_trail import AuditTrail
-from health_platform.api.config import ApiSettings
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
 from health_platform.api.sessions import (
@@ -24,6 +23,7 @@ from health_platform.api.sessions import (
     SessionStore,
 )
 from health_platform.api.storage import Storage
+from health_platform.contract import ApiSettings
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAFE_METHODS = {"GET", "HEAD"}

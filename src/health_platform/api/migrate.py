@@ -2,6 +2,9 @@
 
 Idempotent (an up-to-date database is left alone); exit code 0 on success, 1 on failure.
 It is also the container's migration command (`hp db migrate` runs it as a one-off task).
+It runs as the database's owner, with the owner's password: a one-off task may receive the
+rotating master secret at its start. The API's runtime role is made and granted here
+(migration 0003), never used to migrate.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from health_platform.api.config import database_url_from
+from health_platform.contract import database_settings_from_environment
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -31,7 +34,7 @@ def migrate(database_url: str) -> None:
 
 def main() -> int:
     try:
-        migrate(database_url_from(os.environ))  # only the database's settings
+        migrate(database_settings_from_environment(os.environ).database_dsn)
     except Exception as failed:  # the exit code is the contract; the reason goes to stderr
         print(f"migration failed: {type(failed).__name__}: {failed}", file=sys.stderr)
         return 1

@@ -16,10 +16,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import psycopg
 import redis
 
+from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, api_environment
 from health_platform.errors import ToolchainError
 from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import Credentials, write_private
@@ -32,8 +34,6 @@ from health_platform.local.nginx import (
 )
 from health_platform.local.ports import http_ok
 from health_platform.local.postgres import postgres_bin
-
-DATABASE = "health_platform"
 
 
 @dataclass
@@ -63,12 +63,17 @@ def _owned_by_postgres(*paths: Path) -> None:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def database_url(config: LocalConfig, credentials: Credentials, *, superuser: bool = False) -> str:
-    user, password, name = (
-        ("postgres", credentials.postgres_superuser, "postgres")
-        if superuser
-        else (DATABASE, credentials.database, DATABASE)
-    )
+Role = Literal["superuser", "owner", "runtime"]
+
+
+def database_url(config: LocalConfig, credentials: Credentials, role: Role = "runtime") -> str:
+    """How `role` connects: the cluster's superuser (to the `postgres` database), the
+    database's owner (migrations), or the API's runtime role."""
+    user, password, name = {
+        "superuser": ("postgres", credentials.postgres_superuser, "postgres"),
+        "owner": (LOCAL_OWNER_ROLE, credentials.database, DATABASE_NAME),
+        "runtime": (RUNTIME_ROLE, credentials.runtime, DATABASE_NAME),
+    }[role]
     return (
         f"postgresql+psycopg://{user}:{password}@127.0.0.1:{config.postgres_port}/{name}"
         "?sslmode=require"
@@ -156,7 +161,7 @@ class LocalPostgres:
     def healthy(self) -> bool:
         try:
             with psycopg.connect(
-                _plain(database_url(self.config, self.credentials, superuser=True)),
+                _plain(database_url(self.config, self.credentials, "superuser")),
                 connect_timeout=2,
             ) as connection:
                 connection.execute("SELECT 1")
@@ -165,29 +170,39 @@ class LocalPostgres:
             return False
 
     def prepare_database(self) -> None:
-        """The API's role and database (once), and a base backup (once)."""
-        admin = _plain(database_url(self.config, self.credentials, superuser=True))
+        """The owner role and its database (once), the API's runtime role with its password
+        (the migrations grant it), and a base backup (once)."""
+        admin = _plain(database_url(self.config, self.credentials, "superuser"))
+        sql, name = psycopg.sql.SQL, psycopg.sql.Identifier
         with psycopg.connect(admin, autocommit=True) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_roles WHERE rolname = %s", (DATABASE,)
-            ).fetchone()
-            if not exists:
+            roles = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)",
+                    (LOCAL_OWNER_ROLE, RUNTIME_ROLE),
+                )
+            }
+            if LOCAL_OWNER_ROLE not in roles:
                 connection.execute(
-                    psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                        psycopg.sql.Identifier(DATABASE),
-                        psycopg.sql.Literal(self.credentials.database),
+                    sql("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                        name(LOCAL_OWNER_ROLE), psycopg.sql.Literal(self.credentials.database)
                     )
                 )
                 connection.execute(
-                    psycopg.sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                        psycopg.sql.Identifier(DATABASE), psycopg.sql.Identifier(DATABASE)
+                    sql("CREATE DATABASE {} OWNER {}").format(
+                        name(DATABASE_NAME), name(LOCAL_OWNER_ROLE)
                     )
                 )
                 connection.execute(
-                    psycopg.sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
-                        psycopg.sql.Identifier(DATABASE)
-                    )
+                    sql("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name(DATABASE_NAME))
                 )
+            # Made here rather than by the migration: the owner may not create roles.
+            verb = "ALTER" if RUNTIME_ROLE in roles else "CREATE"
+            connection.execute(
+                sql(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                    name(RUNTIME_ROLE), psycopg.sql.Literal(self.credentials.runtime)
+                )
+            )
         base = self.backups / "base"
         if not (base / "base.tar.gz").exists():
             base.mkdir(parents=True, exist_ok=True)
@@ -252,17 +267,17 @@ def redis_component(config: LocalConfig, credentials: Credentials) -> Component:
     )
 
 
-def api_environment(config: LocalConfig, credentials: Credentials) -> dict[str, str]:
-    return {
-        "ENVIRONMENT": "local",
-        "DATABASE_URL": database_url(config, credentials),
-        "REDIS_URL": f"redis://:{credentials.redis}@127.0.0.1:{config.redis_port}/0",
-        "SESSION_SECRET": credentials.session_secret,
-        "STORAGE_BACKEND": "filesystem",
-        "STORAGE_PATH": str(config.path("uploads")),
-        "COOKIE_SECURE": "true",  # the load balancer speaks HTTPS
-        "TRUSTED_PROXIES": "1",  # the load balancer
-    }
+def local_api_environment(config: LocalConfig, credentials: Credentials) -> dict[str, str]:
+    return api_environment(
+        environment="local",
+        database_url=database_url(config, credentials, "runtime"),
+        redis_url=f"redis://:{credentials.redis}@127.0.0.1:{config.redis_port}/0",
+        session_secret=credentials.session_secret,
+        storage_backend="filesystem",
+        storage_path=config.path("uploads"),
+        cookie_secure=True,  # the load balancer speaks HTTPS
+        trusted_proxies=1,  # the load balancer
+    )
 
 
 def components(
@@ -274,9 +289,9 @@ def components(
     def migrate() -> None:
         from health_platform.api.migrate import migrate as upgrade
 
-        upgrade(database_url(config, credentials))
+        upgrade(database_url(config, credentials, "owner"))
 
-    api_env = {**os.environ, **api_environment(config, credentials)}
+    api_env = {**os.environ, **local_api_environment(config, credentials)}
     frontend_state = config.path("nginx", "frontend")
     balancer_state = config.path("nginx", "balancer")
     trust = ssl.create_default_context(cafile=str(certificate[0]))

@@ -6,24 +6,32 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Credentials:
     postgres_superuser: str  # the cluster's `postgres` role
-    database: str  # the API's own role, `health_platform`
+    database: str  # the database's owner, `health_platform`: migrations run as it
     redis: str
     session_secret: str
+    runtime: str  # the API's runtime role (contract.RUNTIME_ROLE)
 
 
 def load_or_create(path: Path) -> Credentials:
-    if path.exists():
-        return Credentials(**json.loads(path.read_text()))
-    made = Credentials(*(secrets.token_urlsafe(32) for _ in range(4)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_private(path, json.dumps(asdict(made)), exclusive=True)
+    """The folder's credentials; any that a state folder made by an older version lacks
+    are made now and kept."""
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    made = Credentials(
+        **{
+            spec.name: kept.get(spec.name) or secrets.token_urlsafe(32)
+            for spec in fields(Credentials)
+        }
+    )
+    if asdict(made) != kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_private(path, json.dumps(asdict(made)))
     return made
 
 

@@ -337,7 +337,7 @@ def migrate(config: LocalConfig) -> None:
     from health_platform.api.migrate import migrate as upgrade
 
     _require_running(config)
-    upgrade(database_url(config, credentials_of(config)))
+    upgrade(database_url(config, credentials_of(config), "owner"))
 
 
 def create_admin(config: LocalConfig, email: str, name: str) -> NewAdmin:
