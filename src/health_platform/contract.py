@@ -35,6 +35,11 @@ READY_PATH = "/health/ready"  # the API's readiness: PostgreSQL, Redis, storage
 API_PATH_PATTERN = "/api/*"
 # The image each service runs, built from these files (relative to the repository).
 DOCKERFILES = {FRONTEND: "frontend/Dockerfile", BACKEND: "src/health_platform/api/Dockerfile"}
+# The one-off task that migrates the database, a container of the backend's image.
+MIGRATION = "migrate"
+MIGRATION_COMMAND = ("python", "-m", "health_platform.api.migrate")
+# Every container the task definitions name, and the Dockerfile of its image.
+CONTAINER_DOCKERFILES = {**DOCKERFILES, MIGRATION: DOCKERFILES[BACKEND]}
 # Routes whose request body may exceed the edge's default body-size rule (8 KB): a
 # document's bytes. The WAF lets these through; the API enforces its own limit.
 LARGE_BODY_ROUTES = (("POST", "/api/documents"),)

@@ -143,10 +143,28 @@ class CacheSettings(_Strict):
     snapshot_retention_days: Annotated[int, Field(ge=1, le=35)]
 
 
+class SlackSettings(_Strict):
+    """A Slack channel that AWS Chatbot posts the alerts to. The workspace must have been
+    authorized once in the AWS Chatbot console, which shows its id."""
+
+    workspace_id: Annotated[str, Field(pattern=r"^T[A-Z0-9]{8,}$")]
+    channel_id: Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{8,}$")]
+
+
+def _no_webhook(value: object) -> None:
+    raise ValueError(
+        "a Slack webhook cannot confirm an SNS subscription, so it would never receive an"
+        " alert; remove it and set alerts.slack.workspace_id and alerts.slack.channel_id"
+        " (AWS Chatbot) instead"
+    )
+
+
 class AlertSettings(_Strict):
     emails: Annotated[list[Email], Field(min_length=1)]
     pagerduty_endpoint: HttpsUrl | None = None
-    slack_endpoint: HttpsUrl | None = None
+    slack: SlackSettings | None = None
+    # Refused: named so that a file written for an earlier version says what to do.
+    slack_endpoint: Annotated[object, AfterValidator(_no_webhook)] = None
 
 
 class BudgetSettings(_Strict):
@@ -293,13 +311,24 @@ _RULES: tuple[Callable[[EnvironmentSettings], Iterable[Problem]], ...] = (
 
 
 def _rules_across(envs: Sequence[EnvironmentSettings]) -> Iterable[Problem]:
-    """Environments share peering and VPN space one day; their CIDRs must never overlap."""
+    """Environments share peering and VPN space one day; their CIDRs must never overlap.
+    A public hosted zone answers the internet only from the account it is delegated to, so
+    environments in different accounts need zones of their own (a subdomain delegated
+    from the parent zone): ACM's DNS validation in any other account never completes."""
     for i, first in enumerate(envs):
         for second in envs[i + 1 :]:
             if first.network.vpc_cidr.overlaps(second.network.vpc_cidr):
                 yield Problem(
                     f"{second.name}.network.vpc_cidr",
                     f"{second.network.vpc_cidr} overlaps {first.name}'s {first.network.vpc_cidr}",
+                )
+            zone = first.domain.hosted_zone_name
+            if first.account != second.account and zone == second.domain.hosted_zone_name:
+                yield Problem(
+                    f"{second.name}.domain.hosted_zone_name",
+                    f"{zone} is also {first.name}'s zone, in another account; give"
+                    f" {second.name} a zone of its own (e.g. {second.domain.name}, delegated"
+                    f" from {zone} with an NS record)",
                 )
 
 

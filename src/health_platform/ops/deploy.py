@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError
 
+from health_platform.contract import APP_SECRETS, SERVICES
 from health_platform.errors import InvalidInputError, RefusedError
 from health_platform.infra import naming
 from health_platform.ops.aws import aws_errors, require_credentials
@@ -17,7 +18,6 @@ from health_platform.settings import EnvironmentSettings
 
 Confirm = Callable[[str], bool]
 Synthesize = Callable[[Sequence[EnvironmentSettings], Path], list[str]]
-SERVICES = ("frontend", "backend")
 
 
 def stacks_in_order(settings: EnvironmentSettings, parts: Sequence[str] | None = None) -> list[str]:
@@ -35,11 +35,20 @@ def stacks_in_order(settings: EnvironmentSettings, parts: Sequence[str] | None =
     return [name for part, name in by_part.items() if part in parts]
 
 
-def missing_release_parameters(settings: EnvironmentSettings, session: boto3.Session) -> list[str]:
-    """The image-tag parameters the services stack reads at deploy time that do not exist."""
-    names = [naming.release_parameter(settings.name, service) for service in SERVICES]
+def required_parameters(env: str) -> list[str]:
+    """The SSM parameters the services stack reads: the image tags at deploy time, the
+    application secrets when a task starts (a missing one fails the task only after a
+    long rollback, with ResourceInitializationError)."""
+    return [naming.release_parameter(env, service) for service in SERVICES] + [
+        naming.app_secret_parameter(env, secret) for secret in APP_SECRETS
+    ]
+
+
+def missing_parameters(settings: EnvironmentSettings, session: boto3.Session) -> list[str]:
+    """The parameters of required_parameters() that do not exist."""
+    names = required_parameters(settings.name)
     ssm = session.client("ssm", region_name=settings.region)
-    with aws_errors("read the release parameters"):
+    with aws_errors("read the release and secret parameters"):
         present = {p["Name"] for p in ssm.get_parameters(Names=names)["Parameters"]}
     return [name for name in names if name not in present]
 
@@ -77,11 +86,12 @@ def apply(
     session = boto3.Session()
     require_credentials(session)
     if naming.stack_name(settings.name, naming.SERVICES) in stacks:
-        missing = missing_release_parameters(settings, session)
+        missing = missing_parameters(settings, session)
         if missing:
             raise InvalidInputError(
-                f"No image has been released to {settings.name} yet ({', '.join(missing)}"
-                f" missing); deploy `--stacks network,data` first, push images, then retry."
+                f"{settings.name} is not ready for its services: {', '.join(missing)} missing."
+                " Deploy `--stacks network,data` first, push the images and write their tags,"
+                " set the application secrets, then retry (README: first deployment)."
             )
     if settings.is_production and not confirm(
         f"Deploy {len(stacks)} stack(s) to PRODUCTION ({settings.account})?"

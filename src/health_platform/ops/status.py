@@ -13,12 +13,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from health_platform.contract import SERVICES
 from health_platform.infra import naming
 from health_platform.ops.aws import aws_errors, error_code
 from health_platform.settings import EnvironmentSettings
 
 NOT_DEPLOYED = "NOT DEPLOYED"
-SERVICES = ("frontend", "backend")
 
 
 @dataclass(frozen=True)

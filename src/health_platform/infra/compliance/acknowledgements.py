@@ -166,19 +166,33 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
     ),
     # --- services --------------------------------------------------------------------------
     Acknowledgement(
-        "ELBv2ACMCertificateRequired",
-        naming.SERVICES,
-        "LoadBalancer/Alb/Http/Resource",
-        "The port 80 listener only answers with a permanent redirect to HTTPS; it serves no"
-        " content and so has no certificate.",
-    ),
-    Acknowledgement(
         "ELBDeletionProtectionEnabled",
         naming.SERVICES,
         "LoadBalancer/Alb/Resource",
         "Outside production the load balancer is stateless and re-created by its stack;"
         " production turns deletion protection on.",
         _not_production,
+    ),
+    # --- edge ------------------------------------------------------------------------------
+    Acknowledgement(
+        "S3DefaultEncryptionKMS",
+        naming.EDGE,
+        "CdnLogs/Resource",
+        "CloudFront's standard log delivery writes with SSE-S3; a KMS key would need a key"
+        " policy for the log delivery service in every environment's edge stack.",
+    ),
+    Acknowledgement(
+        "S3BucketLoggingEnabled",
+        naming.EDGE,
+        "CdnLogs/Resource",
+        "This bucket holds access logs itself; logging its own access would log the logs.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.EDGE,
+        "CdnLogs/Resource",
+        "CloudFront access logs are operational telemetry, not health data (cookies are"
+        " never logged); versioning and lifecycle keep them.",
     ),
     # --- observability ---------------------------------------------------------------------
     Acknowledgement(

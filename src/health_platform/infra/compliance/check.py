@@ -1,8 +1,10 @@
-"""`hp infra check`: synthesize under the HIPAA Security pack, then cfn-lint every template.
+"""`hp infra check`: synthesize under the HIPAA Security pack, then cfn-lint every template
+and run the deployability pack over each environment's templates.
 
 The result is one report per stack. A finding is anything cfn-lint reports (errors and
-warnings alike), any unacknowledged cdk-nag finding, and any finding of CDK's own template
-validation.
+warnings alike), any unacknowledged cdk-nag finding, any finding of CDK's own template
+validation, and any violation of the deployability pack (what AWS would reject at deploy
+time or break at run time).
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from pathlib import Path
 from aws_cdk import App, Validations
 from cdk_nag import HIPAASecurityChecks
 
+from health_platform.contract import CONTAINER_DOCKERFILES, REPO
 from health_platform.infra.app import EnvironmentStacks, build_app
+from health_platform.infra.compliance import deployability
 from health_platform.infra.compliance.acknowledgements import acknowledge
 from health_platform.infra.compliance.cfn_lint import lint_template
+from health_platform.infra.compliance.deployability.network import AWS_MANAGED_WEIGHTS
 from health_platform.settings import EnvironmentSettings
+
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 
 VALIDATION_REPORT = "validation-report.json"
 
@@ -93,6 +100,11 @@ def check_app(app: App, built: Sequence[EnvironmentStacks], outdir: Path) -> lis
             raise
     for stack_name, findings in _validation_findings(report_file).items():
         reports[stack_name].findings.extend(findings)
+    for env in built:
+        for violation in deployability.check_environment(deployability_view(env, outdir)):
+            reports[violation.stack].findings.append(
+                Finding(deployability.PACK, violation.rule, violation.location, violation.message)
+            )
     for report in reports.values():
         template_file = outdir / f"{report.stack}.template.json"
         template = json.loads(template_file.read_text())
@@ -102,3 +114,15 @@ def check_app(app: App, built: Sequence[EnvironmentStacks], outdir: Path) -> lis
             for rule, location, message in lint_template(template_file, [report.region])
         )
     return list(reports.values())
+
+
+def deployability_view(env: EnvironmentStacks, outdir: Path) -> deployability.Environment:
+    """One environment's synthesized templates, as the deployability pack reads them."""
+    settings = env.settings
+    return deployability.Environment.from_files(
+        [outdir / f"{stack.stack_name}.template.json" for stack in env.stacks.values()],
+        dockerfiles={name: REPO / path for name, path in CONTAINER_DOCKERFILES.items()},
+        weights={
+            settings.edge.cloudfront_prefix_list_id: AWS_MANAGED_WEIGHTS[CLOUDFRONT_ORIGIN_FACING]
+        },
+    )

@@ -54,9 +54,11 @@ def private_bucket(
     key: kms.IKey | None,
     access_logs: s3.IBucket | None,
     cold_storage: s3.StorageClass = s3.StorageClass.GLACIER,
+    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
 ) -> s3.Bucket:
     """A bucket with every protection on. `key=None` means SSE-S3, for the destinations AWS
-    services can only write with it (ALB access logs, S3 server access logs)."""
+    services can only write with it (ALB access logs, S3 server access logs). ACLs stay
+    disabled unless `object_ownership` says otherwise (CloudFront's standard logs)."""
     return s3.Bucket(
         scope,
         construct_id,
@@ -68,7 +70,7 @@ def private_bucket(
         minimum_tls_version=1.2,
         versioned=True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        object_ownership=object_ownership,
         server_access_logs_bucket=access_logs,
         server_access_logs_prefix=f"{construct_id.lower()}/" if access_logs else None,
         lifecycle_rules=lifecycle_rules(cold_storage),

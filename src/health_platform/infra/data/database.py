@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
+from health_platform.contract import DATABASE_NAME
 from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.settings import DatabaseSettings
 
@@ -18,7 +19,6 @@ from health_platform.settings import DatabaseSettings
 ENGINE = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_15_17)
 PORT = 5432
 MASTER_USERNAME = "hp_admin"
-DATABASE_NAME = "health_platform"
 LOG_EXPORTS = ("postgresql", "upgrade")
 
 PARAMETERS = {
@@ -85,6 +85,10 @@ class Database(Construct):
             "performance_insight_encryption_key": key,
             "auto_minor_version_upgrade": True,
             "ca_certificate": rds.CaCertificate.RDS_CA_RSA2048_G1,
+            # The replica's storage as the primary's: a replica does not take the source's
+            # storage type or autoscaling, and one that fills up stops replicating.
+            "storage_type": rds.StorageType.GP3,
+            "max_allocated_storage": settings.max_allocated_storage_gib,
             "deletion_protection": settings.deletion_protection,
             "removal_policy": RemovalPolicy.RETAIN,
         }
@@ -99,9 +103,7 @@ class Database(Construct):
             manage_master_user_password=True,
             credentials=rds.Credentials.from_username(MASTER_USERNAME, encryption_key=key),
             multi_az=settings.multi_az,
-            storage_type=rds.StorageType.GP3,
             allocated_storage=settings.allocated_storage_gib,
-            max_allocated_storage=settings.max_allocated_storage_gib,
             storage_encrypted=True,
             storage_encryption_key=key,
             backup_retention=Duration.days(settings.backup_retention_days),

@@ -12,7 +12,8 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-SERVICES = ("frontend", "backend")
+from health_platform.contract import SERVICES
+
 UNTAGGED_EXPIRY_DAYS = 7
 TAGGED_IMAGES_KEPT = 30
 

@@ -1,5 +1,12 @@
 """CloudFront in front of the load balancer (HTTPS to the origin) and of the static assets
-bucket (origin access control), with security headers on every response."""
+bucket (origin access control), with security headers on every response and standard
+access logs in an S3 bucket.
+
+The frontend's responses are the same for everyone, so its cache key is the path alone:
+no cookies, no query string, no headers (a key holding the session cookie would keep a
+copy of every asset per signed-in user). Nothing of the viewer's request but the path
+reaches the frontend either, so the load balancer sees CloudFront's Host, the origin's
+name, which its certificate matches."""
 
 from __future__ import annotations
 
@@ -10,9 +17,30 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-API_PATH = "/api/*"
+from health_platform.contract import API_PATH_PATTERN
+
 STATIC_PATH = "/static/*"
 HSTS_MAX_AGE = Duration.days(730)
+CDN_LOG_PREFIX = "cloudfront/"
+
+
+def shared_response_cache(scope: Construct, name: str) -> cloudfront.CachePolicy:
+    """Cached as long as the origin's Cache-Control says (hashed assets a year, index.html
+    never), keyed on the path and the encodings CloudFront compresses to."""
+    return cloudfront.CachePolicy(
+        scope,
+        "SharedResponses",
+        cache_policy_name=f"{name}-shared-responses",
+        comment="Responses that are the same for every viewer: keyed on the path only",
+        default_ttl=Duration.seconds(0),  # no Cache-Control: not cached
+        min_ttl=Duration.seconds(0),
+        max_ttl=Duration.days(365),
+        cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        header_behavior=cloudfront.CacheHeaderBehavior.none(),
+        query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+        enable_accept_encoding_gzip=True,
+        enable_accept_encoding_brotli=True,
+    )
 
 
 def security_headers(scope: Construct, name: str) -> cloudfront.ResponseHeadersPolicy:
@@ -54,6 +82,7 @@ class Distribution(Construct):
         static_assets: s3.IBucket,
         certificate: acm.ICertificate,
         web_acl_arn: str,
+        log_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         headers = security_headers(self, name)
@@ -73,17 +102,21 @@ class Distribution(Construct):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             web_acl_id=web_acl_arn,
+            enable_logging=True,
+            log_bucket=log_bucket,
+            log_file_prefix=CDN_LOG_PREFIX,
+            log_includes_cookies=False,  # session cookies never go into a log
             default_behavior=cloudfront.BehaviorOptions(
                 # The frontend's Nginx sets the cache headers: hashed assets for a year,
-                # index.html never.
+                # index.html never. No origin request policy: nothing of the viewer's.
                 origin=load_balancer,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                cache_policy=cloudfront.CachePolicy.USE_ORIGIN_CACHE_CONTROL_HEADERS,
+                cache_policy=shared_response_cache(self, name),
                 response_headers_policy=headers,
                 compress=True,
             ),
             additional_behaviors={
-                API_PATH: cloudfront.BehaviorOptions(
+                API_PATH_PATTERN: cloudfront.BehaviorOptions(
                     # Never cached; cookies, query strings and headers reach the API. The
                     # Host header stays the origin's so its certificate matches.
                     origin=load_balancer,

@@ -1,5 +1,10 @@
 """A WAF web ACL for CloudFront: AWS managed rule groups and a per-address rate limit,
-logging every blocked request to an encrypted log group."""
+logging every blocked request to an encrypted log group.
+
+The common rule set blocks any body over 8 KB (its SizeRestrictions_BODY rule), which
+would refuse every document upload at the edge. That rule only counts and labels here;
+the next rule blocks a labelled request unless it is one of the API's large-body routes,
+where the API's own size limit applies."""
 
 from __future__ import annotations
 
@@ -8,19 +13,109 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from health_platform.contract import LARGE_BODY_ROUTES
 from health_platform.infra.log_groups import encrypted_log_group
 
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
+    COMMON_RULE_SET,
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesSQLiRuleSet",
 )
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
         cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+def _managed(group: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    overrides = (
+        [
+            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                name=BODY_SIZE_RULE,
+                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+            )
+        ]
+        if group == COMMON_RULE_SET
+        else None
+    )
+    return wafv2.CfnWebACL.RuleProperty(
+        name=group,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS", name=group, rule_action_overrides=overrides
+            )
+        ),
+        visibility_config=_visibility(group),
+    )
+
+
+def _large_body_route(method: str, path: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                wafv2.CfnWebACL.StatementProperty(
+                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+                        positional_constraint="EXACTLY",
+                        search_string=method,
+                        text_transformations=[_no_transformation()],
+                    )
+                ),
+                wafv2.CfnWebACL.StatementProperty(
+                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                        positional_constraint="EXACTLY",
+                        search_string=path,
+                        text_transformations=[_no_transformation()],
+                    )
+                ),
+            ]
+        )
+    )
+
+
+def _no_transformation() -> wafv2.CfnWebACL.TextTransformationProperty:
+    return wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+
+
+def _large_bodies_only_on_their_routes(priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    """Block what the common rule set labelled as too large, except on the API's
+    large-body routes."""
+    routes = [_large_body_route(method, path) for method, path in LARGE_BODY_ROUTES]
+    allowed = (
+        routes[0]
+        if len(routes) == 1
+        else wafv2.CfnWebACL.StatementProperty(
+            or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=routes)
+        )
+    )
+    return wafv2.CfnWebACL.RuleProperty(
+        name="LargeBodiesOnlyOnUploadRoutes",
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                statements=[
+                    wafv2.CfnWebACL.StatementProperty(
+                        label_match_statement=wafv2.CfnWebACL.LabelMatchStatementProperty(
+                            scope="LABEL", key=BODY_SIZE_LABEL
+                        )
+                    ),
+                    wafv2.CfnWebACL.StatementProperty(
+                        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=allowed)
+                    ),
+                ]
+            )
+        ),
+        visibility_config=_visibility("LargeBodiesOnlyOnUploadRoutes"),
     )
 
 
@@ -36,34 +131,25 @@ class WebFirewall(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        rules = [
-            wafv2.CfnWebACL.RuleProperty(
-                name=group,
-                priority=priority,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=group
-                    )
-                ),
-                visibility_config=_visibility(group),
-            )
-            for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)
-        ]
-        rules.insert(
-            0,
-            wafv2.CfnWebACL.RuleProperty(
-                name="RateLimitPerAddress",
-                priority=0,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=rate_limit_per_5_minutes, aggregate_key_type="IP"
-                    )
-                ),
-                visibility_config=_visibility("RateLimitPerAddress"),
+        rate_limit = wafv2.CfnWebACL.RuleProperty(
+            name="RateLimitPerAddress",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=rate_limit_per_5_minutes, aggregate_key_type="IP"
+                )
             ),
+            visibility_config=_visibility("RateLimitPerAddress"),
         )
+        # The label rule must come after the group that labels (WAF evaluates in order).
+        common, *others = MANAGED_RULE_GROUPS
+        rules = [
+            rate_limit,
+            _managed(common, 1),
+            _large_bodies_only_on_their_routes(2),
+            *(_managed(group, priority) for priority, group in enumerate(others, start=3)),
+        ]
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",

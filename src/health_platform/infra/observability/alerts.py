@@ -1,7 +1,11 @@
-"""The alert topic: KMS-encrypted, subscribed to the environment's destinations."""
+"""The alert topic: KMS-encrypted, subscribed to the environment's destinations.
+
+Email and PagerDuty are SNS subscriptions (both confirm theirs); Slack is an AWS Chatbot
+channel on the topic, because a Slack webhook cannot confirm an SNS subscription."""
 
 from __future__ import annotations
 
+from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -11,8 +15,10 @@ from constructs import Construct
 from health_platform.infra.keys import customer_key
 from health_platform.settings import AlertSettings
 
-# Services that publish alerts into the encrypted topic.
-PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
+# Services that publish alerts into the encrypted topic: alarms, budgets, RDS events.
+PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.rds.amazonaws.com")
+# What people may do from the Slack channel: read, never change (the default is admin).
+CHATBOT_GUARDRAIL = "ReadOnlyAccess"
 
 
 class AlertTopic(Construct):
@@ -44,6 +50,17 @@ class AlertTopic(Construct):
             )
         for address in settings.emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
-        for endpoint in (settings.pagerduty_endpoint, settings.slack_endpoint):
-            if endpoint:
-                self.topic.add_subscription(subscriptions.UrlSubscription(endpoint))
+        if settings.pagerduty_endpoint:
+            self.topic.add_subscription(subscriptions.UrlSubscription(settings.pagerduty_endpoint))
+        if settings.slack:
+            chatbot.SlackChannelConfiguration(
+                self,
+                "Slack",
+                slack_channel_configuration_name=f"{name}-alerts",
+                slack_workspace_id=settings.slack.workspace_id,
+                slack_channel_id=settings.slack.channel_id,
+                notification_topics=[self.topic],
+                guardrail_policies=[
+                    iam.ManagedPolicy.from_aws_managed_policy_name(CHATBOT_GUARDRAIL)
+                ],
+            )

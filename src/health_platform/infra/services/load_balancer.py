@@ -1,5 +1,11 @@
 """The Application Load Balancer: HTTPS only, reachable only from CloudFront, `/api/*` to
-the backend and everything else to the frontend."""
+the backend and everything else to the frontend.
+
+One ingress rule, 443 from CloudFront's origin-facing prefix list: a prefix-list reference
+weighs its maximum entries (55) against the 60 rules a security group may hold per
+direction, so a second one (port 80) would exceed the quota. CloudFront reaches the
+origin over HTTPS only, and viewers' HTTP is redirected at the edge, so there is no port
+80 listener either."""
 
 from __future__ import annotations
 
@@ -12,10 +18,8 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from health_platform.contract import HEALTH_PATH
 from health_platform.infra.data.buckets import ALB_LOG_PREFIX
-
-HEALTH_PATH = "/health"
-API_PATHS = ["/api/*"]
 
 
 def origin_name(domain: str) -> str:
@@ -41,14 +45,14 @@ class LoadBalancer(Construct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="Load balancer: HTTPS and HTTP from CloudFront only",
+            description="Load balancer: HTTPS from CloudFront only",
             allow_all_outbound=False,
         )
-        cloudfront = ec2.Peer.prefix_list(cloudfront_prefix_list_id)
-        for port in (443, 80):
-            self.security_group.add_ingress_rule(
-                cloudfront, ec2.Port.tcp(port), f"{port} from CloudFront"
-            )
+        self.security_group.add_ingress_rule(
+            ec2.Peer.prefix_list(cloudfront_prefix_list_id),
+            ec2.Port.tcp(443),
+            "HTTPS from CloudFront",
+        )
         self.alb = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",
@@ -75,15 +79,6 @@ class LoadBalancer(Construct):
             "Certificate",
             domain_name=self.origin_name,
             validation=acm.CertificateValidation.from_dns(zone),
-        )
-        self.alb.add_listener(
-            "Http",
-            port=80,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            open=False,
-            default_action=elbv2.ListenerAction.redirect(
-                protocol="HTTPS", port="443", permanent=True
-            ),
         )
         self.https = self.alb.add_listener(
             "Https",

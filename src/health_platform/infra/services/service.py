@@ -1,4 +1,5 @@
-"""One Fargate service: task definition, container, logs, roles, security group, service."""
+"""A Fargate task (task definition, container, logs, roles) and a long-running service of
+one, with its security group."""
 
 from __future__ import annotations
 
@@ -19,22 +20,27 @@ from health_platform.settings import EcsSettings
 
 # Fargate's maximum; the API drains in-flight requests within it on SIGTERM.
 STOP_TIMEOUT = Duration.seconds(120)
-NON_ROOT_USER = "10001"
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """What differs between the frontend and the backend."""
+    """What differs between the tasks: the frontend, the backend, the migration.
+
+    `user` and `scratch_paths` come from the image's Dockerfile (its USER and VOLUMEs):
+    Fargate mounts a task volume root-owned 0755 unless the image declares a VOLUME at
+    that path, whose ownership then applies, so the two must agree."""
 
     name: str
-    port: int
-    health_command: list[str]
+    user: str
+    health_command: list[str] | None = None
+    port: int | None = None
+    command: list[str] | None = None
     environment: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, ecs.Secret] = field(default_factory=dict)
     # ARNs the execution role may read to inject `secrets` (Secrets Manager, SSM).
     secret_arns: list[str] = field(default_factory=list)
     # Writable scratch paths on an otherwise read-only root filesystem.
-    scratch_paths: tuple[str, ...] = ("/tmp",)  # noqa: S108 - a container's own tmpfs
+    scratch_paths: tuple[str, ...] = ()
     task_statements: list[iam.PolicyStatement] = field(default_factory=list)
     extra_security_groups: list[ec2.ISecurityGroup] = field(default_factory=list)
 
@@ -52,7 +58,9 @@ class Platform:
     logs_key: kms.IKey
 
 
-class FargateApplication(Construct):
+class FargateTask(Construct):
+    """A task definition with one container, its log group and its two roles."""
+
     def __init__(
         self,
         scope: Construct,
@@ -65,7 +73,7 @@ class FargateApplication(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        env, settings, vpc = platform.env, platform.settings, platform.vpc
+        env, settings = platform.env, platform.settings
         data_key, logs_key = platform.data_key, platform.logs_key
         self.log_group = encrypted_log_group(
             self,
@@ -138,19 +146,26 @@ class FargateApplication(Construct):
         self.container = self.task_definition.add_container(
             spec.name,
             image=ecs.ContainerImage.from_ecr_repository(repository, tag=image_tag),
-            port_mappings=[ecs.PortMapping(container_port=spec.port, name=spec.name)],
+            command=spec.command,
+            port_mappings=(
+                [ecs.PortMapping(container_port=spec.port, name=spec.name)] if spec.port else None
+            ),
             environment=spec.environment,
             secrets=spec.secrets,
-            user=NON_ROOT_USER,
+            user=spec.user,
             readonly_root_filesystem=True,
             stop_timeout=STOP_TIMEOUT,
             essential=True,
-            health_check=ecs.HealthCheck(
-                command=spec.health_command,
-                interval=Duration.seconds(15),
-                timeout=Duration.seconds(5),
-                retries=3,
-                start_period=Duration.seconds(30),
+            health_check=(
+                ecs.HealthCheck(
+                    command=spec.health_command,
+                    interval=Duration.seconds(15),
+                    timeout=Duration.seconds(5),
+                    retries=3,
+                    start_period=Duration.seconds(30),
+                )
+                if spec.health_command
+                else None
             ),
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix=spec.name,
@@ -167,10 +182,34 @@ class FargateApplication(Construct):
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
-            vpc=vpc,
+            vpc=platform.vpc,
             description=f"{spec.name} tasks",
             allow_all_outbound=True,  # AWS endpoints, NAT; inbound is what is restricted
         )
+
+
+class FargateApplication(FargateTask):
+    """A task that runs as a service: kept running, replaced on failure, discoverable."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        platform: Platform,
+        spec: ServiceSpec,
+        repository: ecr.IRepository,
+        image_tag: str,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            platform=platform,
+            spec=spec,
+            repository=repository,
+            image_tag=image_tag,
+        )
+        settings = platform.settings
         capacity = "FARGATE_SPOT" if settings.use_spot else "FARGATE"
         self.service = ecs.FargateService(
             self,

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from health_platform.infra import naming
+from health_platform.infra.data.buckets import private_bucket
 from health_platform.infra.edge.distribution import Distribution
 from health_platform.infra.edge.firewall import WebFirewall
 from health_platform.infra.keys import logs_key
@@ -62,6 +63,16 @@ class EdgeStack(PlatformStack):
             bucket_name=naming.bucket_name(env, "static", settings.account),
             region=settings.region,
         )
+        # CloudFront's standard logs: the form auditors' tools read. Their delivery writes
+        # with an ACL and SSE-S3, so this bucket has ACLs enabled and no KMS key.
+        log_bucket = private_bucket(
+            self,
+            "CdnLogs",
+            name=naming.bucket_name(env, "cdn-logs", settings.account),
+            key=None,
+            access_logs=None,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        )
         self.distribution = Distribution(
             self,
             "Cdn",
@@ -71,6 +82,7 @@ class EdgeStack(PlatformStack):
             static_assets=static_assets,
             certificate=certificate,
             web_acl_arn=firewall.web_acl.attr_arn,
+            log_bucket=log_bucket,
         ).distribution
         alias = route53.RecordTarget.from_alias(targets.CloudFrontTarget(self.distribution))
         route53.ARecord(self, "AliasV4", zone=zone, record_name=domain.name, target=alias)

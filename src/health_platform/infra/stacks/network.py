@@ -52,3 +52,9 @@ class NetworkStack(PlatformStack):
         )
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
         CfnOutput(self, "LogsKeyArn", value=self.logs_key.key_arn)
+        # Where one-off tasks (the migration) run: the services' subnets.
+        CfnOutput(
+            self,
+            "PrivateSubnetIds",
+            value=",".join(subnet.subnet_id for subnet in self.private_subnets),
+        )

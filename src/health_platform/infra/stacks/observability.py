@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from health_platform.infra import naming
@@ -28,6 +29,11 @@ from health_platform.settings import EnvironmentSettings
 # The backend logs one JSON line with this event for every failed login (issue: API).
 FAILED_LOGIN_EVENT = "login.failed"
 FAILED_LOGINS_PER_5_MINUTES = 20
+
+# The RDS event categories of the storage events (see _storage_events): "low storage"
+# holds 0007 and 0089; autoscaling's limits are "notification" (0225) and "failure"
+# (0223, 0224), which also carries the instance's other failures.
+DATABASE_EVENT_CATEGORIES = ("low storage", "notification", "failure")
 
 UNAUTHORIZED_CALLS = (
     '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
@@ -162,13 +168,6 @@ class ObservabilityStack(PlatformStack):
             label = instance.node.id
             free = metric("AWS/RDS", "FreeStorageSpace", identifier, "Minimum")
             connections = metric("AWS/RDS", "DatabaseConnections", identifier, "Maximum")
-            # Storage autoscaling grows the volume; 15% of the initial size is the floor.
-            self.alarms.add(
-                f"Database{label}FreeStorage",
-                free,
-                Threshold(0.15 * rds.allocated_storage_gib * 1024**3, 5, below=True),
-                "Database free storage below 15% (disk usage above 85%)",
-            )
             limit = 0.8 * postgres_max_connections(rds.instance_class)
             self.alarms.add(
                 f"Database{label}Connections",
@@ -179,7 +178,25 @@ class ObservabilityStack(PlatformStack):
             cpu = metric("AWS/RDS", "CPUUtilization", identifier)
             widgets.append(graph(f"Database {label}", [cpu, connections]))
             widgets.append(graph(f"Database {label}: free storage (bytes)", [free]))
+        self._storage_events([instance.instance_identifier for instance in instances])
         return widgets
+
+    def _storage_events(self, identifiers: list[str]) -> None:
+        """Storage alerts at any size. Storage autoscaling grows the volume, and CloudWatch
+        has no metric of its size, so no alarm on FreeStorageSpace can say "85% used" once
+        it has grown. RDS's own events can: more than 90% of the storage used (0089),
+        storage exhausted (0007), autoscaling near or at its maximum (0225, 0224) or unable
+        to scale (0223)."""
+        rds.CfnEventSubscription(
+            self,
+            "DatabaseStorageEvents",
+            subscription_name=f"{naming.resource_name(self.settings.name)}-database-storage",
+            sns_topic_arn=self.alerts.topic.topic_arn,
+            source_type="db-instance",
+            source_ids=identifiers,
+            event_categories=list(DATABASE_EVENT_CATEGORIES),
+            enabled=True,
+        )
 
     def _cache(self, settings: EnvironmentSettings) -> list[cloudwatch.IWidget]:
         cache = settings.elasticache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, CfnParameter
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -12,19 +12,36 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from health_platform.contract import (
+    API_PATH_PATTERN,
+    BACKEND,
+    DATABASE_NAME,
+    DOCKERFILES,
+    FRONTEND,
+    HEALTH_PATH,
+    MIGRATION,
+    MIGRATION_COMMAND,
+    PORTS,
+    REPO,
+    RUNTIME_ROLE,
+    api_environment,
+    env_name,
+)
 from health_platform.infra import naming
 from health_platform.infra.data.cache import PORT as REDIS_PORT
-from health_platform.infra.data.database import DATABASE_NAME
-from health_platform.infra.services.load_balancer import API_PATHS, LoadBalancer
+from health_platform.infra.services.load_balancer import LoadBalancer
 from health_platform.infra.services.scaling import autoscale
-from health_platform.infra.services.service import FargateApplication, Platform, ServiceSpec
+from health_platform.infra.services.service import (
+    FargateApplication,
+    FargateTask,
+    Platform,
+    ServiceSpec,
+)
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.network import NetworkStack
+from health_platform.rehearse.dockerfile import read_dockerfile
 from health_platform.settings import EnvironmentSettings
-
-FRONTEND_PORT = 3000
-BACKEND_PORT = 5000
 
 
 class ServicesStack(PlatformStack):
@@ -78,23 +95,36 @@ class ServicesStack(PlatformStack):
             data_key=data.key,
             logs_key=network.logs_key,
         )
+        backend_repository = self._repository(data, BACKEND)
+        backend_tag = self._image_tag(env, BACKEND)
         self.frontend = FargateApplication(
             self,
             "Frontend",
             spec=self._frontend_spec(),
-            repository=self._repository(data, "frontend"),
-            image_tag=self._image_tag(env, "frontend"),
+            repository=self._repository(data, FRONTEND),
+            image_tag=self._image_tag(env, FRONTEND),
             platform=platform,
         )
         self.backend = FargateApplication(
             self,
             "Backend",
             spec=self._backend_spec(settings, data),
-            repository=self._repository(data, "backend"),
-            image_tag=self._image_tag(env, "backend"),
+            repository=backend_repository,
+            image_tag=backend_tag,
             platform=platform,
         )
-        for application, port in ((self.frontend, FRONTEND_PORT), (self.backend, BACKEND_PORT)):
+        self.migration = FargateTask(
+            self,
+            "Migration",
+            spec=self._migration_spec(data),
+            repository=backend_repository,
+            image_tag=backend_tag,
+            platform=platform,
+        )
+        for application, port in (
+            (self.frontend, PORTS[FRONTEND]),
+            (self.backend, PORTS[BACKEND]),
+        ):
             application.security_group.add_ingress_rule(
                 self.load_balancer.security_group, ec2.Port.tcp(port), "from the load balancer"
             )
@@ -102,13 +132,17 @@ class ServicesStack(PlatformStack):
                 application.security_group, ec2.Port.tcp(port), "to the service"
             )
         self.backend.security_group.add_ingress_rule(
-            self.frontend.security_group, ec2.Port.tcp(BACKEND_PORT), "from the frontend"
+            self.frontend.security_group, ec2.Port.tcp(PORTS[BACKEND]), "from the frontend"
         )
         frontend_targets = self.load_balancer.route(
-            "frontend", port=FRONTEND_PORT, service=self.frontend.service
+            FRONTEND, port=PORTS[FRONTEND], service=self.frontend.service
         )
         backend_targets = self.load_balancer.route(
-            "backend", port=BACKEND_PORT, service=self.backend.service, priority=10, paths=API_PATHS
+            BACKEND,
+            port=PORTS[BACKEND],
+            service=self.backend.service,
+            priority=10,
+            paths=[API_PATH_PATTERN],
         )
         autoscale(self.frontend.service, settings.ecs, frontend_targets)
         autoscale(self.backend.service, settings.ecs, backend_targets)
@@ -119,6 +153,9 @@ class ServicesStack(PlatformStack):
             "OriginName": self.load_balancer.origin_name,
             "FrontendServiceName": self.frontend.service.service_name,
             "BackendServiceName": self.backend.service.service_name,
+            # What `hp db migrate` needs to run the migration task.
+            "MigrationTaskDefinitionArn": self.migration.task_definition.task_definition_arn,
+            "MigrationSecurityGroupId": self.migration.security_group.security_group_id,
         }.items():
             CfnOutput(self, name, value=value)
 
@@ -147,74 +184,84 @@ class ServicesStack(PlatformStack):
         return parameter.value_as_string
 
     def _frontend_spec(self) -> ServiceSpec:
+        image = read_dockerfile(REPO / DOCKERFILES[FRONTEND])
         return ServiceSpec(
-            name="frontend",
-            port=FRONTEND_PORT,
+            name=FRONTEND,
+            user=_user_of(image.user, FRONTEND),
+            port=PORTS[FRONTEND],
             health_command=[
                 "CMD",
                 "wget",
                 "-q",
                 "-O",
                 "/dev/null",
-                f"http://127.0.0.1:{FRONTEND_PORT}/health",
+                f"http://127.0.0.1:{PORTS[FRONTEND]}{HEALTH_PATH}",
             ],
-            scratch_paths=("/tmp", "/var/cache/nginx"),  # noqa: S108
+            scratch_paths=image.volumes,
         )
 
     def _backend_spec(self, settings: EnvironmentSettings, data: DataStack) -> ServiceSpec:
+        """The API as a service: it signs in to PostgreSQL as its runtime role with IAM
+        tokens (no password it would have to re-read when RDS rotates the master's)."""
         env = settings.name
         database = data.database.instance
-        assert database.secret is not None  # RDS manages it: manage_master_user_password
-        # Imported by ARN for the reason given in _repository (here: the data key's policy).
-        database_secret = secretsmanager.Secret.from_secret_complete_arn(
-            self, "DatabaseSecret", database.secret.secret_arn
-        )
         session = ssm.StringParameter.from_secure_string_parameter_attributes(
             self, "SessionSecret", parameter_name=naming.app_secret_parameter(env, "session-secret")
         )
         uploads = data.buckets.uploads
+        # Imported by ARN: CDK grants on a foreign secret land in its key's policy, which
+        # would make the data stack depend on this one.
         redis_token = secretsmanager.Secret.from_secret_complete_arn(
             self, "RedisAuthToken", data.cache.auth_token.secret_arn
         )
+        image = read_dockerfile(REPO / DOCKERFILES[BACKEND])
         return ServiceSpec(
-            name="backend",
-            port=BACKEND_PORT,
+            name=BACKEND,
+            user=_user_of(image.user, BACKEND),
+            port=PORTS[BACKEND],
             health_command=[
                 "CMD",
                 "python",
                 "-c",
-                "import urllib.request; "
-                f"urllib.request.urlopen('http://127.0.0.1:{BACKEND_PORT}/health', timeout=3)",
+                "import urllib.request; urllib.request.urlopen("
+                f"'http://127.0.0.1:{PORTS[BACKEND]}{HEALTH_PATH}', timeout=3)",
             ],
-            environment={
-                "ENVIRONMENT": env,
-                "PORT": str(BACKEND_PORT),
-                "DATABASE_HOST": database.db_instance_endpoint_address,
-                "DATABASE_PORT": database.db_instance_endpoint_port,
-                "DATABASE_NAME": DATABASE_NAME,
-                "DATABASE_SSL": "require",
-                "REDIS_HOST": data.cache.replication_group.attr_configuration_end_point_address,
-                "REDIS_PORT": str(REDIS_PORT),
-                "REDIS_TLS": "true",
-                "REDIS_CLUSTER": "true",
-                "STORAGE_BACKEND": "s3",
-                "UPLOADS_BUCKET": uploads.bucket_name,
-                "KMS_KEY_ID": data.key.key_arn,
-                # CloudFront and the ALB each append to X-Forwarded-For.
-                "TRUSTED_PROXIES": "2",
-            },
+            scratch_paths=image.volumes,
+            environment=api_environment(
+                environment=env,
+                database_host=database.db_instance_endpoint_address,
+                database_port=database.db_instance_endpoint_port,
+                database_name=DATABASE_NAME,
+                database_username=RUNTIME_ROLE,
+                database_auth="iam",
+                database_ssl="require",
+                aws_region=self.region,
+                redis_host=data.cache.replication_group.attr_configuration_end_point_address,
+                redis_port=REDIS_PORT,
+                redis_tls=True,
+                redis_cluster=True,
+                storage_backend="s3",
+                uploads_bucket=uploads.bucket_name,
+                kms_key_id=data.key.key_arn,
+                trusted_proxies=2,  # CloudFront and the ALB each append to X-Forwarded-For
+            ),
             secrets={
-                "DATABASE_USERNAME": ecs.Secret.from_secrets_manager(database_secret, "username"),
-                "DATABASE_PASSWORD": ecs.Secret.from_secrets_manager(database_secret, "password"),
-                "REDIS_AUTH_TOKEN": ecs.Secret.from_secrets_manager(redis_token),
-                "SESSION_SECRET": ecs.Secret.from_ssm_parameter(session),
+                env_name("redis_auth_token"): ecs.Secret.from_secrets_manager(redis_token),
+                env_name("session_secret"): ecs.Secret.from_ssm_parameter(session),
             },
-            secret_arns=[
-                database.secret.secret_arn,
-                data.cache.auth_token.secret_arn,
-                session.parameter_arn,
-            ],
+            secret_arns=[data.cache.auth_token.secret_arn, session.parameter_arn],
             task_statements=[
+                iam.PolicyStatement(
+                    actions=["rds-db:connect"],
+                    resources=[
+                        self.format_arn(
+                            service="rds-db",
+                            resource="dbuser",
+                            resource_name=f"{database.instance_resource_id}/{RUNTIME_ROLE}",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                ),
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[uploads.bucket_arn]),
                 iam.PolicyStatement(
                     actions=[
@@ -233,11 +280,49 @@ class ServicesStack(PlatformStack):
                     },
                 ),
             ],
-            # Attached, never edited: the load balancer's automatic ingress rules would
-            # otherwise be written into the data stack's group.
-            extra_security_groups=[
-                ec2.SecurityGroup.from_security_group_id(
-                    self, "DataClients", data.clients.security_group_id, mutable=False
-                )
-            ],
+            extra_security_groups=[self._data_clients(data)],
         )
+
+    def _migration_spec(self, data: DataStack) -> ServiceSpec:
+        """The migration, a one-off task of the backend's image: it runs as the database's
+        owner (RDS's master user), whose rotating password it may receive at its start."""
+        database = data.database.instance
+        assert database.secret is not None  # RDS manages it: manage_master_user_password
+        master = secretsmanager.Secret.from_secret_complete_arn(
+            self, "DatabaseSecret", database.secret.secret_arn
+        )
+        image = read_dockerfile(REPO / DOCKERFILES[BACKEND])
+        return ServiceSpec(
+            name=MIGRATION,
+            user=_user_of(image.user, BACKEND),
+            command=list(MIGRATION_COMMAND),
+            scratch_paths=image.volumes,
+            environment=api_environment(
+                database_host=database.db_instance_endpoint_address,
+                database_port=database.db_instance_endpoint_port,
+                database_name=DATABASE_NAME,
+                database_ssl="require",
+            ),
+            secrets={
+                env_name("database_username"): ecs.Secret.from_secrets_manager(master, "username"),
+                env_name("database_password"): ecs.Secret.from_secrets_manager(master, "password"),
+            },
+            secret_arns=[database.secret.secret_arn],
+            extra_security_groups=[self._data_clients(data)],
+        )
+
+    def _data_clients(self, data: DataStack) -> ec2.ISecurityGroup:
+        # Attached, never edited: the load balancer's automatic ingress rules would
+        # otherwise be written into the data stack's group.
+        existing = self.node.try_find_child("DataClients")
+        if existing is not None:
+            return existing  # type: ignore[return-value]
+        return ec2.SecurityGroup.from_security_group_id(
+            self, "DataClients", data.clients.security_group_id, mutable=False
+        )
+
+
+def _user_of(user: str | None, service: str) -> str:
+    if not user:
+        raise ValueError(f"{DOCKERFILES[service]} names no USER: the task must not run as root")
+    return user

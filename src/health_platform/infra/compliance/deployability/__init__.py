@@ -1,0 +1,50 @@
+"""The deployability pack of `hp infra check`: rules about what AWS rejects at deploy time,
+or breaks at run time, that no schema (cfn-lint) or security pack (cdk-nag) sees: quotas,
+how Fargate mounts volumes and injects secrets, what CloudFront checks and caches, what
+the WAF blocks. Each rule covers a class of defect, reads every template of an
+environment together, and has a known-bad test (tests/infra/test_deployability.py).
+
+A pass over the synthesized JSON rather than a cdk-nag NagPack: most rules need more than
+one resource (a security group and the ingress rules other stacks add to it, a
+distribution and the certificate of its origin in another stack and region)."""
+
+from __future__ import annotations
+
+from health_platform.infra.compliance.deployability.alerts import SNS_ENDPOINT_CONFIRMS
+from health_platform.infra.compliance.deployability.containers import (
+    CONTAINER_WRITABLE_PATHS,
+    SERVICE_ROTATING_SECRETS,
+)
+from health_platform.infra.compliance.deployability.data import (
+    REPLICA_STORAGE_PARITY,
+    STORAGE_ALARM_AT_ANY_SIZE,
+)
+from health_platform.infra.compliance.deployability.edge import (
+    CLOUDFRONT_LOGGING,
+    CLOUDFRONT_ORIGIN_CERTIFICATE,
+    CLOUDFRONT_SHARED_CACHE_KEY,
+    WAF_BODY_SIZE,
+)
+from health_platform.infra.compliance.deployability.model import Environment, Rule, Violation
+from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+
+PACK = "Deployability"
+RULES: tuple[Rule, ...] = (
+    SECURITY_GROUP_RULE_WEIGHT,
+    CLOUDFRONT_ORIGIN_CERTIFICATE,
+    CLOUDFRONT_SHARED_CACHE_KEY,
+    CLOUDFRONT_LOGGING,
+    WAF_BODY_SIZE,
+    CONTAINER_WRITABLE_PATHS,
+    SERVICE_ROTATING_SECRETS,
+    REPLICA_STORAGE_PARITY,
+    STORAGE_ALARM_AT_ANY_SIZE,
+    SNS_ENDPOINT_CONFIRMS,
+)
+
+
+def check_environment(environment: Environment) -> list[Violation]:
+    return [violation for rule in RULES for violation in rule.run(environment)]
+
+
+__all__ = ["PACK", "RULES", "Environment", "Rule", "Violation", "check_environment"]

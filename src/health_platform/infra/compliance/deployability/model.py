@@ -1,0 +1,143 @@
+"""The synthesized templates of one environment, read as one graph: a rule asks for
+resources by type and follows references across stacks (Ref, GetAtt, and the exports
+that Fn::ImportValue names), because what AWS checks at deploy time often spans stacks
+(a security group here, its ingress rule there)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Template = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Resource:
+    stack: str
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        return f"{self.stack}/{self.logical_id}"
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What a reference points at: a resource, and the attribute asked for (None: Ref)."""
+
+    resource: Resource
+    attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    stack: str
+    location: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One class of defect that AWS reports only at deploy or run time."""
+
+    id: str
+    title: str
+    source: str  # where AWS documents the behaviour
+    check: Callable[[Environment], Iterable[tuple[Resource, str]]]
+
+    def run(self, environment: Environment) -> list[Violation]:
+        return [
+            Violation(self.id, resource.stack, resource.logical_id, message)
+            for resource, message in self.check(environment)
+        ]
+
+
+@dataclass
+class Environment:
+    """Every template of one environment, and where the images' Dockerfiles are."""
+
+    templates: dict[str, Template]
+    # The Dockerfile each container's image is built from, by container name.
+    dockerfiles: dict[str, Path]
+    # The weight (entries counted against a security group's quota) of each prefix list
+    # the environment names; customer-managed lists in the templates weigh MaxEntries.
+    prefix_list_weights: dict[str, int]
+    _exports: dict[str, tuple[str, Any]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        for stack, template in self.templates.items():
+            for output in template.get("Outputs", {}).values():
+                name = output.get("Export", {}).get("Name")
+                if isinstance(name, str):
+                    self._exports[name] = (stack, output["Value"])
+
+    @classmethod
+    def from_files(
+        cls, files: Iterable[Path], dockerfiles: dict[str, Path], weights: dict[str, int]
+    ) -> Environment:
+        templates = {
+            path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in files
+        }
+        return cls(templates, dockerfiles, weights)
+
+    def resources(self, *types: str) -> Iterator[Resource]:
+        for stack, template in self.templates.items():
+            for logical_id, resource in template.get("Resources", {}).items():
+                if resource.get("Type") in types:
+                    yield Resource(
+                        stack, logical_id, resource["Type"], resource.get("Properties", {})
+                    )
+
+    def resource(self, stack: str, logical_id: str) -> Resource | None:
+        found = self.templates.get(stack, {}).get("Resources", {}).get(logical_id)
+        if found is None:
+            return None
+        return Resource(stack, logical_id, found["Type"], found.get("Properties", {}))
+
+    def follow(self, stack: str, value: Any) -> Pointer | None:
+        """The resource a value refers to (through exports across stacks), or None for a
+        literal or anything else."""
+        if not isinstance(value, dict) or len(value) != 1:
+            return None
+        ((function, argument),) = value.items()
+        if function == "Ref" and isinstance(argument, str):
+            found = self.resource(stack, argument)
+            return Pointer(found) if found else None
+        if function == "Fn::GetAtt":
+            logical_id, attribute = (
+                argument.split(".", 1) if isinstance(argument, str) else argument
+            )
+            found = self.resource(stack, logical_id)
+            return Pointer(found, attribute) if found else None
+        if function == "Fn::ImportValue" and isinstance(argument, str):
+            exported = self._exports.get(argument)
+            return self.follow(*exported) if exported else None
+        return None
+
+    def same(self, stack: str, value: Any, resource: Resource) -> bool:
+        """Whether `value` (in `stack`) refers to `resource`."""
+        pointer = self.follow(stack, value)
+        return pointer is not None and pointer.resource == resource
+
+    def pointers_in(self, stack: str, value: Any) -> Iterator[Pointer]:
+        """Every reference anywhere inside `value` (an Fn::Join of an ARN and a JSON key,
+        say), followed."""
+        pointer = self.follow(stack, value)
+        if pointer is not None:
+            yield pointer
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from self.pointers_in(stack, item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from self.pointers_in(stack, item)
+
+
+def literal(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,90 @@
+"""Security groups: the rules a group holds, weighed as AWS counts them against its quota.
+
+A rule that references a prefix list counts as the list's weight (AWS-managed lists) or
+its maximum entries (customer-managed ones), not as one rule: CloudFront's origin-facing
+list weighs 55, so two rules that name it exceed the default 60 and the stack fails with
+RulesPerSecurityGroupLimitExceeded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from health_platform.infra.compliance.deployability.model import Environment, Resource, Rule
+
+# "Inbound or outbound rules per security group" (L-0EA8095F), per direction and counted
+# separately for IPv4 and IPv6. After raising the quota in the account, raise it here.
+RULES_PER_SECURITY_GROUP = 60
+# The documented weights of AWS-managed prefix lists, by name; an environment file names
+# the list's id in its region (settings: edge.cloudfront_prefix_list_id).
+AWS_MANAGED_WEIGHTS = {
+    "com.amazonaws.global.cloudfront.origin-facing": 55,
+    "com.amazonaws.global.ipv6.cloudfront.origin-facing": 55,
+}
+
+_DIRECTIONS = (
+    ("inbound", "SecurityGroupIngress", "AWS::EC2::SecurityGroupIngress", "SourcePrefixListId"),
+    ("outbound", "SecurityGroupEgress", "AWS::EC2::SecurityGroupEgress", "DestinationPrefixListId"),
+)
+
+
+def _weight(env: Environment, stack: str, rule: dict[str, Any], key: str) -> tuple[str, int | None]:
+    """(the IP family budget it counts against, its weight; None: unknown)."""
+    if "CidrIpv6" in rule:
+        return "IPv6", 1
+    if key not in rule:
+        return "IPv4", 1
+    prefix_list = rule[key]
+    pointer = env.follow(stack, prefix_list)
+    if pointer is not None and pointer.resource.type == "AWS::EC2::PrefixList":
+        return "IPv4", int(pointer.resource.properties.get("MaxEntries", 1))
+    if not isinstance(prefix_list, str):
+        return "IPv4", None
+    return "IPv4", env.prefix_list_weights.get(prefix_list)
+
+
+def _rules_of(
+    env: Environment, group: Resource, inline: str, separate: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    for rule in group.properties.get(inline, []):
+        yield group.stack, rule
+    for resource in env.resources(separate):
+        if env.same(resource.stack, resource.properties.get("GroupId"), group):
+            yield resource.stack, resource.properties
+
+
+def _check(env: Environment) -> Iterator[tuple[Resource, str]]:
+    for group in env.resources("AWS::EC2::SecurityGroup"):
+        for direction, inline, separate, key in _DIRECTIONS:
+            totals: dict[str, int] = {}
+            for stack, rule in _rules_of(env, group, inline, separate):
+                family, weight = _weight(env, stack, rule, key)
+                if weight is None:
+                    yield (
+                        group,
+                        (
+                            f"an {direction} rule names prefix list {rule[key]} whose weight is"
+                            " unknown; add it to the environment's prefix-list weights"
+                        ),
+                    )
+                    continue
+                totals[family] = totals.get(family, 0) + weight
+            for family, total in totals.items():
+                if total > RULES_PER_SECURITY_GROUP:
+                    yield (
+                        group,
+                        (
+                            f"{direction} {family} rules weigh {total} (a prefix list counts as its"
+                            f" entries) against a quota of {RULES_PER_SECURITY_GROUP}: the stack"
+                            " fails with RulesPerSecurityGroupLimitExceeded; use fewer rules or"
+                            " raise the quota (L-0EA8095F) and RULES_PER_SECURITY_GROUP"
+                        ),
+                    )
+
+
+SECURITY_GROUP_RULE_WEIGHT = Rule(
+    "HP-SG-RULE-WEIGHT",
+    "Security group rules, weighted as AWS counts them, within the quota",
+    "https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html",
+    _check,
+)
