@@ -132,6 +132,41 @@ def check(env: EnvArgument = None, every: AllOption = False, out_dir: OutOption 
         raise typer.Exit(ExitCode.FINDINGS)
 
 
+@infra.command("rehearse", epilog=EXIT_CODES_HELP)
+def rehearse(env: EnvRequired, out_dir: OutOption = None) -> None:
+    """Run each service from its synthesized task definition on this machine, as Fargate
+    would: its user, a read-only root, its volumes as Fargate mounts them, exactly the
+    environment and secret names it is given (secrets and AWS endpoints as local
+    stand-ins), judged by its own health check. Needs bubblewrap and root; no Docker, no AWS.
+    """
+    settings = _one(env)
+    target = out_dir or cdk_out_dir()
+    _synthesize_quietly([settings], target)
+    from health_platform.rehearse.run import rehearse_environment
+
+    with err.status("Rehearsing the services…"):
+        rehearsals = rehearse_environment(settings, target)
+    _table(
+        f"Rehearsal of {settings.name}",
+        ("service", "result", "seconds", "why"),
+        [
+            (
+                r.service,
+                _mark(r.result.passed, "pass" if r.result.passed else "FAIL"),
+                f"{r.result.duration_s:.1f}",
+                r.result.reason,
+            )
+            for r in rehearsals
+        ],
+    )
+    for failed in (r for r in rehearsals if not r.result.passed and r.result.log_tail):
+        err.print(f"[bold]{failed.service}: its last log lines[/]", highlight=False)
+        for line in failed.result.log_tail:
+            err.print(f"  {line}", highlight=False, markup=False)
+    if not all(r.result.passed for r in rehearsals):
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
 def _one(env: str) -> EnvironmentSettings:
     return _select(env, every=False)[0]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from health_platform.errors import InvalidInputError
 
 _NUMERIC_USER = re.compile(r"\d+(:\d+)?")
+_ROOT_USERS = (None, "0", "0:0", "root", "root:root")  # whom RUN runs as, for install's defaults
 _SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", "(", ")", ";;", "|&"})
 # GNU install's options, so that an option's argument is never mistaken for a path.
 _INSTALL_SHORT = "bcCdDpsTvZg:m:o:S:t:"
@@ -285,7 +286,7 @@ def _read_install(stage: _Stage, arguments: list[str], line: int, source: str) -
         return  # installs files, not directories
     owner = given.get("-o", given.get("--owner"))
     group = given.get("-g", given.get("--group"))
-    if (owner is None or group is None) and stage.user not in (None, "0", "0:0"):
+    if (owner is None or group is None) and stage.user not in _ROOT_USERS:
         # install would use the current user's ids, and its group lives in /etc/passwd.
         raise DockerfileError(
             f"{source}:{line}: install -d under USER {stage.user} without -o and -g; "
@@ -296,3 +297,15 @@ def _read_install(stage: _Stage, arguments: list[str], line: int, source: str) -
         stage.installs[_resolve(path, stage.workdir)] = _Install(
             owner=owner or "0", group=group or "0", mode=mode, line=line
         )
+
+
+# How Fargate mounts a task volume (a bind mount) at a path the image does not declare as
+# a VOLUME: an empty directory owned by root, mode 0755.
+FARGATE_VOLUME_OWNER = (0, 0, 0o755)
+
+
+def volume_owner(image: ImageSpec, path: str) -> tuple[int, int, int]:
+    """(uid, gid, mode) of the task volume Fargate mounts at `path` for this image."""
+    if path in image.volumes:
+        return image.volume_owners.get(path, FARGATE_VOLUME_OWNER)
+    return FARGATE_VOLUME_OWNER

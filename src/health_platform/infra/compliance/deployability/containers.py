@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from health_platform.infra.compliance.deployability.model import Environment, Resource, Rule
-from health_platform.rehearse.dockerfile import DockerfileError, ImageSpec, read_dockerfile
-
-FARGATE_VOLUME_OWNER = (0, 0, 0o755)
+from health_platform.rehearse.dockerfile import DockerfileError, read_dockerfile, volume_owner
 
 
 def _uid_gid(user: str) -> tuple[int, int] | None:
@@ -36,13 +34,6 @@ def writable_by(owner: tuple[int, int, int], uid: int, gid: int) -> bool:
     if owner_gid == gid:
         return bool(mode & stat.S_IWGRP)
     return bool(mode & stat.S_IWOTH)
-
-
-def volume_owner(image: ImageSpec, path: str) -> tuple[int, int, int]:
-    """The ownership Fargate gives a task volume mounted at `path` of this image."""
-    if path in image.volumes:
-        return image.volume_owners.get(path, FARGATE_VOLUME_OWNER)
-    return FARGATE_VOLUME_OWNER
 
 
 def _bind_mounts(task: Resource) -> set[str]:
