@@ -46,8 +46,14 @@ COMMON_DATA = {
 EVERY_ENV = ("dev", "staging", "prod")
 PINNED = (
     {(NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"} for env in EVERY_ENV}
-    | {(SERVICES, env): {"BackendLogsF812E440", "FrontendLogs50918E09"} for env in EVERY_ENV}
-    | {(EDGE, env): {"LogsKeyA6AB43B2", "FirewallLogs7FB06776"} for env in EVERY_ENV}
+    | {
+        (SERVICES, env): {"BackendLogsF812E440", "FrontendLogs50918E09", "MigrationLogsAD1DB442"}
+        for env in EVERY_ENV
+    }
+    | {
+        (EDGE, env): {"LogsKeyA6AB43B2", "FirewallLogs7FB06776", "CdnLogs1D5E9AEC"}
+        for env in EVERY_ENV
+    }
     | {
         (OBSERVABILITY, env): {
             "AlertsKey9E1197AF",

@@ -30,9 +30,10 @@ def test_every_alarm_notifies_on_alarm_and_on_ok(synthesis: Synthesis, env: str)
     nodes = synthesis.environments[env].elasticache
     redis_nodes = nodes.shards * (nodes.replicas_per_shard + 1)
     databases = 2 if env == "prod" else 1
-    # 2 services x (CPU, memory) + 2 rates + latency + 2 unhealthy + databases x 2
-    # + Redis nodes x 3 + failed logins, unauthorized calls, IAM policy changes
-    assert len(found) == 4 + 5 + 2 * databases + 3 * redis_nodes + 3
+    # 2 services x (CPU, memory) + 2 rates + latency + 2 unhealthy + databases x
+    # connections + Redis nodes x 3 + failed logins, unauthorized calls, IAM policy changes
+    # (storage speaks through RDS's events: test_database_storage_and_connections)
+    assert len(found) == 4 + 5 + databases + 3 * redis_nodes + 3
     for props in found.values():
         topic = [{"Ref": lid} for lid in synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Topic")]
         assert props["AlarmActions"] == topic
@@ -80,9 +81,18 @@ def test_unhealthy_targets(synthesis: Synthesis, env: str) -> None:
 
 def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> None:
     rds = synthesis.environments[env].rds
-    storage = alarm(synthesis, env, "DatabaseInstanceFreeStorage")
-    assert storage["ComparisonOperator"] == "LessThanThreshold"
-    assert storage["Threshold"] == pytest.approx(0.15 * rds.allocated_storage_gib * 1024**3)
+    # Storage at any size: RDS's own events (percent used, autoscaling at its limits), not
+    # a fixed number of free bytes that autoscaling makes meaningless.
+    assert not [p for p in alarms(synthesis, env).values() if p["MetricName"] == "FreeStorageSpace"]
+    (events,) = synthesis.resources(env, OBSERVABILITY, "AWS::RDS::EventSubscription").values()
+    props = events["Properties"]
+    assert set(props["EventCategories"]) == {"low storage", "notification", "failure"}
+    assert len(props["SourceIds"]) == (2 if env == "prod" else 1)
+    assert "AlertsTopic" in json.dumps(props["SnsTopicArn"])
+    key_policy = json.dumps(
+        next(iter(synthesis.resources(env, OBSERVABILITY, "AWS::KMS::Key").values()))
+    )
+    assert "events.rds.amazonaws.com" in key_policy
     connections = alarm(synthesis, env, "DatabaseInstanceConnections")
     assert connections["Threshold"] == round(0.8 * postgres_max_connections(rds.instance_class))
     if env == "prod":
@@ -131,7 +141,19 @@ def test_topic_is_encrypted_and_subscribed(synthesis: Synthesis, env: str) -> No
     emails = sorted(s["Endpoint"] for s in subscriptions if s["Protocol"] == "email")
     assert emails == sorted(alerts.emails)
     https = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "https"]
-    assert https == [e for e in (alerts.pagerduty_endpoint, alerts.slack_endpoint) if e]
+    assert https == [e for e in (alerts.pagerduty_endpoint,) if e]
+    # Slack through AWS Chatbot: a webhook could never confirm an SNS subscription.
+    chatbot = synthesis.resources(
+        env, OBSERVABILITY, "AWS::Chatbot::SlackChannelConfiguration"
+    ).values()
+    if alerts.slack is None:
+        assert not chatbot
+    else:
+        (channel,) = [c["Properties"] for c in chatbot]
+        assert channel["SlackWorkspaceId"] == alerts.slack.workspace_id
+        assert channel["SlackChannelId"] == alerts.slack.channel_id
+        assert "AlertsTopic" in json.dumps(channel["SnsTopicArns"])
+        assert "ReadOnlyAccess" in json.dumps(channel["GuardrailPolicies"])
 
 
 def test_dashboard_covers_every_area(synthesis: Synthesis, env: str) -> None:

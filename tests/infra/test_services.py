@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from health_platform.contract import DOCKERFILES, PORTS, REPO, RUNTIME_ROLE
 from health_platform.infra.naming import DATA, SERVICES
+from health_platform.rehearse.dockerfile import read_dockerfile
 from tests.infra.conftest import Synthesis
-
-PORTS = {"frontend": 3000, "backend": 5000}
 
 
 def by_prefix(synthesis: Synthesis, env: str, kind: str, prefix: str) -> dict[str, Any]:
@@ -50,13 +50,17 @@ def test_task_sizes_ports_and_hardening(synthesis: Synthesis, env: str) -> None:
         assert task["RequiresCompatibilities"] == ["FARGATE"]
         definition = container(synthesis, env, service)
         assert definition["PortMappings"][0]["ContainerPort"] == port
-        assert definition["User"] == "10001"
+        # The image's own user and VOLUMEs: Fargate gives a volume the image's ownership.
+        image = read_dockerfile(REPO / DOCKERFILES[service])
+        assert definition["User"] == image.user != "0"
         assert definition["ReadonlyRootFilesystem"] is True
         assert definition["StopTimeout"] == 120
         assert f"127.0.0.1:{port}/health" in " ".join(definition["HealthCheck"]["Command"])
         logs = definition["LogConfiguration"]
         assert logs["LogDriver"] == "awslogs"
-        assert {m["ContainerPath"] for m in definition["MountPoints"]} >= {"/tmp"}
+        assert sorted(m["ContainerPath"] for m in definition["MountPoints"]) == sorted(
+            image.volumes
+        )
 
 
 def test_log_groups_are_named_encrypted_and_kept(synthesis: Synthesis, env: str) -> None:
@@ -72,16 +76,28 @@ def test_log_groups_are_named_encrypted_and_kept(synthesis: Synthesis, env: str)
 def test_secrets_are_injected_never_plain(synthesis: Synthesis, env: str) -> None:
     definition = container(synthesis, env, "backend")
     secrets = {s["Name"]: json.dumps(s["ValueFrom"]) for s in definition["Secrets"]}
-    assert set(secrets) == {
-        "DATABASE_USERNAME",
-        "DATABASE_PASSWORD",
-        "REDIS_AUTH_TOKEN",
-        "SESSION_SECRET",
-    }
+    # No database password: the service signs in with IAM tokens (the master's rotates).
+    assert set(secrets) == {"REDIS_AUTH_TOKEN", "SESSION_SECRET"}
     assert f"parameter/health-platform/{env}/app/session-secret" in secrets["SESSION_SECRET"]
-    plain = {e["Name"] for e in definition["Environment"]}
-    assert not plain & set(secrets)
+    plain = {e["Name"]: e["Value"] for e in definition["Environment"]}
+    assert not plain.keys() & set(secrets)
     assert not [n for n in plain if "PASSWORD" in n or "TOKEN" in n or "SECRET" in n]
+    assert (plain["DATABASE_USERNAME"], plain["DATABASE_AUTH"]) == (RUNTIME_ROLE, "iam")
+
+
+def test_the_migration_task_runs_as_the_owner_with_the_master_secret(
+    synthesis: Synthesis, env: str
+) -> None:
+    task = by_prefix(synthesis, env, "AWS::ECS::TaskDefinition", "MigrationTask")
+    (definition,) = task["ContainerDefinitions"]
+    assert definition["Command"] == ["python", "-m", "health_platform.api.migrate"]
+    secrets = {s["Name"]: json.dumps(s["ValueFrom"]) for s in definition["Secrets"]}
+    assert set(secrets) == {"DATABASE_USERNAME", "DATABASE_PASSWORD"}
+    assert all("MasterUserSecret" in value for value in secrets.values())
+    assert "PortMappings" not in definition and "HealthCheck" not in definition
+    # A one-off task: no service runs it.
+    services = synthesis.resources(env, SERVICES, "AWS::ECS::Service").values()
+    assert not [s for s in services if "Migration" in json.dumps(s["Properties"]["TaskDefinition"])]
 
 
 def test_image_tags_come_from_ssm_at_deploy_time(synthesis: Synthesis, env: str) -> None:
@@ -110,13 +126,17 @@ def test_roles_are_least_privilege(synthesis: Synthesis, env: str) -> None:
         for lid in synthesis.resources(env, SERVICES, "AWS::IAM::ManagedPolicy")
         if lid.startswith("FrontendTaskRole")
     ]
-    # The backend task: its uploads bucket and the data key through S3, nothing else.
+    # The backend task: its own database user, its uploads bucket and the data key through
+    # S3, nothing else.
     backend = policy_statements(synthesis, env, "BackendTaskRolePolicy")
     actions = sorted(
         a for s in backend for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     )
+    (connect,) = [s for s in backend if s["Action"] == "rds-db:connect"]
+    assert json.dumps(connect["Resource"]).endswith(f'/{RUNTIME_ROLE}"]]}}')
     assert actions == sorted(
         [
+            "rds-db:connect",
             "s3:ListBucket",
             "s3:GetObject",
             "s3:GetObjectVersion",
@@ -140,7 +160,9 @@ def test_roles_are_least_privilege(synthesis: Synthesis, env: str) -> None:
         for s in policy_statements(synthesis, env, "BackendExecutionRolePolicy")
         if "secretsmanager:GetSecretValue" in s["Action"]
     ]
-    assert len(backend_secrets) == 1 and len(backend_secrets[0]["Resource"]) == 3
+    # The Redis token and the session secret; the database's master secret is not its.
+    assert len(backend_secrets) == 1 and len(backend_secrets[0]["Resource"]) == 2
+    assert "MasterUserSecret" not in json.dumps(backend_secrets)
 
 
 def test_services_run_privately_with_rollback_and_discovery(synthesis: Synthesis, env: str) -> None:
@@ -212,7 +234,7 @@ def test_load_balancer(synthesis: Synthesis, env: str) -> None:
     assert attributes["access_logs.s3.prefix"] == "alb"
     listeners = synthesis.resources(env, SERVICES, "AWS::ElasticLoadBalancingV2::Listener").values()
     by_port = {lst["Properties"]["Port"]: lst["Properties"] for lst in listeners}
-    assert by_port[80]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert list(by_port) == [443]  # CloudFront reaches the origin over HTTPS only
     assert by_port[443]["Protocol"] == "HTTPS"
     assert by_port[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
     assert by_port[443]["Certificates"]
@@ -240,7 +262,8 @@ def test_load_balancer_admits_only_cloudfront(synthesis: Synthesis, env: str) ->
         for r in synthesis.resources(env, SERVICES, "AWS::EC2::SecurityGroupIngress").values()
         if "LoadBalancerSecurityGroup" in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
     ]
-    assert sorted(r["FromPort"] for r in ingress) == [80, 443]
+    # One rule: a reference to CloudFront's list weighs 55 of the group's 60.
+    assert [r["FromPort"] for r in ingress] == [443]
     assert all(r.get("SourcePrefixListId") == prefix_list and "CidrIp" not in r for r in ingress)
     tasks = [
         r["Properties"]

@@ -66,18 +66,52 @@ def test_destroy_refuses_production_before_anything_else(
 
 @pytest.mark.usefixtures("aws")
 def test_apply_needs_released_images_before_the_services(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="deploy `--stacks network,data` first") as raised:
+    with pytest.raises(InvalidInputError, match="Deploy `--stacks network,data` first") as raised:
         deploy.apply(
             load_environment("dev"), tmp_path, never_synthesize, parts=None, confirm=lambda _: True
         )
     assert "/health-platform/dev/release/frontend" in str(raised.value)
 
 
-def release(settings: EnvironmentSettings) -> None:
+@pytest.mark.usefixtures("aws")
+def test_apply_needs_the_session_secret_before_the_services(tmp_path: Path) -> None:
+    # Without it the backend's tasks fail with ResourceInitializationError, after a long
+    # rollback: refused here, before anything is deployed.
+    dev = load_environment("dev")
+    release(dev, secrets=False)
+    with pytest.raises(InvalidInputError) as raised:
+        deploy.apply(dev, tmp_path, never_synthesize, parts=None, confirm=lambda _: True)
+    assert str(raised.value).startswith(
+        "dev is not ready for its services: /health-platform/dev/app/session-secret missing."
+    )
+    # Deploying only network and data needs neither.
+    with pytest.raises(AssertionError, match="synthesis must not start"):
+        deploy.apply(
+            dev, tmp_path, never_synthesize, parts=["network", "data"], confirm=lambda _: True
+        )
+
+
+def test_every_parameter_the_services_stack_reads_is_checked() -> None:
+    names = deploy.required_parameters("dev")
+    assert names == [
+        "/health-platform/dev/release/frontend",
+        "/health-platform/dev/release/backend",
+        "/health-platform/dev/app/session-secret",
+    ]
+
+
+def release(settings: EnvironmentSettings, *, secrets: bool = True) -> None:
+    """Write what `hp release` and `hp secrets set` write."""
     ssm = boto3.client("ssm", settings.region)
     for service in ("frontend", "backend"):
         ssm.put_parameter(
             Name=f"/health-platform/{settings.name}/release/{service}", Value="v1", Type="String"
+        )
+    if secrets:
+        ssm.put_parameter(
+            Name=f"/health-platform/{settings.name}/app/session-secret",
+            Value="s" * 64,
+            Type="SecureString",
         )
 
 

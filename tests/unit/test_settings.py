@@ -67,8 +67,11 @@ def test_the_shipped_environments_hold_the_seed_tables() -> None:
         (("dev", "network.flow_log_retention_days", 10), "dev.network.flow_log_retention_days: 10 is not a retention CloudWatch Logs accepts"),
         (("prod", "rds.max_allocated_storage_gib", 50), "prod.rds.max_allocated_storage_gib: 50 must be above allocated_storage_gib (100)"),
         (("dev", "alerts.emails", ["not-an-address"]), "dev.alerts.emails[0]: 'not-an-address' is not an email address"),
-        (("dev", "alerts.slack_endpoint", "http://hooks.example.com/x"), "dev.alerts.slack_endpoint: 'http://hooks.example.com/x' is not an https:// URL"),
-        (("dev", "domain.name", "dev.other.example.org"), "dev.domain.name: dev.other.example.org is not inside hosted zone health.example.com"),
+        (("dev", "alerts.pagerduty_endpoint", "http://events.example.com/x"), "dev.alerts.pagerduty_endpoint: 'http://events.example.com/x' is not an https:// URL"),
+        (("dev", "alerts.slack_endpoint", "https://hooks.slack.com/services/T0/B0/x"), "dev.alerts.slack_endpoint: a Slack webhook cannot confirm an SNS subscription, so it would never receive an alert; remove it and set alerts.slack.workspace_id and alerts.slack.channel_id (AWS Chatbot) instead"),
+        (("dev", "alerts.slack", {"workspace_id": "workspace", "channel_id": "C0123456789"}), "dev.alerts.slack.workspace_id: 'workspace' does not match the pattern"),
+        (("dev", "domain.name", "dev.other.example.org"), "dev.domain.name: dev.other.example.org is not inside hosted zone dev.health.example.com"),
+        (("staging", "domain.hosted_zone_name", "dev.health.example.com"), "staging.domain.hosted_zone_name: dev.health.example.com is also dev's zone, in another account; give staging a zone of its own"),
         (("dev", "ecs.cpu", "lots"), "dev.ecs.cpu: 'lots' is not a whole number"),
         (("prod", "ecs.scheduled_scaling", [{"name": "peak", "cron": "0 7 ? * MON-FRI *", "min_tasks": 9, "max_tasks": 4}]), "prod.ecs.scheduled_scaling[0].min_tasks: 9 is above max_tasks (4)"),
         (("prod", "ecs.scheduled_scaling", [{"name": "peak", "cron": "at seven", "min_tasks": 1, "max_tasks": 4}]), "prod.ecs.scheduled_scaling[0].cron: 'at seven' does not match the pattern"),
@@ -135,3 +138,21 @@ def test_asking_for_one_environment_still_validates_the_others(
 def test_names_come_from_the_files(environment_files: EnvironmentFiles) -> None:
     assert available_environments(environment_files.directory) == ["dev", "prod", "staging"]
     assert load_environment("staging", environment_files.directory).name == "staging"
+
+
+def test_environments_in_one_account_may_share_a_zone(environment_files: EnvironmentFiles) -> None:
+    environment_files.edit("staging", "account", "111111111111")  # dev's account
+    environment_files.edit("staging", "domain.hosted_zone_name", "dev.health.example.com")
+    environment_files.edit("staging", "domain.name", "staging.dev.health.example.com")
+    assert load_environment("staging", environment_files.directory).account == "111111111111"
+
+
+def test_a_slack_webhook_is_refused_with_what_to_set_instead(
+    environment_files: EnvironmentFiles,
+) -> None:
+    environment_files.edit("prod", "alerts.slack_endpoint", "https://hooks.slack.com/services/x")
+    environment_files.edit("dev", "rds.backup_retention_days", 0)
+    problems = problems_after(environment_files)
+    assert len(problems) == 2  # with the file's other problem, at once
+    (webhook,) = [p for p in problems if "slack_endpoint" in p]
+    assert "alerts.slack.workspace_id" in webhook

@@ -1,0 +1,440 @@
+"""The deployability pack: for each rule, a known-bad template (the defect as the stacks
+once synthesized it) that it must find, and the fixed form it must pass. The real
+environments pass it in tests/infra/test_compliance.py (hp infra check)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from health_platform.contract import CONTAINER_DOCKERFILES, REPO
+from health_platform.infra.compliance.deployability import RULES, Environment, check_environment
+from health_platform.infra.compliance.deployability.alerts import SNS_ENDPOINT_CONFIRMS
+from health_platform.infra.compliance.deployability.containers import (
+    CONTAINER_WRITABLE_PATHS,
+    SERVICE_ROTATING_SECRETS,
+)
+from health_platform.infra.compliance.deployability.data import (
+    REPLICA_STORAGE_PARITY,
+    STORAGE_ALARM_AT_ANY_SIZE,
+)
+from health_platform.infra.compliance.deployability.edge import (
+    CLOUDFRONT_LOGGING,
+    CLOUDFRONT_ORIGIN_CERTIFICATE,
+    CLOUDFRONT_SHARED_CACHE_KEY,
+    WAF_BODY_SIZE,
+)
+from health_platform.infra.compliance.deployability.model import Rule
+from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+
+CLOUDFRONT_LIST = "pl-3b927c52"
+DOCKERFILES = {name: REPO / path for name, path in CONTAINER_DOCKERFILES.items()}
+USE_ORIGIN_CACHE_CONTROL_HEADERS = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+def environment(templates: dict[str, dict[str, Any]], **dockerfiles: Path) -> Environment:
+    return Environment(
+        templates, {**DOCKERFILES, **dockerfiles}, prefix_list_weights={CLOUDFRONT_LIST: 55}
+    )
+
+
+def messages(rule: Rule, templates: dict[str, dict[str, Any]], **dockerfiles: Path) -> list[str]:
+    return [v.message for v in rule.run(environment(templates, **dockerfiles))]
+
+
+def stack(**resources: dict[str, Any]) -> dict[str, Any]:
+    return {"Resources": resources}
+
+
+def resource(kind: str, **properties: Any) -> dict[str, Any]:
+    return {"Type": kind, "Properties": properties}
+
+
+# --- security group rule weight -----------------------------------------------------------
+
+
+def load_balancer_group(*ports: int) -> dict[str, dict[str, Any]]:
+    """The services stack's ALB group with an ingress resource per port from CloudFront."""
+    templates = {
+        "services": stack(
+            Sg=resource("AWS::EC2::SecurityGroup", GroupDescription="alb"),
+            **{
+                f"In{port}": resource(
+                    "AWS::EC2::SecurityGroupIngress",
+                    GroupId={"Fn::GetAtt": ["Sg", "GroupId"]},
+                    IpProtocol="tcp",
+                    FromPort=port,
+                    ToPort=port,
+                    SourcePrefixListId=CLOUDFRONT_LIST,
+                )
+                for port in ports
+            },
+        )
+    }
+    return templates
+
+
+def test_two_rules_naming_cloudfronts_list_exceed_the_quota() -> None:
+    (found,) = messages(SECURITY_GROUP_RULE_WEIGHT, load_balancer_group(80, 443))
+    assert "inbound IPv4 rules weigh 110" in found and "RulesPerSecurityGroupLimitExceeded" in found
+    assert not messages(SECURITY_GROUP_RULE_WEIGHT, load_balancer_group(443))
+
+
+def test_rules_added_from_another_stack_count_against_the_group() -> None:
+    templates = load_balancer_group(443)
+    templates["services"]["Outputs"] = {
+        "SgExport": {
+            "Value": {"Fn::GetAtt": ["Sg", "GroupId"]},
+            "Export": {"Name": "services:Sg"},
+        }
+    }
+    templates["other"] = stack(
+        **{
+            f"Extra{i}": resource(
+                "AWS::EC2::SecurityGroupIngress",
+                GroupId={"Fn::ImportValue": "services:Sg"},
+                CidrIp=f"10.0.{i}.0/24",
+                IpProtocol="tcp",
+            )
+            for i in range(6)
+        }
+    )
+    (found,) = messages(SECURITY_GROUP_RULE_WEIGHT, templates)
+    assert "weigh 61" in found
+
+
+def test_an_unknown_prefix_list_is_named() -> None:
+    templates = load_balancer_group(443)
+    templates["services"]["Resources"]["In443"]["Properties"]["SourcePrefixListId"] = "pl-00000000"
+    (found,) = messages(SECURITY_GROUP_RULE_WEIGHT, templates)
+    assert "pl-00000000 whose weight is unknown" in found
+
+
+# --- CloudFront -----------------------------------------------------------------------------
+
+
+def edge(default_behavior: dict[str, Any], *, logging: bool = True) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "Aliases": ["dev.health.example.com"],
+        "Origins": [
+            {
+                "Id": "alb",
+                "DomainName": "origin.dev.health.example.com",
+                "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"},
+            }
+        ],
+        "DefaultCacheBehavior": {"TargetOriginId": "alb", **default_behavior},
+        "CacheBehaviors": [
+            {"PathPattern": "/api/*", "TargetOriginId": "alb", "CachePolicyId": CACHING_DISABLED}
+        ],
+    }
+    if logging:
+        config["Logging"] = {"Bucket": "logs.s3.amazonaws.com", "Prefix": "cloudfront/"}
+    return stack(Cdn=resource("AWS::CloudFront::Distribution", DistributionConfig=config))
+
+
+def origin_certificate(name: str) -> dict[str, Any]:
+    return stack(Cert=resource("AWS::CertificateManager::Certificate", DomainName=name))
+
+
+SHARED_CACHE = resource(
+    "AWS::CloudFront::CachePolicy",
+    CachePolicyConfig={
+        "Name": "shared",
+        "MinTTL": 0,
+        "DefaultTTL": 0,
+        "MaxTTL": 31536000,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "HeadersConfig": {"HeaderBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "none"},
+            "EnableAcceptEncodingGzip": True,
+        },
+    },
+)
+
+
+def test_the_frontend_keyed_on_every_cookie_is_found() -> None:
+    templates = {
+        "edge": edge({"CachePolicyId": USE_ORIGIN_CACHE_CONTROL_HEADERS}),
+        "services": origin_certificate("origin.dev.health.example.com"),
+    }
+    (found,) = messages(CLOUDFRONT_SHARED_CACHE_KEY, templates)
+    assert found.startswith("the default behaviour is cached with cookies in its cache key")
+    fixed = edge({"CachePolicyId": {"Ref": "Shared"}})
+    fixed["Resources"]["Shared"] = SHARED_CACHE
+    assert not messages(CLOUDFRONT_SHARED_CACHE_KEY, {"edge": fixed})
+
+
+def test_an_origin_certificate_must_match_a_name_cloudfront_checks() -> None:
+    # Neither the origin's name nor (the Host being forwarded) the viewer's.
+    templates = {
+        "edge": edge({"CachePolicyId": USE_ORIGIN_CACHE_CONTROL_HEADERS}),
+        "services": origin_certificate("alb.internal.example.com"),
+    }
+    (found,) = messages(CLOUDFRONT_ORIGIN_CERTIFICATE, templates)
+    assert "dev.health.example.com, origin.dev.health.example.com" in found and "502" in found
+    # The forwarded Host is a name CloudFront accepts, and so is the origin's own.
+    for name in ("dev.health.example.com", "origin.dev.health.example.com", "*.health.example.com"):
+        templates["services"] = origin_certificate(name)
+        assert not messages(CLOUDFRONT_ORIGIN_CERTIFICATE, templates), name
+    # Without the Host forwarded, only the origin's name counts.
+    templates = {
+        "edge": edge({"CachePolicyId": CACHING_DISABLED}),
+        "services": origin_certificate("dev.health.example.com"),
+    }
+    assert messages(CLOUDFRONT_ORIGIN_CERTIFICATE, templates)
+
+
+def test_a_distribution_without_standard_logs_is_found() -> None:
+    bare = edge({"CachePolicyId": CACHING_DISABLED}, logging=False)
+    assert messages(CLOUDFRONT_LOGGING, {"edge": bare}) == [
+        "has no standard logging: its access logs are not kept"
+    ]
+    assert not messages(CLOUDFRONT_LOGGING, {"edge": edge({"CachePolicyId": CACHING_DISABLED})})
+
+
+# --- WAF --------------------------------------------------------------------------------------
+
+
+def web_acl(*rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        "edge": stack(
+            Acl=resource(
+                "AWS::WAFv2::WebACL",
+                Scope="CLOUDFRONT",
+                Rules=[{**rule, "Priority": i} for i, rule in enumerate(rules)],
+            )
+        )
+    }
+
+
+def common_rule_set(overrides: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+    if overrides:
+        statement["RuleActionOverrides"] = overrides
+    return {"Name": "common", "Statement": {"ManagedRuleGroupStatement": statement}}
+
+
+COUNT_BODY_SIZE = [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
+LABEL = {
+    "LabelMatchStatement": {
+        "Scope": "LABEL",
+        "Key": "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body",
+    }
+}
+
+
+def label_rule(*exceptions: str) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [LABEL]
+    for path in exceptions:
+        match = {"ByteMatchStatement": {"SearchString": path, "FieldToMatch": {"UriPath": {}}}}
+        statements.append({"NotStatement": {"Statement": match}})
+    return {
+        "Name": "limit",
+        "Action": {"Block": {}},
+        "Statement": {"AndStatement": {"Statements": statements}},
+    }
+
+
+def test_the_common_rule_set_blocking_every_upload_is_found() -> None:
+    (found,) = messages(WAF_BODY_SIZE, web_acl(common_rule_set()))
+    assert "blocks every body over 8 KB" in found and "POST /api/documents" in found
+
+
+def test_counting_the_body_size_rule_needs_a_label_rule_that_spares_uploads() -> None:
+    (unlimited,) = messages(WAF_BODY_SIZE, web_acl(common_rule_set(COUNT_BODY_SIZE)))
+    assert "bodies of any size reach every route" in unlimited
+    (no_exception,) = messages(
+        WAF_BODY_SIZE, web_acl(common_rule_set(COUNT_BODY_SIZE), label_rule())
+    )
+    assert "without an exception for /api/documents" in no_exception
+    assert not messages(
+        WAF_BODY_SIZE, web_acl(common_rule_set(COUNT_BODY_SIZE), label_rule("/api/documents"))
+    )
+
+
+# --- containers -----------------------------------------------------------------------------
+
+
+def task(
+    name: str, user: str | None, mounts: list[str], *, secrets: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "Name": name,
+        "ReadonlyRootFilesystem": True,
+        "MountPoints": [
+            {"ContainerPath": path, "SourceVolume": f"scratch{i}", "ReadOnly": False}
+            for i, path in enumerate(mounts)
+        ],
+        "Secrets": secrets or [],
+    }
+    if user is not None:
+        container["User"] = user
+    return resource(
+        "AWS::ECS::TaskDefinition",
+        ContainerDefinitions=[container],
+        Volumes=[{"Name": f"scratch{i}"} for i in range(len(mounts))],
+    )
+
+
+def test_the_frontend_as_10001_on_empty_volumes_is_found(tmp_path: Path) -> None:
+    # As it was: uid 10001 (the image's user is 101), volumes the image does not declare.
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM nginxinc/nginx-unprivileged:1.28.0-alpine\nUSER 101\n")
+    templates = {
+        "services": stack(Frontend=task("frontend", "10001", ["/tmp", "/var/cache/nginx"]))
+    }
+    found = messages(CONTAINER_WRITABLE_PATHS, templates, frontend=dockerfile)
+    assert any("runs as 10001 but Dockerfile is built for USER 101" in m for m in found)
+    assert sum("cannot write" in m and "mode 755" in m for m in found) == 2
+    # The shipped Dockerfile declares /tmp as its user's: that task definition passes.
+    fixed = {"services": stack(Frontend=task("frontend", "101", ["/tmp"]))}
+    assert not messages(CONTAINER_WRITABLE_PATHS, fixed)
+
+
+def test_a_volume_declared_without_its_owner_is_still_roots(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('FROM python:3.11-slim\nVOLUME ["/tmp"]\nUSER 10001\n')
+    templates = {"services": stack(Backend=task("backend", "10001", ["/tmp"]))}
+    (found,) = messages(CONTAINER_WRITABLE_PATHS, templates, backend=dockerfile)
+    assert "cannot write /tmp" in found and "install -d -o 10001 -g 10001" in found
+
+
+def master_secret_templates(receiver: str) -> dict[str, dict[str, Any]]:
+    data = stack(
+        Db=resource("AWS::RDS::DBInstance", ManageMasterUserPassword=True),
+        Token=resource("AWS::SecretsManager::Secret"),
+    )
+    data["Outputs"] = {
+        "DbSecret": {
+            "Value": {"Fn::GetAtt": ["Db", "MasterUserSecret.SecretArn"]},
+            "Export": {"Name": "data:DbSecret"},
+        }
+    }
+    value_from = {"Fn::Join": ["", [{"Fn::ImportValue": "data:DbSecret"}, ":password::"]]}
+    secrets = [{"Name": "DATABASE_PASSWORD", "ValueFrom": value_from}]
+    services = stack(
+        Task=task("backend", "10001", [], secrets=secrets),
+        Service=resource("AWS::ECS::Service", TaskDefinition={"Ref": "Task"}),
+    )
+    if receiver == "one-off":
+        del services["Resources"]["Service"]
+    return {"data": data, "services": services}
+
+
+def test_a_service_given_the_rotating_master_password_is_found() -> None:
+    (found,) = messages(SERVICE_ROTATING_SECRETS, master_secret_templates("service"))
+    assert "DATABASE_PASSWORD once, at start" in found and "every 7 days" in found
+    # A one-off task (the migration) may receive it: it reads it at its start and ends.
+    assert not messages(SERVICE_ROTATING_SECRETS, master_secret_templates("one-off"))
+
+
+def test_a_secret_with_a_rotation_schedule_is_found() -> None:
+    templates = master_secret_templates("service")
+    container = templates["services"]["Resources"]["Task"]["Properties"]["ContainerDefinitions"][0]
+    container["Secrets"] = [{"Name": "API_KEY", "ValueFrom": {"Ref": "Key"}}]
+    templates["services"]["Resources"]["Key"] = resource("AWS::SecretsManager::Secret")
+    assert not messages(SERVICE_ROTATING_SECRETS, templates)
+    templates["services"]["Resources"]["Rotation"] = resource(
+        "AWS::SecretsManager::RotationSchedule", SecretId={"Ref": "Key"}
+    )
+    (found,) = messages(SERVICE_ROTATING_SECRETS, templates)
+    assert "it has a rotation schedule" in found
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def database(**replica: Any) -> dict[str, dict[str, Any]]:
+    return {
+        "data": stack(
+            Primary=resource("AWS::RDS::DBInstance", StorageType="gp3", MaxAllocatedStorage=1000),
+            Replica=resource(
+                "AWS::RDS::DBInstance", SourceDBInstanceIdentifier={"Ref": "Primary"}, **replica
+            ),
+        )
+    }
+
+
+def test_a_replica_without_the_primarys_storage_is_found() -> None:
+    found = messages(REPLICA_STORAGE_PARITY, database())
+    assert len(found) == 2
+    assert "StorageType is not set but its source's is gp3" in found[0]
+    assert "MaxAllocatedStorage is not set but its source's is 1000" in found[1]
+    assert not messages(
+        REPLICA_STORAGE_PARITY, database(StorageType="gp3", MaxAllocatedStorage=1000)
+    )
+
+
+def test_a_fixed_free_storage_alarm_on_a_growing_volume_is_found() -> None:
+    templates = database(StorageType="gp3", MaxAllocatedStorage=1000)
+    alarm = resource(
+        "AWS::CloudWatch::Alarm",
+        MetricName="FreeStorageSpace",
+        Threshold=3 * 1024**3,
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": {"Ref": "Primary"}}],
+    )
+    templates["data"]["Resources"]["Alarm"] = alarm
+    (found,) = messages(STORAGE_ALARM_AT_ANY_SIZE, templates)
+    assert "storage autoscaling grows the volume" in found
+    del templates["data"]["Resources"]["Primary"]["Properties"]["MaxAllocatedStorage"]
+    assert not messages(STORAGE_ALARM_AT_ANY_SIZE, templates)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://hooks.slack.com/services/T000/B000/XXXX",
+        "https://example.webhook.office.com/webhookb2/abc",
+        "https://chat.googleapis.com/v1/spaces/x/messages",
+        "https://discord.com/api/webhooks/1/abc",
+    ],
+)
+def test_a_chat_webhook_subscription_is_found(endpoint: str) -> None:
+    templates = {
+        "observability": stack(
+            Sub=resource("AWS::SNS::Subscription", Protocol="https", Endpoint=endpoint)
+        )
+    }
+    (found,) = messages(SNS_ENDPOINT_CONFIRMS, templates)
+    assert "cannot confirm an SNS subscription" in found and "AWS Chatbot" in found
+
+
+def test_pagerduty_and_email_subscriptions_pass() -> None:
+    templates = {
+        "observability": stack(
+            Pd=resource(
+                "AWS::SNS::Subscription",
+                Protocol="https",
+                Endpoint="https://events.pagerduty.com/integration/x/enqueue",
+            ),
+            Mail=resource("AWS::SNS::Subscription", Protocol="email", Endpoint="a@example.com"),
+        )
+    }
+    assert not messages(SNS_ENDPOINT_CONFIRMS, templates)
+
+
+# --- the pack ---------------------------------------------------------------------------------
+
+
+def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
+    assert len({rule.id for rule in RULES}) == len(RULES) == 10
+    assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
+
+
+def test_violations_name_the_stack_and_the_resource() -> None:
+    templates = copy.deepcopy(load_balancer_group(80, 443))
+    (violation,) = check_environment(environment(templates))
+    assert (violation.rule, violation.stack, violation.location) == (
+        "HP-SG-RULE-WEIGHT",
+        "services",
+        "Sg",
+    )
