@@ -7,15 +7,15 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup up down lint test unit infra-test check synth clean bench-api bench-up frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check rehearse synth clean bench-api bench-up frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 # What the platform runs on (make up); the browser tests add chromium and a font for its
-# screenshots.
+# screenshots; `hp infra rehearse` runs the task definitions in bubblewrap's sandboxes.
 SYSTEM_PACKAGES := postgresql-15 redis-server nginx openssl
-TEST_PACKAGES := chromium fonts-liberation
+TEST_PACKAGES := chromium fonts-liberation bubblewrap
 # The frontend builds with the pinned Node 22 (package.json's node@22), not the machine's.
 NODE_PATH_PREFIX := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
@@ -73,15 +73,19 @@ unit: setup ## Fast tests: nothing but Python
 infra-test: setup ## CDK tests: synthesizes every environment once
 	$(PYTHON) -m pytest tests/infra
 
-test: lint test-packages frontend-test frontend ## Everything CI runs: lint, all tests (browser ones too), the compliance gate
+test: lint test-packages frontend-test frontend ## Everything CI runs: lint, all tests (browser ones too), the gate, the rehearsal
 	$(PYTHON) -m pytest
 	$(HP) infra check --all
+	$(HP) infra rehearse dev
 
 e2e: setup test-packages frontend ## Only the end-to-end tests (screenshots in test-output/screenshots/)
 	$(PYTHON) -m pytest tests/e2e
 
-check: setup ## hp infra check --all: cfn-lint + cdk-nag HIPAA, offline
+check: setup ## hp infra check --all: cfn-lint + cdk-nag HIPAA + deployability, offline
 	$(HP) infra check --all
+
+rehearse: setup test-packages frontend ## hp infra rehearse dev: both services from their task definitions, sandboxed
+	$(HP) infra rehearse dev
 
 synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 	$(HP) infra synth --all

@@ -287,3 +287,19 @@ def test_repositories_scan_and_keep_tags(synthesis: Synthesis, env: str) -> None
         rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
         assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
         assert repo["DeletionPolicy"] == "Retain"
+
+
+def test_apply_checks_every_parameter_the_services_stack_reads(
+    synthesis: Synthesis, env: str
+) -> None:
+    from health_platform.ops.deploy import required_parameters
+
+    template = synthesis.raw(env, SERVICES)
+    read = {p["Default"] for p in template["Parameters"].values() if "SSM" in p["Type"]}
+    for resource in template["Resources"].values():
+        for definition in resource["Properties"].get("ContainerDefinitions", []):
+            for secret in definition.get("Secrets", []):
+                arn = json.dumps(secret["ValueFrom"])
+                if ":parameter/" in arn:
+                    read.add("/" + arn.split(":parameter/")[1].split('"')[0])
+    assert read == set(required_parameters(env))
