@@ -83,7 +83,9 @@ def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> Non
     rds = synthesis.environments[env].rds
     # Storage at any size: RDS's own events (percent used, autoscaling at its limits), not
     # a fixed number of free bytes that autoscaling makes meaningless.
-    assert not [p for p in alarms(synthesis, env).values() if p["MetricName"] == "FreeStorageSpace"]
+    assert not [
+        p for p in alarms(synthesis, env).values() if p.get("MetricName") == "FreeStorageSpace"
+    ]
     (events,) = synthesis.resources(env, OBSERVABILITY, "AWS::RDS::EventSubscription").values()
     props = events["Properties"]
     assert set(props["EventCategories"]) == {"low storage", "notification", "failure"}

@@ -66,6 +66,19 @@ def test_invalid_environment_file_lists_every_problem_and_exits_2(
     assert "dev.ecs.min_tasks: 9 is above max_tasks (3)" in err
 
 
+def test_a_slack_webhook_in_an_environment_file_is_refused_with_exit_2(
+    environment_files: EnvironmentFiles,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    environment_files.edit("dev", "alerts.slack_endpoint", "https://hooks.slack.com/services/x")
+    monkeypatch.setenv("HP_ENVIRONMENTS_DIR", str(environment_files.directory))
+    assert main(["infra", "rehearse", "dev"]) == ExitCode.INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "dev.alerts.slack_endpoint: a Slack webhook cannot confirm an SNS subscription" in err
+    assert "set alerts.slack.workspace_id and alerts.slack.channel_id (AWS Chatbot)" in err
+
+
 def test_missing_node_is_a_toolchain_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -30,10 +30,14 @@ def is_free(port: int) -> bool:
         return True
 
 
-def holder(port: int) -> str | None:
-    """The program listening on `port`, as "name (pid N)", when /proc shows it (another
-    user's processes are hidden from a non-root caller)."""
-    inodes = set()
+# The local address of a socket on every address, as /proc/net/tcp{,6} write it.
+EVERY_ADDRESS = frozenset({"0" * 8, "0" * 32})
+
+
+def listeners(port: int) -> list[tuple[str, str]]:
+    """(local address in /proc's hex form, socket inode) of each socket that listens on
+    `port` in this network namespace."""
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -41,9 +45,16 @@ def holder(port: int) -> str | None:
             continue
         for line in lines:
             fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                inodes.add(f"socket:[{inode}]")
+            address, _, hex_port = fields[1].rpartition(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.append((address, fields[9]))
+    return found
+
+
+def holder(port: int) -> str | None:
+    """The program listening on `port`, as "name (pid N)", when /proc shows it (another
+    user's processes are hidden from a non-root caller)."""
+    inodes = {f"socket:[{inode}]" for _, inode in listeners(port)}
     if not inodes:
         return None
     for process in Path("/proc").iterdir():

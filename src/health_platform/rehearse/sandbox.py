@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO
 
 from health_platform.errors import InvalidInputError, ToolchainError
+from health_platform.local.ports import EVERY_ADDRESS, listeners
 from health_platform.rehearse.dockerfile import FARGATE_VOLUME_OWNER
 
 BWRAP = Path("/usr/bin/bwrap")
@@ -605,18 +606,7 @@ def _exit_description(code: int) -> str:
 def _listening_everywhere(port: int) -> bool:
     """Whether a socket listens on `port` of every address. A server on 127.0.0.1 alone
     passes a health check run inside the container, yet the load balancer cannot reach it."""
-    wildcards = {"0" * 8, "0" * 32}  # 0.0.0.0 and :: as /proc/net/tcp{,6} write them
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):  # this network namespace's sockets
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            address, _, hex_port = fields[1].partition(":")
-            if fields[3] == "0A" and int(hex_port, 16) == port and address in wildcards:
-                return True  # 0A: LISTEN
-    return False
+    return any(address in EVERY_ADDRESS for address, _ in listeners(port))
 
 
 def _stop_service(service: subprocess.Popen[bytes]) -> None:

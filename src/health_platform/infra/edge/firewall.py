@@ -57,33 +57,30 @@ def _managed(group: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
     )
 
 
-def _large_body_route(method: str, path: str) -> wafv2.CfnWebACL.StatementProperty:
+def _exactly(
+    field: wafv2.CfnWebACL.FieldToMatchProperty, value: str
+) -> wafv2.CfnWebACL.StatementProperty:
     return wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(
-            statements=[
-                wafv2.CfnWebACL.StatementProperty(
-                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
-                        positional_constraint="EXACTLY",
-                        search_string=method,
-                        text_transformations=[_no_transformation()],
-                    )
-                ),
-                wafv2.CfnWebACL.StatementProperty(
-                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                        positional_constraint="EXACTLY",
-                        search_string=path,
-                        text_transformations=[_no_transformation()],
-                    )
-                ),
-            ]
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=field,
+            positional_constraint="EXACTLY",
+            search_string=value,
+            text_transformations=[
+                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+            ],
         )
     )
 
 
-def _no_transformation() -> wafv2.CfnWebACL.TextTransformationProperty:
-    return wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+def _large_body_route(method: str, path: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                _exactly(wafv2.CfnWebACL.FieldToMatchProperty(method={}), method),
+                _exactly(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), path),
+            ]
+        )
+    )
 
 
 def _large_bodies_only_on_their_routes(priority: int) -> wafv2.CfnWebACL.RuleProperty:
