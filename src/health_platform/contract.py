@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-
-REPO = Path(__file__).resolve().parents[2]
 
 # --- the two services ----------------------------------------------------------------------
 FRONTEND = "frontend"
@@ -33,13 +30,9 @@ PORTS = {FRONTEND: 3000, BACKEND: 5000}
 HEALTH_PATH = "/health"  # liveness: both services, the ALB's and the containers' checks
 READY_PATH = "/health/ready"  # the API's readiness: PostgreSQL, Redis, storage
 API_PATH_PATTERN = "/api/*"
-# The image each service runs, built from these files (relative to the repository).
-DOCKERFILES = {FRONTEND: "frontend/Dockerfile", BACKEND: "src/health_platform/api/Dockerfile"}
 # The one-off task that migrates the database, a container of the backend's image.
 MIGRATION = "migrate"
 MIGRATION_COMMAND = ("python", "-m", "health_platform.api.migrate")
-# Every container the task definitions name, and the Dockerfile of its image.
-CONTAINER_DOCKERFILES = {**DOCKERFILES, MIGRATION: DOCKERFILES[BACKEND]}
 # Routes whose request body may exceed the edge's default body-size rule (8 KB): a
 # document's bytes. The WAF lets these through; the API enforces its own limit.
 LARGE_BODY_ROUTES = (("POST", "/api/documents"),)
@@ -47,6 +40,10 @@ DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 # --- the database ----------------------------------------------------------------------------
 DATABASE_NAME = "health_platform"
+DATABASE_PORT = 5432
+# RDS's certificate authorities, in the backend's image (its Dockerfile fetches the bundle
+# to this path): the API and the migration verify the database's certificate with it.
+RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
 # The API's runtime role: owns nothing, may only read and append the audit trail. On AWS it
 # signs in with IAM database authentication; locally with a password. Migrations run as the
 # database's owner (RDS's master user on AWS, `health_platform` locally).
@@ -63,16 +60,19 @@ class DatabaseSettings(BaseModel):
     `database_auth=iam`: no password; a fresh IAM authentication token signs each new
     connection (RDS's master password rotates every 7 days; a token is made when needed)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a validation error would otherwise print every value it was
+    # given, passwords and tokens too, into a log.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    database_url: str | None = None
+    database_url: SecretStr | None = None  # carries its password
     database_host: str | None = None
-    database_port: int = 5432
+    database_port: int = DATABASE_PORT
     database_name: str = DATABASE_NAME
     database_username: str | None = None
     database_password: SecretStr | None = None
     database_auth: Literal["password", "iam"] = "password"
     database_ssl: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "require"
+    database_sslrootcert: str | None = None  # the CA bundle for verify-ca and verify-full
     aws_region: str | None = None  # IAM tokens are signed for the database's region
 
     @model_validator(mode="after")
@@ -96,13 +96,16 @@ class DatabaseSettings(BaseModel):
     def database_dsn(self) -> str:
         """The SQLAlchemy URL; without a password when IAM tokens sign in."""
         if self.database_url:
-            return self.database_url
+            return self.database_url.get_secret_value()
         user = quote(self.database_username or "", safe="")
         password = self.database_password.get_secret_value() if self.database_password else ""
         auth = f"{user}:{quote(password, safe='')}" if self.database_auth == "password" else user
+        root = (
+            f"&sslrootcert={quote(self.database_sslrootcert)}" if self.database_sslrootcert else ""
+        )
         return (
             f"postgresql+psycopg://{auth}@{self.database_host}:{self.database_port}"
-            f"/{self.database_name}?sslmode={self.database_ssl}"
+            f"/{self.database_name}?sslmode={self.database_ssl}{root}"
         )
 
 

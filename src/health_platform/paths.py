@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 _MARKER = "environments"
+# The checkout this package runs from (an editable install): its Dockerfiles, frontend.
+REPO = Path(__file__).resolve().parents[2]
 
 
 def project_root() -> Path:

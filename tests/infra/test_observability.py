@@ -86,15 +86,22 @@ def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> Non
     assert not [
         p for p in alarms(synthesis, env).values() if p.get("MetricName") == "FreeStorageSpace"
     ]
-    (events,) = synthesis.resources(env, OBSERVABILITY, "AWS::RDS::EventSubscription").values()
-    props = events["Properties"]
-    assert set(props["EventCategories"]) == {"low storage", "notification", "failure"}
-    assert len(props["SourceIds"]) == (2 if env == "prod" else 1)
-    assert "AlertsTopic" in json.dumps(props["SnsTopicArn"])
+    (rule,) = synthesis.resources(env, OBSERVABILITY, "AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.rds"]
+    assert pattern["detail"]["EventID"] == [
+        "RDS-EVENT-0007",
+        "RDS-EVENT-0223",
+        "RDS-EVENT-0224",
+        "RDS-EVENT-0225",
+    ]
+    assert len(pattern["detail"]["SourceIdentifier"]) == (2 if env == "prod" else 1)
+    (target,) = rule["Properties"]["Targets"]
+    assert "AlertsTopic" in json.dumps(target["Arn"])
     key_policy = json.dumps(
         next(iter(synthesis.resources(env, OBSERVABILITY, "AWS::KMS::Key").values()))
     )
-    assert "events.rds.amazonaws.com" in key_policy
+    assert "events.amazonaws.com" in key_policy and "aws:SourceAccount" in key_policy
     connections = alarm(synthesis, env, "DatabaseInstanceConnections")
     assert connections["Threshold"] == round(0.8 * postgres_max_connections(rds.instance_class))
     if env == "prod":
@@ -155,7 +162,7 @@ def test_topic_is_encrypted_and_subscribed(synthesis: Synthesis, env: str) -> No
         assert channel["SlackWorkspaceId"] == alerts.slack.workspace_id
         assert channel["SlackChannelId"] == alerts.slack.channel_id
         assert "AlertsTopic" in json.dumps(channel["SnsTopicArns"])
-        assert "ReadOnlyAccess" in json.dumps(channel["GuardrailPolicies"])
+        assert "CloudWatchReadOnlyAccess" in json.dumps(channel["GuardrailPolicies"])
 
 
 def test_dashboard_covers_every_area(synthesis: Synthesis, env: str) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from health_platform.contract import BACKEND, FRONTEND, REPO, ApiSettings, env_name
+from health_platform.contract import BACKEND, FRONTEND, ApiSettings, env_name
 from health_platform.infra.naming import SERVICES
-from health_platform.rehearse.plan import PlanError, plan, service_containers
+from health_platform.paths import REPO
+from health_platform.rehearse.plan import PlanError, plan, task_containers
 from health_platform.rehearse.sandbox import rehearse
 from tests.infra.conftest import Synthesis
 
@@ -24,7 +25,7 @@ needs_sandbox = pytest.mark.skipif(
 
 
 def containers(synthesis: Synthesis) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    return copy.deepcopy(service_containers(synthesis.raw("dev", SERVICES)))
+    return copy.deepcopy(task_containers(synthesis.raw("dev", SERVICES)))
 
 
 def test_the_backend_task_gives_only_variables_the_api_reads(synthesis: Synthesis) -> None:

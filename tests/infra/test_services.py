@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from health_platform.contract import DOCKERFILES, PORTS, REPO, RUNTIME_ROLE
+from health_platform.contract import PORTS, RUNTIME_ROLE
+from health_platform.images import image_of
 from health_platform.infra.naming import DATA, SERVICES
-from health_platform.rehearse.dockerfile import read_dockerfile
 from tests.infra.conftest import Synthesis
 
 
@@ -51,7 +51,7 @@ def test_task_sizes_ports_and_hardening(synthesis: Synthesis, env: str) -> None:
         definition = container(synthesis, env, service)
         assert definition["PortMappings"][0]["ContainerPort"] == port
         # The image's own user and VOLUMEs: Fargate gives a volume the image's ownership.
-        image = read_dockerfile(REPO / DOCKERFILES[service])
+        image = image_of(service)
         assert definition["User"] == image.user != "0"
         assert definition["ReadonlyRootFilesystem"] is True
         assert definition["StopTimeout"] == 120

@@ -33,6 +33,7 @@ EXAMPLES: dict[str, str] = {
     "database_password": "pw",
     "database_auth": "password",
     "database_ssl": "verify-full",
+    "database_sslrootcert": "/etc/ssl/certs/rds.pem",
     "aws_region": "eu-west-1",
     "redis_url": "",
     "redis_host": "cache.internal",
@@ -135,3 +136,31 @@ def test_every_missing_setting_is_named_at_once() -> None:
 def test_a_password_sign_in_needs_the_password() -> None:
     with pytest.raises(ValidationError, match="DATABASE_PASSWORD is required"):
         database_settings_from_environment({"DATABASE_HOST": "db", "DATABASE_USERNAME": "owner"})
+
+
+def test_the_contracts_routes_are_the_apis() -> None:
+    from health_platform.api.app import create_app
+    from health_platform.contract import (
+        API_PATH_PATTERN,
+        HEALTH_PATH,
+        LARGE_BODY_ROUTES,
+        READY_PATH,
+    )
+
+    settings = ApiSettings(
+        database_url="postgresql://h/d", redis_url="redis://h", session_secret=SECRET
+    )
+    paths = create_app(settings).openapi()["paths"]
+    for method, path in LARGE_BODY_ROUTES:
+        assert method.lower() in paths[path]
+    # What the load balancer and CloudFront route to the API: everything under /api, and
+    # the health checks.
+    prefix = API_PATH_PATTERN.removesuffix("*")
+    assert {p for p in paths if not p.startswith(prefix)} == {HEALTH_PATH, READY_PATH}
+
+
+def test_the_backend_image_holds_the_rds_certificate_bundle_the_tasks_name() -> None:
+    from health_platform.contract import BACKEND, RDS_CA_BUNDLE
+    from health_platform.images import DOCKERFILES
+
+    assert f" {RDS_CA_BUNDLE}\n" in DOCKERFILES[BACKEND].read_text()

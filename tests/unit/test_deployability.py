@@ -1,5 +1,5 @@
-"""The deployability pack: for each rule, a known-bad template (the defect as the stacks
-once synthesized it) that it must find, and the fixed form it must pass. The real
+"""The deployability pack: for each rule, a known-bad template (the defect in the shape
+CDK synthesizes it) that it must find, and the fixed form it must pass. The real
 environments pass it in tests/infra/test_compliance.py (hp infra check)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from health_platform.contract import CONTAINER_DOCKERFILES, REPO
+from health_platform.images import CONTAINER_DOCKERFILES
 from health_platform.infra.compliance.deployability import RULES, Environment, check_environment
 from health_platform.infra.compliance.deployability.alerts import SNS_ENDPOINT_CONFIRMS
 from health_platform.infra.compliance.deployability.containers import (
@@ -25,13 +25,14 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_LOGGING,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
     CLOUDFRONT_SHARED_CACHE_KEY,
-    WAF_BODY_SIZE,
+    WAF_BODY_RULES,
 )
 from health_platform.infra.compliance.deployability.model import Rule
 from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+from health_platform.infra.edge.waf_rules import BODY_RULES, COMMON_RULE_SET
 
 CLOUDFRONT_LIST = "pl-3b927c52"
-DOCKERFILES = {name: REPO / path for name, path in CONTAINER_DOCKERFILES.items()}
+DOCKERFILES = dict(CONTAINER_DOCKERFILES)
 USE_ORIGIN_CACHE_CONTROL_HEADERS = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
@@ -118,6 +119,7 @@ def test_an_unknown_prefix_list_is_named() -> None:
 
 
 def edge(default_behavior: dict[str, Any], *, logging: bool = True) -> dict[str, Any]:
+    """The edge stack: the distribution and its own viewer certificate for the alias."""
     config: dict[str, Any] = {
         "Aliases": ["dev.health.example.com"],
         "Origins": [
@@ -134,11 +136,25 @@ def edge(default_behavior: dict[str, Any], *, logging: bool = True) -> dict[str,
     }
     if logging:
         config["Logging"] = {"Bucket": "logs.s3.amazonaws.com", "Prefix": "cloudfront/"}
-    return stack(Cdn=resource("AWS::CloudFront::Distribution", DistributionConfig=config))
+    config["ViewerCertificate"] = {"AcmCertificateArn": {"Ref": "Viewer"}}
+    return stack(
+        Cdn=resource("AWS::CloudFront::Distribution", DistributionConfig=config),
+        Viewer=resource(
+            "AWS::CertificateManager::Certificate", DomainName="dev.health.example.com"
+        ),
+    )
 
 
 def origin_certificate(name: str) -> dict[str, Any]:
-    return stack(Cert=resource("AWS::CertificateManager::Certificate", DomainName=name))
+    """The services stack: the load balancer's HTTPS listener and its certificate."""
+    return stack(
+        Cert=resource("AWS::CertificateManager::Certificate", DomainName=name),
+        Https=resource(
+            "AWS::ElasticLoadBalancingV2::Listener",
+            Port=443,
+            Certificates=[{"CertificateArn": {"Ref": "Cert"}}],
+        ),
+    )
 
 
 SHARED_CACHE = resource(
@@ -176,6 +192,7 @@ def test_an_origin_certificate_must_match_a_name_cloudfront_checks() -> None:
         "edge": edge({"CachePolicyId": USE_ORIGIN_CACHE_CONTROL_HEADERS}),
         "services": origin_certificate("alb.internal.example.com"),
     }
+    # (The edge's own certificate for the viewer's name is no origin certificate.)
     (found,) = messages(CLOUDFRONT_ORIGIN_CERTIFICATE, templates)
     assert "dev.health.example.com, origin.dev.health.example.com" in found and "502" in found
     # The forwarded Host is a name CloudFront accepts, and so is the origin's own.
@@ -188,6 +205,11 @@ def test_an_origin_certificate_must_match_a_name_cloudfront_checks() -> None:
         "services": origin_certificate("dev.health.example.com"),
     }
     assert messages(CLOUDFRONT_ORIGIN_CERTIFICATE, templates)
+
+
+def test_an_unknown_managed_cache_policy_is_named() -> None:
+    (found,) = messages(CLOUDFRONT_SHARED_CACHE_KEY, {"edge": edge({"CachePolicyId": "0000"})})
+    assert found.startswith("managed cache policy 0000 is not one this pack knows")
 
 
 def test_a_distribution_without_standard_logs_is_found() -> None:
@@ -213,49 +235,59 @@ def web_acl(*rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def common_rule_set(overrides: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
-    if overrides:
-        statement["RuleActionOverrides"] = overrides
+def common_rule_set(*counted: str) -> dict[str, Any]:
+    statement: dict[str, Any] = {"VendorName": "AWS", "Name": COMMON_RULE_SET}
+    if counted:
+        statement["RuleActionOverrides"] = [
+            {"Name": name, "ActionToUse": {"Count": {}}} for name in counted
+        ]
     return {"Name": "common", "Statement": {"ManagedRuleGroupStatement": statement}}
 
 
-COUNT_BODY_SIZE = [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
-LABEL = {
-    "LabelMatchStatement": {
-        "Scope": "LABEL",
-        "Key": "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body",
+COMMON_BODY_RULES = BODY_RULES[COMMON_RULE_SET]
+
+
+def byte_match(field: str, value: str) -> dict[str, Any]:
+    return {"ByteMatchStatement": {"SearchString": value, "FieldToMatch": {field: {}}}}
+
+
+def label_rule(*, spare: bool = True, action: str = "Block") -> dict[str, Any]:
+    labels = [
+        {"LabelMatchStatement": {"Scope": "LABEL", "Key": key}}
+        for key in COMMON_BODY_RULES.values()
+    ]
+    upload = {
+        "AndStatement": {
+            "Statements": [byte_match("Method", "POST"), byte_match("UriPath", "/api/documents")]
+        }
     }
-}
-
-
-def label_rule(*exceptions: str) -> dict[str, Any]:
-    statements: list[dict[str, Any]] = [LABEL]
-    for path in exceptions:
-        match = {"ByteMatchStatement": {"SearchString": path, "FieldToMatch": {"UriPath": {}}}}
-        statements.append({"NotStatement": {"Statement": match}})
+    statements = [{"OrStatement": {"Statements": labels}}]
+    statements.append({"NotStatement": {"Statement": upload}} if spare else upload)
     return {
         "Name": "limit",
-        "Action": {"Block": {}},
+        "Action": {action: {}},
         "Statement": {"AndStatement": {"Statements": statements}},
     }
 
 
-def test_the_common_rule_set_blocking_every_upload_is_found() -> None:
-    (found,) = messages(WAF_BODY_SIZE, web_acl(common_rule_set()))
-    assert "blocks every body over 8 KB" in found and "POST /api/documents" in found
+def test_body_rules_left_blocking_refuse_every_upload() -> None:
+    found = messages(WAF_BODY_RULES, web_acl(common_rule_set()))
+    assert len(found) == len(COMMON_BODY_RULES)
+    assert any("SizeRestrictions_BODY reads request bodies" in m for m in found)
+    assert all("POST /api/documents is refused at the edge" in m for m in found)
 
 
-def test_counting_the_body_size_rule_needs_a_label_rule_that_spares_uploads() -> None:
-    (unlimited,) = messages(WAF_BODY_SIZE, web_acl(common_rule_set(COUNT_BODY_SIZE)))
-    assert "bodies of any size reach every route" in unlimited
-    (no_exception,) = messages(
-        WAF_BODY_SIZE, web_acl(common_rule_set(COUNT_BODY_SIZE), label_rule())
-    )
-    assert "without an exception for /api/documents" in no_exception
-    assert not messages(
-        WAF_BODY_SIZE, web_acl(common_rule_set(COUNT_BODY_SIZE), label_rule("/api/documents"))
-    )
+def test_counted_body_rules_need_a_rule_that_blocks_them_outside_uploads() -> None:
+    counted = common_rule_set(*COMMON_BODY_RULES)
+    unenforced = messages(WAF_BODY_RULES, web_acl(counted))
+    assert len(unenforced) == len(COMMON_BODY_RULES)
+    assert "now reaches every route" in unenforced[0]
+    # A label rule that blocks only on the upload route, or only counts, is no limit.
+    assert messages(WAF_BODY_RULES, web_acl(counted, label_rule(spare=False)))
+    assert messages(WAF_BODY_RULES, web_acl(counted, label_rule(action="Count")))
+    # Before the group that labels, it sees no label (WAF evaluates rules in order).
+    assert messages(WAF_BODY_RULES, web_acl(label_rule(), counted))
+    assert not messages(WAF_BODY_RULES, web_acl(counted, label_rule()))
 
 
 # --- containers -----------------------------------------------------------------------------
@@ -345,6 +377,15 @@ def test_a_secret_with_a_rotation_schedule_is_found() -> None:
     )
     (found,) = messages(SERVICE_ROTATING_SECRETS, templates)
     assert "it has a rotation schedule" in found
+    # CDK's rotating database credentials: the task and the schedule name an attachment.
+    resources = templates["services"]["Resources"]
+    resources["Attachment"] = resource(
+        "AWS::SecretsManager::SecretTargetAttachment", SecretId={"Ref": "Key"}
+    )
+    resources["Rotation"]["Properties"]["SecretId"] = {"Ref": "Attachment"}
+    container["Secrets"] = [{"Name": "DATABASE_PASSWORD", "ValueFrom": {"Ref": "Attachment"}}]
+    (found,) = messages(SERVICE_ROTATING_SECRETS, templates)
+    assert "DATABASE_PASSWORD once, at start" in found
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -355,7 +396,20 @@ def database(**replica: Any) -> dict[str, dict[str, Any]]:
         "data": stack(
             Primary=resource("AWS::RDS::DBInstance", StorageType="gp3", MaxAllocatedStorage=1000),
             Replica=resource(
-                "AWS::RDS::DBInstance", SourceDBInstanceIdentifier={"Ref": "Primary"}, **replica
+                "AWS::RDS::DBInstance",
+                # As CDK writes it: the source's ARN, joined around its Ref.
+                SourceDBInstanceIdentifier={
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:",
+                            {"Ref": "AWS::Partition"},
+                            ":rds:us-east-1:1:db:",
+                            {"Ref": "Primary"},
+                        ],
+                    ]
+                },
+                **replica,
             ),
         )
     }

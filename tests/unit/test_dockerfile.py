@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from health_platform.rehearse.dockerfile import (
+from health_platform.images.dockerfile import (
     DockerfileError,
     ImageSpec,
     parse_dockerfile,

@@ -11,7 +11,8 @@ Two ways in, over one set of settings:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -57,6 +58,18 @@ def insert_statement(table: str, columns: Iterable[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
 
 
+def _with_password(
+    kwargs: dict[str, Any], password: Callable[[], str]
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The pool's connection arguments with a fresh password, made off the event loop (a
+    token is a local signature, but refreshing the task role's credentials is a request)."""
+
+    async def connect_kwargs() -> dict[str, Any]:
+        return {**kwargs, "password": await asyncio.to_thread(password)}
+
+    return connect_kwargs
+
+
 class Database:
     """`password`, when given, is asked for each new connection's password (an IAM
     authentication token lives 15 minutes; a pooled connection outlives it harmlessly)."""
@@ -88,11 +101,7 @@ class Database:
             max_size=10,
             timeout=CONNECT_TIMEOUT_SECONDS,  # waiting for a free connection: then 503
             max_lifetime=RECYCLE_SECONDS,
-            kwargs=(
-                connect_kwargs
-                if password is None
-                else lambda: {**connect_kwargs, "password": password()}
-            ),
+            kwargs=connect_kwargs if password is None else _with_password(connect_kwargs, password),
             open=False,  # opened by the first `connection`, on the loop that serves
         )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from health_platform.errors import InvalidInputError
-from health_platform.local.nginx import REPO
+from health_platform.paths import REPO
 
 COMPONENTS = ("postgres", "redis", "api", "frontend", "balancer")  # start order
 

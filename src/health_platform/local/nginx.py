@@ -14,8 +14,8 @@ from pathlib import Path
 
 from health_platform.errors import ToolchainError
 from health_platform.local.ports import http_ok
+from health_platform.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 FRONTEND_CONF = REPO / "frontend" / "nginx.conf"
 FRONTEND_DIST = REPO / "frontend" / "dist"
 # The API's error shape, for when the load balancer has no API to send a request to.

@@ -24,12 +24,13 @@ from health_platform.errors import (
 from health_platform.local import admins
 from health_platform.local import ports as port_tools
 from health_platform.local.admins import NewAdmin
-from health_platform.local.components import Component, components, database_url
+from health_platform.local.components import Component, LocalPostgres, components, database_url
 from health_platform.local.config import COMPONENTS, LocalConfig, local_config
 from health_platform.local.credentials import Credentials, load_or_create
-from health_platform.local.nginx import FRONTEND_DIST, REPO
+from health_platform.local.nginx import FRONTEND_DIST
 from health_platform.local.postgres import postgres_bin
 from health_platform.local.tls import ensure_certificate
+from health_platform.paths import REPO
 
 FRONTEND = REPO / "frontend"
 PINNED_NODE = REPO / "node_modules" / "node" / "bin"
@@ -337,7 +338,11 @@ def migrate(config: LocalConfig) -> None:
     from health_platform.api.migrate import migrate as upgrade
 
     _require_running(config)
-    upgrade(database_url(config, credentials_of(config), "owner"))
+    credentials = credentials_of(config)
+    # The roles first (idempotent): a cluster started by an older version may not have the
+    # runtime role yet, and the owner that migrates may not create roles.
+    LocalPostgres(config, credentials, ensure_certificate(config.path("tls"))).prepare_database()
+    upgrade(database_url(config, credentials, "owner"))
 
 
 def create_admin(config: LocalConfig, email: str, name: str) -> NewAdmin:

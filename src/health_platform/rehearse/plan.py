@@ -17,14 +17,17 @@ from typing import Any
 
 from health_platform.contract import (
     BACKEND,
-    CONTAINER_DOCKERFILES,
+    DATABASE_PORT,
     FRONTEND,
-    REPO,
+    DatabaseSettings,
     api_environment,
     field_of,
+    read_environment,
     settings_from_environment,
 )
-from health_platform.rehearse.dockerfile import read_dockerfile, volume_owner
+from health_platform.images import image_of
+from health_platform.images.fargate import bind_mount_volumes, volume_owner
+from health_platform.paths import REPO
 from health_platform.rehearse.sandbox import Rehearsal
 
 SYSTEM_PATH = "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"
@@ -62,7 +65,7 @@ STAND_INS = {
 # Local values for what only exists in AWS, by the API setting they fill.
 AWS_STAND_INS = api_environment(
     database_host="127.0.0.1",
-    database_port=5432,
+    database_port=DATABASE_PORT,
     redis_host="127.0.0.1",
     uploads_bucket="rehearsal-uploads",
     kms_key_id="alias/rehearsal",
@@ -92,21 +95,17 @@ class PlanError(Exception):
     """The task definition cannot run as written; the message says why."""
 
 
-def service_containers(
+def task_containers(
     template: dict[str, Any],
 ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """(task definition properties, container definition) of each service's container,
-    by container name."""
-    resources = template["Resources"]
-    found = {}
-    for resource in resources.values():
-        if resource["Type"] != "AWS::ECS::Service":
-            continue
-        task_id = resource["Properties"]["TaskDefinition"].get("Ref")
-        task = resources[task_id]["Properties"]
-        for container in task["ContainerDefinitions"]:
-            found[container["Name"]] = (task, container)
-    return found
+    """(task definition properties, container definition) of every container of the
+    template's task definitions, by container name."""
+    return {
+        container["Name"]: (resource["Properties"], container)
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::ECS::TaskDefinition"
+        for container in resource["Properties"]["ContainerDefinitions"]
+    }
 
 
 def _environment(container: dict[str, Any], region: str) -> dict[str, str]:
@@ -132,12 +131,15 @@ def _environment(container: dict[str, Any], region: str) -> dict[str, str]:
     return environment
 
 
-def check_api_environment(container: dict[str, Any], environment: dict[str, str]) -> None:
-    """The task definition's variables are all ones the API reads, and they load."""
-    given = [v["Name"] for v in container.get("Environment", [])] + [
+def _given(container: dict[str, Any]) -> list[str]:
+    return [v["Name"] for v in container.get("Environment", [])] + [
         s["Name"] for s in container.get("Secrets", [])
     ]
-    unread = [name for name in given if field_of(name) is None]
+
+
+def check_api_environment(container: dict[str, Any], environment: dict[str, str]) -> None:
+    """The task definition's variables are all ones the API reads, and they load."""
+    unread = [name for name in _given(container) if field_of(name) is None]
     if unread:
         raise PlanError(
             f"the task definition sets {', '.join(unread)}, which the API does not read"
@@ -148,22 +150,32 @@ def check_api_environment(container: dict[str, Any], environment: dict[str, str]
         raise PlanError(f"the API refuses its environment: {invalid}") from invalid
 
 
+def check_migration_environment(container: dict[str, Any], region: str) -> None:
+    """The migration task's variables are all database settings, and they load as the
+    migration command reads them (the task is one-off: not started here)."""
+    environment = _environment(container, region)
+    readable = {field.upper() for field in DatabaseSettings.model_fields}
+    stray = [name for name in _given(container) if name not in readable]
+    if stray:
+        raise PlanError(f"the migration task sets {', '.join(stray)}, which it does not read")
+    try:
+        DatabaseSettings.model_validate(read_environment(environment, DatabaseSettings))
+    except ValueError as invalid:
+        raise PlanError(f"the migration refuses its environment: {invalid}") from invalid
+
+
 def _seconds(value: Any, default: float) -> float:
     return float(value) if value is not None else default
 
 
 def plan(service: str, task: dict[str, Any], container: dict[str, Any], region: str) -> Rehearsal:
     """The rehearsal of `service`'s container as ECS would start it."""
-    image = read_dockerfile(REPO / CONTAINER_DOCKERFILES[service])
+    image = image_of(service)
     stand_in = STAND_INS[service]
     environment = _environment(container, region)
     if service == BACKEND:
         check_api_environment(container, environment)
-    bind_mounts = {
-        volume["Name"]
-        for volume in task.get("Volumes", [])
-        if not {"Host", "EFSVolumeConfiguration", "DockerVolumeConfiguration"} & volume.keys()
-    }
+    bind_mounts = bind_mount_volumes(task)
     volumes = [
         mount["ContainerPath"]
         for mount in container.get("MountPoints", [])

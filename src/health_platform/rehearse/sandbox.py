@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import IO
 
 from health_platform.errors import InvalidInputError, ToolchainError
+from health_platform.images.fargate import FARGATE_VOLUME_OWNER, user_ids
 from health_platform.local.ports import EVERY_ADDRESS, listeners
-from health_platform.rehearse.dockerfile import FARGATE_VOLUME_OWNER
 
 BWRAP = Path("/usr/bin/bwrap")
 SETPRIV = Path("/usr/bin/setpriv")
 # Docker's PATH for an image that sets none.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# What Fargate gives a volume whose directory the image does not create: root's, 0755.
 # Docker's default capabilities (what a root task keeps on Fargate); a non-root user has none
 # of them anyway once it leaves uid 0, as no_new_privs and nosuid mounts keep it that way.
 CONTAINER_CAPABILITIES = (
@@ -54,7 +53,6 @@ STOP_GRACE_S = 5.0  # SIGTERM to SIGKILL, for the service and for the sandbox
 # Beyond the health check's own worst case: sandbox setup, interpreter start, stopping.
 DEADLINE_MARGIN_S = 10.0
 
-_IDS = re.compile(r"(\d+)(?::(\d+))?")
 _ENV_NAME = re.compile(r"[^=\0]+")
 
 
@@ -99,10 +97,9 @@ class Rehearsal:
 
     @property
     def ids(self) -> tuple[int, int]:
-        match = _IDS.fullmatch(self.user)
-        assert match is not None  # checked in __post_init__
-        uid = int(match[1])
-        return uid, int(match[2]) if match[2] is not None else uid
+        ids = user_ids(self.user)
+        assert ids is not None  # checked in __post_init__
+        return ids
 
     @property
     def time_limit_s(self) -> float:
@@ -132,7 +129,7 @@ class RehearsalResult:
 def _problems(rehearsal: Rehearsal) -> list[str]:
     """Everything wrong with a rehearsal's inputs, so that one message names them all."""
     problems = []
-    if not _IDS.fullmatch(rehearsal.user):
+    if user_ids(rehearsal.user) is None:
         problems.append(f"user {rehearsal.user!r} is not a numeric uid or uid:gid")
     if not rehearsal.command:
         problems.append("the command is empty")

@@ -191,8 +191,9 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
         "S3BucketReplicationEnabled",
         naming.EDGE,
         "CdnLogs/Resource",
-        "CloudFront access logs are operational telemetry, not health data (cookies are"
-        " never logged); versioning and lifecycle keep them.",
+        "CloudFront's access logs hold client addresses with request paths (never cookies"
+        " or bodies): kept private, encrypted, versioned and tiered like the load balancer's;"
+        " a cross-region copy of this telemetry adds no recovery value.",
     ),
     # --- observability ---------------------------------------------------------------------
     Acknowledgement(

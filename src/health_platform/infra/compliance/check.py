@@ -18,7 +18,7 @@ from pathlib import Path
 from aws_cdk import App, Validations
 from cdk_nag import HIPAASecurityChecks
 
-from health_platform.contract import CONTAINER_DOCKERFILES, REPO
+from health_platform.images import CONTAINER_DOCKERFILES
 from health_platform.infra.app import EnvironmentStacks, build_app
 from health_platform.infra.compliance import deployability
 from health_platform.infra.compliance.acknowledgements import acknowledge
@@ -121,7 +121,7 @@ def deployability_view(env: EnvironmentStacks, outdir: Path) -> deployability.En
     settings = env.settings
     return deployability.Environment.from_files(
         [outdir / f"{stack.stack_name}.template.json" for stack in env.stacks.values()],
-        dockerfiles={name: REPO / path for name, path in CONTAINER_DOCKERFILES.items()},
+        dockerfiles=dict(CONTAINER_DOCKERFILES),
         weights={
             settings.edge.cloudfront_prefix_list_id: AWS_MANAGED_WEIGHTS[CLOUDFRONT_ORIGIN_FACING]
         },

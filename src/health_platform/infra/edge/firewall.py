@@ -1,10 +1,6 @@
 """A WAF web ACL for CloudFront: AWS managed rule groups and a per-address rate limit,
-logging every blocked request to an encrypted log group.
-
-The common rule set blocks any body over 8 KB (its SizeRestrictions_BODY rule), which
-would refuse every document upload at the edge. That rule only counts and labels here;
-the next rule blocks a labelled request unless it is one of the API's large-body routes,
-where the API's own size limit applies."""
+logging every blocked request to an encrypted log group. The managed rules that read the
+body only count on the API's large-body routes (see waf_rules)."""
 
 from __future__ import annotations
 
@@ -14,17 +10,13 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from health_platform.contract import LARGE_BODY_ROUTES
-from health_platform.infra.log_groups import encrypted_log_group
-
-COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
-MANAGED_RULE_GROUPS = (
-    COMMON_RULE_SET,
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesSQLiRuleSet",
+from health_platform.infra.edge.waf_rules import (
+    BODY_RULE_LABELS,
+    BODY_RULES,
+    BODY_RULES_OUTSIDE_UPLOADS,
+    MANAGED_RULE_GROUPS,
 )
-BODY_SIZE_RULE = "SizeRestrictions_BODY"
-BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
+from health_platform.infra.log_groups import encrypted_log_group
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -34,23 +26,19 @@ def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
 
 
 def _managed(group: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-    overrides = (
-        [
-            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                name=BODY_SIZE_RULE,
-                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
-            )
-        ]
-        if group == COMMON_RULE_SET
-        else None
-    )
+    counted = [
+        wafv2.CfnWebACL.RuleActionOverrideProperty(
+            name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+        )
+        for rule in BODY_RULES.get(group, {})
+    ]
     return wafv2.CfnWebACL.RuleProperty(
         name=group,
         priority=priority,
         override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
         statement=wafv2.CfnWebACL.StatementProperty(
             managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                vendor_name="AWS", name=group, rule_action_overrides=overrides
+                vendor_name="AWS", name=group, rule_action_overrides=counted or None
             )
         ),
         visibility_config=_visibility(group),
@@ -83,36 +71,44 @@ def _large_body_route(method: str, path: str) -> wafv2.CfnWebACL.StatementProper
     )
 
 
-def _large_bodies_only_on_their_routes(priority: int) -> wafv2.CfnWebACL.RuleProperty:
-    """Block what the common rule set labelled as too large, except on the API's
-    large-body routes."""
-    routes = [_large_body_route(method, path) for method, path in LARGE_BODY_ROUTES]
-    allowed = (
-        routes[0]
-        if len(routes) == 1
-        else wafv2.CfnWebACL.StatementProperty(
-            or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=routes)
-        )
+def _either(
+    statements: list[wafv2.CfnWebACL.StatementProperty],
+) -> wafv2.CfnWebACL.StatementProperty:
+    if len(statements) == 1:
+        return statements[0]
+    return wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=statements)
     )
+
+
+def _body_rules_outside_uploads(priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    """Block what a counted body rule labelled, except on the API's large-body routes."""
+    labelled = _either(
+        [
+            wafv2.CfnWebACL.StatementProperty(
+                label_match_statement=wafv2.CfnWebACL.LabelMatchStatementProperty(
+                    scope="LABEL", key=label
+                )
+            )
+            for label in BODY_RULE_LABELS
+        ]
+    )
+    upload = _either([_large_body_route(method, path) for method, path in LARGE_BODY_ROUTES])
     return wafv2.CfnWebACL.RuleProperty(
-        name="LargeBodiesOnlyOnUploadRoutes",
+        name=BODY_RULES_OUTSIDE_UPLOADS,
         priority=priority,
         action=wafv2.CfnWebACL.RuleActionProperty(block={}),
         statement=wafv2.CfnWebACL.StatementProperty(
             and_statement=wafv2.CfnWebACL.AndStatementProperty(
                 statements=[
+                    labelled,
                     wafv2.CfnWebACL.StatementProperty(
-                        label_match_statement=wafv2.CfnWebACL.LabelMatchStatementProperty(
-                            scope="LABEL", key=BODY_SIZE_LABEL
-                        )
-                    ),
-                    wafv2.CfnWebACL.StatementProperty(
-                        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=allowed)
+                        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=upload)
                     ),
                 ]
             )
         ),
-        visibility_config=_visibility("LargeBodiesOnlyOnUploadRoutes"),
+        visibility_config=_visibility(BODY_RULES_OUTSIDE_UPLOADS),
     )
 
 
@@ -139,14 +135,11 @@ class WebFirewall(Construct):
             ),
             visibility_config=_visibility("RateLimitPerAddress"),
         )
-        # The label rule must come after the group that labels (WAF evaluates in order).
-        common, *others = MANAGED_RULE_GROUPS
-        rules = [
-            rate_limit,
-            _managed(common, 1),
-            _large_bodies_only_on_their_routes(2),
-            *(_managed(group, priority) for priority, group in enumerate(others, start=3)),
+        # The label rule comes after every group that labels: WAF evaluates in order.
+        managed = [
+            _managed(group, priority) for priority, group in enumerate(MANAGED_RULE_GROUPS, 1)
         ]
+        rules = [rate_limit, *managed, _body_rules_outside_uploads(len(managed) + 1)]
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",

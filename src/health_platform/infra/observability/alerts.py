@@ -5,6 +5,7 @@ channel on the topic, because a Slack webhook cannot confirm an SNS subscription
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,10 +16,12 @@ from constructs import Construct
 from health_platform.infra.keys import customer_key
 from health_platform.settings import AlertSettings
 
-# Services that publish alerts into the encrypted topic: alarms, budgets, RDS events.
-PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.rds.amazonaws.com")
-# What people may do from the Slack channel: read, never change (the default is admin).
-CHATBOT_GUARDRAIL = "ReadOnlyAccess"
+# Services that publish alerts into the encrypted topic: alarms, budgets, and EventBridge
+# (RDS's storage events).
+PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com")
+# What people may do from the Slack channel: read metrics and alarms, nothing else (the
+# default guardrail is AdministratorAccess).
+CHATBOT_GUARDRAIL = "CloudWatchReadOnlyAccess"
 
 
 class AlertTopic(Construct):
@@ -26,6 +29,8 @@ class AlertTopic(Construct):
         self, scope: Construct, construct_id: str, *, name: str, settings: AlertSettings
     ) -> None:
         super().__init__(scope, construct_id)
+        # Only on behalf of this account's resources (no confused deputy).
+        this_account = {"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
         self.key: kms.Key = customer_key(
             self, "Key", alias=f"alias/{name}/alerts", description="Encrypts alert messages"
         )
@@ -35,6 +40,7 @@ class AlertTopic(Construct):
                 principals=[iam.ServicePrincipal(service) for service in PUBLISHERS],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
+                conditions=this_account,
             )
         )
         self.topic = sns.Topic(
@@ -46,6 +52,7 @@ class AlertTopic(Construct):
                     principals=[iam.ServicePrincipal(service)],
                     actions=["sns:Publish"],
                     resources=[self.topic.topic_arn],
+                    conditions=this_account,
                 )
             )
         for address in settings.emails:

@@ -186,6 +186,11 @@ class FargateTask(Construct):
             description=f"{spec.name} tasks",
             allow_all_outbound=True,  # AWS endpoints, NAT; inbound is what is restricted
         )
+        # What the task runs in: its own group and those the spec adds (the data clients').
+        self.security_groups: list[ec2.ISecurityGroup] = [
+            self.security_group,
+            *spec.extra_security_groups,
+        ]
 
 
 class FargateApplication(FargateTask):
@@ -221,7 +226,7 @@ class FargateApplication(FargateTask):
             # deploy must not reset what autoscaling chose.
             vpc_subnets=ec2.SubnetSelection(subnets=platform.subnets),
             assign_public_ip=False,
-            security_groups=[self.security_group, *spec.extra_security_groups],
+            security_groups=self.security_groups,
             capacity_provider_strategies=[
                 ecs.CapacityProviderStrategy(capacity_provider=capacity, weight=1)
             ],

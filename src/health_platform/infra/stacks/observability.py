@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from health_platform.infra import naming
@@ -30,10 +31,10 @@ from health_platform.settings import EnvironmentSettings
 FAILED_LOGIN_EVENT = "login.failed"
 FAILED_LOGINS_PER_5_MINUTES = 20
 
-# The RDS event categories of the storage events (see _storage_events): "low storage"
-# holds 0007 and 0089; autoscaling's limits are "notification" (0225) and "failure"
-# (0223, 0224), which also carries the instance's other failures.
-DATABASE_EVENT_CATEGORIES = ("low storage", "notification", "failure")
+# RDS's storage events that need a person (see _storage_events): storage exhausted (0007),
+# autoscaling unable to scale (0223), about to reach its maximum (0224), at 80% of it
+# (0225). Not 0089 (90% used): with autoscaling on it comes before every growth step.
+DATABASE_STORAGE_EVENTS = ("RDS-EVENT-0007", "RDS-EVENT-0223", "RDS-EVENT-0224", "RDS-EVENT-0225")
 
 UNAUTHORIZED_CALLS = (
     '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
@@ -158,7 +159,7 @@ class ObservabilityStack(PlatformStack):
         ]
 
     def _database(self, settings: EnvironmentSettings, data: DataStack) -> list[cloudwatch.IWidget]:
-        rds = settings.rds
+        database = settings.rds
         instances = [data.database.instance] + (
             [data.database.replica] if data.database.replica else []
         )
@@ -168,7 +169,7 @@ class ObservabilityStack(PlatformStack):
             label = instance.node.id
             free = metric("AWS/RDS", "FreeStorageSpace", identifier, "Minimum")
             connections = metric("AWS/RDS", "DatabaseConnections", identifier, "Maximum")
-            limit = 0.8 * postgres_max_connections(rds.instance_class)
+            limit = 0.8 * postgres_max_connections(database.instance_class)
             self.alarms.add(
                 f"Database{label}Connections",
                 connections,
@@ -184,18 +185,23 @@ class ObservabilityStack(PlatformStack):
     def _storage_events(self, identifiers: list[str]) -> None:
         """Storage alerts at any size. Storage autoscaling grows the volume, and CloudWatch
         has no metric of its size, so no alarm on FreeStorageSpace can say "85% used" once
-        it has grown. RDS's own events can: more than 90% of the storage used (0089),
-        storage exhausted (0007), autoscaling near or at its maximum (0225, 0224) or unable
-        to scale (0223)."""
-        rds.CfnEventSubscription(
+        it has grown. RDS's own events can, and say what matters when autoscaling runs:
+        storage exhausted, autoscaling near its maximum, about to reach it, or unable to
+        scale (DATABASE_STORAGE_EVENTS). Picked by id through EventBridge: an RDS event
+        subscription takes whole categories, which hold routine events too."""
+        events.Rule(
             self,
             "DatabaseStorageEvents",
-            subscription_name=f"{naming.resource_name(self.settings.name)}-database-storage",
-            sns_topic_arn=self.alerts.topic.topic_arn,
-            source_type="db-instance",
-            source_ids=identifiers,
-            event_categories=list(DATABASE_EVENT_CATEGORIES),
-            enabled=True,
+            description="RDS storage events that need a person (autoscaling at its limits)",
+            event_pattern=events.EventPattern(
+                source=["aws.rds"],
+                detail_type=["RDS DB Instance Event"],
+                detail={
+                    "EventID": list(DATABASE_STORAGE_EVENTS),
+                    "SourceIdentifier": identifiers,
+                },
+            ),
+            targets=[targets.SnsTopic(self.alerts.topic)],
         )
 
     def _cache(self, settings: EnvironmentSettings) -> list[cloudwatch.IWidget]:

@@ -14,19 +14,20 @@ from constructs import Construct
 
 from health_platform.contract import (
     API_PATH_PATTERN,
+    APP_SECRETS,
     BACKEND,
     DATABASE_NAME,
-    DOCKERFILES,
     FRONTEND,
     HEALTH_PATH,
     MIGRATION,
     MIGRATION_COMMAND,
     PORTS,
-    REPO,
+    RDS_CA_BUNDLE,
     RUNTIME_ROLE,
     api_environment,
     env_name,
 )
+from health_platform.images import CONTAINER_DOCKERFILES, image_of
 from health_platform.infra import naming
 from health_platform.infra.data.cache import PORT as REDIS_PORT
 from health_platform.infra.services.load_balancer import LoadBalancer
@@ -40,7 +41,6 @@ from health_platform.infra.services.service import (
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.network import NetworkStack
-from health_platform.rehearse.dockerfile import read_dockerfile
 from health_platform.settings import EnvironmentSettings
 
 
@@ -155,6 +155,8 @@ class ServicesStack(PlatformStack):
             "BackendServiceName": self.backend.service.service_name,
             # What `hp db migrate` needs to run the migration task.
             "MigrationTaskDefinitionArn": self.migration.task_definition.task_definition_arn,
+            # A migration runs in this group and the data stack's DataClientsSecurityGroupId
+            # (the database admits only that one), in the network stack's PrivateSubnetIds.
             "MigrationSecurityGroupId": self.migration.security_group.security_group_id,
         }.items():
             CfnOutput(self, name, value=value)
@@ -184,7 +186,7 @@ class ServicesStack(PlatformStack):
         return parameter.value_as_string
 
     def _frontend_spec(self) -> ServiceSpec:
-        image = read_dockerfile(REPO / DOCKERFILES[FRONTEND])
+        image = image_of(FRONTEND)
         return ServiceSpec(
             name=FRONTEND,
             user=_user_of(image.user, FRONTEND),
@@ -205,16 +207,22 @@ class ServicesStack(PlatformStack):
         tokens (no password it would have to re-read when RDS rotates the master's)."""
         env = settings.name
         database = data.database.instance
-        session = ssm.StringParameter.from_secure_string_parameter_attributes(
-            self, "SessionSecret", parameter_name=naming.app_secret_parameter(env, "session-secret")
-        )
+        app_secrets = {
+            setting: ssm.StringParameter.from_secure_string_parameter_attributes(
+                self,
+                # "SessionSecret" for session-secret: the construct id the stack has had.
+                name.title().replace("-", ""),
+                parameter_name=naming.app_secret_parameter(env, name),
+            )
+            for name, setting in APP_SECRETS.items()
+        }
         uploads = data.buckets.uploads
         # Imported by ARN: CDK grants on a foreign secret land in its key's policy, which
         # would make the data stack depend on this one.
         redis_token = secretsmanager.Secret.from_secret_complete_arn(
             self, "RedisAuthToken", data.cache.auth_token.secret_arn
         )
-        image = read_dockerfile(REPO / DOCKERFILES[BACKEND])
+        image = image_of(BACKEND)
         return ServiceSpec(
             name=BACKEND,
             user=_user_of(image.user, BACKEND),
@@ -233,9 +241,11 @@ class ServicesStack(PlatformStack):
                 database_port=database.db_instance_endpoint_port,
                 database_name=DATABASE_NAME,
                 database_username=RUNTIME_ROLE,
-                database_auth="iam",
-                database_ssl="require",
-                aws_region=self.region,
+                database_auth="iam",  # in the task's region: Fargate sets AWS_REGION
+                # The server proven by RDS's CA (the image holds the bundle): an IAM token
+                # is good for 15 minutes, so it goes only to the real database.
+                database_ssl="verify-full",
+                database_sslrootcert=RDS_CA_BUNDLE,
                 redis_host=data.cache.replication_group.attr_configuration_end_point_address,
                 redis_port=REDIS_PORT,
                 redis_tls=True,
@@ -247,9 +257,15 @@ class ServicesStack(PlatformStack):
             ),
             secrets={
                 env_name("redis_auth_token"): ecs.Secret.from_secrets_manager(redis_token),
-                env_name("session_secret"): ecs.Secret.from_ssm_parameter(session),
+                **{
+                    env_name(setting): ecs.Secret.from_ssm_parameter(parameter)
+                    for setting, parameter in app_secrets.items()
+                },
             },
-            secret_arns=[data.cache.auth_token.secret_arn, session.parameter_arn],
+            secret_arns=[
+                data.cache.auth_token.secret_arn,
+                *(parameter.parameter_arn for parameter in app_secrets.values()),
+            ],
             task_statements=[
                 iam.PolicyStatement(
                     actions=["rds-db:connect"],
@@ -291,17 +307,18 @@ class ServicesStack(PlatformStack):
         master = secretsmanager.Secret.from_secret_complete_arn(
             self, "DatabaseSecret", database.secret.secret_arn
         )
-        image = read_dockerfile(REPO / DOCKERFILES[BACKEND])
+        image = image_of(MIGRATION)
         return ServiceSpec(
             name=MIGRATION,
-            user=_user_of(image.user, BACKEND),
+            user=_user_of(image.user, MIGRATION),
             command=list(MIGRATION_COMMAND),
             scratch_paths=image.volumes,
             environment=api_environment(
                 database_host=database.db_instance_endpoint_address,
                 database_port=database.db_instance_endpoint_port,
                 database_name=DATABASE_NAME,
-                database_ssl="require",
+                database_ssl="verify-full",
+                database_sslrootcert=RDS_CA_BUNDLE,
             ),
             secrets={
                 env_name("database_username"): ecs.Secret.from_secrets_manager(master, "username"),
@@ -322,7 +339,9 @@ class ServicesStack(PlatformStack):
         )
 
 
-def _user_of(user: str | None, service: str) -> str:
+def _user_of(user: str | None, container: str) -> str:
     if not user:
-        raise ValueError(f"{DOCKERFILES[service]} names no USER: the task must not run as root")
+        raise ValueError(
+            f"{CONTAINER_DOCKERFILES[container]} names no USER: the task must not run as root"
+        )
     return user

@@ -2,7 +2,7 @@
 or breaks at run time, that no schema (cfn-lint) or security pack (cdk-nag) sees: quotas,
 how Fargate mounts volumes and injects secrets, what CloudFront checks and caches, what
 the WAF blocks. Each rule covers a class of defect, reads every template of an
-environment together, and has a known-bad test (tests/infra/test_deployability.py).
+environment together, and has a known-bad test (tests/unit/test_deployability.py).
 
 A pass over the synthesized JSON rather than a cdk-nag NagPack: most rules need more than
 one resource (a security group and the ingress rules other stacks add to it, a
@@ -23,7 +23,7 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_LOGGING,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
     CLOUDFRONT_SHARED_CACHE_KEY,
-    WAF_BODY_SIZE,
+    WAF_BODY_RULES,
 )
 from health_platform.infra.compliance.deployability.model import Environment, Rule, Violation
 from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
@@ -34,7 +34,7 @@ RULES: tuple[Rule, ...] = (
     CLOUDFRONT_ORIGIN_CERTIFICATE,
     CLOUDFRONT_SHARED_CACHE_KEY,
     CLOUDFRONT_LOGGING,
-    WAF_BODY_SIZE,
+    WAF_BODY_RULES,
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
     REPLICA_STORAGE_PARITY,

@@ -14,15 +14,9 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
+from health_platform.images.dockerfile import DockerfileError, read_dockerfile
+from health_platform.images.fargate import bind_mount_volumes, user_ids, volume_owner
 from health_platform.infra.compliance.deployability.model import Environment, Resource, Rule
-from health_platform.rehearse.dockerfile import DockerfileError, read_dockerfile, volume_owner
-
-
-def _uid_gid(user: str) -> tuple[int, int] | None:
-    uid, _, gid = user.partition(":")
-    if not uid.isdigit() or (gid and not gid.isdigit()):
-        return None
-    return int(uid), int(gid or uid)
 
 
 def writable_by(owner: tuple[int, int, int], uid: int, gid: int) -> bool:
@@ -36,19 +30,9 @@ def writable_by(owner: tuple[int, int, int], uid: int, gid: int) -> bool:
     return bool(mode & stat.S_IWOTH)
 
 
-def _bind_mounts(task: Resource) -> set[str]:
-    return {
-        volume["Name"]
-        for volume in task.properties.get("Volumes", [])
-        if "Host" not in volume
-        and "EFSVolumeConfiguration" not in volume
-        and "DockerVolumeConfiguration" not in volume
-    }
-
-
 def _writable_paths(env: Environment) -> Iterator[tuple[Resource, str]]:
     for task in env.resources("AWS::ECS::TaskDefinition"):
-        bind_mounts = _bind_mounts(task)
+        bind_mounts = bind_mount_volumes(task.properties)
         for container in task.properties.get("ContainerDefinitions", []):
             name = container.get("Name")
             dockerfile = env.dockerfiles.get(name)
@@ -61,11 +45,11 @@ def _writable_paths(env: Environment) -> Iterator[tuple[Resource, str]]:
                 yield task, f"container {name}: {unreadable}"
                 continue
             user = container.get("User") or image.user or "0"
-            ids = _uid_gid(user)
+            ids = user_ids(user)
             if ids is None:
                 yield task, f"container {name} runs as {user!r}: name a numeric uid"
                 continue
-            if image.user and container.get("User") and _uid_gid(image.user) != ids:
+            if image.user and container.get("User") and user_ids(image.user) != ids:
                 yield (
                     task,
                     (
@@ -90,22 +74,30 @@ def _writable_paths(env: Environment) -> Iterator[tuple[Resource, str]]:
                     )
 
 
-def _rotation_schedules(env: Environment) -> list[Resource]:
-    return list(env.resources("AWS::SecretsManager::RotationSchedule"))
+def _secrets_named(env: Environment, stack: str, value: Any) -> list[Resource]:
+    """The Secrets Manager secrets a value names, through a target attachment (CDK's
+    database credentials reach tasks and rotation schedules through one)."""
+    found = []
+    for pointer in env.pointers_in(stack, value):
+        resource = pointer.resource
+        if resource.type == "AWS::SecretsManager::SecretTargetAttachment":
+            found += _secrets_named(env, resource.stack, resource.properties.get("SecretId"))
+        elif resource.type == "AWS::SecretsManager::Secret":
+            found.append(resource)
+    return found
 
 
 def _rotates(env: Environment, stack: str, value_from: Any) -> str | None:
     """Why the secret `value_from` names rotates, or None."""
     for pointer in env.pointers_in(stack, value_from):
-        resource = pointer.resource
-        if resource.type == "AWS::RDS::DBInstance" and (pointer.attribute or "").startswith(
+        if pointer.resource.type == "AWS::RDS::DBInstance" and (pointer.attribute or "").startswith(
             "MasterUserSecret"
         ):
             return "RDS rotates a managed master password every 7 days"
-        if resource.type == "AWS::SecretsManager::Secret" and any(
-            env.same(schedule.stack, schedule.properties.get("SecretId"), resource)
-            for schedule in _rotation_schedules(env)
-        ):
+    named = _secrets_named(env, stack, value_from)
+    for schedule in env.resources("AWS::SecretsManager::RotationSchedule"):
+        scheduled = _secrets_named(env, schedule.stack, schedule.properties.get("SecretId"))
+        if {r.where for r in scheduled} & {r.where for r in named}:
             return "it has a rotation schedule"
     return None
 

@@ -14,10 +14,16 @@ def _replica_storage(env: Environment) -> Iterator[tuple[Resource, str]]:
         source_value = replica.properties.get("SourceDBInstanceIdentifier")
         if source_value is None:
             continue
-        pointer = env.follow(replica.stack, source_value)
-        if pointer is None:
+        # CDK names the source by an ARN built with Fn::Join around its Ref.
+        sources = [
+            pointer.resource
+            for pointer in env.pointers_in(replica.stack, source_value)
+            if pointer.resource.type == "AWS::RDS::DBInstance"
+        ]
+        if not sources:
+            yield replica, "read replica's source is not an instance of this environment"
             continue
-        source = pointer.resource
+        source = sources[0]
         for key in PARITY:
             mine, theirs = replica.properties.get(key), source.properties.get(key)
             if theirs is not None and mine != theirs:

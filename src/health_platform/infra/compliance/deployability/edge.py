@@ -15,6 +15,7 @@ from health_platform.infra.compliance.deployability.model import (
     Rule,
     literal,
 )
+from health_platform.infra.edge.waf_rules import BODY_RULES
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,21 @@ def _behaviors(distribution: Resource) -> list[dict[str, Any]]:
     return [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
 
 
+def _listener_certificates(env: Environment) -> Iterator[Resource]:
+    """The certificates load balancer listeners serve: what an origin presents (the
+    distribution's own viewer certificate does not count)."""
+    for listener in env.resources(
+        "AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerCertificate"
+    ):
+        for attached in listener.properties.get("Certificates", []):
+            for pointer in env.pointers_in(listener.stack, attached.get("CertificateArn")):
+                if pointer.resource.type == "AWS::CertificateManager::Certificate":
+                    yield pointer.resource
+
+
 def _certificate_names(env: Environment) -> list[str]:
     names: list[str] = []
-    for certificate in env.resources("AWS::CertificateManager::Certificate"):
+    for certificate in _listener_certificates(env):
         names += [
             name
             for name in (
@@ -148,6 +161,16 @@ def _origin_certificates(env: Environment) -> Iterator[tuple[Resource, str]]:
 def _shared_cache_keys(env: Environment) -> Iterator[tuple[Resource, str]]:
     for distribution in env.resources("AWS::CloudFront::Distribution"):
         for behavior in _behaviors(distribution):
+            policy = behavior.get("CachePolicyId")
+            if isinstance(policy, str) and policy not in MANAGED_CACHE_POLICIES:
+                yield (
+                    distribution,
+                    (
+                        f"managed cache policy {policy} is not one this pack knows; add what its"
+                        " cache key holds to MANAGED_CACHE_POLICIES"
+                    ),
+                )
+                continue
             key = _cache_key(env, distribution.stack, behavior)
             if key is not None and key.caches and key.cookies:
                 path = behavior.get("PathPattern", "the default behaviour")
@@ -169,60 +192,72 @@ def _logging(env: Environment) -> Iterator[tuple[Resource, str]]:
             yield distribution, "has no standard logging: its access logs are not kept"
 
 
-COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
-BODY_SIZE_RULE = "SizeRestrictions_BODY"
-BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
+def _label_keys(statement: Any) -> set[str]:
+    """The labels a statement matches on, however nested."""
+    if isinstance(statement, dict):
+        found = set()
+        label = statement.get("LabelMatchStatement")
+        if isinstance(label, dict) and isinstance(label.get("Key"), str):
+            found.add(label["Key"])
+        for value in statement.values():
+            found |= _label_keys(value)
+        return found
+    if isinstance(statement, list):
+        return set().union(*(_label_keys(item) for item in statement))
+    return set()
 
 
-def _mentions(statement: Any, text: str) -> bool:
-    return text in json.dumps(statement)
+def _spares(statement: dict[str, Any], method: str, path: str) -> bool:
+    """Whether an AND statement excludes the route: a NOT that matches its method and path."""
+    for part in statement.get("AndStatement", {}).get("Statements", []):
+        excluded = json.dumps(part.get("NotStatement", {}))
+        if f'"{method}"' in excluded and f'"{path}"' in excluded:
+            return True
+    return False
 
 
-def _waf_body_size(env: Environment) -> Iterator[tuple[Resource, str]]:
+def _enforces(rule: dict[str, Any], label: str) -> bool:
+    """Whether `rule` blocks requests with `label` outside every large-body route."""
+    statement = rule.get("Statement", {})
+    return (
+        "Block" in rule.get("Action", {})
+        and label in _label_keys(statement)
+        and all(_spares(statement, method, path) for method, path in LARGE_BODY_ROUTES)
+    )
+
+
+def _counted(group: dict[str, Any], rule: str) -> bool:
+    return any(
+        override.get("Name") == rule and "Count" in override.get("ActionToUse", {})
+        for override in group.get("RuleActionOverrides", [])
+    ) or any(excluded.get("Name") == rule for excluded in group.get("ExcludedRules", []))
+
+
+def _waf_body_rules(env: Environment) -> Iterator[tuple[Resource, str]]:
     routes = ", ".join(f"{method} {path}" for method, path in LARGE_BODY_ROUTES)
     for acl in env.resources("AWS::WAFv2::WebACL"):
         rules = sorted(acl.properties.get("Rules", []), key=lambda rule: rule.get("Priority", 0))
         for index, rule in enumerate(rules):
             group = rule.get("Statement", {}).get("ManagedRuleGroupStatement", {})
-            if group.get("Name") != COMMON_RULE_SET:
-                continue
-            counted = any(
-                override.get("Name") == BODY_SIZE_RULE
-                and "Count" in override.get("ActionToUse", {})
-                for override in group.get("RuleActionOverrides", [])
-            ) or any(
-                excluded.get("Name") == BODY_SIZE_RULE
-                for excluded in group.get("ExcludedRules", [])
-            )
-            if not counted:
-                yield (
-                    acl,
-                    (
-                        f"{COMMON_RULE_SET} blocks every body over 8 KB ({BODY_SIZE_RULE}), so"
-                        f" {routes} is refused at the edge; override {BODY_SIZE_RULE} to Count and"
-                        " block its label everywhere else"
-                    ),
-                )
-                continue
-            limits = [later for later in rules[index + 1 :] if _mentions(later, BODY_SIZE_LABEL)]
-            if not limits:
-                yield (
-                    acl,
-                    (
-                        f"{BODY_SIZE_RULE} only counts and no later rule blocks its label: bodies"
-                        " of any size reach every route"
-                    ),
-                )
-            for later in limits:
-                for _, path in LARGE_BODY_ROUTES:
-                    if not _mentions(later.get("Statement", {}).get("AndStatement", {}), path):
-                        yield (
-                            acl,
-                            (
-                                f"rule {later.get('Name')} blocks large bodies without an exception"
-                                f" for {path}"
-                            ),
-                        )
+            for body_rule, label in BODY_RULES.get(group.get("Name"), {}).items():
+                if not _counted(group, body_rule):
+                    yield (
+                        acl,
+                        (
+                            f"{group['Name']}'s {body_rule} reads request bodies and blocks"
+                            " what it finds (over 8 KB, or binary bytes that look like an"
+                            f" attack): {routes} is refused at the edge. Count it, then block"
+                            " its label on every other route"
+                        ),
+                    )
+                elif not any(_enforces(later, label) for later in rules[index + 1 :]):
+                    yield (
+                        acl,
+                        (
+                            f"{body_rule} only counts and no later rule blocks its label outside"
+                            f" {routes}: what it catches now reaches every route"
+                        ),
+                    )
 
 
 CLOUDFRONT_ORIGIN_CERTIFICATE = Rule(
@@ -243,9 +278,9 @@ CLOUDFRONT_LOGGING = Rule(
     "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html",
     _logging,
 )
-WAF_BODY_SIZE = Rule(
-    "HP-WAF-BODY-SIZE",
-    "The WAF's body-size limit lets the large-body routes through, and only them",
+WAF_BODY_RULES = Rule(
+    "HP-WAF-BODY-RULES",
+    "The WAF's body-reading rules let the large-body routes through, and only them",
     "https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html",
-    _waf_body_size,
+    _waf_body_rules,
 )

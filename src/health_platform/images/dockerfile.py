@@ -297,15 +297,3 @@ def _read_install(stage: _Stage, arguments: list[str], line: int, source: str) -
         stage.installs[_resolve(path, stage.workdir)] = _Install(
             owner=owner or "0", group=group or "0", mode=mode, line=line
         )
-
-
-# How Fargate mounts a task volume (a bind mount) at a path the image does not declare as
-# a VOLUME: an empty directory owned by root, mode 0755.
-FARGATE_VOLUME_OWNER = (0, 0, 0o755)
-
-
-def volume_owner(image: ImageSpec, path: str) -> tuple[int, int, int]:
-    """(uid, gid, mode) of the task volume Fargate mounts at `path` for this image."""
-    if path in image.volumes:
-        return image.volume_owners.get(path, FARGATE_VOLUME_OWNER)
-    return FARGATE_VOLUME_OWNER
