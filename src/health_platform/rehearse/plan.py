@@ -52,11 +52,11 @@ STAND_INS = {
         },
         path=SYSTEM_PATH,
     ),
-    # This virtualenv's Python with the package installed, as the image's /usr/local. Its
-    # interpreter may live in root's home (pyenv), which no other user may enter: the home
-    # is hidden and the interpreter's own folder laid back into it.
+    # This virtualenv's Python with the package installed, as the image's /usr/local. The
+    # interpreter, the virtualenv or this checkout may live in root's home (pyenv, say),
+    # which no other user may enter: the home is hidden and those folders laid back in.
     BACKEND: ImageStandIn(
-        binds={sys.base_prefix: Path(sys.base_prefix)},
+        binds={folder: Path(folder) for folder in {sys.base_prefix, sys.prefix, str(REPO / "src")}},
         path=f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
         hidden=("/root",),
     ),
