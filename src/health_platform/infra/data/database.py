@@ -10,14 +10,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from health_platform.contract import DATABASE_NAME
+from health_platform.contract import DATABASE_NAME, DATABASE_PORT
 from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.settings import DatabaseSettings
 
 # 15.4 (the seed's) is retired and RDS no longer creates it; automatic minor upgrades move
 # the instance forward from here.
 ENGINE = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_15_17)
-PORT = 5432
 MASTER_USERNAME = "hp_admin"
 LOG_EXPORTS = ("postgresql", "upgrade")
 
@@ -54,7 +53,7 @@ class Database(Construct):
             allow_all_outbound=False,
         )
         self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp(PORT), "PostgreSQL from application tasks"
+            clients, ec2.Port.tcp(DATABASE_PORT), "PostgreSQL from application tasks"
         )
         self.parameter_group = rds.ParameterGroup(
             self,
@@ -98,7 +97,7 @@ class Database(Construct):
             engine=ENGINE,
             instance_identifier=identifier,
             database_name=DATABASE_NAME,
-            port=PORT,
+            port=DATABASE_PORT,
             # RDS generates, stores and rotates the master password in Secrets Manager.
             manage_master_user_password=True,
             credentials=rds.Credentials.from_username(MASTER_USERNAME, encryption_key=key),

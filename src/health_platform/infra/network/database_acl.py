@@ -10,8 +10,9 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-POSTGRES_PORT = 5432
-REDIS_PORT = 6379
+from health_platform.contract import DATABASE_PORT as POSTGRES_PORT
+from health_platform.infra.data.cache import PORT as REDIS_PORT
+
 EPHEMERAL = (1024, 65535)
 
 

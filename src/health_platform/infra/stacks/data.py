@@ -10,9 +10,11 @@ from aws_cdk import ArnFormat, CfnOutput
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from health_platform.contract import DATABASE_PORT
 from health_platform.infra import naming
 from health_platform.infra.data.backup import DatabaseBackup
 from health_platform.infra.data.buckets import Buckets
+from health_platform.infra.data.cache import PORT as REDIS_PORT
 from health_platform.infra.data.cache import Cache
 from health_platform.infra.data.database import Database
 from health_platform.infra.data.registry import ImageRepositories
@@ -73,9 +75,11 @@ class DataStack(PlatformStack):
             log_retention_days=settings.rds.log_retention_days,
         )
         self.clients.add_egress_rule(
-            self.database.security_group, ec2.Port.tcp(5432), "to PostgreSQL"
+            self.database.security_group, ec2.Port.tcp(DATABASE_PORT), "to PostgreSQL"
         )
-        self.clients.add_egress_rule(self.cache.security_group, ec2.Port.tcp(6379), "to Redis")
+        self.clients.add_egress_rule(
+            self.cache.security_group, ec2.Port.tcp(REDIS_PORT), "to Redis"
+        )
         self.registry = ImageRepositories(self, "Registry", env=env, key=self.key)
         self.buckets = Buckets(self, "Buckets", env=env, key=self.key, dr_region=settings.dr_region)
         dr_vault_arn = (
