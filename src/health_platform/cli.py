@@ -61,7 +61,7 @@ AllOption = Annotated[bool, typer.Option("--all", help="Every environment.")]
 EnvRequired = Annotated[str, typer.Argument(help="Environment name (a file in environments/).")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="Cloud assembly directory [default: cdk.out].")
+    Path | None, typer.Option("--out", help="Cloud assembly directory (default: cdk.out).")
 ]
 
 
