@@ -1,7 +1,7 @@
 """`python -m health_platform.api.migrate`: bring the database to the latest schema.
 
 Idempotent (an up-to-date database is left alone); exit code 0 on success, 1 on failure.
-It is also the container's migration command (`hp db migrate` runs it as a one-off task).
+It is also the container's migration command: the services stack's one-off migration task.
 It runs as the database's owner, with the owner's password: a one-off task may receive the
 rotating master secret at its start. The API's runtime role is made and granted here
 (migration 0003), never used to migrate.

@@ -21,16 +21,16 @@ from health_platform.contract import (
     FRONTEND,
     DatabaseSettings,
     api_environment,
+    env_name,
     field_of,
     read_environment,
     settings_from_environment,
 )
 from health_platform.images import image_of
 from health_platform.images.fargate import bind_mount_volumes, volume_owner
+from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_DIST
 from health_platform.paths import REPO
-from health_platform.rehearse.sandbox import Rehearsal
-
-SYSTEM_PATH = "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"
+from health_platform.rehearse.sandbox import DEFAULT_PATH, Rehearsal
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,17 @@ STAND_INS = {
     # Debian's nginx with the image's nginx.conf and the built frontend.
     FRONTEND: ImageStandIn(
         binds={
-            "/etc/nginx/nginx.conf": REPO / "frontend" / "nginx.conf",
-            "/usr/share/nginx/html": REPO / "frontend" / "dist",
+            "/etc/nginx/nginx.conf": FRONTEND_CONF,
+            "/usr/share/nginx/html": FRONTEND_DIST,
         },
-        path=SYSTEM_PATH,
+        path=DEFAULT_PATH,
     ),
     # This virtualenv's Python with the package installed, as the image's /usr/local. The
     # interpreter, the virtualenv or this checkout may live in root's home (pyenv, say),
     # which no other user may enter: the home is hidden and those folders laid back in.
     BACKEND: ImageStandIn(
         binds={folder: Path(folder) for folder in {sys.base_prefix, sys.prefix, str(REPO / "src")}},
-        path=f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
+        path=f"{Path(sys.executable).parent}:{DEFAULT_PATH}",
         hidden=("/root",),
     ),
 }
@@ -154,7 +154,7 @@ def check_migration_environment(container: dict[str, Any], region: str) -> None:
     """The migration task's variables are all database settings, and they load as the
     migration command reads them (the task is one-off: not started here)."""
     environment = _environment(container, region)
-    readable = {field.upper() for field in DatabaseSettings.model_fields}
+    readable = {env_name(field) for field in DatabaseSettings.model_fields}
     stray = [name for name in _given(container) if name not in readable]
     if stray:
         raise PlanError(f"the migration task sets {', '.join(stray)}, which it does not read")

@@ -95,6 +95,11 @@ class ServicesStack(PlatformStack):
             data_key=data.key,
             logs_key=network.logs_key,
         )
+        # The data stack's client group, attached to the backend and the migration, never
+        # edited: the load balancer's automatic ingress rules would land in the data stack.
+        data_clients = ec2.SecurityGroup.from_security_group_id(
+            self, "DataClients", data.clients.security_group_id, mutable=False
+        )
         backend_repository = self._repository(data, BACKEND)
         backend_tag = self._image_tag(env, BACKEND)
         self.frontend = FargateApplication(
@@ -108,7 +113,7 @@ class ServicesStack(PlatformStack):
         self.backend = FargateApplication(
             self,
             "Backend",
-            spec=self._backend_spec(settings, data),
+            spec=self._backend_spec(settings, data, data_clients),
             repository=backend_repository,
             image_tag=backend_tag,
             platform=platform,
@@ -116,7 +121,7 @@ class ServicesStack(PlatformStack):
         self.migration = FargateTask(
             self,
             "Migration",
-            spec=self._migration_spec(data),
+            spec=self._migration_spec(data, data_clients),
             repository=backend_repository,
             image_tag=backend_tag,
             platform=platform,
@@ -202,7 +207,9 @@ class ServicesStack(PlatformStack):
             scratch_paths=image.volumes,
         )
 
-    def _backend_spec(self, settings: EnvironmentSettings, data: DataStack) -> ServiceSpec:
+    def _backend_spec(
+        self, settings: EnvironmentSettings, data: DataStack, data_clients: ec2.ISecurityGroup
+    ) -> ServiceSpec:
         """The API as a service: it signs in to PostgreSQL as its runtime role with IAM
         tokens (no password it would have to re-read when RDS rotates the master's)."""
         env = settings.name
@@ -296,10 +303,10 @@ class ServicesStack(PlatformStack):
                     },
                 ),
             ],
-            extra_security_groups=[self._data_clients(data)],
+            extra_security_groups=[data_clients],
         )
 
-    def _migration_spec(self, data: DataStack) -> ServiceSpec:
+    def _migration_spec(self, data: DataStack, data_clients: ec2.ISecurityGroup) -> ServiceSpec:
         """The migration, a one-off task of the backend's image: it runs as the database's
         owner (RDS's master user), whose rotating password it may receive at its start."""
         database = data.database.instance
@@ -325,17 +332,7 @@ class ServicesStack(PlatformStack):
                 env_name("database_password"): ecs.Secret.from_secrets_manager(master, "password"),
             },
             secret_arns=[database.secret.secret_arn],
-            extra_security_groups=[self._data_clients(data)],
-        )
-
-    def _data_clients(self, data: DataStack) -> ec2.ISecurityGroup:
-        # Attached, never edited: the load balancer's automatic ingress rules would
-        # otherwise be written into the data stack's group.
-        existing = self.node.try_find_child("DataClients")
-        if existing is not None:
-            return existing  # type: ignore[return-value]
-        return ec2.SecurityGroup.from_security_group_id(
-            self, "DataClients", data.clients.security_group_id, mutable=False
+            extra_security_groups=[data_clients],
         )
 
 
