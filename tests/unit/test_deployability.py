@@ -21,6 +21,7 @@ from health_platform.infra.compliance.deployability.data import (
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
 )
+from health_platform.infra.compliance.deployability.database_auth import IAM_DATABASE_SIGN_IN
 from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_LOGGING,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
@@ -480,7 +481,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 10
+    assert len({rule.id for rule in RULES}) == len(RULES) == 11
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -492,3 +493,68 @@ def test_violations_name_the_stack_and_the_resource() -> None:
         "services",
         "Sg",
     )
+
+
+# --- IAM database sign-in -------------------------------------------------------------------
+
+
+def iam_sign_in(user_in_policy: str = "hp_app", *, iam_on: bool = True) -> dict[str, Any]:
+    """As CDK writes them: the data stack exports the instance's address and resource id;
+    the services stack's task signs in with IAM as hp_app, its role's managed policy
+    allowing rds-db:connect on an ARN joined around the imported resource id."""
+    data = stack(Db=resource("AWS::RDS::DBInstance", EnableIAMDatabaseAuthentication=iam_on))
+    data["Outputs"] = {
+        "Address": {
+            "Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]},
+            "Export": {"Name": "data:Address"},
+        },
+        "ResourceId": {
+            "Value": {"Fn::GetAtt": ["Db", "DbiResourceId"]},
+            "Export": {"Name": "data:ResourceId"},
+        },
+    }
+    arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:aws:rds-db:us-east-1:1:dbuser:",
+                {"Fn::ImportValue": "data:ResourceId"},
+                f"/{user_in_policy}",
+            ],
+        ]
+    }
+    container = {
+        "Name": "backend",
+        "Environment": [
+            {"Name": "DATABASE_HOST", "Value": {"Fn::ImportValue": "data:Address"}},
+            {"Name": "DATABASE_USERNAME", "Value": "hp_app"},
+            {"Name": "DATABASE_AUTH", "Value": "iam"},
+        ],
+    }
+    services = stack(
+        Task=resource(
+            "AWS::ECS::TaskDefinition",
+            ContainerDefinitions=[container],
+            TaskRoleArn={"Fn::GetAtt": ["Role", "Arn"]},
+        ),
+        Role=resource("AWS::IAM::Role", ManagedPolicyArns=[{"Ref": "Policy"}]),
+        Policy=resource(
+            "AWS::IAM::ManagedPolicy",
+            PolicyDocument={
+                "Statement": [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": arn}]
+            },
+        ),
+    )
+    return {"data": data, "services": services}
+
+
+def test_an_iam_sign_in_needs_connect_rights_as_its_user_and_iam_on_the_instance() -> None:
+    assert not messages(IAM_DATABASE_SIGN_IN, iam_sign_in())
+    (wrong_user,) = messages(IAM_DATABASE_SIGN_IN, iam_sign_in("hp_admin"))
+    assert "may not rds-db:connect" in wrong_user and "/hp_app" in wrong_user
+    (iam_off,) = messages(IAM_DATABASE_SIGN_IN, iam_sign_in(iam_on=False))
+    assert "has IAM database authentication off" in iam_off
+    no_policy = iam_sign_in()
+    del no_policy["services"]["Resources"]["Role"]["Properties"]["ManagedPolicyArns"]
+    (refused,) = messages(IAM_DATABASE_SIGN_IN, no_policy)
+    assert "every connection is refused" in refused

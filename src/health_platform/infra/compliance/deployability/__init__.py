@@ -19,6 +19,7 @@ from health_platform.infra.compliance.deployability.data import (
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
 )
+from health_platform.infra.compliance.deployability.database_auth import IAM_DATABASE_SIGN_IN
 from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_LOGGING,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     WAF_BODY_RULES,
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
+    IAM_DATABASE_SIGN_IN,
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
     SNS_ENDPOINT_CONFIRMS,
