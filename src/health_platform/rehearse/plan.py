@@ -29,7 +29,6 @@ from health_platform.contract import (
 from health_platform.images import image_of
 from health_platform.images.fargate import bind_mount_volumes, volume_owner
 from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_DIST
-from health_platform.paths import REPO
 from health_platform.rehearse.sandbox import DEFAULT_PATH, Rehearsal
 
 
@@ -52,11 +51,12 @@ STAND_INS = {
         },
         path=DEFAULT_PATH,
     ),
-    # This virtualenv's Python with the package installed, as the image's /usr/local. The
-    # interpreter, the virtualenv or this checkout may live in root's home (pyenv, say),
-    # which no other user may enter: the home is hidden and those folders laid back in.
+    # This virtualenv's Python with the package installed, as the image's /usr/local (the
+    # sandbox keeps the interpreter, the virtualenv and the package's sources visible, for
+    # its own supervisor). Root's home, where pyenv or this checkout may live, is hidden:
+    # as in an image, the task's user sees nothing of it but those folders.
     BACKEND: ImageStandIn(
-        binds={folder: Path(folder) for folder in {sys.base_prefix, sys.prefix, str(REPO / "src")}},
+        binds={},
         path=f"{Path(sys.executable).parent}:{DEFAULT_PATH}",
         hidden=("/root",),
     ),

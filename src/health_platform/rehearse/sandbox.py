@@ -245,9 +245,13 @@ def make_volumes(rehearsal: Rehearsal, folder: Path) -> dict[str, Path]:
 def sandbox_options(rehearsal: Rehearsal, volumes: dict[str, Path]) -> list[str]:
     """bwrap's options (everything before the command) for `rehearsal`, its volumes in the
     given host directories."""
+    binds = {**_supervisor_binds(), **rehearsal.binds}
     mounts = [(_clean(target), "--bind", str(path)) for target, path in volumes.items()]
-    mounts += [(_clean(target), "--ro-bind", str(path)) for target, path in rehearsal.binds.items()]
+    mounts += [(_clean(target), "--ro-bind", str(path)) for target, path in binds.items()]
     mounts += [(_clean(target), "--tmpfs", "") for target in rehearsal.hidden]
+    # Where a bind lands inside another mount (a hidden home, a volume), the folders leading
+    # to it are made for it.
+    covers = [_clean(target) for target in [*volumes, *rehearsal.hidden]]
     mounts.sort(key=lambda mount: len(mount[0]))  # a parent before what it holds
     root, remounts = _read_only_root([target for target, _, _ in mounts])
     options = [
@@ -266,7 +270,8 @@ def sandbox_options(rehearsal: Rehearsal, volumes: dict[str, Path]) -> list[str]
         if kind == "--tmpfs":
             options += ["--perms", "0755", kind, target]
             continue
-        options += _traversable_parents(target, rehearsal.hidden)
+        if kind == "--ro-bind":
+            options += _traversable_parents(target, covers)
         options += [kind, source, target]
     options += remounts
     for target in rehearsal.hidden:
@@ -278,11 +283,19 @@ def sandbox_options(rehearsal: Rehearsal, volumes: dict[str, Path]) -> list[str]
     return options
 
 
-def _traversable_parents(target: str, hidden: list[str]) -> list[str]:
-    """Inside a hidden directory, the folders leading to `target` made 0755 (bwrap would
-    make them 0700, which only root may enter)."""
-    for directory in map(_clean, hidden):
-        if not target.startswith(directory + "/"):
+def _supervisor_binds() -> dict[str, Path]:
+    """The supervisor inside the sandbox is this Python running this package: their folders
+    stay visible at their own paths, even under a task volume (a checkout in /tmp, where a
+    task mounts its /tmp) or a hidden home."""
+    package_root = Path(__file__).resolve().parents[2]  # src/, or site-packages
+    return {folder: Path(folder) for folder in {sys.base_prefix, sys.prefix, str(package_root)}}
+
+
+def _traversable_parents(target: str, covers: list[str]) -> list[str]:
+    """Inside a mount that covers it (a hidden directory, a volume), the folders leading to
+    `target` made 0755 (bwrap would make them 0700, which only root may enter)."""
+    for directory in sorted(covers, key=len, reverse=True):  # the innermost cover
+        if not target.startswith(directory.rstrip("/") + "/"):
             continue
         parents = []
         parent = posixpath.dirname(target)
