@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from health_platform.errors import InvalidInputError, ToolchainError
+from health_platform.rehearse import sandbox
 from health_platform.rehearse.sandbox import (
     STOP_GRACE_S,
     Rehearsal,
@@ -284,3 +285,17 @@ def test_the_sandbox_options() -> None:
         "--chdir /",
     ]:
         assert expected in text
+
+
+@needs_sandbox
+def test_the_supervisor_stays_visible_under_a_volume(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A checkout in /tmp: the task's /tmp volume would cover the supervisor's Python.
+    venv = "/tmp/checkout/.venv"
+    monkeypatch.setattr(sandbox, "_supervisor_binds", lambda: {venv: Path(venv)})
+    options = " ".join(
+        sandbox_options(service(volumes=["/tmp"]), {"/tmp": Path("/scratch/volumes/0")})
+    )
+    volume = options.index("--bind /scratch/volumes/0 /tmp")
+    parent = options.index("--perms 0755 --dir /tmp/checkout")
+    laid_back = options.index(f"--ro-bind {venv} {venv}")
+    assert volume < parent < laid_back
