@@ -26,6 +26,39 @@ def resource_name(env: str, *parts: str) -> str:
     return "-".join((PROJECT, env, *parts))
 
 
+def cluster_name(env: str) -> str:
+    """The ECS cluster; its services are named after the contract's SERVICES."""
+    return resource_name(env)
+
+
+def database_identifier(env: str) -> str:
+    return resource_name(env, "db")
+
+
+def replica_identifier(env: str) -> str:
+    return f"{database_identifier(env)}-replica"
+
+
+def cache_identifier(env: str) -> str:
+    """The ElastiCache replication group."""
+    return resource_name(env, "cache")
+
+
+def task_family(env: str, task: str) -> str:
+    """A task definition family; `task` is a service or the migration (contract.MIGRATION),
+    and names the task's one container too."""
+    return resource_name(env, task)
+
+
+def task_log_group(env: str, task: str) -> str:
+    return f"/aws/ecs/{PROJECT}-{env}/{task}"
+
+
+def task_log_stream(task: str, task_id: str) -> str:
+    """awslogs names a stream `<prefix>/<container>/<task id>`; our prefix is the task's name."""
+    return f"{task}/{task}/{task_id}"
+
+
 def bucket_name(env: str, purpose: str, account: str) -> str:
     """Bucket names are global: the account id keeps them unique and lets a stack in another
     region (the DR copies) be addressed without a lookup."""

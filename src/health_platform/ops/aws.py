@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.exceptions import NoCredentialsError as BotoNoCreds
 
 from health_platform.errors import AwsError, NoCredentialsError
+from health_platform.infra import naming
+
+# (service, region) -> a boto3 client. Operations take one, so tests can hand them clients
+# of moto or clients wrapped in botocore's Stubber.
+ClientFactory = Callable[[str, str], Any]
+
+
+def boto_clients(session: boto3.Session | None = None) -> ClientFactory:
+    chosen = session or boto3.Session()
+    return lambda service, region: chosen.client(service, region_name=region)
 
 
 def require_credentials(session: boto3.Session) -> None:
@@ -38,3 +49,18 @@ def aws_errors(doing: str) -> Iterator[None]:
         ) from refused
     except BotoCoreError as failed:
         raise AwsError(f"Could not {doing}: {failed}") from failed
+
+
+def stack_outputs(clients: ClientFactory, env: str, part: str, region: str) -> dict[str, str]:
+    """The outputs of one of the environment's stacks; a stack that is not deployed is one
+    sentence naming the command that deploys it."""
+    name = naming.stack_name(env, part)
+    try:
+        (stack,) = clients("cloudformation", region).describe_stacks(StackName=name)["Stacks"]
+    except ClientError as missing:
+        if "does not exist" in str(missing):
+            raise AwsError(
+                f"{name} is not deployed in {region}; deploy it with `hp infra apply {env}`."
+            ) from missing
+        raise
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

@@ -6,16 +6,14 @@ how the tests run it against moto.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from health_platform.contract import SERVICES
 from health_platform.infra import naming
-from health_platform.ops.aws import aws_errors, error_code
+from health_platform.ops.aws import ClientFactory, aws_errors, boto_clients, error_code
 from health_platform.settings import EnvironmentSettings
 
 NOT_DEPLOYED = "NOT DEPLOYED"
@@ -90,13 +88,6 @@ class EnvironmentStatus:
     def healthy(self) -> bool:
         parts: list[Any] = [*self.stacks, *self.services, *self.targets, *self.data]
         return all(p.healthy for p in parts) and not self.alarms
-
-
-ClientFactory = Callable[[str, str], Any]
-
-
-def _boto_clients(session: boto3.Session) -> ClientFactory:
-    return lambda service, region: session.client(service, region_name=region)
 
 
 def _stack(client: Any, name: str, region: str) -> StackStatus:
@@ -193,20 +184,18 @@ def _alarms(cloudwatch: Any, prefix: str) -> list[AlarmStatus]:
 def environment_status(
     settings: EnvironmentSettings, clients: ClientFactory | None = None
 ) -> EnvironmentStatus:
-    client = clients or _boto_clients(boto3.Session())
+    client = clients or boto_clients()
     env, region = settings.name, settings.region
     result = EnvironmentStatus(env)
     with aws_errors(f"read the status of {env}"):
         for name, where in naming.deployment_order(env, region, settings.dr_region):
             result.stacks.append(_stack(client("cloudformation", where), name, where))
         result.services, result.targets = _services(
-            client("ecs", region), client("elbv2", region), naming.resource_name(env)
+            client("ecs", region), client("elbv2", region), naming.cluster_name(env)
         )
-        database = naming.resource_name(env, "db")
-        replicas = [f"{database}-replica"] if settings.rds.read_replica else []
+        database = naming.database_identifier(env)
+        replicas = [naming.replica_identifier(env)] if settings.rds.read_replica else []
         result.data = _databases(client("rds", region), [database, *replicas])
-        result.data.append(
-            _cache(client("elasticache", region), naming.resource_name(env, "cache"))
-        )
+        result.data.append(_cache(client("elasticache", region), naming.cache_identifier(env)))
         result.alarms = _alarms(client("cloudwatch", region), f"{naming.resource_name(env)}-")
     return result

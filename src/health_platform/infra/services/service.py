@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
+from health_platform.infra import naming
 from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.infra.services.roles import role_with_policy
 from health_platform.settings import EcsSettings
@@ -78,7 +79,7 @@ class FargateTask(Construct):
         self.log_group = encrypted_log_group(
             self,
             "Logs",
-            name=f"/aws/ecs/health-platform-{env}/{spec.name}",
+            name=naming.task_log_group(env, spec.name),
             key=logs_key,
             retention_days=settings.log_retention_days,
         )
@@ -133,7 +134,7 @@ class FargateTask(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "Task",
-            family=f"health-platform-{env}-{spec.name}",
+            family=naming.task_family(env, spec.name),
             cpu=settings.cpu,
             memory_limit_mib=settings.memory_mib,
             execution_role=execution_ref,

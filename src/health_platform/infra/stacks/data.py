@@ -54,7 +54,7 @@ class DataStack(PlatformStack):
         self.database = Database(
             self,
             "Database",
-            identifier=naming.resource_name(env, "db"),
+            identifier=naming.database_identifier(env),
             settings=settings.rds,
             vpc=network.vpc,
             subnets=network.database_subnets,
@@ -65,7 +65,7 @@ class DataStack(PlatformStack):
         self.cache = Cache(
             self,
             "Cache",
-            identifier=naming.resource_name(env, "cache"),
+            identifier=naming.cache_identifier(env),
             settings=settings.elasticache,
             vpc=network.vpc,
             subnets=network.database_subnets,

@@ -206,7 +206,7 @@ class ObservabilityStack(PlatformStack):
 
     def _cache(self, settings: EnvironmentSettings) -> list[cloudwatch.IWidget]:
         cache = settings.elasticache
-        group_id = naming.resource_name(settings.name, "cache")
+        group_id = naming.cache_identifier(settings.name)
         metrics: list[cloudwatch.IMetric] = []
         for shard in range(1, cache.shards + 1):
             for node in range(1, cache.replicas_per_shard + 2):

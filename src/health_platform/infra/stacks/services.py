@@ -62,7 +62,7 @@ class ServicesStack(PlatformStack):
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
-            cluster_name=naming.resource_name(env),
+            cluster_name=naming.cluster_name(env),
             vpc=vpc,
             container_insights_v2=ecs.ContainerInsights.ENHANCED,
             enable_fargate_capacity_providers=True,
