@@ -33,6 +33,12 @@ API_PATH_PATTERN = "/api/*"
 # The one-off task that migrates the database, a container of the backend's image.
 MIGRATION = "migrate"
 MIGRATION_COMMAND = ("python", "-m", "health_platform.api.migrate")
+# Run in the migration's task (its owner credentials) by `hp users create-admin ENV`; takes
+# --email, --name and --token-sha256, never the enrollment token itself.
+CREATE_ADMIN_COMMAND = ("python", "-m", "health_platform.api.create_admin")
+# Where an invited administrator sets a password: the token rides in the fragment, which
+# browsers never send, so no server or CDN log sees it.
+ENROLL_PATH = "/enroll"
 # Routes whose request body may exceed the edge's default body-size rule (8 KB): a
 # document's bytes. The WAF lets these through; the API enforces its own limit.
 LARGE_BODY_ROUTES = (("POST", "/api/documents"),)

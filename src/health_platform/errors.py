@@ -19,6 +19,29 @@ class ExitCode(IntEnum):
     AWS_ERROR = 5  # AWS refused a call, or a deployment failed
     REFUSED = 6  # the command will not do this (destroy prod) or the user said no
     LOCAL_FAILURE = 7  # the local platform could not start: a port in use, a component failed
+    TIMED_OUT = 8  # a wait on AWS ran out of time (what was waited on is said, and stopped)
+
+
+# What each code means, as every command's --help says it (the help is generated from this).
+MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok",
+    ExitCode.FINDINGS: "findings (a check found problems)",
+    ExitCode.INVALID_INPUT: "invalid input (arguments, unknown environment, invalid file)",
+    ExitCode.TOOLCHAIN: "a tool is missing (run `make setup`, or install Docker to build images)",
+    ExitCode.NO_CREDENTIALS: "no AWS credentials",
+    ExitCode.AWS_ERROR: "AWS refused a call, or a deployment, release or task failed",
+    ExitCode.REFUSED: "refused (production destroy, nothing to roll back to, or you answered no)",
+    ExitCode.LOCAL_FAILURE: "the local platform could not start (a port in use, a component"
+    " failed)",
+    ExitCode.TIMED_OUT: "timed out waiting on AWS",
+}
+
+
+def exit_codes_help(*codes: ExitCode, extra: str = "") -> str:
+    """The epilog of a command's --help: the codes it can exit with (0 and 2 always)."""
+    chosen = sorted({ExitCode.OK, ExitCode.INVALID_INPUT, *codes})
+    listed = "; ".join(f"{int(code)} {MEANINGS[code]}" for code in chosen)
+    return f"Exit codes: {listed}.{' ' + extra if extra else ''}"
 
 
 class UserError(Exception):
@@ -49,3 +72,7 @@ class RefusedError(UserError):
 
 class LocalPlatformError(UserError):
     exit_code = ExitCode.LOCAL_FAILURE
+
+
+class TimedOutError(UserError):
+    exit_code = ExitCode.TIMED_OUT

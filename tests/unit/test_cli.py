@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from health_platform.cli import main
-from health_platform.errors import ExitCode
+from health_platform.errors import MEANINGS, ExitCode, exit_codes_help
 from tests.conftest import EnvironmentFiles
 
 
@@ -87,8 +89,69 @@ def test_missing_node_is_a_toolchain_error(
     assert "run `make setup`" in capsys.readouterr().err
 
 
-def test_exit_codes_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["infra", "check", "--help"]) == ExitCode.OK
+def _commands() -> list[list[str]]:
+    """Every command path of `hp`, e.g. ["infra", "check"]."""
+    import typer
+
+    from health_platform.cli import app
+
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        if hasattr(command, "commands"):  # a group
+            return [p for name, sub in command.commands.items() for p in walk(sub, [*path, name])]
+        return [path]
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_the_grammar_has_every_verb_of_the_life_cycle() -> None:
+    commands = {" ".join(path) for path in _commands()}
+    assert {
+        "up",
+        "down",
+        "status",
+        "logs",
+        "doctor",
+        "reset",
+        "db migrate",
+        "users create-admin",
+        "infra status",
+        "infra check",
+    } <= commands
+
+
+@pytest.mark.parametrize("path", _commands(), ids=" ".join)
+def test_every_command_lists_its_exit_codes_from_the_enum(
+    path: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*path, "--help"]) == ExitCode.OK
     text = " ".join(capsys.readouterr().out.split())
-    for code in ExitCode:
-        assert f"{code.value} " in text.split("Exit codes:")[1]
+    listed = text.split("Exit codes: ")[1].split(".")[0]
+    said = dict(entry.split(" ", 1) for entry in listed.split("; "))
+    assert {"0", "2"} <= set(said)
+    for number, meaning in said.items():
+        assert meaning == MEANINGS[ExitCode(int(number))]
+
+
+def test_every_exit_code_has_a_meaning() -> None:
+    assert set(MEANINGS) == set(ExitCode)
+    assert exit_codes_help(ExitCode.TIMED_OUT) == (
+        f"Exit codes: 0 ok; 2 {MEANINGS[ExitCode.INVALID_INPUT]}; 8 {MEANINGS[ExitCode.TIMED_OUT]}."
+    )
+
+
+def test_the_old_create_admin_spelling_still_works_with_a_notice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Not running: the command gets as far as the local platform and says so.
+    code = main(["users", "create-admin", "ada@example.com", "--state-dir", str(tmp_path)])
+    assert code == ExitCode.LOCAL_FAILURE
+    err = capsys.readouterr().err
+    assert "is now `hp users create-admin local EMAIL`" in err
+    assert "not running" in err
+
+
+def test_an_aws_only_command_refuses_local_in_one_sentence(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["infra", "status", "local"]) == ExitCode.INVALID_INPUT
+    assert "`local` is the platform on this machine" in capsys.readouterr().err

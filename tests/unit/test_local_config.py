@@ -37,12 +37,12 @@ def test_misuse_is_one_sentence_and_a_documented_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = ["--state-dir", str(tmp_path)]
-    assert main(["status", "dev", *state]) == ExitCode.INVALID_INPUT
+    assert main(["reset", "dev", *state]) == ExitCode.INVALID_INPUT
     assert "local platform only" in capsys.readouterr().err
     assert main(["reset", "local", *state]) == ExitCode.REFUSED
     assert "Pass --yes" in capsys.readouterr().err
     assert main(["logs", "local", "nginx", *state]) == ExitCode.INVALID_INPUT
-    assert "No component 'nginx'" in capsys.readouterr().err
+    assert "no component 'nginx'" in capsys.readouterr().err
     assert main(["down", *state]) == ExitCode.OK
     assert "Nothing was running." in capsys.readouterr().out
     assert main(["up", "--api-port", "0", *state]) == ExitCode.INVALID_INPUT

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.exceptions import NoCredentialsError as BotoNoCreds
 
@@ -18,9 +19,15 @@ from health_platform.infra import naming
 ClientFactory = Callable[[str, str], Any]
 
 
+# Throttling is retried with backoff (the standard mode's answer to Throttling,
+# TooManyRequestsException, RequestLimitExceeded…): a doctor or a release makes bursts of
+# describe calls, and the legacy mode's 4 attempts give up too soon.
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
+
+
 def boto_clients(session: boto3.Session | None = None) -> ClientFactory:
     chosen = session or boto3.Session()
-    return lambda service, region: chosen.client(service, region_name=region)
+    return lambda service, region: chosen.client(service, region_name=region, config=RETRIES)
 
 
 def require_credentials(session: boto3.Session) -> None:

@@ -1,0 +1,156 @@
+"""`hp up`, `hp down`, `hp reset local`, and the `local` side of the commands that take an
+environment (status, logs): the platform on this machine (health_platform.local)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from health_platform.cli.common import EnvArgument, StateDir, local_only, out
+from health_platform.errors import ExitCode, exit_codes_help
+
+app = typer.Typer()
+
+LOCAL_HELP = exit_codes_help(
+    ExitCode.TOOLCHAIN,
+    ExitCode.REFUSED,
+    ExitCode.LOCAL_FAILURE,
+    extra="0 also when it was already running, or there was nothing to stop.",
+)
+
+
+def _port(name: str, env: str, default: int) -> object:
+    return typer.Option(f"--{name}", help=f"[env {env}; default: {default}]", show_default=False)
+
+
+@app.command("up", epilog=LOCAL_HELP)
+def up(
+    state_dir: StateDir = None,
+    https_port: Annotated[int | None, _port("https-port", "HP_HTTPS_PORT", 8443)] = None,
+    http_port: Annotated[int | None, _port("http-port", "HP_HTTP_PORT", 8080)] = None,
+    api_port: Annotated[int | None, _port("api-port", "HP_API_PORT", 5000)] = None,
+    frontend_port: Annotated[int | None, _port("frontend-port", "HP_FRONTEND_PORT", 3000)] = None,
+    postgres_port: Annotated[int | None, _port("postgres-port", "HP_POSTGRES_PORT", 54329)] = None,
+    redis_port: Annotated[int | None, _port("redis-port", "HP_REDIS_PORT", 63799)] = None,
+    api_workers: Annotated[int | None, _port("api-workers", "HP_API_WORKERS", 2)] = None,
+) -> None:
+    """Run the whole platform on this machine and wait until every part is healthy.
+
+    PostgreSQL, Redis, the API, the frontend and a TLS load balancer, all on 127.0.0.1."""
+    from health_platform.local.config import local_config
+    from health_platform.local.platform import Progress
+    from health_platform.local.platform import up as start
+
+    config = local_config(
+        {
+            "state_dir": state_dir,
+            "https_port": https_port,
+            "http_port": http_port,
+            "api_port": api_port,
+            "frontend_port": frontend_port,
+            "postgres_port": postgres_port,
+            "redis_port": redis_port,
+            "api_workers": api_workers,
+        }
+    )
+    began = time.monotonic()
+    progress = Progress(
+        say=lambda text: out.print(f"  {text}"),
+        healthy=lambda name, port, seconds: out.print(
+            f"  [green]✓[/] {name:<9} 127.0.0.1:{port:<6} healthy after {seconds:.1f} s"
+        ),
+    )
+    if not start(config, progress):
+        out.print(f"Already running: {config.url}")
+        return
+    out.print(
+        f"\nThe platform is up ({time.monotonic() - began:.1f} s): [bold]{config.url}[/]\n"
+        f"(a self-signed certificate: {config.path('tls', 'localhost.crt')})\n"
+        "Create the first administrator:  hp users create-admin local EMAIL --name NAME\n"
+        "Stop it:  hp down   ·   Check it:  hp doctor local   ·   Logs:  hp logs local -f"
+    )
+
+
+@app.command("down", epilog=LOCAL_HELP)
+def down(state_dir: StateDir = None) -> None:
+    """Stop the local platform gracefully, in reverse order (data is kept)."""
+    from health_platform.local.platform import down as stop
+    from health_platform.local.platform import saved_config
+
+    out.print("Stopped." if stop(saved_config(state_dir)) else "Nothing was running.")
+
+
+@app.command("reset", epilog=LOCAL_HELP)
+def reset(
+    env: EnvArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Really delete it.")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Stop the local platform and delete its state (database, uploads, keys, logs)."""
+    from health_platform.local.platform import reset as wipe
+    from health_platform.local.platform import saved_config
+
+    local_only(env, "reset")
+    config = saved_config(state_dir)
+    wipe(config, yes)
+    out.print(f"Deleted {config.state_dir}.")
+
+
+def show_status(state_dir: Path | None) -> None:
+    """`hp status local`: each component's pid, port, health and uptime."""
+    from health_platform.local.platform import saved_config
+    from health_platform.local.platform import status as read
+
+    table = Table(title="local platform")
+    for column in ("component", "pid", "port", "health", "uptime", "restarts"):
+        table.add_column(column)
+    for row in read(saved_config(state_dir)):
+        health = (
+            "[green]healthy[/]"
+            if row.healthy
+            else ("[red]unhealthy[/]" if row.pid else "[dim]stopped[/]")
+        )
+        if row.pid and not row.in_rotation:
+            health += " (out of rotation)"
+        uptime = f"{row.uptime_seconds:.0f} s" if row.uptime_seconds is not None else "-"
+        table.add_row(
+            row.name, str(row.pid or "-"), str(row.port), health, uptime, str(row.restarts)
+        )
+    out.print(table)
+
+
+def show_logs(
+    component: str | None, *, follow: bool, lines: int, text: str | None, state_dir: Path | None
+) -> None:
+    """`hp logs local [COMPONENT]`: the last lines of a component's log (or of every one),
+    then new lines as they come with `follow`; `text` keeps the lines that contain it."""
+    from health_platform.errors import InvalidInputError
+    from health_platform.local.config import COMPONENTS
+    from health_platform.local.platform import follow as tail
+    from health_platform.local.platform import last_lines, log_path, saved_config
+
+    known = [*COMPONENTS, "supervisor"]
+    if component is not None and component not in known:
+        raise InvalidInputError(
+            f"The local platform has no component {component!r}; it has {', '.join(known)}."
+        )
+    config = saved_config(state_dir)
+    paths = [log_path(config, name) for name in ([component] if component else known)]
+
+    def show(line: str) -> None:
+        if text is None or text in line:
+            out.print(line, highlight=False)
+
+    for path in paths:
+        for line in last_lines(path, lines):
+            show(line if component else f"{path.stem:<10} {line}")
+    if follow:
+        try:
+            for line in tail(paths, prefix=component is None):
+                show(line)
+        except KeyboardInterrupt:
+            return

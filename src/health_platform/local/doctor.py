@@ -1,0 +1,146 @@
+"""`hp doctor local`: the local platform checked the way `hp doctor ENV` checks AWS, one
+line per component: is it up and healthy, does the load balancer answer ready, is WAL being
+archived, is there disk left, is the certificate far from expiry."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from health_platform.checks import Check, guarded
+from health_platform.contract import READY_PATH
+from health_platform.local.components import database_url
+from health_platform.local.config import LocalConfig
+from health_platform.local.platform import credentials_of, status, supervisor_pid
+
+# Below these the disk check warns, then fails: PostgreSQL stops accepting writes when its
+# disk is full, and the WAL archive beside it grows by a segment every archive_timeout.
+DISK_WARN_FREE_FRACTION = 0.10
+DISK_FAIL_FREE_BYTES = 1 << 30
+CERTIFICATE_WARN_DAYS = 30
+
+
+def run_doctor(config: LocalConfig, now: datetime | None = None) -> list[Check]:
+    if supervisor_pid(config) is None:
+        return [Check("platform", "running", "fail", "the local platform is not running", "hp up")]
+    moment = now or datetime.now(UTC)
+    checks = _components(config)
+    checks += guarded("balancer", "ready", lambda: [_ready(config)], "hp logs local api")
+    checks += guarded(
+        "postgres", "WAL archiving", lambda: [_wal_archiving(config)], "hp logs local postgres"
+    )
+    checks += [_disk(config.state_dir)]
+    checks += guarded(
+        "balancer", "certificate", lambda: [_certificate(config, moment)], "hp logs local balancer"
+    )
+    return checks
+
+
+def _components(config: LocalConfig) -> list[Check]:
+    checks = []
+    for row in status(config):
+        if row.healthy and row.in_rotation:
+            detail = f"pid {row.pid}, 127.0.0.1:{row.port}"
+            if row.restarts:
+                detail += f", restarted {row.restarts} time(s)"
+            checks.append(
+                Check(
+                    row.name, "health", "warn" if row.restarts else "pass", detail, _logs(row.name)
+                )
+            )
+        elif row.pid:
+            state = "unhealthy" if not row.healthy else "out of the balancer's rotation"
+            checks.append(
+                Check(row.name, "health", "fail", f"pid {row.pid}: {state}", _logs(row.name))
+            )
+        else:
+            checks.append(Check(row.name, "health", "fail", "not running", _logs(row.name)))
+    return checks
+
+
+def _logs(component: str) -> str:
+    return f"hp logs local {component}"
+
+
+def _ready(config: LocalConfig) -> Check:
+    """What the ALB's health check would see: the API's readiness through the balancer."""
+    context = ssl.create_default_context(cafile=str(config.path("tls", "localhost.crt")))
+    url = f"https://localhost:{config.https_port}{READY_PATH}"
+    try:
+        with urllib.request.urlopen(url, timeout=5, context=context) as answer:
+            return Check("balancer", "ready", "pass", f"{url} answered {answer.status}")
+    except urllib.error.HTTPError as refused:
+        return Check(
+            "balancer", "ready", "fail", f"{url} answered {refused.code}", "hp logs local api"
+        )
+
+
+def _wal_archiving(config: LocalConfig) -> Check:
+    url = database_url(config, credentials_of(config), "superuser")
+    with psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3) as connection:
+        mode = connection.execute("SHOW archive_mode").fetchone()
+        archived, failed, last_archived, last_failed = connection.execute(
+            "SELECT archived_count, failed_count, last_archived_time, last_failed_time"
+            " FROM pg_stat_archiver"
+        ).fetchone() or (0, 0, None, None)
+    if mode is None or mode[0] != "on":
+        return Check("postgres", "WAL archiving", "fail", "archive_mode is off", "hp down && hp up")
+    if failed and (last_archived is None or (last_failed and last_failed > last_archived)):
+        return Check(
+            "postgres",
+            "WAL archiving",
+            "fail",
+            f"the last archive attempt failed ({failed} failure(s), last at {last_failed})",
+            "hp logs local postgres",
+        )
+    if not archived:
+        return Check(
+            "postgres",
+            "WAL archiving",
+            "warn",
+            "no segment archived yet (one is archived at least every 5 minutes)",
+            "wait, then run `hp doctor local` again",
+        )
+    return Check(
+        "postgres", "WAL archiving", "pass", f"{archived} segment(s), last at {last_archived}"
+    )
+
+
+def _disk(folder: Path) -> Check:
+    usage = shutil.disk_usage(folder)
+    detail = f"{usage.free / (1 << 30):.1f} GiB free of {usage.total / (1 << 30):.1f} GiB"
+    hint = f"free space on the disk holding {folder}"
+    if usage.free < DISK_FAIL_FREE_BYTES:
+        return Check("disk", "free space", "fail", detail, hint)
+    if usage.free < usage.total * DISK_WARN_FREE_FRACTION:
+        return Check("disk", "free space", "warn", detail, hint)
+    return Check("disk", "free space", "pass", detail)
+
+
+def _certificate(config: LocalConfig, now: datetime) -> Check:
+    path = config.path("tls", "localhost.crt")
+    openssl = shutil.which("openssl") or "openssl"
+    printed = subprocess.run(  # noqa: S603
+        [openssl, "x509", "-noout", "-enddate", "-in", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    expires = datetime.strptime(
+        printed.strip().removeprefix("notAfter="), "%b %d %H:%M:%S %Y %Z"
+    ).replace(tzinfo=UTC)
+    left = expires - now
+    detail = f"{path.name} expires {expires:%Y-%m-%d} ({left.days} days)"
+    hint = "delete the tls folder of the state directory, then `hp down && hp up`"
+    if left <= timedelta(0):
+        return Check("balancer", "certificate", "fail", detail, hint)
+    if left < timedelta(days=CERTIFICATE_WARN_DAYS):
+        return Check("balancer", "certificate", "warn", detail, hint)
+    return Check("balancer", "certificate", "pass", detail)
