@@ -5,6 +5,7 @@ import { RequireRole } from "./auth/guards";
 import { SessionProvider } from "./auth/session";
 import { Layout } from "./components/Layout";
 import { NotFoundPage } from "./components/ProblemPage";
+import { EnrollPage } from "./pages/Enroll";
 import { SignInPage } from "./pages/SignIn";
 import { SignUpPage } from "./pages/SignUp";
 
@@ -32,6 +33,7 @@ const TITLES: Record<string, string> = {
   "/profile": "Profile",
   "/signin": "Sign in",
   "/signup": "Create an account",
+  "/enroll": "Set your password",
   "/mfa/enroll": "Two-step sign-in",
   "/admin": "Overview",
   "/admin/users": "Users",
@@ -62,6 +64,7 @@ export function AppRoutes() {
         <Routes>
           <Route path="/signin" element={<SignInPage />} />
           <Route path="/signup" element={<SignUpPage />} />
+          <Route path="/enroll" element={<EnrollPage />} />
           <Route path="/mfa/enroll" element={<MfaEnrollmentPage />} />
           <Route
             path="/"

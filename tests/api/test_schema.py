@@ -31,8 +31,15 @@ def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> No
         )
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
-    assert {"users", "observations", "documents", "audit_records", "alembic_version"} <= tables
-    assert version == "0003"
+    assert {
+        "users",
+        "observations",
+        "documents",
+        "audit_records",
+        "admin_invitations",
+        "alembic_version",
+    } <= tables
+    assert version == "0004"
 
 
 @pytest.mark.parametrize(
@@ -69,6 +76,10 @@ def test_the_audit_table_is_append_only(backends: Backends, statement: str) -> N
         "ALTER TABLE users ADD COLUMN backdoor text",
         "CREATE TABLE stash (id int)",
         "SELECT * FROM alembic_version",
+        # Only the owner's one-off task invites an administrator (api/create_admin.py).
+        "INSERT INTO admin_invitations (user_id, token_sha256, expires_at)"
+        " VALUES (gen_random_uuid(), repeat('a', 64), now())",
+        "DELETE FROM admin_invitations",
     ],
 )
 def test_the_runtime_role_cannot_touch_the_audit_trail_or_the_schema(

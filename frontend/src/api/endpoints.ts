@@ -32,6 +32,8 @@ export const auth = {
       json: totp ? { email, password, totp } : { email, password },
     }),
   logout: () => request<void>("/api/auth/logout", { method: "POST" }),
+  acceptInvitation: (token: string, password: string) =>
+    request<void>("/api/auth/invitations/accept", { method: "POST", json: { token, password } }),
   startMfa: () => request<MfaEnrollment>("/api/auth/mfa/enroll", { method: "POST" }),
   finishMfa: (code: string) =>
     request<void>("/api/auth/mfa/verify", { method: "POST", json: { code } }),

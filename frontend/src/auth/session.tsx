@@ -26,6 +26,8 @@ interface Session {
   notice: string | null;
   signedIn: (user: User) => void;
   signOut: () => Promise<void>;
+  /** Sets the notice sign-in shows next (a page that sends the user there says why). */
+  notify: (message: string) => void;
   clearNotice: () => void;
 }
 
@@ -59,10 +61,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
+  const notify = useCallback((message: string) => setNotice(message), []);
   const clearNotice = useCallback(() => setNotice(null), []);
   const value = useMemo(
-    () => ({ user, notice, signedIn, signOut, clearNotice }),
-    [user, notice, signedIn, signOut, clearNotice],
+    () => ({ user, notice, signedIn, signOut, notify, clearNotice }),
+    [user, notice, signedIn, signOut, notify, clearNotice],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

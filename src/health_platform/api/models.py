@@ -1,4 +1,5 @@
-"""The database schema: users, observations and the append-only audit log."""
+"""The database schema: users, observations, documents, administrators' invitations and the
+append-only audit log."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    CHAR,
     BigInteger,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -30,7 +33,9 @@ class User(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until an invited administrator chooses one (api/invitations.py): no password, no
+    # sign-in.
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="patient")
     date_of_birth: Mapped[str | None] = mapped_column(String(10), nullable=True)
@@ -92,3 +97,23 @@ class Document(Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AdminInvitation(Base):
+    """An administrator's one-time enrollment link, kept as the SHA-256 digest of its token:
+    the account it belongs to has no password until the link's holder sets one."""
+
+    __tablename__ = "admin_invitations"
+    __table_args__ = (
+        CheckConstraint(
+            "token_sha256 ~ '^[0-9a-f]{64}$'", name="ck_admin_invitations_token_sha256"
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_sha256: Mapped[str] = mapped_column(CHAR(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

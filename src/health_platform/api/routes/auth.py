@@ -1,4 +1,5 @@
-"""Accounts and sessions: register (patient), login, logout, the current user."""
+"""Accounts and sessions: register (patient), an invited administrator's password, login,
+logout, the current user, TOTP enrollment."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from health_platform.api import audit, examples, rate_limit, totp
+from health_platform.api import audit, examples, invitations, rate_limit, totp
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -43,6 +44,19 @@ class Registration(Strict):
             ]
         },
     )
+
+
+class InvitationAcceptance(Strict):
+    model_config = examples.example(
+        {
+            "token": "q1V8n3XyT0bW5cZ2kR7mJ4hL9fD6sA0gE3uI8oP1yK2",
+            "password": "correct horse battery",
+        }
+    )
+
+    # The fragment of the enrollment link: new_token's 43 URL-safe characters.
+    token: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+    password: Annotated[str, Field(min_length=12, max_length=256)]
 
 
 class Credentials(Strict):
@@ -133,6 +147,73 @@ async def register(body: Registration, request: Request, db: DbSession) -> UserV
         client_address=client_address(request),
     )
     return UserView.of(user)
+
+
+# Each reason its own answer: the link's rightful holder learns what to do next; a stranger
+# learns nothing without the token itself (256 random bits), whatever the answer says.
+INVITATION_REFUSALS: dict[invitations.Refusal, tuple[int, str, str]] = {
+    "unknown": (
+        400,
+        "invitation_invalid",
+        "This enrollment link is not valid; check that it was copied whole, or ask for a new one.",
+    ),
+    "used": (
+        410,
+        "invitation_used",
+        "This enrollment link was used already; sign in with the password chosen then.",
+    ),
+    "expired": (410, "invitation_expired", "This enrollment link has expired; ask for a new one."),
+}
+
+
+@router.post(
+    "/invitations/accept",
+    status_code=204,
+    summary="Set an invited administrator's password with the enrollment link's token",
+    responses={
+        400: {"description": "The token matches no invitation"},
+        410: {"description": "The invitation was used already, or has expired"},
+    },
+)
+async def accept_invitation(
+    body: InvitationAcceptance, request: Request, db: DbSession, deps: ServicesDep
+) -> Response:
+    address = client_address(request)
+    # Limited like sign-in: both turn a guess into an account.
+    await rate_limit.enforce(
+        deps.redis, deps.settings.login_rate, ("invitation-address", address or "unknown")
+    )
+    now = datetime.now(UTC)
+    invitation = await invitations.find(db, invitations.token_sha256(body.token))
+    refused = invitations.refusal(invitation, now)
+    if refused is not None:
+        await audit.record(
+            db,
+            actor_id=None,
+            action="admin.invitation.accept",
+            resource_type="user",
+            resource_id=invitation.user_id if invitation else None,
+            outcome="refused",
+            client_address=address,
+            detail={"reason": refused},
+        )
+        await db.commit()  # the refusal stays on record
+        log.warning(
+            "enrollment link refused",
+            extra={"event": "invitation.refused", "outcome": refused, "client": address},
+        )
+        raise ApiError(*INVITATION_REFUSALS[refused])
+    assert invitation is not None
+    user = await invitations.accept(db, invitation, await hash_password(body.password), now)
+    await audit.record(
+        db,
+        actor_id=user.id,
+        action="admin.invitation.accept",
+        resource_type="user",
+        resource_id=user.id,
+        client_address=address,
+    )
+    return Response(status_code=204)
 
 
 async def _failed_login(
