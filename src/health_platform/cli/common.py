@@ -17,6 +17,8 @@ from rich.table import Table
 from health_platform.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    import boto3
+
     from health_platform.ops.aws import ClientFactory
     from health_platform.settings import EnvironmentSettings
 
@@ -80,12 +82,19 @@ def aws(env: str) -> tuple[EnvironmentSettings, ClientFactory]:
     """An AWS environment's settings and clients, after checking there are credentials."""
     import boto3
 
-    from health_platform.ops.aws import boto_clients, require_credentials
+    from health_platform.ops.aws import require_credentials
 
     settings = one(env)
     session = boto3.Session()
     require_credentials(session)
-    return settings, boto_clients(session)
+    return settings, clients_of(session)
+
+
+def clients_of(session: boto3.Session) -> ClientFactory:
+    """The seam where tests hand the commands clients of moto."""
+    from health_platform.ops.aws import boto_clients
+
+    return boto_clients(session)
 
 
 def local_only(env: str, command: str) -> None:

@@ -13,6 +13,8 @@ DOCKERFILES = {
     FRONTEND: REPO / "frontend" / "Dockerfile",
     BACKEND: REPO / "src" / "health_platform" / "api" / "Dockerfile",
 }
+# The folder each is built from (what `docker build` sends; .dockerignore trims it).
+BUILD_CONTEXTS = {FRONTEND: REPO / "frontend", BACKEND: REPO}
 # Every container the task definitions name, and its image's Dockerfile (the migration is
 # a container of the backend's image).
 CONTAINER_DOCKERFILES = {**DOCKERFILES, MIGRATION: DOCKERFILES[BACKEND]}

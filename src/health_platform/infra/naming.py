@@ -44,6 +44,11 @@ def cache_identifier(env: str) -> str:
     return resource_name(env, "cache")
 
 
+def repository_name(env: str, service: str) -> str:
+    """A service's ECR repository."""
+    return f"{PROJECT}/{env}/{service}"
+
+
 def task_family(env: str, task: str) -> str:
     """A task definition family; `task` is a service or the migration (contract.MIGRATION),
     and names the task's one container too."""
@@ -68,6 +73,11 @@ def bucket_name(env: str, purpose: str, account: str) -> str:
 def release_parameter(env: str, service: str) -> str:
     """The SSM parameter holding the image tag a service runs; `hp release` writes it."""
     return f"/{PROJECT}/{env}/release/{service}"
+
+
+def release_history_parameter(env: str) -> str:
+    """The releases of an environment, newest first (JSON); `hp release --rollback` reads it."""
+    return f"/{PROJECT}/{env}/releases"
 
 
 def app_secret_parameter(env: str, name: str) -> str:

@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from health_platform.contract import SERVICES
+from health_platform.infra import naming
 
 UNTAGGED_EXPIRY_DAYS = 7
 TAGGED_IMAGES_KEPT = 30
@@ -25,7 +26,7 @@ class ImageRepositories(Construct):
             service: ecr.Repository(
                 self,
                 service.capitalize(),
-                repository_name=f"health-platform/{env}/{service}",
+                repository_name=naming.repository_name(env, service),
                 image_scan_on_push=True,
                 # A tag names one image forever: what ran yesterday can be run again.
                 image_tag_mutability=ecr.TagMutability.IMMUTABLE,

@@ -1,0 +1,126 @@
+"""`hp release ENV`: build, push, migrate, roll the services through CloudFormation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from health_platform.cli import common
+from health_platform.cli.common import AwsEnvArgument, YesOption, confirm, err, one, out
+from health_platform.errors import ExitCode, RefusedError, exit_codes_help
+
+app = typer.Typer()
+
+
+@app.command(
+    "release",
+    epilog=exit_codes_help(
+        ExitCode.TOOLCHAIN,
+        ExitCode.NO_CREDENTIALS,
+        ExitCode.AWS_ERROR,
+        ExitCode.REFUSED,
+        ExitCode.TIMED_OUT,
+        extra="--plan exits 4 without credentials, after printing what it can.",
+    ),
+)
+def release(
+    env: AwsEnvArgument,
+    service: Annotated[str, typer.Option("--service", help="backend, frontend or all.")] = "all",
+    image_tag: Annotated[
+        str | None,
+        typer.Option("--image-tag", help="Release images already in ECR under this tag."),
+    ] = None,
+    allow_dirty: Annotated[
+        bool,
+        typer.Option("--allow-dirty", help="Build from uncommitted changes (a one-off tag)."),
+    ] = False,
+    rollback: Annotated[
+        bool,
+        typer.Option("--rollback", help="Return to the previous release's tags (no migrations)."),
+    ] = False,
+    plan_only: Annotated[
+        bool, typer.Option("--plan", help="Print what it would do; change nothing.")
+    ] = False,
+    timeout: Annotated[
+        int, typer.Option("--timeout", help="Seconds to wait for each task and the rollout.")
+    ] = 1800,
+    yes: YesOption = False,
+) -> None:
+    """Ship the application: build and push the images under the git commit's tag, run the
+    migrations with the new backend image, then roll the services through CloudFormation.
+
+    A failed migration leaves the services untouched; a rollout that fails or times out
+    puts the release parameters back and prints the stopped tasks' reasons and last log
+    lines. `--rollback` returns to the previous release's images; database migrations are
+    not reversed.
+    """
+    import boto3
+
+    from health_platform.ops.aws import require_credentials
+    from health_platform.ops.docker import Docker
+    from health_platform.ops.release import ReleaseError, execute, plan_release, services_named
+
+    settings = one(env)
+    services = services_named(service)
+    session = boto3.Session()
+    has_credentials = session.get_credentials() is not None
+    docker = Docker()
+    if plan_only:
+        clients = common.clients_of(session) if has_credentials else None
+        plan = plan_release(
+            settings,
+            clients,
+            services=services,
+            image_tag=image_tag,
+            allow_dirty=allow_dirty,
+            rollback=rollback,
+            planning=True,
+        )
+        out.print(f"Release plan for {settings.name} ({settings.region}):", highlight=False)
+        for number, step in enumerate(plan.steps, 1):
+            out.print(f"  {number}. {step}", highlight=False, soft_wrap=True)
+        if plan.build:
+            found = "found" if docker.available() else "not found: release with --image-tag"
+            out.print(f"  Docker: {found}", highlight=False)
+        for note in plan.notes:
+            out.print(f"  note: {note}", highlight=False)
+        require_credentials(session)  # without them: exit 4, after the plan
+        return
+    require_credentials(session)
+    clients = common.clients_of(session)
+    plan = plan_release(
+        settings,
+        clients,
+        services=services,
+        image_tag=image_tag,
+        allow_dirty=allow_dirty,
+        rollback=rollback,
+    )
+    if (
+        settings.is_production
+        and not yes
+        and not confirm(
+            f"Release {', '.join(f'{s} {t}' for s, t in plan.tags.items())} to PRODUCTION?"
+        )
+    ):
+        raise RefusedError("Nothing released.")
+    try:
+        entry = execute(
+            settings,
+            clients,
+            plan,
+            docker=docker,
+            on_step=lambda text: err.print(text, highlight=False, markup=False),
+            on_log=lambda line: err.print(f"  {line}", highlight=False, markup=False),
+            timeout_s=timeout,
+        )
+    except ReleaseError as failed:
+        for line in failed.diagnostics:
+            err.print(line, highlight=False, markup=False)
+        raise
+    tags = ", ".join(f"{s} {t}" for s, t in entry.tags.items())
+    verb = "Rolled back" if rollback else "Released"
+    out.print(f"[green]{verb}[/] {tags} to {settings.name}.", highlight=False)
+    if rollback:
+        out.print("Database migrations were not reversed.")

@@ -1,0 +1,428 @@
+"""`hp release ENV` against moto: the order of operations, and every way it stops.
+
+moto serves SSM, ECR, EC2, Logs, STS and most of ECS and CloudFormation; AWS's answers
+stand in where moto cannot: a task that stops (RunTask/DescribeTasks), and a stack update
+that re-reads its SSM parameters, rolls, fails or is cancelled."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from health_platform.cli import main
+from health_platform.contract import BACKEND, FRONTEND, MIGRATION, SERVICES
+from health_platform.errors import ExitCode, InvalidInputError, RefusedError
+from health_platform.infra import naming
+from health_platform.ops.docker import Docker
+from health_platform.ops.release import (
+    ReleaseError,
+    execute,
+    plan_release,
+    previous_release,
+    read_history,
+)
+from health_platform.settings import load_environment
+from tests.integration import deployed
+from tests.integration.aws_answers import Account, answer, tasks_that_stop
+
+NEW_TAG = "a1b2c3d4e5f6"
+SERVICES_STACK = naming.stack_name(deployed.ENV, naming.SERVICES)
+
+
+class RecordingDocker(Docker):
+    """Docker as the release drives it, recorded in the account's timeline (no engine here)."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__("docker")
+        self.account = account
+
+    def available(self) -> bool:
+        return True
+
+    def login(self, registry: str, username: str, password: str) -> None:
+        self.account.calls.append(("docker", "login", {"registry": registry, "user": username}))
+
+    def build(self, dockerfile: Path, context: Path, image: str) -> None:
+        self.account.calls.append(("docker", "build", {"image": image, "file": dockerfile}))
+
+    def push(self, image: str) -> None:
+        self.account.calls.append(("docker", "push", {"image": image}))
+
+
+def stack_rolls(account: Account, statuses: list[str], events: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+    """The services stack's update as CloudFormation answers it: accepted, then `statuses`
+    one describe after another (moto would say "No updates", as it does not re-read SSM)."""
+    cloudformation = account("cloudformation", deployed.REGION)
+    updating = {"on": False, "step": 0}
+
+    def update(params: dict[str, Any]) -> dict[str, Any]:
+        updating["on"] = True
+        return {
+            "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{SERVICES_STACK}/1"
+        }
+
+    def describe(params: dict[str, Any]) -> dict[str, Any] | None:
+        if params.get("StackName") != SERVICES_STACK or not updating["on"]:
+            return None
+        status = statuses[min(updating["step"], len(statuses) - 1)]
+        updating["step"] += 1
+        if updating["step"] == len(statuses) and not status.endswith("IN_PROGRESS"):
+            updating.update(on=False, step=0)  # done: moto describes it again (outputs)
+        return {
+            "Stacks": [
+                {
+                    "StackName": SERVICES_STACK,
+                    "StackStatus": status,
+                    "CreationTime": datetime.now(UTC) - timedelta(days=1),
+                }
+            ]
+        }
+
+    def stack_events(params: dict[str, Any]) -> dict[str, Any]:
+        return {"StackEvents": list(events)}
+
+    answer(cloudformation, "UpdateStack", update)
+    answer(cloudformation, "DescribeStacks", describe)
+    answer(cloudformation, "DescribeStackEvents", stack_events)
+    answer(cloudformation, "CancelUpdateStack", lambda params: {})
+
+
+def release(account: Account, **options: Any) -> Any:
+    settings = load_environment("dev")
+    plan = plan_release(
+        settings,
+        account,
+        services=options.pop("services", list(SERVICES)),
+        image_tag=options.pop("image_tag", None),
+        allow_dirty=True,
+        rollback=options.pop("rollback", False),
+    )
+    steps: list[str] = []
+    logs: list[str] = []
+    entry = execute(
+        settings,
+        account,
+        plan,
+        docker=RecordingDocker(account),
+        on_step=steps.append,
+        on_log=logs.append,
+        timeout_s=options.pop("timeout_s", 600),
+        sleep=options.pop("sleep", lambda _: None),
+        clock=options.pop("clock", lambda: 0.0),
+    )
+    return entry, plan, steps, logs
+
+
+def tags(account: Account) -> dict[str, str]:
+    ssm = account("ssm", deployed.REGION)
+    return {
+        s: ssm.get_parameter(Name=naming.release_parameter("dev", s))["Parameter"]["Value"]
+        for s in SERVICES
+    }
+
+
+@pytest.fixture
+def account(aws: None) -> Account:
+    made = Account()
+    deployed.deploy(made)
+    return made
+
+
+def test_a_release_builds_migrates_then_rolls_the_services_in_that_order(account: Account) -> None:
+    tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=0)
+    stack_rolls(
+        account, ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"]
+    )
+    entry, plan, _, _ = release(account)
+    tag = plan.tags[BACKEND]
+    assert entry.outcome == "released" and entry.tags == dict.fromkeys(SERVICES, tag)
+    assert tags(account) == dict.fromkeys(SERVICES, tag)
+
+    timeline = [
+        step
+        for step in account.operations("docker", "ecs", "ssm", "cloudformation")
+        if step
+        in {
+            "docker.login",
+            "docker.build",
+            "docker.push",
+            "ecs.RegisterTaskDefinition",
+            "ecs.RunTask",
+            "ssm.PutParameter",
+            "cloudformation.UpdateStack",
+        }
+    ]
+    # The deployment's own calls (registering task definitions, writing the first tags)
+    # come before the release starts.
+    timeline = timeline[timeline.index("docker.login") :]
+    assert timeline == [
+        "docker.login",
+        "docker.build",
+        "docker.push",
+        "docker.build",
+        "docker.push",
+        "ecs.RegisterTaskDefinition",  # the migration, with the new backend image
+        "ecs.RunTask",
+        "ssm.PutParameter",  # the release parameters…
+        "ssm.PutParameter",
+        "cloudformation.UpdateStack",  # …then the stack that reads them
+        "ssm.PutParameter",  # the history
+    ]
+    migration = account.params_of("ecs", "RegisterTaskDefinition")[-1]
+    assert migration["family"] == naming.task_family("dev", MIGRATION)
+    (container,) = migration["containerDefinitions"]
+    assert container["image"] == f"{plan.repositories[BACKEND]}:{tag}"
+    assert container["readonlyRootFilesystem"] is True  # the rest of the definition kept
+    assert migration["executionRoleArn"].endswith("role/execution")
+    (update,) = account.params_of("cloudformation", "UpdateStack")
+    assert update["UsePreviousTemplate"] is True
+    assert update["Parameters"] == [
+        {"ParameterKey": f"{s.capitalize()}ImageTag", "UsePreviousValue": True} for s in SERVICES
+    ]
+    pushed = [p["image"] for s, op, p in account.calls if (s, op) == ("docker", "push")]
+    assert pushed == [f"{plan.repositories[s]}:{tag}" for s in SERVICES]
+
+
+def test_the_docker_login_password_comes_from_ecr_and_goes_nowhere_else(account: Account) -> None:
+    tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=0)
+    stack_rolls(account, ["UPDATE_COMPLETE"])
+    release(account)
+    (login,) = [p for s, op, p in account.calls if (s, op) == ("docker", "login")]
+    token = account("ecr", deployed.REGION).get_authorization_token()["authorizationData"][0]
+    user, _ = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
+    assert login == {"registry": login["registry"], "user": user}
+    assert login["registry"].endswith(".amazonaws.com")
+
+
+def test_a_failed_migration_stops_the_release_and_leaves_the_services_untouched(
+    account: Account,
+) -> None:
+    tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=1)
+    stack_rolls(account, ["UPDATE_COMPLETE"])
+    with pytest.raises(ReleaseError, match="The migrations failed") as failed:
+        release(account)
+    assert failed.value.exit_code == ExitCode.AWS_ERROR
+    assert f"still run frontend {deployed.RUNNING_TAG}, backend" in str(failed.value)
+    assert "cloudformation.UpdateStack" not in account.operations()
+    assert tags(account) == dict.fromkeys(SERVICES, deployed.RUNNING_TAG)
+    (latest, *_) = read_history(load_environment("dev"), account)
+    assert latest.outcome == "failed"
+
+
+def test_a_rollout_that_never_stabilises_times_out_restores_the_tags_and_says_why(
+    account: Account,
+) -> None:
+    ecs = account("ecs", deployed.REGION)
+    # A frontend task that died during the rollout: ECS keeps it listed as STOPPED.
+    stopped_arn = "arn:aws:ecs:us-east-1:123456789012:task/health-platform-dev/0123456789abcdef"
+    answer(
+        ecs,
+        "ListTasks",
+        lambda params: {
+            "taskArns": [stopped_arn] if params.get("family", "").endswith(FRONTEND) else []
+        },
+    )
+    described = {"n": 0}
+
+    def describe(params: dict[str, Any]) -> dict[str, Any]:
+        described["n"] += 1
+        return {
+            "tasks": [
+                {
+                    "taskArn": stopped_arn,
+                    "lastStatus": "STOPPED",
+                    "stoppedReason": "Task failed container health checks",
+                    "containers": [{"name": FRONTEND, "exitCode": 137}],
+                }
+            ],
+            "failures": [],
+        }
+
+    answer(ecs, "DescribeTasks", describe)
+    deployed.log(account, FRONTEND, stopped_arn, "host not found in upstream")
+    _with_image(account, FRONTEND, NEW_TAG)
+    stack_rolls(account, ["UPDATE_IN_PROGRESS"])
+    now = {"t": 0.0}
+
+    def sleep(seconds: float) -> None:
+        now["t"] += seconds
+
+    with pytest.raises(ReleaseError, match="not stable after 60 s") as failed:
+        release(
+            account,
+            services=[FRONTEND],
+            image_tag=NEW_TAG,
+            timeout_s=60,
+            sleep=sleep,
+            clock=lambda: now["t"],
+        )
+    assert failed.value.exit_code == ExitCode.TIMED_OUT
+    assert "cloudformation.CancelUpdateStack" in account.operations()
+    assert tags(account)[FRONTEND] == deployed.RUNNING_TAG  # put back
+    diagnostics = "\n".join(failed.value.diagnostics)
+    assert "Task failed container health checks" in diagnostics
+    assert "exit 137" in diagnostics
+    assert "host not found in upstream" in diagnostics
+
+
+def _with_image(account: Account, service: str, tag: str) -> None:
+    """An image already in ECR under `tag` (pushed elsewhere)."""
+    account("ecr", deployed.REGION).put_image(
+        repositoryName=naming.repository_name("dev", service),
+        imageManifest=json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            }
+        ),
+        imageTag=tag,
+    )
+
+
+def test_a_rollout_that_cloudformation_rolls_back_names_the_failed_resource(
+    account: Account,
+) -> None:
+    _with_image(account, FRONTEND, NEW_TAG)
+    failure = {
+        "EventId": "1",
+        "StackName": SERVICES_STACK,
+        "LogicalResourceId": "FrontendServiceA1B2C3",
+        "ResourceType": "AWS::ECS::Service",
+        "Timestamp": datetime.now(UTC) + timedelta(seconds=5),
+        "ResourceStatus": "UPDATE_FAILED",
+        "ResourceStatusReason": "ECS Deployment Circuit Breaker was triggered",
+    }
+    stack_rolls(account, ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"], [failure])
+    with pytest.raises(ReleaseError, match="CloudFormation rolled back") as failed:
+        release(account, services=[FRONTEND], image_tag=NEW_TAG)
+    assert any("Circuit Breaker" in line for line in failed.value.diagnostics)
+    assert tags(account)[FRONTEND] == deployed.RUNNING_TAG
+
+
+def test_releasing_an_image_tag_that_is_not_in_ecr_is_one_sentence(account: Account) -> None:
+    with pytest.raises(InvalidInputError, match="has no image tagged nope"):
+        release(account, services=[FRONTEND], image_tag="nope")
+    assert "ssm.PutParameter" not in account.operations()[-3:]
+
+
+def test_rollback_returns_to_the_previous_tags_without_migrations(account: Account) -> None:
+    for service in SERVICES:
+        for tag in (deployed.RUNNING_TAG, NEW_TAG):
+            _with_image(account, service, tag)
+    stack_rolls(account, ["UPDATE_COMPLETE"])
+    tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=0)
+    release(account, image_tag=deployed.RUNNING_TAG)  # what ran first
+    release(account, image_tag=NEW_TAG)
+    assert tags(account) == dict.fromkeys(SERVICES, NEW_TAG)
+    runs_before = len(account.params_of("ecs", "RunTask"))
+
+    entry, plan, _, _ = release(account, rollback=True)
+    assert entry.outcome == "rolled back"
+    assert tags(account) == dict.fromkeys(SERVICES, deployed.RUNNING_TAG)
+    assert len(account.params_of("ecs", "RunTask")) == runs_before  # no migration
+    assert any("does not reverse database migrations" in s for s in plan.steps)
+    history = read_history(load_environment("dev"), account)
+    assert [h.outcome for h in history] == ["rolled back", "released", "released"]
+
+
+def test_rollback_with_no_previous_release_is_refused(account: Account) -> None:
+    with pytest.raises(RefusedError, match="no release history"):
+        previous_release(load_environment("dev"), account)
+    _with_image(account, FRONTEND, NEW_TAG)
+    stack_rolls(account, ["UPDATE_COMPLETE"])
+    release(account, services=[FRONTEND], image_tag=NEW_TAG)
+    with pytest.raises(RefusedError, match="no earlier release"):
+        previous_release(load_environment("dev"), account)
+
+
+def test_hp_release_rollback_without_history_exits_6(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("health_platform.cli.common.clients_of", lambda session: account)
+    assert main(["release", "dev", "--rollback"]) == ExitCode.REFUSED
+    assert "no release history" in capsys.readouterr().err
+
+
+def test_the_first_release_pushes_and_sets_the_tags_and_names_the_next_commands(
+    aws: None,
+) -> None:
+    account = Account()
+    deployed.deploy(account, services_stack=False)
+    entry, _, steps, _ = release(account)
+    assert tags(account) == entry.tags
+    assert "ecs.RunTask" not in account.operations()
+    assert "`hp infra apply dev`, then `hp db migrate dev`" in steps[-1]
+
+
+def test_a_dirty_tree_is_refused_unless_allowed(account: Account, tmp_path: Path) -> None:
+    import subprocess
+
+    for command in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(
+            ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *command],
+            check=True,
+        )
+    (tmp_path / "change.txt").write_text("uncommitted")
+    settings = load_environment("dev")
+    common = {"services": list(SERVICES), "image_tag": None, "repo": tmp_path}
+    with pytest.raises(RefusedError, match="uncommitted changes"):
+        plan_release(settings, account, allow_dirty=False, **common)
+    planned = plan_release(settings, account, allow_dirty=False, planning=True, **common)
+    assert planned.notes and "uncommitted" in planned.notes[0]
+    allowed = plan_release(settings, account, allow_dirty=True, **common)
+    assert "-dirty-" in allowed.tags[BACKEND]
+
+
+def test_the_plan_without_credentials_prints_what_it_can_and_exits_4(
+    no_credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["release", "dev", "--plan", "--image-tag", NEW_TAG]) == ExitCode.NO_CREDENTIALS
+    captured = capsys.readouterr()
+    assert "Release plan for dev" in captured.out
+    assert f"/health-platform/dev/release/backend: (unknown) → {NEW_TAG}" in captured.out
+    assert "run the migrations with the new backend image" in captured.out
+    assert "No AWS credentials" in captured.err
+
+
+def test_the_plan_changes_nothing(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("health_platform.cli.common.clients_of", lambda session: account)
+    before = len(account.calls)
+    assert main(["release", "dev", "--plan", "--image-tag", NEW_TAG]) == ExitCode.OK
+    made = {op for _, op, _ in account.calls[before:]}
+    assert made <= {"GetParameters", "DescribeStacks"}
+    assert f"{deployed.RUNNING_TAG} → {NEW_TAG}" in capsys.readouterr().out
+
+
+def test_throttling_is_retried_by_the_clients_hp_makes(aws: None) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    from health_platform.ops.aws import boto_clients
+
+    ssm = boto_clients()("ssm", deployed.REGION)
+    throttled = {"left": 2}
+
+    def throttle(**_: Any) -> AWSResponse | None:
+        if throttled["left"]:
+            throttled["left"] -= 1
+            body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+            return AWSResponse("https://ssm.invalid", 400, {}, _Raw(body))
+        return None
+
+    ssm.meta.events.register_first("before-send.ssm.DescribeParameters", throttle)
+    assert ssm.describe_parameters()["Parameters"] == []
+    assert throttled["left"] == 0
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
