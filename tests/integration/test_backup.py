@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from health_platform.errors import AwsError, ExitCode
+from health_platform.errors import AwsError, ExitCode, TimedOutError
 from health_platform.ops.backup import create_snapshot, list_snapshots, snapshot_identifier
 from health_platform.settings import load_environment
 
@@ -153,7 +153,7 @@ def test_waiting_is_bounded_and_says_the_snapshot_goes_on() -> None:
         )
     fake = FakeTime()
 
-    with stubber, pytest.raises(AwsError) as slow:
+    with stubber, pytest.raises(TimedOutError) as slow:
         create_snapshot(
             load_environment("dev"),
             lambda service, region: rds,

@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 
 from health_platform import __version__
-from health_platform.cli import db, infra, local, observe, release, users
+from health_platform.cli import backup, db, infra, local, observe, release, secrets, users
 from health_platform.cli.common import err, out
 from health_platform.errors import ExitCode, UserError
 
@@ -35,9 +35,11 @@ app = typer.Typer(
 app.add_typer(local.app)
 app.add_typer(observe.app)
 app.add_typer(release.app)
+app.add_typer(backup.app)
 app.add_typer(infra.app, name="infra")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(secrets.app, name="secrets")
 
 
 def _version(value: bool) -> None:

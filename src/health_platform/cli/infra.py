@@ -136,7 +136,7 @@ def plan(env: AwsEnvArgument, out_dir: OutOption = None) -> None:
 
 @app.command(
     "apply",
-    epilog=exit_codes_help(*AWS_CHANGE),
+    epilog=exit_codes_help(*AWS_CHANGE, ExitCode.TIMED_OUT),
 )
 def apply(
     env: AwsEnvArgument,
@@ -144,21 +144,102 @@ def apply(
         str | None,
         typer.Option(help="Only these parts, comma-separated (e.g. network,data)."),
     ] = None,
+    backup: Annotated[
+        bool | None,
+        typer.Option(
+            "--backup/--no-backup",
+            help="Snapshot the database before changing the data stack (asked when neither"
+            " is given; taken with --yes).",
+            show_default=False,
+        ),
+    ] = None,
     yes: YesOption = False,
     out_dir: OutOption = None,
 ) -> None:
     """Deploy the environment's stacks in dependency order (asks first in production)."""
     from health_platform.ops import deploy
 
+    settings = one(env)
     parts = [p.strip() for p in stacks.split(",") if p.strip()] if stacks else None
+    if deploy.changes_data(settings, parts):
+        _snapshot_first(settings, backup, yes)
     deployed = deploy.apply(
-        one(env),
+        settings,
         out_dir or cdk_out_dir(),
         _synthesize_quietly,
         parts=parts,
         confirm=(lambda _: True) if yes else confirm,
     )
     out.print(f"[green]Deployed[/] {', '.join(deployed)}.")
+
+
+def _snapshot_first(settings: EnvironmentSettings, backup: bool | None, yes: bool) -> None:
+    """A manual snapshot before CloudFormation touches the database's stack, if it exists."""
+    from health_platform.ops.backup import create_snapshot, database_exists
+
+    _, clients = aws(settings.name)
+    if backup is False or not database_exists(settings, clients):
+        return
+    if (
+        backup is None
+        and not yes
+        and not confirm(
+            "This changes the data stack. Take a manual snapshot of the database first?"
+        )
+    ):
+        return
+    with err.status("Taking a snapshot of the database (minutes)…"):
+        snapshot = create_snapshot(settings, clients, wait=True)
+    out.print(f"Snapshot {snapshot.identifier} is {snapshot.status}.", highlight=False)
+
+
+@app.command(
+    "drift",
+    epilog=exit_codes_help(
+        ExitCode.FINDINGS, ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR, ExitCode.TIMED_OUT
+    ),
+)
+def drift(env: AwsEnvArgument) -> None:
+    """Whether what runs still matches the templates: CloudFormation's drift detection on
+    every stack, with each drifted resource's properties (expected and actual)."""
+    from health_platform.ops.drift import detect_drift
+    from health_platform.ops.status import NOT_DEPLOYED
+
+    settings, clients = aws(env)
+    with err.status(f"Detecting drift in {settings.name}'s stacks…"):
+        report = detect_drift(settings, clients)
+    table(
+        f"Drift of {settings.name}",
+        ("stack", "region", "status", "reason"),
+        [
+            (s.name, s.region, mark(s.status in ("IN_SYNC", NOT_DEPLOYED), s.status), s.reason)
+            for s in report.stacks
+        ],
+    )
+    drifted = [
+        (s.name, r.logical_id, r.resource_type, r.status, p.path, p.expected, p.actual)
+        for s in report.stacks
+        for r in s.resources
+        for p in r.properties
+    ] + [
+        (s.name, r.logical_id, r.resource_type, r.status, "(the whole resource)", "", "")
+        for s in report.stacks
+        for r in s.resources
+        if not r.properties
+    ]
+    if drifted:
+        table(
+            "Drifted resources",
+            ("stack", "resource", "type", "drift", "property", "expected", "actual"),
+            drifted,
+        )
+    if not report.in_sync:
+        out.print(
+            f"[red]Drift found.[/] `hp infra apply {settings.name}` puts the templates' values"
+            " back; or change the code to match what was changed by hand."
+        )
+        raise typer.Exit(ExitCode.FINDINGS)
+    out.print(f"[green]{settings.name} matches its templates.[/]")
 
 
 @app.command(

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from health_platform.errors import AwsError
+from health_platform.errors import AwsError, TimedOutError
 from health_platform.infra import naming
 from health_platform.ops.aws import ClientFactory, aws_errors, error_code
 from health_platform.settings import EnvironmentSettings
@@ -85,7 +85,7 @@ def create_snapshot(
         deadline = clock() + timeout
         while snapshot.status != AVAILABLE:
             if clock() >= deadline:
-                raise AwsError(
+                raise TimedOutError(
                     f"{identifier} is still {snapshot.status} after {timeout:.0f} s; RDS keeps"
                     f" taking it (`hp backup {env} --list` shows when it is available)."
                 )
@@ -93,6 +93,19 @@ def create_snapshot(
             (described,) = rds.describe_db_snapshots(DBSnapshotIdentifier=identifier)["DBSnapshots"]
             snapshot = _snapshot(described)
     return snapshot
+
+
+def database_exists(settings: EnvironmentSettings, clients: ClientFactory) -> bool:
+    """Whether there is a database to snapshot (none before the data stack's first deploy)."""
+    database = naming.database_identifier(settings.name)
+    with aws_errors(f"look for {database}"):
+        try:
+            clients("rds", settings.region).describe_db_instances(DBInstanceIdentifier=database)
+        except ClientError as missing:
+            if error_code(missing) != "DBInstanceNotFound":
+                raise
+            return False
+    return True
 
 
 def list_snapshots(settings: EnvironmentSettings, clients: ClientFactory) -> list[Snapshot]:

@@ -35,6 +35,11 @@ def stacks_in_order(settings: EnvironmentSettings, parts: Sequence[str] | None =
     return [name for part, name in by_part.items() if part in parts]
 
 
+def changes_data(settings: EnvironmentSettings, parts: Sequence[str] | None) -> bool:
+    """Whether an apply of `parts` (all when None) deploys the data stack: the database's."""
+    return naming.stack_name(settings.name, naming.DATA) in stacks_in_order(settings, parts)
+
+
 def required_parameters(env: str) -> list[str]:
     """The SSM parameters the services stack reads: the image tags at deploy time, the
     application secrets when a task starts (a missing one fails the task only after a

@@ -1,0 +1,88 @@
+"""`hp secrets list|set|rotate ENV [NAME]`: the platform's secrets; values are never shown."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from health_platform.cli.common import AwsEnvArgument, aws, err, out, table
+from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
+
+app = typer.Typer(
+    help="Secrets: list, set, rotate (values are never printed or taken as arguments).",
+    no_args_is_help=True,
+)
+HELP = exit_codes_help(ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR, ExitCode.REFUSED)
+NameArgument = Annotated[str, typer.Argument(help="session-secret or redis-auth-token.")]
+
+
+@app.command("list", epilog=HELP)
+def list_(env: AwsEnvArgument) -> None:
+    """Each secret: where it lives, whether it is set, when it last changed."""
+    from health_platform.ops.secrets import list_secrets
+
+    settings, clients = aws(env)
+    table(
+        f"Secrets of {settings.name}",
+        ("name", "store", "where", "set", "last changed"),
+        [
+            (
+                s.name,
+                s.store,
+                s.location,
+                "yes" if s.is_set else "[red]NO[/]",
+                f"{s.last_changed:%Y-%m-%d %H:%M} UTC" if s.last_changed else "-",
+            )
+            for s in list_secrets(settings, clients)
+        ],
+    )
+
+
+@app.command("set", epilog=HELP)
+def set_(
+    env: AwsEnvArgument,
+    name: NameArgument,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="A random value instead of one typed or piped.")
+    ] = False,
+) -> None:
+    """Set an application secret, then restart the backend so its tasks read it.
+
+    The value is read from a hidden prompt, or from standard input when it is piped
+    (`pass show hp/dev/session | hp secrets set dev session-secret`); never from an
+    argument, which shell history and process lists would keep."""
+    from health_platform.ops.secrets import set_secret
+
+    settings, clients = aws(env)
+    change = set_secret(settings, clients, name, None if generate else _read_value)
+    _report(change.steps, f"{name} of {settings.name} is set", change.backend_restarted)
+
+
+@app.command("rotate", epilog=HELP)
+def rotate(env: AwsEnvArgument, name: NameArgument) -> None:
+    """Replace a secret with a generated one without downtime (the Redis AUTH token by
+    ElastiCache's ROTATE then SET, the backend restarted in between)."""
+    from health_platform.ops.secrets import rotate_secret
+
+    settings, clients = aws(env)
+    with err.status(f"Rotating {name} of {settings.name}…"):
+        change = rotate_secret(settings, clients, name)
+    _report(change.steps, f"{name} of {settings.name} is rotated", change.backend_restarted)
+
+
+def _read_value() -> str:
+    if sys.stdin.isatty():
+        value = typer.prompt("Value", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        value = sys.stdin.readline().rstrip("\n")
+    if not value:
+        raise InvalidInputError("No value given; type it at the prompt, pipe it, or --generate.")
+    return str(value)
+
+
+def _report(steps: tuple[str, ...], done: str, restarted: bool) -> None:
+    for step in steps:
+        err.print(f"  {step}", highlight=False, markup=False)
+    out.print(f"[green]{done}[/]" + ("; the backend was restarted." if restarted else "."))
