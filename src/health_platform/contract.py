@@ -47,6 +47,7 @@ DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 # --- the database ----------------------------------------------------------------------------
 DATABASE_NAME = "health_platform"
 DATABASE_PORT = 5432
+REDIS_PORT = 6379  # ElastiCache's, with TLS and AUTH
 # RDS's certificate authorities, in the backend's image (its Dockerfile fetches the bundle
 # to this path): the API and the migration verify the database's certificate with it.
 RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"

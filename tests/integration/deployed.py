@@ -92,13 +92,13 @@ def deploy(account: Account, *, services_stack: bool = True) -> Deployment:
     logs = account("logs", REGION)
     for task in (FRONTEND, BACKEND, MIGRATION):
         logs.create_log_group(logGroupName=naming.task_log_group(ENV, task))
-    _stack(account, naming.NETWORK, {"PrivateSubnetIds": ",".join(subnets)}, {})
+    _stack(account, naming.NETWORK, {naming.Output.PRIVATE_SUBNETS: ",".join(subnets)}, {})
     _stack(
         account,
         naming.DATA,
         {
-            "DataClientsSecurityGroupId": groups["data-clients"],
-            **{f"{s.capitalize()}RepositoryUri": uri for s, uri in repositories.items()},
+            naming.Output.DATA_CLIENTS_GROUP: groups["data-clients"],
+            **{naming.Output.repository_uri(s): uri for s, uri in repositories.items()},
         },
         {},
     )
@@ -107,8 +107,8 @@ def deploy(account: Account, *, services_stack: bool = True) -> Deployment:
             account,
             naming.SERVICES,
             {
-                "MigrationTaskDefinitionArn": definitions[MIGRATION],
-                "MigrationSecurityGroupId": groups["migration"],
+                naming.Output.MIGRATION_TASK_DEFINITION: definitions[MIGRATION],
+                naming.Output.MIGRATION_GROUP: groups["migration"],
                 "ClusterName": naming.cluster_name(ENV),
             },
             {

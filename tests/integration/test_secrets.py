@@ -16,6 +16,7 @@ import pytest
 from botocore.stub import Stubber
 
 from health_platform.errors import AwsError, ExitCode, InvalidInputError, RefusedError
+from health_platform.infra import naming
 from health_platform.ops.secrets import (
     REDIS_AUTH_TOKEN,
     SECRETS_MANAGER,
@@ -100,8 +101,8 @@ def deploy_data_stack(*, session_secret: bool = True) -> dict[str, str]:
             {
                 "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
                 "Outputs": {
-                    "DataKeyArn": {"Value": key},
-                    "CacheAuthTokenSecretArn": {"Value": token},
+                    naming.Output.DATA_KEY: {"Value": key},
+                    naming.Output.CACHE_AUTH_TOKEN_SECRET: {"Value": token},
                 },
             }
         ),

@@ -17,6 +17,25 @@ DISASTER_RECOVERY = "dr"
 CLOUDFRONT_REGION = "us-east-1"
 
 
+class Output:
+    """Stack outputs `hp` reads after a deployment; the stacks write them under these names."""
+
+    # network
+    PRIVATE_SUBNETS = "PrivateSubnetIds"  # comma-joined: where one-off tasks run
+    # data
+    DATA_KEY = "DataKeyArn"
+    DATA_CLIENTS_GROUP = "DataClientsSecurityGroupId"
+    CACHE_AUTH_TOKEN_SECRET = "CacheAuthTokenSecretArn"  # noqa: S105 - an output's name
+    # services
+    MIGRATION_TASK_DEFINITION = "MigrationTaskDefinitionArn"
+    MIGRATION_GROUP = "MigrationSecurityGroupId"
+
+    @staticmethod
+    def repository_uri(service: str) -> str:
+        """data: a service's ECR repository URI."""
+        return f"{service.capitalize()}RepositoryUri"
+
+
 def stack_name(env: str, part: str) -> str:
     return f"{PROJECT}-{env}-{part}"
 

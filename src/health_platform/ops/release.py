@@ -198,7 +198,7 @@ def plan_release(
         current = current_tags(settings, clients, services)
         with aws_errors(f"read {env}'s data stack"):
             data = stack_outputs(clients, env, naming.DATA, settings.region)
-        repositories = {s: data[f"{s.capitalize()}RepositoryUri"] for s in services}
+        repositories = {s: data[naming.Output.repository_uri(s)] for s in services}
     return ReleasePlan(
         env=env,
         services=tuple(services),

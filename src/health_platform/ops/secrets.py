@@ -33,9 +33,9 @@ from health_platform.settings import EnvironmentSettings
 
 # What this CLI calls the cache's AUTH token.
 REDIS_AUTH_TOKEN = "redis-auth-token"  # noqa: S105 - a name, not a token
-# The data stack's outputs that locate the secrets (infra/stacks/data.py writes them).
-DATA_KEY_OUTPUT = "DataKeyArn"
-AUTH_TOKEN_OUTPUT = "CacheAuthTokenSecretArn"  # noqa: S105 - an output's name
+# The data stack's outputs that locate the secrets.
+DATA_KEY_OUTPUT = naming.Output.DATA_KEY
+AUTH_TOKEN_OUTPUT = naming.Output.CACHE_AUTH_TOKEN_SECRET
 
 SSM = "SSM Parameter Store"
 SECRETS_MANAGER = "Secrets Manager"

@@ -55,15 +55,18 @@ def task_network(settings: EnvironmentSettings, clients: ClientFactory) -> TaskN
         data = stack_outputs(clients, env, naming.DATA, region)
         services = stack_outputs(clients, env, naming.SERVICES, region)
     return TaskNetwork(
-        subnets=tuple(network["PrivateSubnetIds"].split(",")),
-        security_groups=(services["MigrationSecurityGroupId"], data["DataClientsSecurityGroupId"]),
+        subnets=tuple(network[naming.Output.PRIVATE_SUBNETS].split(",")),
+        security_groups=(
+            services[naming.Output.MIGRATION_GROUP],
+            data[naming.Output.DATA_CLIENTS_GROUP],
+        ),
     )
 
 
 def migration_task_definition(settings: EnvironmentSettings, clients: ClientFactory) -> str:
     with aws_errors(f"read {settings.name}'s services stack"):
         outputs = stack_outputs(clients, settings.name, naming.SERVICES, settings.region)
-    return outputs["MigrationTaskDefinitionArn"]
+    return outputs[naming.Output.MIGRATION_TASK_DEFINITION]
 
 
 def run_migration(

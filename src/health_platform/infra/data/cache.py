@@ -9,11 +9,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from health_platform.contract import REDIS_PORT
 from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.settings import CacheSettings
 
 ENGINE_VERSION = "7.1"
-PORT = 6379
 # Cluster mode on: data is sharded across node groups and clients follow redirections.
 PARAMETER_GROUP = "default.redis7.cluster.on"
 
@@ -42,7 +42,7 @@ class Cache(Construct):
             allow_all_outbound=False,
         )
         self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp(PORT), "Redis from application tasks"
+            clients, ec2.Port.tcp(REDIS_PORT), "Redis from application tasks"
         )
         subnet_group = elasticache.CfnSubnetGroup(
             self,
@@ -87,7 +87,7 @@ class Cache(Construct):
             # Cluster mode requires automatic failover; Multi-AZ needs a replica to fail to.
             automatic_failover_enabled=True,
             multi_az_enabled=has_replicas,
-            port=PORT,
+            port=REDIS_PORT,
             cache_subnet_group_name=subnet_group.ref,
             security_group_ids=[self.security_group.security_group_id],
             at_rest_encryption_enabled=True,

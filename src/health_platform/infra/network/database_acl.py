@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from health_platform.contract import DATABASE_PORT as POSTGRES_PORT
-from health_platform.infra.data.cache import PORT as REDIS_PORT
+from health_platform.contract import REDIS_PORT
 
 EPHEMERAL = (1024, 65535)
 

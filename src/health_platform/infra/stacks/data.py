@@ -10,11 +10,10 @@ from aws_cdk import ArnFormat, CfnOutput
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from health_platform.contract import DATABASE_PORT
+from health_platform.contract import DATABASE_PORT, REDIS_PORT
 from health_platform.infra import naming
 from health_platform.infra.data.backup import DatabaseBackup
 from health_platform.infra.data.buckets import Buckets
-from health_platform.infra.data.cache import PORT as REDIS_PORT
 from health_platform.infra.data.cache import Cache
 from health_platform.infra.data.database import Database
 from health_platform.infra.data.registry import ImageRepositories
@@ -107,15 +106,15 @@ class DataStack(PlatformStack):
     def _outputs(self) -> None:
         instance = self.database.instance
         outputs = {
-            "DataKeyArn": self.key.key_arn,
-            "DataClientsSecurityGroupId": self.clients.security_group_id,
+            naming.Output.DATA_KEY: self.key.key_arn,
+            naming.Output.DATA_CLIENTS_GROUP: self.clients.security_group_id,
             "DatabaseEndpoint": instance.db_instance_endpoint_address,
             "DatabasePort": instance.db_instance_endpoint_port,
             "DatabaseSecretArn": instance.secret.secret_arn if instance.secret else "",
             "CacheConfigurationEndpoint": (
                 self.cache.replication_group.attr_configuration_end_point_address
             ),
-            "CacheAuthTokenSecretArn": self.cache.auth_token.secret_arn,
+            naming.Output.CACHE_AUTH_TOKEN_SECRET: self.cache.auth_token.secret_arn,
             "UploadsBucket": self.buckets.uploads.bucket_name,
             "StaticAssetsBucket": self.buckets.static_assets.bucket_name,
             "BackupsBucket": self.buckets.backups.bucket_name,
@@ -123,7 +122,7 @@ class DataStack(PlatformStack):
             "BackupVaultName": self.backup.vault.backup_vault_name,
         }
         for service, repository in self.registry.repositories.items():
-            outputs[f"{service.capitalize()}RepositoryUri"] = repository.repository_uri
+            outputs[naming.Output.repository_uri(service)] = repository.repository_uri
         if self.database.replica:
             outputs["DatabaseReplicaEndpoint"] = self.database.replica.db_instance_endpoint_address
         for name, value in outputs.items():

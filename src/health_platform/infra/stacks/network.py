@@ -55,6 +55,6 @@ class NetworkStack(PlatformStack):
         # Where one-off tasks (the migration) run: the services' subnets.
         CfnOutput(
             self,
-            "PrivateSubnetIds",
+            naming.Output.PRIVATE_SUBNETS,
             value=",".join(subnet.subnet_id for subnet in self.private_subnets),
         )

@@ -23,13 +23,13 @@ from health_platform.contract import (
     MIGRATION_COMMAND,
     PORTS,
     RDS_CA_BUNDLE,
+    REDIS_PORT,
     RUNTIME_ROLE,
     api_environment,
     env_name,
 )
 from health_platform.images import CONTAINER_DOCKERFILES, image_of
 from health_platform.infra import naming
-from health_platform.infra.data.cache import PORT as REDIS_PORT
 from health_platform.infra.services.load_balancer import LoadBalancer
 from health_platform.infra.services.scaling import autoscale
 from health_platform.infra.services.service import (
@@ -159,10 +159,12 @@ class ServicesStack(PlatformStack):
             "FrontendServiceName": self.frontend.service.service_name,
             "BackendServiceName": self.backend.service.service_name,
             # What `hp db migrate` needs to run the migration task.
-            "MigrationTaskDefinitionArn": self.migration.task_definition.task_definition_arn,
+            naming.Output.MIGRATION_TASK_DEFINITION: (
+                self.migration.task_definition.task_definition_arn
+            ),
             # A migration runs in this group and the data stack's DataClientsSecurityGroupId
             # (the database admits only that one), in the network stack's PrivateSubnetIds.
-            "MigrationSecurityGroupId": self.migration.security_group.security_group_id,
+            naming.Output.MIGRATION_GROUP: self.migration.security_group.security_group_id,
         }.items():
             CfnOutput(self, name, value=value)
 
