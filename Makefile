@@ -41,7 +41,7 @@ $(VENV)/.installed: pyproject.toml
 		{ echo "Python 3.11 or newer is required (python3 is $$(python3 --version))."; exit 1; }
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[infra,api,dev]'
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[cli,infra,api,dev]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

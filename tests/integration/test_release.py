@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from health_platform.cli import main
 from health_platform.contract import BACKEND, FRONTEND, MIGRATION, SERVICES
 from health_platform.errors import ExitCode, InvalidInputError, RefusedError
+from health_platform.images import BUILD_INPUTS
 from health_platform.infra import naming
 from health_platform.ops.docker import Docker
 from health_platform.ops.release import (
@@ -140,8 +142,8 @@ def test_a_release_builds_migrates_then_rolls_the_services_in_that_order(account
     )
     entry, plan, _, _ = release(account)
     tag = plan.tags[BACKEND]
-    assert entry.outcome == "released" and entry.tags == dict.fromkeys(SERVICES, tag)
-    assert tags(account) == dict.fromkeys(SERVICES, tag)
+    assert entry.outcome == "released" and entry.tags == plan.tags
+    assert tags(account) == plan.tags
 
     timeline = [
         step
@@ -185,7 +187,7 @@ def test_a_release_builds_migrates_then_rolls_the_services_in_that_order(account
         {"ParameterKey": f"{s.capitalize()}ImageTag", "UsePreviousValue": True} for s in SERVICES
     ]
     pushed = [p["image"] for s, op, p in account.calls if (s, op) == ("docker", "push")]
-    assert pushed == [f"{plan.repositories[s]}:{tag}" for s in SERVICES]
+    assert pushed == [f"{plan.repositories[s]}:{plan.tags[s]}" for s in SERVICES]
 
 
 def test_the_docker_login_password_comes_from_ecr_and_goes_nowhere_else(account: Account) -> None:
@@ -359,23 +361,97 @@ def test_the_first_release_pushes_and_sets_the_tags_and_names_the_next_commands(
     assert "`hp infra apply dev`, then `hp db migrate dev`" in steps[-1]
 
 
-def test_a_dirty_tree_is_refused_unless_allowed(account: Account, tmp_path: Path) -> None:
-    import subprocess
+def _git(repo: Path, *arguments: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *arguments],
+        check=True,
+        capture_output=True,
+    )
 
-    for command in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"]):
-        subprocess.run(
-            ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *command],
-            check=True,
-        )
-    (tmp_path / "change.txt").write_text("uncommitted")
+
+def _head(repo: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout[:12]
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A repository holding each image's inputs, all committed once."""
+    for service in SERVICES:
+        for path in BUILD_INPUTS[service]:
+            file = tmp_path / path / "x.txt" if "." not in Path(path).name else tmp_path / path
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text("first")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "first")
+    return tmp_path
+
+
+def test_each_image_is_tagged_with_the_last_commit_that_changed_its_own_files(
+    account: Account, checkout: Path
+) -> None:
+    first = _head(checkout)
+    (checkout / "frontend" / "x.txt").write_text("second")
+    (checkout / "infra.txt").write_text("neither image's")
+    _git(checkout, "add", "-A")
+    _git(checkout, "commit", "-q", "-m", "frontend only")
+    plan = plan_release(
+        load_environment("dev"),
+        account,
+        services=list(SERVICES),
+        image_tag=None,
+        allow_dirty=False,
+        repo=checkout,
+    )
+    assert plan.tags == {FRONTEND: _head(checkout), BACKEND: first}
+
+
+def test_an_image_in_ecr_already_is_not_rebuilt_and_an_unchanged_backend_is_not_migrated(
+    account: Account, checkout: Path
+) -> None:
     settings = load_environment("dev")
-    common = {"services": list(SERVICES), "image_tag": None, "repo": tmp_path}
-    with pytest.raises(RefusedError, match="uncommitted changes"):
+    tag = _head(checkout)
+    account("ssm", deployed.REGION).put_parameter(
+        Name=naming.release_parameter("dev", BACKEND), Value=tag, Type="String", Overwrite=True
+    )
+    _with_image(account, BACKEND, tag)
+    stack_rolls(account, ["UPDATE_COMPLETE"])
+    plan = plan_release(
+        settings, account, services=list(SERVICES), image_tag=None, allow_dirty=False, repo=checkout
+    )
+    assert plan.in_registry == (BACKEND,) and not plan.migrates
+    assert any("not rebuilt" in step for step in plan.steps)
+    execute(
+        settings,
+        account,
+        plan,
+        docker=RecordingDocker(account),
+        on_step=print,
+        on_log=print,
+        timeout_s=60,
+        sleep=lambda _: None,
+    )
+    built = [p["image"] for s, op, p in account.calls if (s, op) == ("docker", "build")]
+    assert built == [f"{plan.repositories[FRONTEND]}:{tag}"]
+    assert "ecs.RunTask" not in account.operations()
+
+
+def test_uncommitted_changes_to_an_image_are_refused_unless_allowed(
+    account: Account, checkout: Path
+) -> None:
+    (checkout / "frontend" / "x.txt").write_text("uncommitted")
+    (checkout / "elsewhere.txt").write_text("not an image's: no matter")
+    settings = load_environment("dev")
+    common = {"services": list(SERVICES), "image_tag": None, "repo": checkout}
+    with pytest.raises(RefusedError, match="frontend image's files have uncommitted changes"):
         plan_release(settings, account, allow_dirty=False, **common)
     planned = plan_release(settings, account, allow_dirty=False, planning=True, **common)
-    assert planned.notes and "uncommitted" in planned.notes[0]
+    assert planned.notes == ("frontend: uncommitted changes; releasing needs a commit",)
     allowed = plan_release(settings, account, allow_dirty=True, **common)
-    assert "-dirty-" in allowed.tags[BACKEND]
+    assert "-dirty-" in allowed.tags[FRONTEND]
+    assert allowed.tags[BACKEND] == _head(checkout)  # its files are committed
 
 
 def test_the_plan_without_credentials_prints_what_it_can_and_exits_4(
@@ -396,7 +472,7 @@ def test_the_plan_changes_nothing(
     before = len(account.calls)
     assert main(["release", "dev", "--plan", "--image-tag", NEW_TAG]) == ExitCode.OK
     made = {op for _, op, _ in account.calls[before:]}
-    assert made <= {"GetParameters", "DescribeStacks"}
+    assert made <= {"GetParameters", "DescribeStacks", "DescribeImages"}  # reads only
     assert f"{deployed.RUNNING_TAG} → {NEW_TAG}" in capsys.readouterr().out
 
 

@@ -40,7 +40,7 @@ from health_platform.errors import (
     RefusedError,
     UserError,
 )
-from health_platform.images import BUILD_CONTEXTS, DOCKERFILES
+from health_platform.images import BUILD_CONTEXTS, BUILD_INPUTS, DOCKERFILES
 from health_platform.infra import naming
 from health_platform.ops.aws import ClientFactory, aws_errors, error_code, stack_outputs
 from health_platform.ops.docker import Docker
@@ -92,7 +92,18 @@ class ReleasePlan:
     commit: str
     current: dict[str, str | None] = field(default_factory=dict)  # from SSM
     repositories: dict[str, str] = field(default_factory=dict)
+    in_registry: tuple[str, ...] = ()  # services whose tag is in ECR already: not rebuilt
     notes: tuple[str, ...] = ()
+
+    @property
+    def migrates(self) -> bool:
+        """The migrations run with a new backend image: not on a rollback (they are never
+        reversed), nor when the backend keeps its tag (its migrations ran at its release)."""
+        return (
+            BACKEND in self.services
+            and not self.rollback
+            and self.tags.get(BACKEND) != self.current.get(BACKEND)
+        )
 
     @property
     def steps(self) -> list[str]:
@@ -102,18 +113,22 @@ class ReleasePlan:
             image = f"{self.repositories.get(service, f'<{service} repository>')}:" + (
                 self.tags.get(service) or "<tag>"
             )
-            if self.build:
+            if self.build and service not in self.in_registry:
                 dockerfile = DOCKERFILES[service].relative_to(REPO)
                 steps.append(f"build {service} from {dockerfile} for linux/amd64, push {image}")
+            elif self.build:
+                steps.append(f"{image} is in ECR already (its files are unchanged): not rebuilt")
             else:
                 steps.append(f"check that {image} is in ECR")
-        if BACKEND in self.services and not self.rollback:
+        if self.migrates:
             steps.append(
                 f"run the migrations with the new {BACKEND} image as a one-off task"
                 " (a failure stops the release; the services stay as they are)"
             )
         elif self.rollback:
             steps.append("no migrations: a rollback does not reverse database migrations")
+        elif BACKEND in self.services:
+            steps.append(f"no migrations: the {BACKEND} image keeps its tag")
         for service in self.services:
             before = self.current.get(service) or ("(none)" if self.current else "(unknown)")
             after = self.tags.get(service) or "<tag>"
@@ -128,15 +143,23 @@ class ReleasePlan:
 
 
 # --- what would be released ----------------------------------------------------------------
-def source_commit(repo: Path = REPO) -> tuple[str, bool]:
-    """(commit, dirty) of the working tree the images would be built from."""
+def source_commit(repo: Path = REPO, paths: Sequence[str] = ()) -> tuple[str, bool]:
+    """(commit, dirty): the last commit that changed `paths` (all of the tree when none),
+    and whether they have uncommitted changes."""
     try:
-        commit = _git(repo, "rev-parse", "--short=12", "HEAD")
-        dirty = bool(_git(repo, "status", "--porcelain"))
+        commit = _git(repo, "log", "-1", "--format=%H", "--", *paths)[:12]
+        dirty = bool(_git(repo, "status", "--porcelain", "--", *paths))
     except (OSError, subprocess.CalledProcessError) as no_git:
+        commit = ""
+        dirty = False
+        if not isinstance(no_git, subprocess.CalledProcessError):
+            raise InvalidInputError(
+                "git is not installed here; release images by --image-tag."
+            ) from no_git
+    if not commit:
         raise InvalidInputError(
             f"{repo} is not a git checkout with a commit; release images by --image-tag."
-        ) from no_git
+        )
     return commit, dirty
 
 
@@ -183,22 +206,31 @@ def plan_release(
     elif image_tag:
         tags = dict.fromkeys(services, image_tag)
     else:
-        commit, dirty = source_commit(repo)
-        if dirty and not allow_dirty:
-            if not planning:
-                raise RefusedError(
-                    f"The working tree of {repo} has uncommitted changes; commit them, or"
-                    " pass --allow-dirty to release them under a one-off tag."
-                )
-            notes.append("the working tree has uncommitted changes: releasing needs a commit")
-        tags = dict.fromkeys(services, build_tag(commit, dirty, now or datetime.now(UTC)))
+        commit, _ = source_commit(repo)
+        moment = now or datetime.now(UTC)
+        for service in services:
+            changed, dirty = source_commit(repo, BUILD_INPUTS[service])
+            if dirty and not allow_dirty:
+                if not planning:
+                    raise RefusedError(
+                        f"The {service} image's files have uncommitted changes; commit them,"
+                        " or pass --allow-dirty to release them under a one-off tag."
+                    )
+                notes.append(f"{service}: uncommitted changes; releasing needs a commit")
+            tags[service] = build_tag(changed, dirty, moment)
     current: dict[str, str | None] = {}
     repositories: dict[str, str] = {}
+    in_registry: tuple[str, ...] = ()
     if clients is not None:
         current = current_tags(settings, clients, services)
         with aws_errors(f"read {env}'s data stack"):
             data = stack_outputs(clients, env, naming.DATA, settings.region)
         repositories = {s: data[naming.Output.repository_uri(s)] for s in services}
+        in_registry = tuple(
+            s
+            for s in services
+            if s in tags and _in_registry(settings, clients, repositories[s], tags[s])
+        )
     return ReleasePlan(
         env=env,
         services=tuple(services),
@@ -208,6 +240,7 @@ def plan_release(
         commit=commit,
         current=current,
         repositories=repositories,
+        in_registry=in_registry,
         notes=tuple(notes),
     )
 
@@ -298,7 +331,7 @@ def execute(
             f" `hp db migrate {env}`."
         )
         return entry
-    if BACKEND in plan.services and not plan.rollback:
+    if plan.migrates:
         on_step("Running the migrations with the new backend image…")
         image = f"{plan.repositories[BACKEND]}:{plan.tags[BACKEND]}"
         revision = register_with_image(
@@ -345,37 +378,56 @@ def _images(
     on_step: OnStep,
 ) -> None:
     ecr = clients("ecr", settings.region)
-    if plan.build:
+    to_build = [
+        s
+        for s in plan.services
+        if plan.build and not _in_registry(settings, clients, plan.repositories[s], plan.tags[s])
+    ]
+    for service in plan.services:
+        if plan.build and service not in to_build:
+            on_step(f"{service} {plan.tags[service]} is in ECR already: not rebuilt.")
+    if to_build:
         docker.require()
         with aws_errors("get a sign-in token for ECR"):
             authorization = ecr.get_authorization_token()["authorizationData"][0]
         username, password = (
             base64.b64decode(authorization["authorizationToken"]).decode().split(":", 1)
         )
-        registry = plan.repositories[plan.services[0]].split("/", 1)[0]
+        registry = plan.repositories[to_build[0]].split("/", 1)[0]
         docker.login(registry, username, password)
-        for service in plan.services:
+        for service in to_build:
             image = f"{plan.repositories[service]}:{plan.tags[service]}"
             on_step(f"Building {image}…")
             docker.build(DOCKERFILES[service], BUILD_CONTEXTS[service], image)
             on_step(f"Pushing {image}…")
             docker.push(image)
+    if plan.build:
         return
     for service in plan.services:
-        repository = plan.repositories[service].split("/", 1)[1]
-        tag = plan.tags[service]
-        try:
-            with aws_errors(f"find {repository}:{tag}"):
-                ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
-        except AwsError as missing:
-            if isinstance(missing.__cause__, ClientError) and (
-                error_code(missing.__cause__) == "ImageNotFoundException"
-            ):
-                raise InvalidInputError(
-                    f"{repository} has no image tagged {tag}; push it first, or release"
-                    " from a machine with Docker without --image-tag."
-                ) from missing
-            raise
+        if not _in_registry(settings, clients, plan.repositories[service], plan.tags[service]):
+            raise InvalidInputError(
+                f"{plan.repositories[service].split('/', 1)[1]} has no image tagged"
+                f" {plan.tags[service]}; push it first, or release from a machine with Docker"
+                " without --image-tag."
+            )
+
+
+def _in_registry(
+    settings: EnvironmentSettings, clients: ClientFactory, repository_uri: str, tag: str
+) -> bool:
+    repository = repository_uri.split("/", 1)[1]
+    try:
+        with aws_errors(f"look for {repository}:{tag}"):
+            clients("ecr", settings.region).describe_images(
+                repositoryName=repository, imageIds=[{"imageTag": tag}]
+            )
+    except AwsError as missing:
+        if isinstance(missing.__cause__, ClientError) and (
+            error_code(missing.__cause__) == "ImageNotFoundException"
+        ):
+            return False
+        raise
+    return True
 
 
 def _services_deployed(settings: EnvironmentSettings, clients: ClientFactory) -> bool:
