@@ -23,6 +23,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, expect
 
+from health_platform.local.config import COMPONENTS
 from health_platform.local.ports import free_port
 from tests.api.conftest import HEART_RATE_BODY, PASSWORD
 from tests.e2e.conftest import new_email, register
@@ -224,7 +225,7 @@ def test_an_unhealthy_upstream_leaves_the_rotation_and_returns(
 
 def test_the_first_administrator_signs_in_with_the_printed_code(platform: Platform) -> None:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    made = hp("users", "create-admin", email, "--name", "Ops", *platform.flags)
+    made = hp("users", "create-admin", "local", email, "--name", "Ops", *platform.flags)
     assert made.returncode == 0, made.stderr
     password = re.search(r"Password \(shown once\):\s+(\S+)", made.stdout)
     uri = re.search(r"(otpauth://totp/\S+)", made.stdout)
@@ -236,7 +237,7 @@ def test_the_first_administrator_signs_in_with_the_printed_code(platform: Platfo
         assert signed_in.status_code == 200, signed_in.text
         assert signed_in.json()["user"]["role"] == "admin"
         assert client.get("/api/admin/counters").status_code == 200
-    again = hp("users", "create-admin", email, *platform.flags)
+    again = hp("users", "create-admin", "local", email, *platform.flags)
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
@@ -247,6 +248,22 @@ def test_migrations_and_logs_on_demand(platform: Platform) -> None:
     assert shown.returncode == 0 and len(shown.stdout.splitlines()) >= 1
     every = hp("logs", "local", *platform.flags).stdout
     assert all(f"{name} " in every for name in ("postgres", "api", "supervisor"))
+
+
+def test_doctor_passes_a_running_platform_one_line_per_component(platform: Platform) -> None:
+    checked = hp("doctor", "local", *platform.flags)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for component in COMPONENTS:
+        assert re.search(rf"^(pass|warn)\s+{component}\s+health", checked.stdout, re.M), component
+    for check in ("ready", "WAL archiving", "free space", "certificate"):
+        assert re.search(rf"^(pass|warn)\s+\S+\s+{check}:", checked.stdout, re.M), check
+    assert "fail" not in checked.stdout.split()
+
+
+def test_doctor_of_a_platform_that_is_not_running_fails_with_a_hint(tmp_path: Path) -> None:
+    checked = hp("doctor", "local", "--state-dir", str(tmp_path))
+    assert checked.returncode == 1
+    assert "fail" in checked.stdout and "→ hp up" in checked.stdout
 
 
 def test_the_next_up_replaces_a_killed_supervisor(platform: Platform) -> None:
