@@ -66,7 +66,10 @@ def test_destroy_refuses_production_before_anything_else(
 
 @pytest.mark.usefixtures("aws")
 def test_apply_needs_released_images_before_the_services(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="Deploy `--stacks network,data` first") as raised:
+    with pytest.raises(
+        InvalidInputError,
+        match="run `hp secrets set dev session-secret --generate` and `hp release dev`",
+    ) as raised:
         deploy.apply(
             load_environment("dev"), tmp_path, never_synthesize, parts=None, confirm=lambda _: True
         )

@@ -11,7 +11,7 @@ import typer
 from health_platform.cli import infra
 from health_platform.cli import local as local_commands
 from health_platform.cli.common import EnvArgument, StateDir, aws, err, is_local, out, verdict
-from health_platform.errors import ExitCode, exit_codes_help
+from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
 
 if TYPE_CHECKING:
     from health_platform.checks import Check
@@ -45,8 +45,11 @@ def logs(
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,
     since: Annotated[
-        str, typer.Option("--since", help="AWS: how far back, e.g. 30m, 1h, 2d.")
-    ] = "1h",
+        str | None,
+        typer.Option(
+            "--since", help="AWS: how far back, e.g. 30m, 1h, 2d [default: 1h].", show_default=False
+        ),
+    ] = None,
     text: Annotated[
         str | None, typer.Option("--filter", help="Only lines that contain this text.")
     ] = None,
@@ -55,6 +58,8 @@ def logs(
 ) -> None:
     """A service's log lines (or every service's), oldest first, then new ones with -f."""
     if is_local(env):
+        if since is not None:
+            raise InvalidInputError("--since reads CloudWatch; the local logs take --lines.")
         local_commands.show_logs(
             service, follow=follow, lines=lines, text=text, state_dir=state_dir
         )
@@ -63,7 +68,7 @@ def logs(
 
     settings, clients = aws(env)
     tasks = tasks_named(service)
-    window = parse_since(since)
+    window = parse_since(since or "1h")
     prefix = service is None
     with err.status(f"Reading {settings.name}'s logs…"):
         shown = read_logs(settings, clients, tasks, window, text, lines)

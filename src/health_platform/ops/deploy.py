@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from health_platform.contract import APP_SECRETS, SERVICES
 from health_platform.errors import InvalidInputError, RefusedError
 from health_platform.infra import naming
-from health_platform.ops.aws import aws_errors, require_credentials
+from health_platform.ops.aws import ClientFactory, aws_errors, boto_clients, require_credentials
 from health_platform.ops.cdk_cli import cdk_command, run_cdk
 from health_platform.settings import EnvironmentSettings
 
@@ -49,10 +49,10 @@ def required_parameters(env: str) -> list[str]:
     ]
 
 
-def missing_parameters(settings: EnvironmentSettings, session: boto3.Session) -> list[str]:
+def missing_parameters(settings: EnvironmentSettings, clients: ClientFactory) -> list[str]:
     """The parameters of required_parameters() that do not exist."""
     names = required_parameters(settings.name)
-    ssm = session.client("ssm", region_name=settings.region)
+    ssm = clients("ssm", settings.region)
     with aws_errors("read the release and secret parameters"):
         present = {p["Name"] for p in ssm.get_parameters(Names=names)["Parameters"]}
     return [name for name in names if name not in present]
@@ -91,12 +91,14 @@ def apply(
     session = boto3.Session()
     require_credentials(session)
     if naming.stack_name(settings.name, naming.SERVICES) in stacks:
-        missing = missing_parameters(settings, session)
+        missing = missing_parameters(settings, boto_clients(session))
         if missing:
+            env = settings.name
             raise InvalidInputError(
-                f"{settings.name} is not ready for its services: {', '.join(missing)} missing."
-                " Deploy `--stacks network,data` first, push the images and write their tags,"
-                " set the application secrets, then retry (README: first deployment)."
+                f"{env} is not ready for its services: {', '.join(missing)} missing. After"
+                f" `hp infra apply {env} --stacks network,data`, run `hp secrets set {env}"
+                f" session-secret --generate` and `hp release {env}`, then retry"
+                " (docs/operations.md: the first deployment)."
             )
     if settings.is_production and not confirm(
         f"Deploy {len(stacks)} stack(s) to PRODUCTION ({settings.account})?"
