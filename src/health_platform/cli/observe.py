@@ -124,7 +124,7 @@ def _render_checks(env: str, checks: Sequence[Check]) -> None:
             f"{verdict(check.status)}  {check.component:<{width}}  {check.name}: {check.detail}",
             highlight=False,
         )
-        if check.hint:
+        if check.hint and check.status != "pass":
             out.print(f"{'':>4}  {'':<{width}}  → {check.hint}", highlight=False)
     counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())

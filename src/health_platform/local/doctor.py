@@ -97,7 +97,8 @@ def _wal_archiving(config: LocalConfig) -> Check:
             "postgres",
             "WAL archiving",
             "fail",
-            f"the last archive attempt failed ({failed} failure(s), last at {last_failed})",
+            f"the last archive attempt failed ({failed} failure(s), the last at"
+            f" {last_failed:%Y-%m-%d %H:%M:%S %Z})",
             "hp logs local postgres",
         )
     if not archived:
@@ -109,7 +110,10 @@ def _wal_archiving(config: LocalConfig) -> Check:
             "wait, then run `hp doctor local` again",
         )
     return Check(
-        "postgres", "WAL archiving", "pass", f"{archived} segment(s), last at {last_archived}"
+        "postgres",
+        "WAL archiving",
+        "pass",
+        f"{archived} segment(s), the last at {last_archived:%Y-%m-%d %H:%M:%S %Z}",
     )
 
 

@@ -1,0 +1,80 @@
+"""`hp doctor local`'s checks that need no running platform: disk space, the certificate's
+expiry, and the rule that every warning or failure says what to do."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import namedtuple
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from health_platform.checks import Check, failed
+from health_platform.local.config import LocalConfig
+from health_platform.local.doctor import DISK_FAIL_FREE_BYTES, _certificate, _disk
+
+Usage = namedtuple("Usage", "total used free")
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize(
+    ("free", "total", "status"),
+    [
+        (50 * GIB, 100 * GIB, "pass"),
+        (5 * GIB, 100 * GIB, "warn"),
+        (DISK_FAIL_FREE_BYTES - 1, 100 * GIB, "fail"),
+    ],
+)
+def test_disk_space(
+    free: int, total: int, status: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage(total, total - free, free))
+    check = _disk(tmp_path)
+    assert check.status == status
+    assert (check.hint != "") == (status != "pass")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> LocalConfig:
+    folder = tmp_path / "tls"
+    folder.mkdir()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "10",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(folder / "localhost.key"),
+            "-out",
+            str(folder / "localhost.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return LocalConfig(state_dir=tmp_path)
+
+
+def test_a_certificate_near_its_end_warns_and_an_expired_one_fails(config: LocalConfig) -> None:
+    now = datetime.now(UTC)
+    assert _certificate(config, now).status == "warn"  # 10 days left
+    assert _certificate(config, now - timedelta(days=400)).status == "pass"
+    expired = _certificate(config, now + timedelta(days=11))
+    assert expired.status == "fail" and failed([expired])
+    assert "localhost.crt expires" in expired.detail
+
+
+def test_a_warning_or_failure_without_a_hint_is_a_bug() -> None:
+    with pytest.raises(ValueError, match="needs a hint"):
+        Check("disk", "free space", "warn", "low")
+    assert not failed([Check("disk", "free space", "warn", "low", "free some space")])
