@@ -25,12 +25,12 @@ class ExitCode(IntEnum):
 # What each code means, as every command's --help says it (the help is generated from this).
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "ok",
-    ExitCode.FINDINGS: "findings (a check found problems)",
+    ExitCode.FINDINGS: "findings (a check found problems, or what was asked is unhealthy)",
     ExitCode.INVALID_INPUT: "invalid input (arguments, unknown environment, invalid file)",
-    ExitCode.TOOLCHAIN: "a tool is missing (run `make setup`, or install Docker to build images)",
+    ExitCode.TOOLCHAIN: "a required tool is missing (the message names it)",
     ExitCode.NO_CREDENTIALS: "no AWS credentials",
     ExitCode.AWS_ERROR: "AWS refused a call, or a deployment, release or task failed",
-    ExitCode.REFUSED: "refused (production destroy, nothing to roll back to, or you answered no)",
+    ExitCode.REFUSED: "refused (it needs a confirmation it did not get, or cannot be done)",
     ExitCode.LOCAL_FAILURE: "the local platform could not start (a port in use, a component"
     " failed)",
     ExitCode.TIMED_OUT: "timed out waiting on AWS",

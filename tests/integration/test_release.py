@@ -330,6 +330,9 @@ def test_rollback_returns_to_the_previous_tags_without_migrations(account: Accou
     assert any("does not reverse database migrations" in s for s in plan.steps)
     history = read_history(load_environment("dev"), account)
     assert [h.outcome for h in history] == ["rolled back", "released", "released"]
+    # A second rollback goes further back, not forth: here there is nothing before.
+    with pytest.raises(RefusedError, match="no earlier release"):
+        previous_release(load_environment("dev"), account)
 
 
 def test_rollback_with_no_previous_release_is_refused(account: Account) -> None:

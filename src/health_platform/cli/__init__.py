@@ -22,10 +22,10 @@ import typer
 
 from health_platform import __version__
 from health_platform.cli import backup, db, infra, local, observe, release, secrets, users
-from health_platform.cli.common import err, out
+from health_platform.cli.common import command_group, err, out
 from health_platform.errors import ExitCode, UserError
 
-app = typer.Typer(
+app = command_group(
     name="hp",
     help="health-platform: run a Personal Health Platform on AWS.",
     no_args_is_help=True,

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import AwsEnvArgument, aws, err, out, table
+from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, out, table
 from health_platform.errors import ExitCode, exit_codes_help
 
-app = typer.Typer()
+app = command_group()
 
 
 @app.command(

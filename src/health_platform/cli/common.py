@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -47,10 +47,16 @@ StateDir = Annotated[
     Path | None,
     typer.Option(
         "--state-dir",
-        help="Where the local platform's state lives [env HP_STATE_DIR; default: .local/].",
+        help="Where the local platform's state lives (env HP_STATE_DIR; default: .local/).",
         show_default=False,
     ),
 ]
+
+
+def command_group(**options: Any) -> typer.Typer:
+    """A Typer for a module's commands. Markdown help: paragraphs of a docstring reflow to
+    the terminal's width, and square brackets (`[default: …]`) are text, not Rich markup."""
+    return typer.Typer(rich_markup_mode="markdown", **options)
 
 
 def is_local(env: str) -> bool:

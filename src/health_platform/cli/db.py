@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import EnvArgument, StateDir, aws, err, is_local, out
+from health_platform.cli.common import EnvArgument, StateDir, aws, command_group, err, is_local, out
 from health_platform.errors import ExitCode, exit_codes_help
 
-app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app = command_group(help="The database: migrations.", no_args_is_help=True)
 
 
 @app.command(

@@ -17,6 +17,7 @@ from health_platform.cli.common import (
     OutOption,
     YesOption,
     aws,
+    command_group,
     confirm,
     err,
     mark,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 AWS_CHANGE = (ExitCode.TOOLCHAIN, ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR, ExitCode.REFUSED)
 
-app = typer.Typer(
+app = command_group(
     help="Infrastructure as code: check offline, deploy, inspect.", no_args_is_help=True
 )
 
@@ -195,9 +196,7 @@ def _snapshot_first(settings: EnvironmentSettings, backup: bool | None, yes: boo
 
 @app.command(
     "drift",
-    epilog=exit_codes_help(
-        ExitCode.FINDINGS, ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR, ExitCode.TIMED_OUT
-    ),
+    epilog=exit_codes_help(ExitCode.FINDINGS, ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR),
 )
 def drift(env: AwsEnvArgument) -> None:
     """Whether what runs still matches the templates: CloudFormation's drift detection on
@@ -263,7 +262,9 @@ def destroy(env: AwsEnvArgument, yes: YesOption = False, out_dir: OutOption = No
     out.print(f"Destroyed {env}; {len(kept)} retained resource(s) remain and keep costing.")
 
 
-@app.command("status", epilog=exit_codes_help(ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR))
+@app.command(
+    "status", epilog=exit_codes_help(ExitCode.FINDINGS, ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR)
+)
 def status(env: AwsEnvArgument) -> None:
     """Stacks, services, targets, database, cache and alarms of a deployed environment."""
     from health_platform.ops.status import environment_status
@@ -314,6 +315,8 @@ def render_status(report: EnvironmentStatus) -> None:
         table("Outputs", ("stack", "output", "value"), outputs)
     verdict = "healthy" if report.healthy else "NOT healthy"
     out.print(mark(report.healthy, f"{report.environment} is {verdict}."))
+    if not report.healthy:
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 def _render_check(reports: Sequence[StackReport]) -> None:

@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from health_platform.cli.common import EnvArgument, StateDir, local_only, out
+from health_platform.cli.common import EnvArgument, StateDir, command_group, local_only, out
 from health_platform.errors import ExitCode, exit_codes_help
 
-app = typer.Typer()
+app = command_group()
 
 LOCAL_HELP = exit_codes_help(
     ExitCode.TOOLCHAIN,
@@ -24,7 +24,7 @@ LOCAL_HELP = exit_codes_help(
 
 
 def _port(name: str, env: str, default: int) -> object:
-    return typer.Option(f"--{name}", help=f"[env {env}; default: {default}]", show_default=False)
+    return typer.Option(f"--{name}", help=f"(env {env}; default: {default})", show_default=False)
 
 
 @app.command("up", epilog=LOCAL_HELP)

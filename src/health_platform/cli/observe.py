@@ -10,18 +10,27 @@ import typer
 
 from health_platform.cli import infra
 from health_platform.cli import local as local_commands
-from health_platform.cli.common import EnvArgument, StateDir, aws, err, is_local, out, verdict
+from health_platform.cli.common import (
+    EnvArgument,
+    StateDir,
+    aws,
+    command_group,
+    err,
+    is_local,
+    out,
+    verdict,
+)
 from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
 
 if TYPE_CHECKING:
     from health_platform.checks import Check
 
-app = typer.Typer()
+app = command_group()
 
 AWS_READ = (ExitCode.NO_CREDENTIALS, ExitCode.AWS_ERROR)
 
 
-@app.command("status", epilog=exit_codes_help(*AWS_READ))
+@app.command("status", epilog=exit_codes_help(ExitCode.FINDINGS, *AWS_READ))
 def status(env: EnvArgument, state_dir: StateDir = None) -> None:
     """How each part of an environment is doing.
 
@@ -47,7 +56,7 @@ def logs(
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="AWS: how far back, e.g. 30m, 1h, 2d [default: 1h].", show_default=False
+            "--since", help="AWS: how far back, e.g. 30m, 1h, 2d (default: 1h).", show_default=False
         ),
     ] = None,
     text: Annotated[
@@ -87,7 +96,9 @@ def logs(
 @app.command(
     "doctor",
     epilog=exit_codes_help(
-        ExitCode.FINDINGS, *AWS_READ, extra="Warnings alone exit 0; a failed check exits 1."
+        ExitCode.FINDINGS,
+        ExitCode.NO_CREDENTIALS,
+        extra="Warnings alone exit 0; a failed check exits 1 (an AWS call refused is one).",
     ),
 )
 def doctor(env: EnvArgument, state_dir: StateDir = None) -> None:

@@ -7,10 +7,19 @@ from typing import Annotated
 import typer
 
 from health_platform.cli import common
-from health_platform.cli.common import AwsEnvArgument, YesOption, confirm, err, one, out
+from health_platform.cli.common import (
+    AwsEnvArgument,
+    YesOption,
+    command_group,
+    confirm,
+    err,
+    one,
+    out,
+    table,
+)
 from health_platform.errors import ExitCode, RefusedError, exit_codes_help
 
-app = typer.Typer()
+app = command_group()
 
 
 @app.command(
@@ -42,13 +51,19 @@ def release(
     plan_only: Annotated[
         bool, typer.Option("--plan", help="Print what it would do; change nothing.")
     ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="List the environment's releases, newest first.")
+    ] = False,
     timeout: Annotated[
         int, typer.Option("--timeout", help="Seconds to wait for each task and the rollout.")
     ] = 1800,
     yes: YesOption = False,
 ) -> None:
-    """Ship the application: build and push the images under the git commit's tag, run the
-    migrations with the new backend image, then roll the services through CloudFormation.
+    """Ship the application: images, then migrations, then the services.
+
+    Builds and pushes each image under the last commit that changed its files (reusing
+    one already in ECR), runs the migrations with the new backend image as a one-off
+    task, then rolls the services through CloudFormation.
 
     A failed migration leaves the services untouched; a rollout that fails or times out
     puts the release parameters back and prints the stopped tasks' reasons and last log
@@ -59,9 +74,26 @@ def release(
 
     from health_platform.ops.aws import require_credentials
     from health_platform.ops.docker import Docker
-    from health_platform.ops.release import ReleaseError, execute, plan_release, services_named
+    from health_platform.ops.release import (
+        ReleaseError,
+        execute,
+        plan_release,
+        read_history,
+        services_named,
+    )
 
     settings = one(env)
+    if history:
+        settings, readable = common.aws(env)
+        table(
+            f"Releases of {settings.name}",
+            ("when (UTC)", "outcome", "tags", "commit", "by"),
+            [
+                (e.at, e.outcome, ", ".join(f"{s} {t}" for s, t in e.tags.items()), e.commit, e.by)
+                for e in read_history(settings, readable)
+            ],
+        )
+        return
     services = services_named(service)
     session = boto3.Session()
     has_credentials = session.get_credentials() is not None

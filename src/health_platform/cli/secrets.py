@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import AwsEnvArgument, aws, err, out, table
+from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, out, table
 from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
 
-app = typer.Typer(
+app = command_group(
     help="Secrets: list, set, rotate (values are never printed or taken as arguments).",
     no_args_is_help=True,
 )
@@ -62,8 +62,11 @@ def set_(
 
 @app.command("rotate", epilog=HELP)
 def rotate(env: AwsEnvArgument, name: NameArgument) -> None:
-    """Replace a secret with a generated one without downtime (the Redis AUTH token by
-    ElastiCache's ROTATE then SET, the backend restarted in between)."""
+    """Replace a secret with a generated one.
+
+    redis-auth-token: without downtime (ElastiCache's ROTATE, the backend restarted with
+    the new token, then SET). session-secret: every signed-in user is signed out, since
+    sessions signed with the old secret no longer verify."""
     from health_platform.ops.secrets import rotate_secret
 
     settings, clients = aws(env)

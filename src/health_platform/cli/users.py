@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import LOCAL, StateDir, aws, err, is_local, out
+from health_platform.cli.common import LOCAL, StateDir, aws, command_group, err, is_local, out
 from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
 
-app = typer.Typer(help="Accounts: the first administrator.", no_args_is_help=True)
+app = command_group(help="Accounts: the first administrator.", no_args_is_help=True)
 
 
 @app.command(

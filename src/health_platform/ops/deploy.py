@@ -35,6 +35,14 @@ def stacks_in_order(settings: EnvironmentSettings, parts: Sequence[str] | None =
     return [name for part, name in by_part.items() if part in parts]
 
 
+def parts_before_services(settings: EnvironmentSettings) -> list[str]:
+    """The parts a first deployment applies before the services can be (in production the
+    disaster-recovery stack too: the data stack replicates into it)."""
+    prefix = f"{naming.PROJECT}-{settings.name}-"
+    order = [name.removeprefix(prefix) for name in stacks_in_order(settings)]
+    return order[: order.index(naming.SERVICES)]
+
+
 def changes_data(settings: EnvironmentSettings, parts: Sequence[str] | None) -> bool:
     """Whether an apply of `parts` (all when None) deploys the data stack: the database's."""
     return naming.stack_name(settings.name, naming.DATA) in stacks_in_order(settings, parts)
@@ -96,7 +104,8 @@ def apply(
             env = settings.name
             raise InvalidInputError(
                 f"{env} is not ready for its services: {', '.join(missing)} missing. After"
-                f" `hp infra apply {env} --stacks network,data`, run `hp secrets set {env}"
+                f" `hp infra apply {env} --stacks {','.join(parts_before_services(settings))}`,"
+                f" run `hp secrets set {env}"
                 f" session-secret --generate` and `hp release {env}`, then retry"
                 " (docs/operations.md: the first deployment)."
             )

@@ -273,18 +273,24 @@ def read_history(settings: EnvironmentSettings, clients: ClientFactory) -> list[
 
 
 def previous_release(settings: EnvironmentSettings, clients: ClientFactory) -> ReleaseEntry:
-    """The release before the one running: the newest successful one whose tags differ."""
-    released = [e for e in read_history(settings, clients) if e.outcome != "failed"]
-    if not released:
+    """The release before the one running. The history is read as a stack: a release puts
+    its tags on top, a rollback takes the top off; so rolling back twice goes two releases
+    back, not back and forth."""
+    releases: list[ReleaseEntry] = []
+    for entry in reversed(read_history(settings, clients)):  # oldest first
+        if entry.outcome == "released" and (not releases or releases[-1].tags != entry.tags):
+            releases.append(entry)
+        elif entry.outcome == "rolled back" and len(releases) > 1:
+            releases.pop()
+    if not releases:
         raise RefusedError(f"{settings.name} has no release history to roll back to.")
-    running = released[0]
-    for entry in released[1:]:
-        if entry.tags != running.tags:
-            return entry
-    raise RefusedError(
-        f"{settings.name} has no earlier release than the one running"
-        f" ({', '.join(f'{s} {t}' for s, t in running.tags.items())})."
-    )
+    if len(releases) == 1:
+        running = releases[0]
+        raise RefusedError(
+            f"{settings.name} has no earlier release than the one running"
+            f" ({', '.join(f'{s} {t}' for s, t in running.tags.items())})."
+        )
+    return releases[-2]
 
 
 def _record(settings: EnvironmentSettings, clients: ClientFactory, entry: ReleaseEntry) -> None:
