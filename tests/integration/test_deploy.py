@@ -46,8 +46,15 @@ def test_cdk_runs_on_the_synthesized_assembly_with_the_pinned_tools(tmp_path: Pa
     assert argv[2:] == ["deploy", "--app", str(tmp_path), "--require-approval", "never", "a", "b"]
 
 
+def test_bootstrap_covers_every_region_the_stacks_deploy_to() -> None:
+    assert deploy.bootstrap_targets(load_environment("dev")) == ["aws://111111111111/us-east-1"]
+    prod = load_environment("prod")
+    regions = sorted({prod.region, prod.dr_region or "", "us-east-1"})
+    assert deploy.bootstrap_targets(prod) == [f"aws://{prod.account}/{r}" for r in regions]
+
+
 @pytest.mark.usefixtures("no_credentials")
-@pytest.mark.parametrize("verb", ["plan", "apply", "status"])
+@pytest.mark.parametrize("verb", ["bootstrap", "plan", "apply", "status"])
 def test_no_credentials_is_exit_4_and_one_sentence(
     verb: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -127,6 +127,19 @@ def _synthesize_quietly(environments: Sequence[EnvironmentSettings], target: Pat
         return synthesize(environments, target)
 
 
+@app.command("bootstrap", epilog=exit_codes_help(*AWS_CHANGE[:3]))
+def bootstrap(env: AwsEnvArgument, out_dir: OutOption = None) -> None:
+    """Prepare the account for the CDK, once, in every region the environment uses.
+
+    The pinned CDK CLI's bootstrap (a staging bucket, deployment roles, a version
+    parameter) in the environment's region, us-east-1 for the edge, and production's DR
+    region; run it before the first `hp infra apply`. Running it again is harmless."""
+    from health_platform.ops import deploy
+
+    targets = deploy.bootstrap(one(env), out_dir or cdk_out_dir(), _synthesize_quietly)
+    out.print(f"[green]Bootstrapped[/] {', '.join(targets)}.", highlight=False)
+
+
 @app.command("plan", epilog=exit_codes_help(*AWS_CHANGE[:3]))
 def plan(env: AwsEnvArgument, out_dir: OutOption = None) -> None:
     """Show what `apply` would change in the account (the pinned CDK CLI's diff)."""

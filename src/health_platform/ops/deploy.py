@@ -77,6 +77,30 @@ def retained_resources(assembly: Path, stacks: Sequence[str]) -> list[str]:
     return kept
 
 
+def bootstrap_targets(settings: EnvironmentSettings) -> list[str]:
+    """`aws://ACCOUNT/REGION` of every region the environment's stacks deploy to: its own,
+    the edge's (CloudFront's us-east-1) and, in production, the DR region."""
+    regions = {
+        region
+        for _, region in naming.deployment_order(settings.name, settings.region, settings.dr_region)
+    }
+    return [f"aws://{settings.account}/{region}" for region in sorted(regions)]
+
+
+def bootstrap(settings: EnvironmentSettings, assembly: Path, synthesize: Synthesize) -> list[str]:
+    """The CDK's bootstrap (its staging bucket, roles and version parameter) in each of the
+    environment's regions, once per account and region, before the first `apply`."""
+    require_credentials(boto3.Session())
+    synthesize([settings], assembly)
+    targets = bootstrap_targets(settings)
+    run_cdk(
+        # Termination protection: deleting the bootstrap stack breaks every later deploy.
+        cdk_command(assembly, "bootstrap", targets, "--termination-protection"),
+        failure=f"Bootstrapping {settings.name}'s regions failed; the reason is above.",
+    )
+    return targets
+
+
 def plan(settings: EnvironmentSettings, assembly: Path, synthesize: Synthesize) -> None:
     require_credentials(boto3.Session())
     synthesize([settings], assembly)
