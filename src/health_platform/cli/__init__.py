@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from health_platform import __version__
 from health_platform.cli import backup, db, infra, local, observe, release, secrets, users
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = finished.code
         return code if isinstance(code, int) else ExitCode.OK if code is None else 1
     except UserError as problem:
-        err.print(f"[red]error:[/] {problem}", highlight=False)
+        err.print(Text.assemble(("error:", "red"), f" {problem}"), highlight=False)
         return problem.exit_code
     return ExitCode.OK
 

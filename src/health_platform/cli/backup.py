@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, out, table
+from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, mark, out, table
 from health_platform.errors import ExitCode, exit_codes_help
 
 app = command_group()
@@ -42,7 +42,7 @@ def backup(
                     s.status,
                     f"{s.created:%Y-%m-%d %H:%M} UTC" if s.created else "(in progress)",
                     str(s.size_gb),
-                    "yes" if s.encrypted else "[red]NO[/]",
+                    mark(s.encrypted, "yes" if s.encrypted else "NO"),
                 )
                 for s in list_snapshots(settings, clients)
             ],

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from health_platform.errors import InvalidInputError
+from health_platform.errors import InvalidInputError, RefusedError
 
 if TYPE_CHECKING:
     import boto3
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
 # Rich assumes 80 columns when output is not a terminal (CI logs, pipes); tables of stack
 # names need more, and a log has no width to respect.
 _WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
-out = Console(width=_WIDTH)
-err = Console(stderr=True, soft_wrap=True)  # one sentence stays one line
+# soft_wrap: a line longer than the width stays one line (a log line piped to jq, a doctor
+# check to grep); tables still fit the width. emoji off: ":secret:" in an ARN is text.
+out = Console(width=_WIDTH, soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 # The platform on this machine; every other environment is a file in environments/.
 LOCAL = "local"
@@ -108,25 +111,33 @@ def local_only(env: str, command: str) -> None:
         raise InvalidInputError(f"`hp {command}` works on the local platform only, not {env!r}.")
 
 
-def confirm(question: str) -> bool:
-    return typer.confirm(question, default=False, err=True)
+def confirm(question: str, unanswered: str = "pass --yes to answer yes") -> bool:
+    """Ask on the terminal; with nobody to answer (no terminal, standard input at its end)
+    one sentence, exit 6, instead of click's bare "Aborted."."""
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except typer.Abort as unanswerable:
+        err.print()  # ends the question's line
+        raise RefusedError(f"{question} No answer came; {unanswered}.") from unanswerable
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str | Text]]) -> None:
+    """A table whose text cells are shown as they are (what AWS says is never markup);
+    colour comes from `mark`."""
     shown = Table(title=title, title_justify="left")
     for column in columns:
         shown.add_column(column, overflow="fold")
     for row in rows:
-        shown.add_row(*row)
+        shown.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))
     out.print(shown)
 
 
-def mark(healthy: bool, text: str) -> str:
-    return f"[green]{text}[/]" if healthy else f"[red]{text}[/]"
+def mark(healthy: bool, text: str) -> Text:
+    return Text(text, style="green" if healthy else "red")
 
 
 STATUS_COLOURS = {"pass": "green", "warn": "yellow", "fail": "red"}
 
 
-def verdict(status: str) -> str:
-    return f"[{STATUS_COLOURS.get(status, 'white')}]{status}[/]"
+def verdict(status: str) -> Text:
+    return Text(status, style=STATUS_COLOURS.get(status, ""))

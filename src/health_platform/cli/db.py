@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from health_platform.cli.common import EnvArgument, StateDir, aws, command_group, err, is_local, out
 from health_platform.errors import ExitCode, exit_codes_help
@@ -49,6 +50,6 @@ def migrate(
         timeout_s=timeout,
     )
     if run.exit_code != 0:
-        err.print(f"[red]The migration failed:[/] {run.summary}", highlight=False)
+        err.print(Text.assemble(("The migration failed:", "red"), f" {run.summary}"))
         raise typer.Exit(run.exit_code or ExitCode.AWS_ERROR)
     out.print(f"The database schema of {settings.name} is up to date ({run.summary}).")

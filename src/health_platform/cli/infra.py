@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from health_platform.cli.common import (
     AllOption,
@@ -198,7 +199,8 @@ def _snapshot_first(settings: EnvironmentSettings, backup: bool | None, yes: boo
         backup is None
         and not yes
         and not confirm(
-            "This changes the data stack. Take a manual snapshot of the database first?"
+            "This changes the data stack. Take a manual snapshot of the database first?",
+            unanswered="pass --backup or --no-backup",
         )
     ):
         return
@@ -228,23 +230,20 @@ def drift(env: AwsEnvArgument) -> None:
             for s in report.stacks
         ],
     )
-    drifted = [
-        (s.name, r.logical_id, r.resource_type, r.status, p.path, p.expected, p.actual)
-        for s in report.stacks
-        for r in s.resources
-        for p in r.properties
-    ] + [
-        (s.name, r.logical_id, r.resource_type, r.status, "(the whole resource)", "", "")
-        for s in report.stacks
-        for r in s.resources
-        if not r.properties
-    ]
-    if drifted:
-        table(
-            "Drifted resources",
-            ("stack", "resource", "type", "drift", "property", "expected", "actual"),
-            drifted,
-        )
+    # One line per drifted property, not a table: paths and values stay whole for grep.
+    for stack in report.stacks:
+        for resource in stack.resources:
+            where = f"{stack.name} {resource.logical_id} ({resource.resource_type})"
+            if not resource.properties:
+                out.print(Text(f"{resource.status}  {where}"), highlight=False)
+            for change in resource.properties:
+                out.print(
+                    Text(
+                        f"{resource.status}  {where} {change.path}: expected {change.expected},"
+                        f" actual {change.actual}"
+                    ),
+                    highlight=False,
+                )
     if not report.in_sync:
         out.print(
             f"[red]Drift found.[/] `hp infra apply {settings.name}` puts the templates' values"
@@ -343,7 +342,7 @@ def _render_check(reports: Sequence[StackReport]) -> None:
             str(r.resources),
             str(len(r.acknowledged)),
             str(len(r.findings)),
-            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+            mark(r.passed, "pass" if r.passed else "FAIL"),
         )
     out.print(summary)
     for r in reports:

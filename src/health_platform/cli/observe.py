@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from health_platform.cli import infra
 from health_platform.cli import local as local_commands
@@ -75,9 +76,9 @@ def logs(
         return
     from health_platform.ops.logs import follow_logs, parse_since, read_logs, tasks_named
 
-    settings, clients = aws(env)
-    tasks = tasks_named(service)
+    tasks = tasks_named(service)  # a misspelt name or window is said before AWS is asked
     window = parse_since(since or "1h")
+    settings, clients = aws(env)
     prefix = service is None
     with err.status(f"Reading {settings.name}'s logs…"):
         shown = read_logs(settings, clients, tasks, window, text, lines)
@@ -132,11 +133,13 @@ def _render_checks(env: str, checks: Sequence[Check]) -> None:
     width = max((len(c.component) for c in checks), default=0)
     for check in checks:
         out.print(
-            f"{verdict(check.status)}  {check.component:<{width}}  {check.name}: {check.detail}",
+            Text.assemble(
+                verdict(check.status), f"  {check.component:<{width}}  {check.name}: {check.detail}"
+            ),
             highlight=False,
         )
         if check.hint and check.status != "pass":
-            out.print(f"{'':>4}  {'':<{width}}  → {check.hint}", highlight=False)
+            out.print(Text(f"{'':>4}  {'':<{width}}  → {check.hint}"), highlight=False)
     counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     out.print(f"{env}: {summary}.")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, out, table
+from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, mark, out, table
 from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
 
 app = command_group(
@@ -32,8 +33,8 @@ def list_(env: AwsEnvArgument) -> None:
                 s.name,
                 s.store,
                 s.location,
-                "yes" if s.is_set else "[red]NO[/]",
-                f"{s.last_changed:%Y-%m-%d %H:%M} UTC" if s.last_changed else "-",
+                mark(s.is_set, "yes" if s.is_set else "NO"),
+                f"{s.last_changed.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if s.last_changed else "-",
             )
             for s in list_secrets(settings, clients)
         ],
@@ -53,8 +54,9 @@ def set_(
     The value is read from a hidden prompt, or from standard input when it is piped
     (`pass show hp/dev/session | hp secrets set dev session-secret`); never from an
     argument, which shell history and process lists would keep."""
-    from health_platform.ops.secrets import set_secret
+    from health_platform.ops.secrets import require_known, set_secret
 
+    require_known(env, name)  # a misspelt name is said before AWS is asked
     settings, clients = aws(env)
     change = set_secret(settings, clients, name, None if generate else _read_value)
     _report(change.steps, f"{name} of {settings.name} is set", change.backend_restarted)
@@ -67,8 +69,9 @@ def rotate(env: AwsEnvArgument, name: NameArgument) -> None:
     redis-auth-token: without downtime (ElastiCache's ROTATE, the backend restarted with
     the new token, then SET). session-secret: every signed-in user is signed out, since
     sessions signed with the old secret no longer verify."""
-    from health_platform.ops.secrets import rotate_secret
+    from health_platform.ops.secrets import require_known, rotate_secret
 
+    require_known(env, name)  # a misspelt name is said before AWS is asked
     settings, clients = aws(env)
     with err.status(f"Rotating {name} of {settings.name}…"):
         change = rotate_secret(settings, clients, name)

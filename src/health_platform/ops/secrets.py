@@ -136,7 +136,7 @@ def set_secret(
 ) -> SecretChange:
     """Write an application secret (from `value`, or generated when None) and restart the
     backend so its tasks read it."""
-    _require_known(settings.name, name)
+    require_known(settings.name, name)
     if name == REDIS_AUTH_TOKEN:
         raise RefusedError(
             f"{REDIS_AUTH_TOKEN} is changed only by `hp secrets rotate {settings.name}"
@@ -159,14 +159,14 @@ def rotate_secret(
 ) -> SecretChange:
     """Replace a secret with a generated value: an application secret as `set` does, the
     Redis AUTH token without downtime (ROTATE, store, restart the backend, SET)."""
-    _require_known(settings.name, name)
+    require_known(settings.name, name)
     waiting = _Waiting(sleep, clock, timeout, interval)
     if name == REDIS_AUTH_TOKEN:
         return _rotate_auth_token(settings, clients, waiting)
     return _write_app_secret(settings, clients, name, None, waiting)
 
 
-def _require_known(env: str, name: str) -> None:
+def require_known(env: str, name: str) -> None:
     if name not in known_secrets():
         raise InvalidInputError(f"Unknown secret {name!r}; {env} has {', '.join(known_secrets())}.")
 
