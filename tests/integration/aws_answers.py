@@ -20,6 +20,21 @@ from botocore.awsrequest import AWSResponse
 Respond = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
+class FakeTime:
+    """A clock that moves only when slept on, so waiting and polling tests take no time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 class Account:
     def __init__(self) -> None:
         self._clients: dict[tuple[str, str], Any] = {}

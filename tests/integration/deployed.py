@@ -40,8 +40,8 @@ def _stack(
     )
 
 
-def deploy(account: Account, *, services_stack: bool = True) -> Deployment:
-    ec2 = account("ec2", REGION)
+def vpc_with_two_subnets(ec2: Any) -> tuple[str, list[str]]:
+    """A VPC and a subnet in each of two zones, as the network stack makes them."""
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
@@ -49,6 +49,12 @@ def deploy(account: Account, *, services_stack: bool = True) -> Deployment:
         ]["SubnetId"]
         for i, z in ((1, "a"), (2, "b"))
     ]
+    return vpc, subnets
+
+
+def deploy(account: Account, *, services_stack: bool = True) -> Deployment:
+    ec2 = account("ec2", REGION)
+    vpc, subnets = vpc_with_two_subnets(ec2)
     groups = {
         name: ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
         for name in ("migration", "data-clients")

@@ -13,25 +13,11 @@ from botocore.stub import Stubber
 from health_platform.errors import AwsError, ExitCode, TimedOutError
 from health_platform.ops.backup import create_snapshot, list_snapshots, snapshot_identifier
 from health_platform.settings import load_environment
+from tests.integration.aws_answers import FakeTime
 
 REGION = "us-east-1"
 DATABASE = "health-platform-dev-db"
 AT = datetime(2026, 3, 1, 9, 30, 5, tzinfo=UTC)
-
-
-class FakeTime:
-    """A clock that moves only when slept on, so waiting tests take no time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def create_database(identifier: str = DATABASE) -> None:

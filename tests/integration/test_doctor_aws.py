@@ -26,6 +26,7 @@ from health_platform.checks import Check, failed
 from health_platform.ops.aws import ClientFactory, boto_clients
 from health_platform.ops.doctor import run_doctor
 from health_platform.settings import EnvironmentSettings, load_environment
+from tests.integration.deployed import vpc_with_two_subnets
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
@@ -213,13 +214,7 @@ def deploy_dev() -> dict[str, str]:
     )
 
     ec2 = boto3.client("ec2", REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2)
     groups = {
         role: ec2.create_security_group(GroupName=role, Description=role, VpcId=vpc)["GroupId"]
         for role in ("frontend", "backend", "clients", "database", "cache")

@@ -29,6 +29,7 @@ from health_platform.ops.drift import (
 )
 from health_platform.ops.status import NOT_DEPLOYED
 from health_platform.settings import load_environment
+from tests.integration.aws_answers import FakeTime
 
 DEV_STACKS = [
     "health-platform-dev-network",
@@ -38,21 +39,6 @@ DEV_STACKS = [
     "health-platform-dev-observability",
 ]
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-class FakeTime:
-    """A clock that moves only when slept on, so polling tests take no time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def cloudformation(region: str = "us-east-1") -> Any:

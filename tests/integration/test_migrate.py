@@ -11,7 +11,7 @@ from health_platform.errors import ExitCode, TimedOutError
 from health_platform.ops.tasks import run_migration
 from health_platform.settings import load_environment
 from tests.integration import deployed
-from tests.integration.aws_answers import Account, tasks_that_stop
+from tests.integration.aws_answers import Account, FakeTime, tasks_that_stop
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -86,19 +86,15 @@ def test_a_migration_past_its_timeout_is_stopped_and_exits_8() -> None:
     account = Account()
     deployed.deploy(account)
     tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=0, polls=1000)
-    now = {"t": 0.0}
-
-    def sleep(seconds: float) -> None:
-        now["t"] += seconds
-
+    time = FakeTime()
     with pytest.raises(TimedOutError, match="did not finish in 30 s") as timed_out:
         run_migration(
             load_environment("dev"),
             account,
             on_log=print,
             timeout_s=30,
-            sleep=sleep,
-            clock=lambda: now["t"],
+            sleep=time.sleep,
+            clock=time.clock,
         )
     assert timed_out.value.exit_code == ExitCode.TIMED_OUT
     (stopped,) = account.params_of("ecs", "StopTask")

@@ -30,7 +30,7 @@ from health_platform.ops.release import (
 )
 from health_platform.settings import load_environment
 from tests.integration import deployed
-from tests.integration.aws_answers import Account, answer, tasks_that_stop
+from tests.integration.aws_answers import Account, FakeTime, answer, tasks_that_stop
 
 NEW_TAG = "a1b2c3d4e5f6"
 SERVICES_STACK = naming.stack_name(deployed.ENV, naming.SERVICES)
@@ -249,19 +249,15 @@ def test_a_rollout_that_never_stabilises_times_out_restores_the_tags_and_says_wh
     deployed.log(account, FRONTEND, stopped_arn, "host not found in upstream")
     _with_image(account, FRONTEND, NEW_TAG)
     stack_rolls(account, ["UPDATE_IN_PROGRESS"])
-    now = {"t": 0.0}
-
-    def sleep(seconds: float) -> None:
-        now["t"] += seconds
-
+    time = FakeTime()
     with pytest.raises(ReleaseError, match="not stable after 60 s") as failed:
         release(
             account,
             services=[FRONTEND],
             image_tag=NEW_TAG,
             timeout_s=60,
-            sleep=sleep,
-            clock=lambda: now["t"],
+            sleep=time.sleep,
+            clock=time.clock,
         )
     assert failed.value.exit_code == ExitCode.TIMED_OUT
     assert "cloudformation.CancelUpdateStack" in account.operations()

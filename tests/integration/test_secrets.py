@@ -26,6 +26,7 @@ from health_platform.ops.secrets import (
     set_secret,
 )
 from health_platform.settings import load_environment
+from tests.integration.aws_answers import FakeTime
 
 REGION = "us-east-1"
 PARAMETER = "/health-platform/dev/app/session-secret"
@@ -37,21 +38,6 @@ OLD_TOKEN = "OldToken0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"  
 NEW_SESSION_SECRET = "correct-horse-battery-staple-0123456789-xyz"  # noqa: S105
 READS_A_VALUE = {"GetParameter", "GetParameters", "GetParametersByPath", "GetSecretValue"}
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-class FakeTime:
-    """A clock that moves only when slept on, so waiting tests take no time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class Clients:

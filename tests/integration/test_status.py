@@ -13,6 +13,7 @@ from health_platform.cli import main
 from health_platform.errors import ExitCode
 from health_platform.ops.status import NOT_DEPLOYED, environment_status
 from health_platform.settings import load_environment
+from tests.integration.deployed import vpc_with_two_subnets
 
 REGION = "us-east-1"
 TEMPLATE = json.dumps(
@@ -37,13 +38,7 @@ def deploy_dev_by_hand(*, skip_stacks: tuple[str, ...] = ()) -> Deployed:
                 StackName=f"health-platform-dev-{part}", TemplateBody=TEMPLATE
             )
     ec2 = boto3.client("ec2", REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2)
     group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
     elbv2 = boto3.client("elbv2", REGION)
     elbv2.create_load_balancer(Name="health-platform-dev", Subnets=subnets)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,11 @@ from health_platform.cli.common import (
     table,
 )
 from health_platform.errors import ExitCode, RefusedError, exit_codes_help
+
+if TYPE_CHECKING:
+    from health_platform.ops.docker import Docker
+    from health_platform.ops.release import ReleasePlan
+    from health_platform.settings import EnvironmentSettings
 
 app = command_group()
 
@@ -74,53 +79,18 @@ def release(
 
     from health_platform.ops.aws import require_credentials
     from health_platform.ops.docker import Docker
-    from health_platform.ops.release import (
-        ReleaseError,
-        execute,
-        plan_release,
-        read_history,
-        services_named,
-    )
+    from health_platform.ops.release import ReleaseError, execute, plan_release, services_named
 
-    settings = one(env)
     if history:
-        settings, readable = common.aws(env)
-        table(
-            f"Releases of {settings.name}",
-            ("when (UTC)", "outcome", "tags", "commit", "by"),
-            [
-                (e.at, e.outcome, ", ".join(f"{s} {t}" for s, t in e.tags.items()), e.commit, e.by)
-                for e in read_history(settings, readable)
-            ],
-        )
+        _show_history(env)
         return
+    settings = one(env)
     services = services_named(service)
     session = boto3.Session()
+    if not plan_only:
+        require_credentials(session)
     has_credentials = session.get_credentials() is not None
-    docker = Docker()
-    if plan_only:
-        clients = common.clients_of(session) if has_credentials else None
-        plan = plan_release(
-            settings,
-            clients,
-            services=services,
-            image_tag=image_tag,
-            allow_dirty=allow_dirty,
-            rollback=rollback,
-            planning=True,
-        )
-        out.print(f"Release plan for {settings.name} ({settings.region}):", highlight=False)
-        for number, step in enumerate(plan.steps, 1):
-            out.print(f"  {number}. {step}", highlight=False, soft_wrap=True)
-        if plan.build:
-            found = "found" if docker.available() else "not found: release with --image-tag"
-            out.print(f"  Docker: {found}", highlight=False)
-        for note in plan.notes:
-            out.print(f"  note: {note}", highlight=False)
-        require_credentials(session)  # without them: exit 4, after the plan
-        return
-    require_credentials(session)
-    clients = common.clients_of(session)
+    clients = common.clients_of(session) if has_credentials else None
     plan = plan_release(
         settings,
         clients,
@@ -128,7 +98,14 @@ def release(
         image_tag=image_tag,
         allow_dirty=allow_dirty,
         rollback=rollback,
+        planning=plan_only,
     )
+    docker = Docker()
+    if plan_only:
+        _show_plan(settings, plan, docker)
+        require_credentials(session)  # without them: exit 4, after what could be planned
+        return
+    assert clients is not None  # required above
     if (
         settings.is_production
         and not yes
@@ -156,3 +133,28 @@ def release(
     out.print(f"[green]{verb}[/] {tags} to {settings.name}.", highlight=False)
     if rollback:
         out.print("Database migrations were not reversed.")
+
+
+def _show_history(env: str) -> None:
+    from health_platform.ops.release import read_history
+
+    settings, clients = common.aws(env)
+    table(
+        f"Releases of {settings.name}",
+        ("when (UTC)", "outcome", "tags", "commit", "by"),
+        [
+            (e.at, e.outcome, ", ".join(f"{s} {t}" for s, t in e.tags.items()), e.commit, e.by)
+            for e in read_history(settings, clients)
+        ],
+    )
+
+
+def _show_plan(settings: EnvironmentSettings, plan: ReleasePlan, docker: Docker) -> None:
+    out.print(f"Release plan for {settings.name} ({settings.region}):", highlight=False)
+    for number, step in enumerate(plan.steps, 1):
+        out.print(f"  {number}. {step}", highlight=False, markup=False)
+    if plan.build:
+        found = "found" if docker.available() else "not found: release with --image-tag"
+        out.print(f"  Docker: {found}", highlight=False)
+    for note in plan.notes:
+        out.print(f"  note: {note}", highlight=False, markup=False)
