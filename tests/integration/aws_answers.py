@@ -61,7 +61,15 @@ class Account:
 
 def answer(client: Any, operation: str, respond: Respond) -> None:
     """Answer `operation` with `respond(api_params)`: a parsed response, an
-    `error(code, message)`, or None to let moto answer."""
+    `error(code, message)`, or None to let moto answer. A later answer for the same
+    operation replaces the earlier one."""
+    answers: dict[str, Respond] = client.meta.__dict__.setdefault("answers", {})
+    if operation not in answers:
+        _route(client, operation, answers)
+    answers[operation] = respond
+
+
+def _route(client: Any, operation: str, answers: dict[str, Respond]) -> None:
     service = client.meta.service_model.service_name
     pending: list[dict[str, Any]] = []
 
@@ -69,7 +77,7 @@ def answer(client: Any, operation: str, respond: Respond) -> None:
         pending.append(dict(params))
 
     def reply(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        parsed = respond(pending.pop())
+        parsed = answers[operation](pending.pop())
         if parsed is None:
             return None
         status = 400 if "Error" in parsed else 200

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from health_platform.ops.release import (
 )
 from health_platform.settings import load_environment
 from tests.integration import deployed
-from tests.integration.aws_answers import Account, FakeTime, answer, tasks_that_stop
+from tests.integration.aws_answers import Account, FakeTime, answer, error, tasks_that_stop
 
 NEW_TAG = "a1b2c3d4e5f6"
 SERVICES_STACK = naming.stack_name(deployed.ENV, naming.SERVICES)
@@ -56,11 +57,13 @@ class RecordingDocker(Docker):
         self.account.calls.append(("docker", "push", {"image": image}))
 
 
-def stack_rolls(account: Account, statuses: list[str], events: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+def stack_rolls(
+    account: Account, statuses: list[str], events: Sequence[dict[str, Any]] = ()
+) -> None:
     """The services stack's update as CloudFormation answers it: accepted, then `statuses`
     one describe after another (moto would say "No updates", as it does not re-read SSM)."""
     cloudformation = account("cloudformation", deployed.REGION)
-    updating = {"on": False, "step": 0}
+    updating: dict[str, Any] = {"on": False, "step": 0, "status": "UPDATE_IN_PROGRESS"}
 
     def update(params: dict[str, Any]) -> dict[str, Any]:
         updating["on"] = True
@@ -73,6 +76,7 @@ def stack_rolls(account: Account, statuses: list[str], events: list[dict[str, An
             return None
         status = statuses[min(updating["step"], len(statuses) - 1)]
         updating["step"] += 1
+        updating["status"] = status
         if updating["step"] == len(statuses) and not status.endswith("IN_PROGRESS"):
             updating.update(on=False, step=0)  # done: moto describes it again (outputs)
         return {
@@ -91,7 +95,17 @@ def stack_rolls(account: Account, statuses: list[str], events: list[dict[str, An
     answer(cloudformation, "UpdateStack", update)
     answer(cloudformation, "DescribeStacks", describe)
     answer(cloudformation, "DescribeStackEvents", stack_events)
-    answer(cloudformation, "CancelUpdateStack", lambda params: {})
+
+    def cancel(params: dict[str, Any]) -> dict[str, Any]:
+        # CloudFormation cancels only an update in progress (CancelUpdateStack).
+        if updating["status"] != "UPDATE_IN_PROGRESS":
+            return error(
+                "ValidationError",
+                f"Stack:{SERVICES_STACK} is in {updating['status']} state and can not be updated.",
+            )
+        return {}
+
+    answer(cloudformation, "CancelUpdateStack", cancel)
 
 
 def release(account: Account, **options: Any) -> Any:
@@ -106,6 +120,7 @@ def release(account: Account, **options: Any) -> Any:
     )
     steps: list[str] = []
     logs: list[str] = []
+    time = FakeTime()  # every wait ends: a loop that would not is a failure, not a hang
     entry = execute(
         settings,
         account,
@@ -114,8 +129,8 @@ def release(account: Account, **options: Any) -> Any:
         on_step=steps.append,
         on_log=logs.append,
         timeout_s=options.pop("timeout_s", 600),
-        sleep=options.pop("sleep", lambda _: None),
-        clock=options.pop("clock", lambda: 0.0),
+        sleep=options.pop("sleep", time.sleep),
+        clock=options.pop("clock", time.clock),
     )
     return entry, plan, steps, logs
 
@@ -303,9 +318,10 @@ def test_a_rollout_that_cloudformation_rolls_back_names_the_failed_resource(
 
 
 def test_releasing_an_image_tag_that_is_not_in_ecr_is_one_sentence(account: Account) -> None:
+    before = len(account.calls)
     with pytest.raises(InvalidInputError, match="has no image tagged nope"):
         release(account, services=[FRONTEND], image_tag="nope")
-    assert "ssm.PutParameter" not in account.operations()[-3:]
+    assert "ssm.PutParameter" not in account.operations()[before:]
 
 
 def test_rollback_returns_to_the_previous_tags_without_migrations(account: Account) -> None:
@@ -501,3 +517,61 @@ class _Raw:
 
     def stream(self, **_: Any) -> Any:
         yield self.body
+
+
+def test_a_timeout_during_cloudformations_own_rollback_cancels_nothing_and_restores_the_tags(
+    account: Account,
+) -> None:
+    _with_image(account, FRONTEND, NEW_TAG)
+    # The circuit breaker fired: CloudFormation is rolling back when the wait runs out.
+    stack_rolls(account, ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"])
+    time = FakeTime()
+    with pytest.raises(
+        ReleaseError, match="UPDATE_ROLLBACK_IN_PROGRESS and finishes by itself"
+    ) as failed:
+        release(
+            account,
+            services=[FRONTEND],
+            image_tag=NEW_TAG,
+            timeout_s=15,
+            sleep=time.sleep,
+            clock=time.clock,
+        )
+    assert failed.value.exit_code == ExitCode.TIMED_OUT
+    assert "cloudformation.CancelUpdateStack" not in account.operations()
+    assert tags(account)[FRONTEND] == deployed.RUNNING_TAG
+
+
+def test_aws_refusing_mid_rollout_still_restores_the_tags_and_records_the_failure(
+    account: Account,
+) -> None:
+    _with_image(account, FRONTEND, NEW_TAG)
+    stack_rolls(account, ["UPDATE_IN_PROGRESS"])
+    answer(
+        account("cloudformation", deployed.REGION),
+        "DescribeStackEvents",
+        lambda params: error("AccessDenied", "not allowed to read stack events"),
+    )
+    with pytest.raises(ReleaseError, match="AccessDenied") as failed:
+        release(account, services=[FRONTEND], image_tag=NEW_TAG)
+    assert failed.value.exit_code == ExitCode.AWS_ERROR
+    assert tags(account)[FRONTEND] == deployed.RUNNING_TAG
+    assert read_history(load_environment("dev"), account)[0].outcome == "failed"
+
+
+def test_the_history_records_every_services_tags_so_a_rollback_restores_a_whole_state(
+    account: Account,
+) -> None:
+    for service in SERVICES:
+        for tag in (deployed.RUNNING_TAG, NEW_TAG, "b2b2b2b2b2b2"):
+            _with_image(account, service, tag)
+    stack_rolls(account, ["UPDATE_COMPLETE"])
+    tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=0)
+    release(account, image_tag=deployed.RUNNING_TAG)  # both services: R
+    release(account, services=[BACKEND], image_tag="b2b2b2b2b2b2")  # backend only
+    release(account, services=[FRONTEND], image_tag=NEW_TAG)  # frontend only
+    history = read_history(load_environment("dev"), account)
+    assert history[0].tags == {FRONTEND: NEW_TAG, BACKEND: "b2b2b2b2b2b2"}
+    _, plan, _, _ = release(account, rollback=True)
+    assert plan.tags == {FRONTEND: deployed.RUNNING_TAG, BACKEND: "b2b2b2b2b2b2"}
+    assert tags(account) == plan.tags

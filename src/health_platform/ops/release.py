@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from health_platform.contract import BACKEND, SERVICES
 from health_platform.errors import (
@@ -201,8 +201,11 @@ def plan_release(
         if image_tag:
             raise InvalidInputError("--rollback returns to the previous tags; drop --image-tag.")
         if clients is not None:
-            tags = {s: t for s, t in previous_release(settings, clients).tags.items()}
-            services = [s for s in services if s in tags]
+            previous = previous_release(settings, clients).tags
+            services = [s for s in services if s in previous]
+            if not services:
+                raise RefusedError(f"The previous release of {env} ran none of those services.")
+            tags = {s: previous[s] for s in services}
     elif image_tag:
         tags = dict.fromkeys(services, image_tag)
     else:
@@ -222,7 +225,8 @@ def plan_release(
     repositories: dict[str, str] = {}
     in_registry: tuple[str, ...] = ()
     if clients is not None:
-        current = current_tags(settings, clients, services)
+        # Every service's, not only those released: the history records what runs in all.
+        current = current_tags(settings, clients, SERVICES)
         with aws_errors(f"read {env}'s data stack"):
             data = stack_outputs(clients, env, naming.DATA, settings.region)
         repositories = {s: data[naming.Output.repository_uri(s)] for s in services}
@@ -359,16 +363,18 @@ def execute(
                 f" {env}'s services still run {_tags_text(plan.current)}."
             )
     on_step("Setting the release parameters…")
-    _write_tags(settings, clients, {s: plan.tags[s] for s in plan.services})
     try:
+        _write_tags(settings, clients, {s: plan.tags[s] for s in plan.services})
         _roll_services(settings, clients, on_step, timeout_s, sleep, clock)
-    except ReleaseError as failed:
+    except (ReleaseError, AwsError) as failed:
+        # Whatever stopped the rollout (AWS's refusal included), the parameters go back to
+        # what runs, so the next `hp infra apply` does not deploy the failed tags.
         restored = {s: t for s, t in plan.current.items() if t}
         _write_tags(settings, clients, restored)
         _record(settings, clients, _entry(settings, clients, plan, "failed"))
         raise ReleaseError(
             f"{failed} The release parameters are back to {_tags_text(restored)}.",
-            [*failed.diagnostics, *diagnose(settings, clients, plan.services)],
+            [*getattr(failed, "diagnostics", ()), *_diagnosis(settings, clients, plan)],
             failed.exit_code,
         ) from failed
     entry = _entry(settings, clients, plan, "rolled back" if plan.rollback else "released")
@@ -490,6 +496,10 @@ def _roll_services(
             on_step(f"{stack} already runs these tags.")
             return
         raise ReleaseError(f"CloudFormation refused to update {stack}: {refused}") from refused
+    except BotoCoreError as unreachable:
+        raise ReleaseError(f"Could not ask CloudFormation to update {stack}: {unreachable}") from (
+            unreachable
+        )
     on_step(f"Updating {stack}; CloudFormation rolls the services…")
     deadline = clock() + timeout_s
     seen: set[str] = set()
@@ -520,14 +530,23 @@ def _roll_services(
                 f"{stack} did not update ({status}); CloudFormation rolled back.", failures
             )
         if clock() >= deadline:
-            with aws_errors(f"cancel the update of {stack}"):
-                cloudformation.cancel_update_stack(StackName=stack)
             raise ReleaseError(
-                f"The services were not stable after {timeout_s:.0f} s; the update of {stack}"
-                " is cancelled and rolls back.",
+                f"The services were not stable after {timeout_s:.0f} s; "
+                + _stop_update(cloudformation, stack, status),
+                failures,
                 code=ExitCode.TIMED_OUT,
             )
         sleep(POLL_SECONDS)
+
+
+def _stop_update(cloudformation: Any, stack: str, status: str) -> str:
+    """Cancel an update still in progress; CloudFormation refuses to cancel in any other
+    state (a rollback under way finishes by itself)."""
+    if status != "UPDATE_IN_PROGRESS":
+        return f"{stack} is {status} and finishes by itself (`hp status` shows how)."
+    with aws_errors(f"cancel the update of {stack}"):
+        cloudformation.cancel_update_stack(StackName=stack)
+    return f"the update of {stack} is cancelled and rolls back."
 
 
 def _new_events(
@@ -537,6 +556,16 @@ def _new_events(
     fresh = [e for e in events if e["EventId"] not in seen and e["Timestamp"] >= since]
     seen.update(e["EventId"] for e in fresh)
     return sorted(fresh, key=lambda e: e["Timestamp"])
+
+
+def _diagnosis(
+    settings: EnvironmentSettings, clients: ClientFactory, plan: ReleasePlan
+) -> list[str]:
+    """diagnose(), or why it could not: it must never hide the failure it explains."""
+    try:
+        return diagnose(settings, clients, plan.services)
+    except AwsError as unreadable:
+        return [f"(the stopped tasks could not be read: {unreadable})"]
 
 
 def diagnose(
@@ -593,9 +622,11 @@ def _entry(
         by = clients("sts", settings.region).get_caller_identity()["Arn"]
     except ClientError:
         by = ""
+    running = {s: t for s, t in plan.current.items() if t}
     return ReleaseEntry(
         at=datetime.now(UTC).isoformat(timespec="seconds"),
-        tags={s: plan.tags[s] for s in plan.services},
+        # What runs in every service after it, so a rollback returns to a whole state.
+        tags={**running, **{s: plan.tags[s] for s in plan.services}},
         outcome=outcome,
         commit=plan.commit,
         by=by,
