@@ -471,7 +471,7 @@ def test_secrets_rotate_says_where_it_stored_the_token_as_it_is(
     code, _, err = hp(capsys, "secrets", "rotate", "dev", "redis-auth-token")
 
     assert code == ExitCode.OK
-    assert f"  stored the new token in {token_arn()}\n" in err
+    assert f"  stored a new token in {token_arn()} (AWSPENDING)\n" in err
 
 
 @pytest.mark.parametrize(

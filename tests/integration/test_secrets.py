@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import string
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -56,6 +56,8 @@ class Clients:
         if (service, region) not in self._clients:
             client = boto3.client(service, region_name=region)
             client.meta.events.register("provide-client-params", self._record)
+            if service == "elasticache":
+                _token_dates_as_elasticache_reports_them(client)
             self._clients[(service, region)] = client
         return self._clients[(service, region)]
 
@@ -73,6 +75,22 @@ class Clients:
     def __exit__(self, *failed: object) -> None:
         for stubber in self.stubbers.values():
             stubber.deactivate()
+
+
+def _token_dates_as_elasticache_reports_them(elasticache: Any) -> None:
+    """AuthTokenLastModifiedDate as ElastiCache reports it (moto keeps the creation time):
+    the cache was made a day ago, and each token modification moves the date to its time."""
+    changed = {"at": datetime.now(UTC) - timedelta(days=1)}
+
+    def modified(**_: Any) -> None:
+        changed["at"] = datetime.now(UTC)
+
+    def described(parsed: dict[str, Any], **_: Any) -> None:
+        for group in parsed.get("ReplicationGroups", []):
+            group["AuthTokenLastModifiedDate"] = changed["at"]
+
+    elasticache.meta.events.register("after-call.elasticache.ModifyReplicationGroup", modified)
+    elasticache.meta.events.register("after-call.elasticache.DescribeReplicationGroups", described)
 
 
 def deploy_data_stack(*, session_secret: bool = True) -> dict[str, str]:
@@ -332,15 +350,18 @@ def test_rotating_the_redis_token_follows_elasticaches_procedure() -> None:
         clients.stubbers["ecs"].assert_no_pending_responses()
 
     changes = [
-        (operation, params.get("AuthTokenUpdateStrategy"))
+        (operation, params.get("AuthTokenUpdateStrategy") or params.get("VersionStage"))
         for operation, params in clients.calls
-        if operation in {"ModifyReplicationGroup", "PutSecretValue", "UpdateService"}
+        if operation
+        in {"ModifyReplicationGroup", "PutSecretValue", "UpdateSecretVersionStage", "UpdateService"}
     ]
     assert changes == [
+        ("PutSecretValue", None),  # kept first (AWSPENDING): a stopped rotation can resume
         ("ModifyReplicationGroup", "ROTATE"),  # the cache accepts old and new
-        ("PutSecretValue", None),  # new tasks will read the new one
+        ("UpdateSecretVersionStage", "AWSCURRENT"),  # new tasks will read the new one
         ("UpdateService", None),  # ... and are started
         ("ModifyReplicationGroup", "SET"),  # only then is the old one dropped
+        ("UpdateSecretVersionStage", "AWSPENDING"),  # the rotation is over
     ]
     operations = clients.operations()
     last_look_at_backend = len(operations) - 1 - operations[::-1].index("DescribeServices")
@@ -354,7 +375,10 @@ def test_rotating_the_redis_token_follows_elasticaches_procedure() -> None:
     token = modifications[0]["AuthToken"]
     assert modifications[1]["AuthToken"] == token
     assert len(token) == 64 and set(token) <= set(string.ascii_letters + string.digits)
-    stored = boto3.client("secretsmanager", REGION).get_secret_value(SecretId=made["token"])
+    stored = boto3.client("secretsmanager", REGION).get_secret_value(
+        SecretId=made["token"],
+        VersionStage="AWSCURRENT",  # moto: without it, its first value
+    )
     assert stored["SecretString"] == token != OLD_TOKEN
 
     assert (change.name, change.store, change.location) == (
@@ -363,7 +387,7 @@ def test_rotating_the_redis_token_follows_elasticaches_procedure() -> None:
         made["token"],
     )
     assert change.generated and change.backend_restarted
-    assert len(change.steps) == 4
+    assert len(change.steps) == 5
     assert shows_nothing_of(change, token, OLD_TOKEN)
 
 
@@ -421,3 +445,47 @@ def test_a_failed_backend_deployment_stops_the_rotation() -> None:
     assert "SET" not in {
         p["AuthTokenUpdateStrategy"] for o, p in clients.calls if o == "ModifyReplicationGroup"
     }
+
+
+@pytest.mark.usefixtures("aws")
+def test_running_a_stopped_rotation_again_resumes_with_the_same_token_and_never_rotates_twice() -> (
+    None
+):
+    made = deploy_data_stack()
+    fake = FakeTime()
+    with Clients("ecs") as clients:
+        stubber = clients.stubbers["ecs"]
+        stubber.add_response("update_service", {"service": backend(NEW, OLD)})
+        stubber.add_response(
+            "describe_services",
+            {
+                "services": [
+                    backend({**DONE, "rolloutState": "FAILED", "rolloutStateReason": "x"}, OLD)
+                ]
+            },
+        )
+        with pytest.raises(AwsError, match="run the same command again"):
+            rotate_secret(load_environment("dev"), clients, REDIS_AUTH_TOKEN, sleep=fake.sleep)
+        first = [p for o, p in clients.calls if o == "ModifyReplicationGroup"]
+        assert [p["AuthTokenUpdateStrategy"] for p in first] == ["ROTATE"]
+
+        expect_restart(stubber)
+        rotate_secret(
+            load_environment("dev"), clients, REDIS_AUTH_TOKEN, sleep=fake.sleep, clock=fake.clock
+        )
+    modifications = [p for o, p in clients.calls if o == "ModifyReplicationGroup"]
+    # The second run: no second ROTATE (it would drop the old token the tasks may hold),
+    # the same token, then SET.
+    assert [p["AuthTokenUpdateStrategy"] for p in modifications] == ["ROTATE", "SET"]
+    assert modifications[0]["AuthToken"] == modifications[1]["AuthToken"]
+    store = boto3.client("secretsmanager", REGION)
+    current = store.get_secret_value(
+        SecretId=made["token"],
+        VersionStage="AWSCURRENT",  # moto: without it, its first value
+    )["SecretString"]
+    assert current == modifications[0]["AuthToken"]
+    stages = [
+        v["VersionStages"]
+        for v in store.list_secret_version_ids(SecretId=made["token"])["Versions"]
+    ]
+    assert not any("AWSPENDING" in labels for labels in stages)

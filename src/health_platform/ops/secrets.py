@@ -38,6 +38,9 @@ DATA_KEY_OUTPUT = naming.Output.DATA_KEY
 AUTH_TOKEN_OUTPUT = naming.Output.CACHE_AUTH_TOKEN_SECRET
 
 SSM = "SSM Parameter Store"
+# Secrets Manager's staging labels: what tasks read, and a rotation's value not yet in use.
+CURRENT = "AWSCURRENT"
+PENDING = "AWSPENDING"
 SECRETS_MANAGER = "Secrets Manager"
 
 # ElastiCache refuses @, ", / and % in a token; letters and digits are always accepted, and
@@ -287,27 +290,54 @@ def _rotate_auth_token(
     settings: EnvironmentSettings, clients: ClientFactory, waiting: _Waiting
 ) -> SecretChange:
     """ElastiCache's procedure: ROTATE makes the cache accept the new token as well as the
-    old; the backend is moved to the new one; SET then drops the old one."""
+    old; the backend is moved to the new one; SET then drops the old one.
+
+    The new token is stored first, as the secret's AWSPENDING version, so a rotation that
+    stops half-way is resumed by running it again, with the same token: a second ROTATE
+    with another token would make the cache drop its oldest one, which the backend's tasks
+    may still hold (ElastiCache accepts two tokens at most)."""
     env, region = settings.name, settings.region
     group = naming.cache_identifier(env)
     elasticache = clients("elasticache", region)
-    token = _auth_token()
+    store = clients("secretsmanager", region)
     steps: list[str] = []
     restarted = False
     with aws_errors(f"read {env}'s data stack"):
         arn = stack_outputs(clients, env, naming.DATA, region)[AUTH_TOKEN_OUTPUT]
+    with aws_errors(f"read the versions of {arn}"):
+        pending = _pending_version(store, arn)
+    token = ""
     try:
-        with _redacted(token), aws_errors(f"rotate the AUTH token of {group}"):
-            _modify_auth_token(elasticache, group, token, "ROTATE")
-            steps.append(f"{group} accepts a new token as well as the old one (ROTATE)")
-            _wait_until(lambda: _cache_ready(elasticache, group), f"{group} to apply it", waiting)
-            clients("secretsmanager", region).put_secret_value(SecretId=arn, SecretString=token)
-            steps.append(f"stored the new token in {arn}")
-            restarted, step = _restart_backend(clients("ecs", region), env, waiting)
-            steps.append(step)
-            _modify_auth_token(elasticache, group, token, "SET")
-            _wait_until(lambda: _cache_ready(elasticache, group), f"{group} to apply it", waiting)
-            steps.append(f"{group} no longer accepts the old token (SET)")
+        with aws_errors(f"rotate the AUTH token of {group}"):
+            if pending is None:
+                token = _auth_token()
+                with _redacted(token):
+                    pending = _store_pending(store, arn, token)
+                steps.append(f"stored a new token in {arn} (AWSPENDING)")
+            else:
+                token = store.get_secret_value(SecretId=arn, VersionStage=PENDING)["SecretString"]
+                steps.append(f"resumed with the new token stored in {arn} (AWSPENDING)")
+            with _redacted(token):
+                if _token_changed_since(elasticache, group, pending.created):
+                    steps.append(f"{group} accepts the new token already (ROTATE was applied)")
+                else:
+                    _modify_auth_token(elasticache, group, token, "ROTATE")
+                    _wait_until(
+                        lambda: _cache_ready(elasticache, group), f"{group} to apply it", waiting
+                    )
+                    steps.append(f"{group} accepts the new token as well as the old (ROTATE)")
+                _promote(store, arn, pending)
+                steps.append(f"the new token is {arn}'s current value")
+                restarted, step = _restart_backend(clients("ecs", region), env, waiting)
+                steps.append(step)
+                _modify_auth_token(elasticache, group, token, "SET")
+                _wait_until(
+                    lambda: _cache_ready(elasticache, group), f"{group} to apply it", waiting
+                )
+                steps.append(f"{group} no longer accepts the old token (SET)")
+                store.update_secret_version_stage(
+                    SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=pending.version_id
+                )
     except UserError as stopped:
         if not steps:
             raise
@@ -315,9 +345,75 @@ def _rotate_auth_token(
         # one its tasks hold; saying so spares a late-night guess.
         raise AwsError(
             f"{stopped} Done before that: {'; '.join(steps)}. The cache still accepts the old"
-            " token until the last step, so the backend keeps working."
+            " token until the last step, so the backend keeps working; run the same command"
+            " again to finish with the same new token."
         ) from None
     return SecretChange(REDIS_AUTH_TOKEN, SECRETS_MANAGER, arn, True, restarted, tuple(steps))
+
+
+@dataclass(frozen=True)
+class _Version:
+    version_id: str
+    created: datetime
+    current: bool
+
+
+def _pending_version(store: Any, arn: str) -> _Version | None:
+    """The AWSPENDING version a rotation that stopped left behind, if any."""
+    for version in _versions(store, arn):
+        stages = version.get("VersionStages", [])
+        if PENDING in stages:
+            return _Version(version["VersionId"], version["CreatedDate"], CURRENT in stages)
+    return None
+
+
+def _versions(store: Any, arn: str) -> list[dict[str, Any]]:
+    """Every version of the secret (botocore has no paginator for this call)."""
+    found: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"SecretId": arn}
+    while True:
+        page = store.list_secret_version_ids(**request)
+        found += page["Versions"]
+        if not page.get("NextToken"):
+            return found
+        request["NextToken"] = page["NextToken"]
+
+
+def _store_pending(store: Any, arn: str, token: str) -> _Version:
+    stored = store.put_secret_value(SecretId=arn, SecretString=token, VersionStages=[PENDING])
+    created = next(
+        v["CreatedDate"]
+        for v in _versions(store, arn)
+        if v["VersionId"] == stored["VersionId"]
+    )
+    return _Version(stored["VersionId"], created, current=False)
+
+
+def _token_changed_since(elasticache: Any, group: str, moment: datetime) -> bool:
+    """Whether the cache's token was modified after `moment` (the pending token's storing):
+    then ROTATE with it was applied by the run that stopped."""
+    (described,) = elasticache.describe_replication_groups(ReplicationGroupId=group)[
+        "ReplicationGroups"
+    ]
+    changed = described.get("AuthTokenLastModifiedDate")
+    return bool(changed and changed >= moment)
+
+
+def _promote(store: Any, arn: str, pending: _Version) -> None:
+    """Make the pending version AWSCURRENT (what ECS hands the backend's new tasks)."""
+    if pending.current:
+        return
+    current = next(
+        v["VersionId"]
+        for v in _versions(store, arn)
+        if CURRENT in v.get("VersionStages", [])
+    )
+    store.update_secret_version_stage(
+        SecretId=arn,
+        VersionStage=CURRENT,
+        MoveToVersionId=pending.version_id,
+        RemoveFromVersionId=current,
+    )
 
 
 def _auth_token() -> str:
