@@ -261,7 +261,11 @@ def test_invite_admin_refuses_bad_input_and_makes_nothing(
 def test_invite_admin_refuses_a_taken_email_and_a_reused_token(
     backends: Backends, direct: Direct
 ) -> None:
-    email, token, _ = invite(backends)
+    email, token, invitation = invite(backends)
+    with direct.session() as session:  # the invitation was accepted: a password is set
+        session.execute(
+            update(User).where(User.id == invitation.user_id).values(password_hash="$argon2id$…")  # noqa: S106 - a stand-in hash
+        )
     with pytest.raises(InvalidInputError, match="exists already"):
         invite_admin(backends.owner_url, email.upper(), "Grace", token_sha256(new_token()))
     other = new_email()
@@ -270,6 +274,32 @@ def test_invite_admin_refuses_a_taken_email_and_a_reused_token(
     assert token_sha256(token) not in str(reused.value)
     with direct.session() as session:
         assert session.scalar(select(User).where(User.email == other)) is None
+
+
+def test_a_new_link_replaces_one_that_expired_and_the_old_one_stops_working(
+    backends: Backends, direct: Direct, anonymous: TestClient
+) -> None:
+    email, old_token, first = invite(backends)
+    with direct.session() as session:
+        session.execute(
+            update(AdminInvitation)
+            .where(AdminInvitation.user_id == first.user_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    new = new_token()
+    again = invite_admin(backends.owner_url, email, "Ada", token_sha256(new))
+    assert again.user_id == first.user_id  # the same account, a new link
+    stale = anonymous.post(ACCEPT, json={"token": old_token, "password": NEW_PASSWORD})
+    assert stale.status_code == 400 and stale.json()["error"]["code"] == "invitation_invalid"
+    assert anonymous.post(ACCEPT, json={"token": new, "password": NEW_PASSWORD}).status_code == 204
+    assert sign_in(anonymous, email, NEW_PASSWORD).status_code == 200
+    with direct.session() as session:
+        actions = session.scalars(
+            select(AuditRecord.action)
+            .where(AuditRecord.resource_id == str(first.user_id))
+            .order_by(AuditRecord.id)
+        ).all()
+    assert actions[:2] == ["admin.user.invite", "admin.user.reinvite"]
 
 
 def test_invite_admin_refuses_an_invitation_that_never_expires(backends: Backends) -> None:

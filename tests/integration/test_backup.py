@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from health_platform.errors import AwsError, ExitCode, TimedOutError
+from health_platform.errors import AwsError, ExitCode, RefusedError, TimedOutError
 from health_platform.ops.backup import create_snapshot, list_snapshots, snapshot_identifier
 from health_platform.settings import load_environment
 from tests.integration.aws_answers import FakeTime
@@ -230,3 +230,23 @@ def test_a_database_not_deployed_is_one_sentence(operation: Any) -> None:
         "health-platform-dev-db does not exist in us-east-1; deploy it with `hp infra apply dev`."
     )
     assert missing.value.exit_code == ExitCode.AWS_ERROR
+
+
+def test_a_busy_database_is_one_sentence_naming_its_state() -> None:
+    rds, stubber = stubbed_rds()
+    stubber.add_client_error(
+        "create_db_snapshot",
+        service_error_code="InvalidDBInstanceState",
+        service_message="Cannot create a snapshot because the database instance"
+        f" {DATABASE} is not currently in the available state.",
+        http_status_code=400,
+    )
+    stubber.add_response(
+        "describe_db_instances",
+        {"DBInstances": [{"DBInstanceIdentifier": DATABASE, "DBInstanceStatus": "modifying"}]},
+        {"DBInstanceIdentifier": DATABASE},
+    )
+    with stubber, pytest.raises(RefusedError) as busy:
+        create_snapshot(load_environment("dev"), lambda service, region: rds, now=lambda: AT)
+    assert str(busy.value).startswith(f"{DATABASE} is busy (modifying)")
+    assert busy.value.exit_code == ExitCode.REFUSED

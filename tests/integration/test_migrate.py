@@ -109,3 +109,20 @@ def test_migrate_before_the_services_stack_exists_names_the_command(
     monkeypatch.setattr("health_platform.cli.common.clients_of", lambda session: account)
     assert main(["db", "migrate", "dev"]) == ExitCode.AWS_ERROR
     assert "health-platform-dev-services is not deployed" in capsys.readouterr().err
+
+
+def test_a_services_stack_without_outputs_is_one_sentence_with_its_state(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = Account()
+    deployed.deploy(account, services_stack=False)
+    # A first services deployment that rolled back: the stack is there, without outputs.
+    account("cloudformation", deployed.REGION).create_stack(
+        StackName="health-platform-dev-services",
+        TemplateBody='{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}',
+    )
+    monkeypatch.setattr("health_platform.cli.common.clients_of", lambda session: account)
+    assert main(["db", "migrate", "dev"]) == ExitCode.AWS_ERROR
+    err = capsys.readouterr().err
+    assert "health-platform-dev-services has no output MigrationTaskDefinitionArn" in err
+    assert "hp infra apply dev" in err and "Traceback" not in err

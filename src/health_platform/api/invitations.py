@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -92,12 +92,21 @@ def invite_admin(
     engine = create_engine(database_url, hide_parameters=True)
     try:
         with Session(engine) as session, session.begin():
-            taken = session.scalar(select(User.id).where(func.lower(User.email) == address))
-            if taken is not None:
+            taken = session.scalar(
+                select(User).where(func.lower(User.email) == address).with_for_update()
+            )
+            if taken is not None and not _awaits_a_password(session, taken):
                 raise InvalidInputError(f"An account with {address} exists already.")
-            user = User(email=address, password_hash=None, display_name=name, role="admin")
-            session.add(user)
-            session.flush()
+            action = "admin.user.invite"
+            if taken is None:
+                user = User(email=address, password_hash=None, display_name=name, role="admin")
+                session.add(user)
+                session.flush()
+            else:
+                # An invitation that expired or was lost: a new link replaces it; the
+                # account stays as it was, without a password.
+                user, action = taken, "admin.user.reinvite"
+                session.execute(delete(AdminInvitation).where(AdminInvitation.user_id == user.id))
             user_id = user.id
             session.add(
                 AdminInvitation(user_id=user_id, token_sha256=token_sha256, expires_at=expires_at)
@@ -105,7 +114,7 @@ def invite_admin(
             session.add(
                 AuditRecord(
                     actor_id=None,  # the operator at the machine, not an account
-                    action="admin.user.invite",
+                    action=action,
                     resource_type="user",
                     resource_id=str(user_id),
                     outcome="success",
@@ -122,6 +131,18 @@ def invite_admin(
     finally:
         engine.dispose()
     return Invitation(user_id, address, expires_at)
+
+
+def _awaits_a_password(session: Session, user: User) -> bool:
+    """An administrator invited but never enrolled: no password, an unused invitation."""
+    if user.password_hash is not None or user.role != "admin":
+        return False
+    unused = session.scalar(
+        select(AdminInvitation.user_id).where(
+            AdminInvitation.user_id == user.id, AdminInvitation.used_at.is_(None)
+        )
+    )
+    return unused is not None
 
 
 async def find(session: AsyncSession, token_sha256: str) -> AdminInvitation | None:

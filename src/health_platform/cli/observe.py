@@ -63,7 +63,9 @@ def logs(
     text: Annotated[
         str | None, typer.Option("--filter", help="Only lines that contain this text.")
     ] = None,
-    lines: Annotated[int, typer.Option("--lines", "-n", help="At most this many lines.")] = 200,
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", min=1, help="At most this many lines.")
+    ] = 200,
     state_dir: StateDir = None,
 ) -> None:
     """A service's log lines (or every service's), oldest first, then new ones with -f."""

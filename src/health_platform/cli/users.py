@@ -47,8 +47,9 @@ def create_admin(
     if is_local(env):
         _local(email, name, state_dir)
         return
-    from health_platform.ops.admins import invite_admin
+    from health_platform.ops.admins import check_input, invite_admin
 
+    check_input(email, name)
     settings, clients = aws(env)
     err.print(f"Creating {email} in {settings.name} with a one-off task…")
     invitation = invite_admin(

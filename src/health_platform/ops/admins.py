@@ -34,6 +34,12 @@ class Invitation:
     task: TaskRun
 
 
+def check_input(email: str, name: str) -> None:
+    """What can be told here, before AWS is asked (the task validates the address fully)."""
+    if "@" not in email or not 1 <= len(name.strip()) <= 100:
+        raise InvalidInputError("Give an email address and a name of 1 to 100 characters.")
+
+
 def enrollment_token() -> tuple[str, str]:
     """(token, its SHA-256 in hex): the token for the link, the hash for the task."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -51,8 +57,7 @@ def invite_admin(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Invitation:
-    if "@" not in email or not 1 <= len(name.strip()) <= 100:
-        raise InvalidInputError("Give an email address and a name of 1 to 100 characters.")
+    check_input(email, name)
     token, digest = enrollment_token()
     run = run_task(
         settings,

@@ -58,7 +58,22 @@ def aws_errors(doing: str) -> Iterator[None]:
         raise AwsError(f"Could not {doing}: {failed}") from failed
 
 
-def stack_outputs(clients: ClientFactory, env: str, part: str, region: str) -> dict[str, str]:
+class StackOutputs(dict[str, str]):
+    """A stack's outputs; one that is missing (a stack whose deployment failed has none)
+    is one sentence naming the stack's state and the command that fixes it."""
+
+    def __init__(self, stack: str, status: str, env: str, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.stack, self.status, self.env = stack, status, env
+
+    def __missing__(self, key: str) -> str:
+        raise AwsError(
+            f"{self.stack} has no output {key} (it is {self.status}); deploy it with"
+            f" `hp infra apply {self.env}`."
+        )
+
+
+def stack_outputs(clients: ClientFactory, env: str, part: str, region: str) -> StackOutputs:
     """The outputs of one of the environment's stacks; a stack that is not deployed is one
     sentence naming the command that deploys it."""
     name = naming.stack_name(env, part)
@@ -70,4 +85,5 @@ def stack_outputs(clients: ClientFactory, env: str, part: str, region: str) -> d
                 f"{name} is not deployed in {region}; deploy it with `hp infra apply {env}`."
             ) from missing
         raise
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    values = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return StackOutputs(name, stack["StackStatus"], env, values)

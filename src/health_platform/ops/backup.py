@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from health_platform.errors import AwsError, TimedOutError
+from health_platform.errors import AwsError, RefusedError, TimedOutError
 from health_platform.infra import naming
 from health_platform.ops.aws import ClientFactory, aws_errors, error_code
 from health_platform.settings import EnvironmentSettings
@@ -75,10 +75,18 @@ def create_snapshot(
                 DBSnapshotIdentifier=identifier,
                 Tags=[CREATED_BY],
             )["DBSnapshot"]
-        except ClientError as missing:
-            if error_code(missing) != "DBInstanceNotFound":
+        except ClientError as refused:
+            if error_code(refused) == "InvalidDBInstanceState":
+                # RDS snapshots an instance only while it is available (or optimizing its
+                # storage): not while it is being modified, backed up or rebooted.
+                raise RefusedError(
+                    f"{database} is busy ({_status(rds, database)}), and RDS takes a snapshot"
+                    f" only of an available database; retry when `hp status {env}` shows it"
+                    " available."
+                ) from refused
+            if error_code(refused) != "DBInstanceNotFound":
                 raise
-            raise _not_deployed(env, region) from missing
+            raise _not_deployed(env, region) from refused
         snapshot = _snapshot(created)
         if not wait:
             return snapshot
@@ -93,6 +101,11 @@ def create_snapshot(
             (described,) = rds.describe_db_snapshots(DBSnapshotIdentifier=identifier)["DBSnapshots"]
             snapshot = _snapshot(described)
     return snapshot
+
+
+def _status(rds: Any, database: str) -> str:
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=database)["DBInstances"]
+    return str(instance["DBInstanceStatus"])
 
 
 def database_exists(settings: EnvironmentSettings, clients: ClientFactory) -> bool:

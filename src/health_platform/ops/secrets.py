@@ -382,9 +382,7 @@ def _versions(store: Any, arn: str) -> list[dict[str, Any]]:
 def _store_pending(store: Any, arn: str, token: str) -> _Version:
     stored = store.put_secret_value(SecretId=arn, SecretString=token, VersionStages=[PENDING])
     created = next(
-        v["CreatedDate"]
-        for v in _versions(store, arn)
-        if v["VersionId"] == stored["VersionId"]
+        v["CreatedDate"] for v in _versions(store, arn) if v["VersionId"] == stored["VersionId"]
     )
     return _Version(stored["VersionId"], created, current=False)
 
@@ -404,9 +402,7 @@ def _promote(store: Any, arn: str, pending: _Version) -> None:
     if pending.current:
         return
     current = next(
-        v["VersionId"]
-        for v in _versions(store, arn)
-        if CURRENT in v.get("VersionStages", [])
+        v["VersionId"] for v in _versions(store, arn) if CURRENT in v.get("VersionStages", [])
     )
     store.update_secret_version_stage(
         SecretId=arn,
