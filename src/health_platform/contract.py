@@ -124,7 +124,7 @@ class ApiSettings(DatabaseSettings):
     # Redis: a URL, or its parts.
     redis_url: SecretStr | None = None
     redis_host: str | None = None
-    redis_port: int = 6379
+    redis_port: int = REDIS_PORT
     redis_tls: bool = True
     redis_auth_token: SecretStr | None = None
     redis_cluster: bool = False

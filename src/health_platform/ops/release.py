@@ -44,6 +44,7 @@ from health_platform.images import BUILD_CONTEXTS, BUILD_INPUTS, DOCKERFILES
 from health_platform.infra import naming
 from health_platform.ops.aws import ClientFactory, aws_errors, error_code, stack_outputs
 from health_platform.ops.docker import Docker
+from health_platform.ops.logs import last_log_lines
 from health_platform.ops.tasks import (
     OnLog,
     migration_task_definition,
@@ -56,6 +57,7 @@ from health_platform.settings import EnvironmentSettings
 # SSM's standard tier holds 4 KB a value: the history keeps the newest entries that fit.
 HISTORY_LIMIT = 4096
 POLL_SECONDS = 10.0
+LOG_LINES = 10  # of each stopped task, when a rollout fails
 STACK_DONE = {"UPDATE_COMPLETE"}
 STACK_FAILED = {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED"}
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -576,7 +578,7 @@ def diagnose(
 ) -> list[str]:
     """The newest stopped tasks of `services`: why they stopped, and their last log lines."""
     env, region = settings.name, settings.region
-    ecs, logs = clients("ecs", region), clients("logs", region)
+    ecs = clients("ecs", region)
     cluster = naming.cluster_name(env)
     lines: list[str] = []
     with aws_errors("read the stopped tasks"):
@@ -596,23 +598,11 @@ def diagnose(
                     f"{service} task {task_id} stopped: {task.get('stoppedReason', '')}"
                     + (f" ({containers})" if containers else "")
                 )
-                lines += [f"    {m}" for m in _last_lines(logs, env, service, task_id)]
+                said = last_log_lines(clients, region, env, service, task_id, LOG_LINES)
+                lines += [f"    {line.message}" for line in said] or [
+                    "    (no log: the container never started)"
+                ]
     return lines
-
-
-def _last_lines(logs: Any, env: str, service: str, task_id: str, count: int = 10) -> list[str]:
-    try:
-        page = logs.get_log_events(
-            logGroupName=naming.task_log_group(env, service),
-            logStreamName=naming.task_log_stream(service, task_id),
-            startFromHead=False,
-            limit=count,
-        )
-    except ClientError as missing:
-        if error_code(missing) == "ResourceNotFoundException":
-            return ["(no log: the container never started)"]
-        raise
-    return [event["message"] for event in page["events"]]
 
 
 def _entry(

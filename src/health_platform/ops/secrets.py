@@ -33,9 +33,6 @@ from health_platform.settings import EnvironmentSettings
 
 # What this CLI calls the cache's AUTH token.
 REDIS_AUTH_TOKEN = "redis-auth-token"  # noqa: S105 - a name, not a token
-# The data stack's outputs that locate the secrets.
-DATA_KEY_OUTPUT = naming.Output.DATA_KEY
-AUTH_TOKEN_OUTPUT = naming.Output.CACHE_AUTH_TOKEN_SECRET
 
 SSM = "SSM Parameter Store"
 # Secrets Manager's staging labels: what tasks read, and a rotation's value not yet in use.
@@ -175,7 +172,7 @@ def require_known(env: str, name: str) -> None:
 
 
 def _auth_token_info(secretsmanager: Any, outputs: dict[str, str]) -> SecretInfo:
-    arn = outputs[AUTH_TOKEN_OUTPUT]
+    arn = outputs[naming.Output.CACHE_AUTH_TOKEN_SECRET]
     try:
         described = secretsmanager.describe_secret(SecretId=arn)
     except ClientError as missing:
@@ -202,7 +199,7 @@ def _write_app_secret(
     env, region = settings.name, settings.region
     # The key first: nobody should type a secret only to hear the data stack is missing.
     with aws_errors(f"read {env}'s data stack"):
-        key = stack_outputs(clients, env, naming.DATA, region)[DATA_KEY_OUTPUT]
+        key = stack_outputs(clients, env, naming.DATA, region)[naming.Output.DATA_KEY]
     chosen = value() if value is not None else secrets.token_urlsafe(APP_SECRET_BYTES)
     _check_app_secret(name, chosen)
     parameter = naming.app_secret_parameter(env, name)
@@ -303,7 +300,9 @@ def _rotate_auth_token(
     steps: list[str] = []
     restarted = False
     with aws_errors(f"read {env}'s data stack"):
-        arn = stack_outputs(clients, env, naming.DATA, region)[AUTH_TOKEN_OUTPUT]
+        arn = stack_outputs(clients, env, naming.DATA, region)[
+            naming.Output.CACHE_AUTH_TOKEN_SECRET
+        ]
     with aws_errors(f"read the versions of {arn}"):
         pending = _pending_version(store, arn)
     token = ""

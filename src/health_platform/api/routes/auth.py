@@ -23,13 +23,17 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 log = logging.getLogger("health_platform.api.auth")
 
 
+# A new password's length (sign-up, an invitation); a sign-in takes any up to the maximum.
+NewPassword = Annotated[str, Field(min_length=12, max_length=256)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Registration(Strict):
     email: EmailStr
-    password: Annotated[str, Field(min_length=12, max_length=256)]
+    password: NewPassword
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
 
     model_config = ConfigDict(
@@ -56,7 +60,7 @@ class InvitationAcceptance(Strict):
 
     # The fragment of the enrollment link: new_token's 43 URL-safe characters.
     token: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
-    password: Annotated[str, Field(min_length=12, max_length=256)]
+    password: NewPassword
 
 
 class Credentials(Strict):

@@ -15,8 +15,8 @@ def check_network(e: Environment) -> list[Check]:
     groups admits one of the tasks' groups, by group id, on the port it listens on, and a
     task's group lets the traffic out.
 
-    The ports are read from the resources themselves (the database's endpoint, the cache's):
-    Redis' port is written once in infra.data.cache, whose CDK imports would start Node."""
+    The ports are read from the resources themselves (the database's endpoint, the
+    cache's): what they listen on, not what the contract says they should."""
     backend = e.running().get(BACKEND)
     if backend is None:
         return []  # the services check says why
