@@ -12,9 +12,12 @@ from typing import Any
 import pyotp
 from playwright.sync_api import Browser, Page, expect
 
+from health_platform.api.invitations import invite_admin
 from health_platform.api.models import User as UserRow
+from health_platform.contract import ENROLL_PATH
+from health_platform.ops.admins import enrollment_token
 from tests.api.conftest import PASSWORD
-from tests.conftest import Direct
+from tests.conftest import Backends, Direct
 from tests.e2e.conftest import Site, new_email, register, screenshot
 
 # A small but real PDF, padded so an upload takes more than one progress event.
@@ -182,6 +185,34 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
     sign_in(page, email)
     expect(page.get_by_role("table").get_by_role("cell", name="66 /min")).to_be_visible()
     sign_out(page)
+
+
+def test_an_invited_administrator_sets_a_password_then_a_second_factor(
+    page: Page, site: Site, backends: Backends
+) -> None:
+    """What `hp users create-admin ENV` leads to: the link it prints, opened in a browser."""
+    email = new_email()
+    token, digest = enrollment_token()
+    invite_admin(backends.owner_url, email, "Ivy Invited", digest)
+    page.goto(f"{ENROLL_PATH}#token={token}")
+    expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
+    assert token not in page.url  # taken from the address bar once read
+    chosen = "a long and new passphrase"
+    page.get_by_label("New password").fill(chosen)
+    page.get_by_label("Confirm the password").fill(chosen)
+    page.get_by_role("button", name="Set password").click()
+    expect(page).to_have_url(re.compile(r"/signin"))
+    screenshot(page, "enrolled-then-sign-in")
+
+    sign_in(page, email, chosen)
+    expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
+
+    # The link works once: opened again, it says so instead of offering the form.
+    page.goto(f"{ENROLL_PATH}#token={token}")
+    page.get_by_label("New password").fill(chosen)
+    page.get_by_label("Confirm the password").fill(chosen)
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("used", re.IGNORECASE))
 
 
 def test_an_administrators_journey(page: Page, site: Site, direct: Direct) -> None:
