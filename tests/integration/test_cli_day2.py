@@ -430,6 +430,21 @@ def test_secrets_set_reads_a_piped_value_stores_it_and_never_prints_it(
     secrets.stubbers["ecs"].assert_no_pending_responses()
 
 
+def test_rotating_the_session_secret_asks_first_since_it_signs_everyone_out(
+    secrets: Clients, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    piped(monkeypatch, "")  # nobody to answer
+    code, _, err = hp(capsys, "secrets", "rotate", "dev", "session-secret")
+    assert code == ExitCode.REFUSED
+    assert "signs every user of dev out" in err and "pass --yes" in err
+    assert stored_value() == OLD_SESSION_SECRET
+
+    expect_restart(secrets.stubbers["ecs"], polls_until_stable=0)
+    code, _, err = hp(capsys, "secrets", "rotate", "dev", "session-secret", "--yes")
+    assert code == ExitCode.OK, err
+    assert stored_value() not in (OLD_SESSION_SECRET, "")
+
+
 def test_secrets_set_generate_stores_a_value_it_never_prints_nor_asks_for(
     secrets: Clients, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

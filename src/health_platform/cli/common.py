@@ -87,13 +87,19 @@ def one(env: str) -> EnvironmentSettings:
     return select(env, every=False)[0]
 
 
-def aws(env: str) -> tuple[EnvironmentSettings, ClientFactory]:
-    """An AWS environment's settings and clients, after checking there are credentials."""
+def aws(env: str, *, local_too: bool = False) -> tuple[EnvironmentSettings, ClientFactory]:
+    """An AWS environment's settings and clients, after checking there are credentials.
+    `local_too`: the command takes `local` as well, and an unknown name says so."""
     import boto3
 
     from health_platform.ops.aws import require_credentials
 
-    settings = one(env)
+    try:
+        settings = one(env)
+    except InvalidInputError as unknown:
+        if not local_too or not str(unknown).startswith("Unknown environment"):
+            raise
+        raise InvalidInputError(f"{str(unknown).rstrip('.')}, or {LOCAL}.") from unknown
     session = boto3.Session()
     require_credentials(session)
     return settings, clients_of(session)

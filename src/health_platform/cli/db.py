@@ -41,7 +41,7 @@ def migrate(
         return
     from health_platform.ops.tasks import run_migration
 
-    settings, clients = aws(env)
+    settings, clients = aws(env, local_too=True)
     err.print(f"Running the migration task in {settings.name}…")
     run = run_migration(
         settings,

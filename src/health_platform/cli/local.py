@@ -42,7 +42,7 @@ def up(
 
     PostgreSQL, Redis, the API, the frontend and a TLS load balancer, all on 127.0.0.1."""
     from health_platform.local.config import local_config
-    from health_platform.local.platform import Progress
+    from health_platform.local.platform import Progress, saved_config
     from health_platform.local.platform import up as start
 
     config = local_config(
@@ -65,7 +65,8 @@ def up(
         ),
     )
     if not start(config, progress):
-        out.print(f"Already running: {config.url}")
+        # The ports it runs on are the ones it was started with, not this call's defaults.
+        out.print(f"Already running: {saved_config(config.state_dir).url}")
         return
     out.print(
         f"\nThe platform is up ({time.monotonic() - began:.1f} s): [bold]{config.url}[/]\n"

@@ -80,7 +80,7 @@ def logs(
 
     tasks = tasks_named(service)  # a misspelt name or window is said before AWS is asked
     window = parse_since(since or "1h")
-    settings, clients = aws(env)
+    settings, clients = aws(env, local_too=True)
     prefix = service is None
     with err.status(f"Reading {settings.name}'s logs…"):
         shown = read_logs(settings, clients, tasks, window, text, lines)
@@ -123,7 +123,7 @@ def doctor(env: EnvArgument, state_dir: StateDir = None) -> None:
     else:
         from health_platform.ops.doctor import run_doctor
 
-        settings, clients = aws(env)
+        settings, clients = aws(env, local_too=True)
         with err.status(f"Checking {settings.name}…"):
             checks = run_doctor(settings, clients)
     _render_checks(env, checks)

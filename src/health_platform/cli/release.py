@@ -154,7 +154,11 @@ def _show_plan(settings: EnvironmentSettings, plan: ReleasePlan, docker: Docker)
     for number, step in enumerate(plan.steps, 1):
         out.print(f"  {number}. {step}", highlight=False, markup=False)
     if plan.build:
-        found = "found" if docker.available() else "not found: release with --image-tag"
+        found = (
+            "found"
+            if docker.available()
+            else "not found: build elsewhere, then release those images with --image-tag TAG"
+        )
         out.print(f"  Docker: {found}", highlight=False)
     for note in plan.notes:
         out.print(f"  note: {note}", highlight=False, markup=False)

@@ -8,8 +8,18 @@ from typing import Annotated
 
 import typer
 
-from health_platform.cli.common import AwsEnvArgument, aws, command_group, err, mark, out, table
-from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
+from health_platform.cli.common import (
+    AwsEnvArgument,
+    YesOption,
+    aws,
+    command_group,
+    confirm,
+    err,
+    mark,
+    out,
+    table,
+)
+from health_platform.errors import ExitCode, InvalidInputError, RefusedError, exit_codes_help
 
 app = command_group(
     help="Secrets: list, set, rotate (values are never printed or taken as arguments).",
@@ -63,16 +73,23 @@ def set_(
 
 
 @app.command("rotate", epilog=HELP)
-def rotate(env: AwsEnvArgument, name: NameArgument) -> None:
+def rotate(env: AwsEnvArgument, name: NameArgument, yes: YesOption = False) -> None:
     """Replace a secret with a generated one.
 
     redis-auth-token: without downtime (ElastiCache's ROTATE, the backend restarted with
     the new token, then SET). session-secret: every signed-in user is signed out, since
     sessions signed with the old secret no longer verify."""
+    from health_platform.contract import APP_SECRETS
     from health_platform.ops.secrets import require_known, rotate_secret
 
     require_known(env, name)  # a misspelt name is said before AWS is asked
     settings, clients = aws(env)
+    if (
+        name in APP_SECRETS
+        and not yes
+        and not confirm(f"Rotating {name} signs every user of {settings.name} out. Go on?")
+    ):
+        raise RefusedError(f"{name} of {settings.name} is unchanged.")
     with err.status(f"Rotating {name} of {settings.name}…"):
         change = rotate_secret(settings, clients, name)
     _report(change.steps, f"{name} of {settings.name} is rotated", change.backend_restarted)

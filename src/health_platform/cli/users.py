@@ -50,7 +50,7 @@ def create_admin(
     from health_platform.ops.admins import check_input, invite_admin
 
     check_input(email, name)
-    settings, clients = aws(env)
+    settings, clients = aws(env, local_too=True)
     err.print(f"Creating {email} in {settings.name} with a one-off task…")
     invitation = invite_admin(
         settings,

@@ -36,8 +36,10 @@ class Invitation:
 
 def check_input(email: str, name: str) -> None:
     """What can be told here, before AWS is asked (the task validates the address fully)."""
-    if "@" not in email or not 1 <= len(name.strip()) <= 100:
-        raise InvalidInputError("Give an email address and a name of 1 to 100 characters.")
+    if "@" not in email.strip("@"):
+        raise InvalidInputError(f"{email!r} is not an email address.")
+    if not 1 <= len(name.strip()) <= 100:
+        raise InvalidInputError("The name (--name) must have 1 to 100 characters.")
 
 
 def enrollment_token() -> tuple[str, str]:
