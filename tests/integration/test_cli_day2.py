@@ -29,7 +29,7 @@ from health_platform.settings import load_environment
 from tests.integration import deployed
 from tests.integration.aws_answers import Account, answer, error, tasks_that_stop
 from tests.integration.test_backup import create_database
-from tests.integration.test_doctor_aws import GIB, Dev, Partly, deploy_dev, stubbed
+from tests.integration.test_doctor_aws import GIB, Dev, healthy_dev
 from tests.integration.test_drift import DEV_STACKS, database_drift, detection_id, stack_id
 from tests.integration.test_drift import NOW as DRIFT_TIME
 from tests.integration.test_logs import NOW as LOGS_TIME
@@ -210,19 +210,7 @@ def test_text_quoted_in_an_error_is_printed_as_typed(
 @pytest.fixture
 def dev(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dev]:
     """test_doctor_aws's healthy dev, which the commands are handed."""
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")  # moto's services run their tasks
-    groups = deploy_dev()
-    ecr, ecr_stub = stubbed("ecr")
-    cloudwatch = Partly("cloudwatch", ["get_metric_data"])
-    elasticache = Partly("elasticache", ["describe_cache_clusters"])
-    made = Dev(
-        load_environment("dev"),
-        groups,
-        ecr_stub,
-        cloudwatch,
-        elasticache,
-        {"ecr": ecr, "cloudwatch": cloudwatch, "elasticache": elasticache},
-    )
+    made = healthy_dev(monkeypatch)
     uses(monkeypatch, made.clients())
     yield made
 

@@ -9,7 +9,7 @@ ECS's stopped tasks (moto neither filters them by service nor keeps exit codes).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -317,14 +317,14 @@ def deploy_dev() -> dict[str, str]:
     return groups
 
 
-@pytest.fixture
-def dev(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dev]:
+def healthy_dev(monkeypatch: pytest.MonkeyPatch) -> Dev:
+    """A healthy dev, with the clients that answer where moto cannot."""
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")  # moto's services run their tasks
     groups = deploy_dev()
     ecr, ecr_stub = stubbed("ecr")
     cloudwatch = Partly("cloudwatch", ["get_metric_data"])
     elasticache = Partly("elasticache", ["describe_cache_clusters"])
-    yield Dev(
+    return Dev(
         load_environment("dev"),
         groups,
         ecr_stub,
@@ -332,6 +332,11 @@ def dev(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dev]:
         elasticache,
         {"ecr": ecr, "cloudwatch": cloudwatch, "elasticache": elasticache},
     )
+
+
+@pytest.fixture
+def dev(aws: None, monkeypatch: pytest.MonkeyPatch) -> Dev:
+    return healthy_dev(monkeypatch)
 
 
 def by_name(checks: Iterable[Check]) -> dict[tuple[str, str], Check]:

@@ -4,7 +4,6 @@ expiry, and the rule that every warning or failure says what to do."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections import namedtuple
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from health_platform.checks import Check, failed
 from health_platform.local.config import LocalConfig
 from health_platform.local.doctor import DISK_FAIL_FREE_BYTES, _certificate, _disk
+from health_platform.local.tls import ensure_certificate
 
 Usage = namedtuple("Usage", "total used free")
 GIB = 1 << 30
@@ -38,30 +38,7 @@ def test_disk_space(
 
 @pytest.fixture
 def config(tmp_path: Path) -> LocalConfig:
-    folder = tmp_path / "tls"
-    folder.mkdir()
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "10",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(folder / "localhost.key"),
-            "-out",
-            str(folder / "localhost.crt"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    ensure_certificate(tmp_path / "tls", valid_days=10)
     return LocalConfig(state_dir=tmp_path)
 
 

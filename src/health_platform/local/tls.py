@@ -9,8 +9,11 @@ from pathlib import Path
 
 from health_platform.errors import ToolchainError
 
+# The longest validity browsers accept for a leaf certificate.
+VALID_DAYS = 825
 
-def ensure_certificate(folder: Path) -> tuple[Path, Path]:
+
+def ensure_certificate(folder: Path, valid_days: int = VALID_DAYS) -> tuple[Path, Path]:
     """(certificate, key) in `folder`, made if missing; the key is readable by its owner only."""
     certificate, key = folder / "localhost.crt", folder / "localhost.key"
     if certificate.exists() and key.exists():
@@ -30,7 +33,7 @@ def ensure_certificate(folder: Path) -> tuple[Path, Path]:
             "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-days",
-            "825",  # the longest validity browsers accept for a leaf certificate
+            str(valid_days),
             "-subj",
             "/CN=localhost",
             "-addext",
