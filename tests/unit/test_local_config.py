@@ -47,3 +47,16 @@ def test_misuse_is_one_sentence_and_a_documented_code(
     assert "Nothing was running." in capsys.readouterr().out
     assert main(["up", "--api-port", "0", *state]) == ExitCode.INVALID_INPUT
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_local_log_lines_are_printed_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from health_platform.local.config import LocalConfig
+
+    written = "2026/11/30 [error] 12#0: upstream [/api] closed :secret: ok"
+    log = LocalConfig(state_dir=tmp_path).log_file("balancer")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"{written}\n")
+    assert main(["logs", "local", "balancer", "--state-dir", str(tmp_path)]) == ExitCode.OK
+    assert capsys.readouterr().out == f"{written}\n"

@@ -144,7 +144,7 @@ def show_logs(
 
     def show(line: str) -> None:
         if text is None or text in line:
-            out.print(line, highlight=False)
+            out.print(line, highlight=False, markup=False)
 
     for path in paths:
         for line in last_lines(path, lines):
