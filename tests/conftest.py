@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from health_platform.api.migrate import migrate
 from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, ApiSettings
-from health_platform.local.ports import free_port
+from health_platform.local.ports import free_ports
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
 
@@ -68,8 +68,9 @@ class Backends:
 def backends() -> Iterator[Backends]:
     root = Path(tempfile.mkdtemp(prefix="hp-api-tests-"))
     root.chmod(0o755)  # the postgres user must reach its cluster inside
-    postgres = Postgres(root / "postgres" / "data", free_port())
-    redis_server = RedisServer(root / "redis", free_port(), secrets.token_hex(16))
+    postgres_port, redis_port = free_ports(2)
+    postgres = Postgres(root / "postgres" / "data", postgres_port)
+    redis_server = RedisServer(root / "redis", redis_port, secrets.token_hex(16))
     postgres.init()
     postgres.start()
     try:

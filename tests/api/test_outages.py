@@ -16,7 +16,7 @@ from anyio.from_thread import BlockingPortal
 
 from health_platform.api.migrate import migrate
 from health_platform.contract import ApiSettings
-from health_platform.local.ports import free_port
+from health_platform.local.ports import free_ports
 from health_platform.local.postgres import Postgres
 from health_platform.local.redis_server import RedisServer
 from tests.api.conftest import HEART_RATE_BODY, User, make_app, sign_up
@@ -26,8 +26,9 @@ from tests.api.conftest import HEART_RATE_BODY, User, make_app, sign_up
 def fragile(portal: BlockingPortal) -> Iterator[tuple[Postgres, RedisServer, User]]:
     root = Path(tempfile.mkdtemp(prefix="hp-outage-"))
     root.chmod(0o755)
-    postgres = Postgres(root / "postgres" / "data", free_port())
-    redis_server = RedisServer(root / "redis", free_port(), secrets.token_hex(8))
+    postgres_port, redis_port = free_ports(2)
+    postgres = Postgres(root / "postgres" / "data", postgres_port)
+    redis_server = RedisServer(root / "redis", redis_port, secrets.token_hex(8))
     postgres.init()
     postgres.start()
     postgres.sql("CREATE DATABASE health_platform")

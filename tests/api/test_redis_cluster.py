@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from health_platform.contract import ApiSettings
-from health_platform.local.ports import free_port
+from health_platform.local.ports import free_ports
 from health_platform.local.redis_server import RedisServer, form_cluster
 from tests.api.conftest import HEART_RATE_BODY, Direct, make_app, sign_up
 from tests.api.test_mfa_and_admin import enrolled_admin
@@ -34,7 +34,7 @@ class Cluster:
 def cluster(settings: ApiSettings, portal: BlockingPortal) -> Iterator[Cluster]:
     root = Path(tempfile.mkdtemp(prefix="hp-redis-cluster-"))
     password = secrets.token_hex(8)
-    nodes = [RedisServer(root / str(n), free_port(), password) for n in range(3)]
+    nodes = [RedisServer(root / str(n), port, password) for n, port in enumerate(free_ports(3))]
     try:
         for node in nodes:
             node.start(persistent=False, cluster=True)

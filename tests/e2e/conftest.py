@@ -24,7 +24,7 @@ from health_platform.local.nginx import (
     frontend_conf,
     load_balancer_conf,
 )
-from health_platform.local.ports import free_port
+from health_platform.local.ports import free_ports
 from tests.api.conftest import PASSWORD, serve
 from tests.conftest import REPO
 
@@ -58,7 +58,7 @@ def site(settings: ApiSettings) -> Iterator[Site]:
     settings = settings.model_copy(update={"cookie_secure": False})
     state = Path(tempfile.mkdtemp(prefix="hp-e2e-nginx-"))
     state.chmod(0o755)  # as root, nginx's workers run as nobody and must reach it
-    frontend_port, balancer_port = free_port(), free_port()
+    frontend_port, balancer_port = free_ports(2)
     frontend = Nginx(
         state / "frontend",
         frontend_conf(

@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from health_platform.local.config import COMPONENTS
-from health_platform.local.ports import free_port
+from health_platform.local.ports import free_ports
 from tests.api.conftest import HEART_RATE_BODY, PASSWORD
 from tests.e2e.conftest import new_email, register
 from tests.e2e.test_browser_journeys import PDF, sign_in
@@ -75,7 +75,7 @@ class Platform:
 def platform() -> Iterator[Platform]:
     state = Path(tempfile.mkdtemp(prefix="hp-local-"))
     state.chmod(0o755)
-    running = Platform(state, {name: free_port() for name in PORT_FLAGS})
+    running = Platform(state, dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True)))
     try:
         started = running.up()
         assert started.returncode == 0, started.stdout + started.stderr
@@ -295,7 +295,11 @@ def test_a_port_in_use_is_named_with_its_holder() -> None:
         taken = holder.getsockname()[1]
         state = Path(tempfile.mkdtemp(prefix="hp-local-busy-"))
         try:
-            ports = [f"--{name}-port={free_port()}" for name in PORT_FLAGS if name != "api"]
+            others = [name for name in PORT_FLAGS if name != "api"]
+            ports = [
+                f"--{name}-port={port}"
+                for name, port in zip(others, free_ports(len(others)), strict=True)
+            ]
             refused = hp("up", "--state-dir", str(state), f"--api-port={taken}", *ports)
         finally:
             subprocess.run(["rm", "-rf", str(state)], check=False)
@@ -309,7 +313,7 @@ def test_a_port_in_use_is_named_with_its_holder() -> None:
 def test_a_component_that_fails_stops_the_start_and_shows_its_log() -> None:
     state = Path(tempfile.mkdtemp(prefix="hp-local-broken-"))
     state.chmod(0o755)
-    broken = Platform(state, {name: free_port() for name in PORT_FLAGS})
+    broken = Platform(state, dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True)))
     data = state / "postgres" / "data"
     data.mkdir(parents=True)
     (data / "PG_VERSION").write_text("14\n")  # a cluster of another major version

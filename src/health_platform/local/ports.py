@@ -7,6 +7,7 @@ import socket
 import ssl
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 
@@ -15,6 +16,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports: all held while they are picked (one probe at a time
+    may be handed the same port twice, since each is let go before the next is asked)."""
+    with ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def is_free(port: int) -> bool:
