@@ -42,6 +42,12 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def stack_missing(error: ClientError) -> bool:
+    """CloudFormation's answer about a stack that does not exist: a ValidationError that
+    says so (it has no error code of its own)."""
+    return error_code(error) == "ValidationError" and "does not exist" in str(error)
+
+
 @contextmanager
 def aws_errors(doing: str) -> Iterator[None]:
     """Turn what botocore raises while `doing` into one sentence (exit code 5)."""
@@ -80,7 +86,7 @@ def stack_outputs(clients: ClientFactory, env: str, part: str, region: str) -> S
     try:
         (stack,) = clients("cloudformation", region).describe_stacks(StackName=name)["Stacks"]
     except ClientError as missing:
-        if "does not exist" in str(missing):
+        if stack_missing(missing):
             raise AwsError(
                 f"{name} is not deployed in {region}; deploy it with `hp infra apply {env}`."
             ) from missing

@@ -12,7 +12,13 @@ from botocore.exceptions import ClientError
 from health_platform.contract import APP_SECRETS, SERVICES
 from health_platform.errors import InvalidInputError, RefusedError
 from health_platform.infra import naming
-from health_platform.ops.aws import ClientFactory, aws_errors, boto_clients, require_credentials
+from health_platform.ops.aws import (
+    ClientFactory,
+    aws_errors,
+    boto_clients,
+    require_credentials,
+    stack_missing,
+)
 from health_platform.ops.cdk_cli import cdk_command, run_cdk
 from health_platform.settings import EnvironmentSettings
 
@@ -188,11 +194,10 @@ def destroy(
 
 
 def _exists(cloudformation: object, name: str) -> bool:
-
     try:
         cloudformation.describe_stacks(StackName=name)  # type: ignore[attr-defined]
     except ClientError as missing:
-        if "does not exist" in str(missing):
+        if stack_missing(missing):
             return False
         raise
     return True

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from health_platform.infra import naming
-from health_platform.ops.aws import ClientFactory, aws_errors, error_code
+from health_platform.ops.aws import ClientFactory, aws_errors, error_code, stack_missing
 from health_platform.ops.status import NOT_DEPLOYED
 from health_platform.settings import EnvironmentSettings
 
@@ -123,7 +123,7 @@ def _start(cloudformation: Any, name: str, region: str) -> str | StackDrift:
     except ClientError as refused:
         if error_code(refused) != "ValidationError":
             raise
-        if "does not exist" in str(refused):
+        if stack_missing(refused):
             return StackDrift(name, region, NOT_DEPLOYED)
         # A stack in the middle of an update (or rolled back) is refused: that is this
         # stack's result, and no reason to drop every other stack's.

@@ -42,7 +42,13 @@ from health_platform.errors import (
 )
 from health_platform.images import BUILD_CONTEXTS, BUILD_INPUTS, DOCKERFILES
 from health_platform.infra import naming
-from health_platform.ops.aws import ClientFactory, aws_errors, error_code, stack_outputs
+from health_platform.ops.aws import (
+    ClientFactory,
+    aws_errors,
+    error_code,
+    stack_missing,
+    stack_outputs,
+)
 from health_platform.ops.docker import Docker
 from health_platform.ops.logs import last_log_lines
 from health_platform.ops.tasks import (
@@ -266,15 +272,13 @@ def current_tags(
 def read_history(settings: EnvironmentSettings, clients: ClientFactory) -> list[ReleaseEntry]:
     """Newest first."""
     ssm = clients("ssm", settings.region)
-    try:
-        with aws_errors("read the release history"):
+    with aws_errors("read the release history"):
+        try:
             value = ssm.get_parameter(Name=naming.release_history_parameter(settings.name))
-    except AwsError as missing:
-        if isinstance(missing.__cause__, ClientError) and (
-            error_code(missing.__cause__) == "ParameterNotFound"
-        ):
-            return []
-        raise
+        except ClientError as missing:
+            if error_code(missing) == "ParameterNotFound":
+                return []
+            raise
     return [ReleaseEntry(**entry) for entry in json.loads(value["Parameter"]["Value"])]
 
 
@@ -430,29 +434,27 @@ def _in_registry(
     settings: EnvironmentSettings, clients: ClientFactory, repository_uri: str, tag: str
 ) -> bool:
     repository = repository_uri.split("/", 1)[1]
-    try:
-        with aws_errors(f"look for {repository}:{tag}"):
+    with aws_errors(f"look for {repository}:{tag}"):
+        try:
             clients("ecr", settings.region).describe_images(
                 repositoryName=repository, imageIds=[{"imageTag": tag}]
             )
-    except AwsError as missing:
-        if isinstance(missing.__cause__, ClientError) and (
-            error_code(missing.__cause__) == "ImageNotFoundException"
-        ):
-            return False
-        raise
+        except ClientError as missing:
+            if error_code(missing) == "ImageNotFoundException":
+                return False
+            raise
     return True
 
 
 def _services_deployed(settings: EnvironmentSettings, clients: ClientFactory) -> bool:
     stack = naming.stack_name(settings.name, naming.SERVICES)
-    try:
-        with aws_errors(f"read {stack}"):
+    with aws_errors(f"read {stack}"):
+        try:
             clients("cloudformation", settings.region).describe_stacks(StackName=stack)
-    except AwsError as missing:
-        if "does not exist" in str(missing):
-            return False
-        raise
+        except ClientError as missing:
+            if stack_missing(missing):
+                return False
+            raise
     return True
 
 

@@ -13,7 +13,13 @@ from botocore.exceptions import ClientError
 
 from health_platform.contract import SERVICES
 from health_platform.infra import naming
-from health_platform.ops.aws import ClientFactory, aws_errors, boto_clients, error_code
+from health_platform.ops.aws import (
+    ClientFactory,
+    aws_errors,
+    boto_clients,
+    error_code,
+    stack_missing,
+)
 from health_platform.settings import EnvironmentSettings
 
 NOT_DEPLOYED = "NOT DEPLOYED"
@@ -94,7 +100,7 @@ def _stack(client: Any, name: str, region: str) -> StackStatus:
     try:
         (stack,) = client.describe_stacks(StackName=name)["Stacks"]
     except ClientError as missing:
-        if error_code(missing) == "ValidationError" and "does not exist" in str(missing):
+        if stack_missing(missing):
             return StackStatus(name, region, NOT_DEPLOYED)
         raise
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 
 from health_platform.checks import Check
 from health_platform.infra import naming
+from health_platform.ops.aws import stack_missing
 from health_platform.ops.doctor.environment import Environment
 
 
@@ -16,7 +17,7 @@ def check_stacks(e: Environment) -> list[Check]:
         try:
             (stack,) = e.client("cloudformation", region).describe_stacks(StackName=name)["Stacks"]
         except ClientError as missing:
-            if "does not exist" not in str(missing):
+            if not stack_missing(missing):
                 raise
             checks.append(Check("stacks", name, "fail", f"not deployed in {region}", e.apply_hint))
             continue
