@@ -240,9 +240,7 @@ def test_a_rollout_that_never_stabilises_times_out_restores_the_tags_and_says_wh
     answer(
         ecs,
         "ListTasks",
-        lambda params: {
-            "taskArns": [stopped_arn] if params.get("family", "").endswith(FRONTEND) else []
-        },
+        lambda params: {"taskArns": [stopped_arn] if params.get("serviceName") == FRONTEND else []},
     )
     described = {"n": 0}
 

@@ -51,6 +51,7 @@ from health_platform.ops.aws import (
 )
 from health_platform.ops.docker import Docker
 from health_platform.ops.logs import last_log_lines
+from health_platform.ops.stopped_tasks import stopped_tasks, task_id, why_stopped
 from health_platform.ops.tasks import (
     OnLog,
     migration_task_definition,
@@ -580,27 +581,13 @@ def diagnose(
 ) -> list[str]:
     """The newest stopped tasks of `services`: why they stopped, and their last log lines."""
     env, region = settings.name, settings.region
-    ecs = clients("ecs", region)
-    cluster = naming.cluster_name(env)
     lines: list[str] = []
     with aws_errors("read the stopped tasks"):
         for service in services:
-            arns = ecs.list_tasks(
-                cluster=cluster, family=naming.task_family(env, service), desiredStatus="STOPPED"
-            )["taskArns"][:per_service]
-            if not arns:
-                continue
-            for task in ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]:
-                task_id = task["taskArn"].rsplit("/", 1)[-1]
-                containers = "; ".join(
-                    f"{c['name']}: exit {c.get('exitCode', '-')} {c.get('reason', '')}".strip()
-                    for c in task.get("containers", [])
-                )
-                lines.append(
-                    f"{service} task {task_id} stopped: {task.get('stoppedReason', '')}"
-                    + (f" ({containers})" if containers else "")
-                )
-                said = last_log_lines(clients, region, env, service, task_id, LOG_LINES)
+            newest = stopped_tasks(clients("ecs", region), naming.cluster_name(env), service)
+            for task in newest[:per_service]:
+                lines.append(f"{service} task {why_stopped(task)}")
+                said = last_log_lines(clients, region, env, service, task_id(task), LOG_LINES)
                 lines += [f"    {line.message}" for line in said] or [
                     "    (no log: the container never started)"
                 ]

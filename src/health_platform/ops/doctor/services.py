@@ -4,12 +4,13 @@ why)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from health_platform.checks import Check
 from health_platform.contract import SERVICES
 from health_platform.ops.doctor.environment import Environment
+from health_platform.ops.stopped_tasks import stopped_at, stopped_tasks, why_stopped
 
 # ECS lists a stopped task for at least an hour; older ones may already be gone.
 STOPPED_WINDOW = timedelta(hours=1)
@@ -64,37 +65,18 @@ def check_stopped_tasks(e: Environment) -> list[Check]:
     since = e.now - STOPPED_WINDOW
     checks = []
     for name in e.running():
-        arns = [
-            arn
-            for page in ecs.get_paginator("list_tasks").paginate(
-                cluster=e.cluster, serviceName=name, desiredStatus="STOPPED"
-            )
-            for arn in page["taskArns"]
-        ]
-        tasks = [
-            task
-            for start in range(0, len(arns), 100)  # DescribeTasks takes at most 100
-            for task in ecs.describe_tasks(cluster=e.cluster, tasks=arns[start : start + 100])[
-                "tasks"
-            ]
-            if _stopped_at(task) >= since
-        ]
-        failed = sorted((t for t in tasks if _failed(t)), key=_stopped_at, reverse=True)
+        tasks = [t for t in stopped_tasks(ecs, e.cluster, name) if stopped_at(t) >= since]
+        failed = [t for t in tasks if _failed(t)]  # newest first, as listed
         normal = len(tasks) - len(failed)
         if not failed:
             detail = f"none failed in the last hour ({normal} stopped by ECS or a person)"
             checks.append(Check(name, "stopped tasks", "pass", detail))
             continue
-        shown = "; ".join(_why(task) for task in failed[:3])
+        shown = "; ".join(why_stopped(task) for task in failed[:3])
         more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
         detail = f"{len(failed)} failed in the last hour: {shown}{more}"
         checks.append(Check(name, "stopped tasks", "fail", detail, _stop_hint(e, name, failed)))
     return checks
-
-
-def _stopped_at(task: dict[str, Any]) -> datetime:
-    moment = task.get("stoppedAt") or task.get("stoppingAt") or task.get("createdAt")
-    return moment if isinstance(moment, datetime) else datetime.min.replace(tzinfo=UTC)
 
 
 def _failed(task: dict[str, Any]) -> bool:
@@ -104,16 +86,6 @@ def _failed(task: dict[str, Any]) -> bool:
         return True
     # The scheduler replaces a task that fails its health checks (ServiceSchedulerInitiated).
     return "health check" in task.get("stoppedReason", "").lower()
-
-
-def _why(task: dict[str, Any]) -> str:
-    said = [task.get("stoppedReason") or task.get("stopCode") or "no reason given"]
-    for container in task.get("containers", []):
-        code, reason = container.get("exitCode"), container.get("reason")
-        if code is not None or reason:
-            exit_said = f"exit {code}" if code is not None else "no exit code"
-            said.append(f"{container['name']} {exit_said}" + (f": {reason}" if reason else ""))
-    return f"{task['taskArn'].rsplit('/', 1)[-1]}: " + ", ".join(said)
 
 
 def _stop_hint(e: Environment, name: str, failed: Sequence[dict[str, Any]]) -> str:
