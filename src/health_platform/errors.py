@@ -54,6 +54,15 @@ class InvalidInputError(UserError):
     exit_code = ExitCode.INVALID_INPUT
 
 
+class UnknownEnvironmentError(InvalidInputError):
+    """A name that is no environment file; `known` are those that are."""
+
+    def __init__(self, names: list[str], known: list[str], also: str = "") -> None:
+        said = f"{', '.join(known)}{also}"
+        super().__init__(f"Unknown environment {', '.join(map(repr, names))}; known: {said}.")
+        self.names, self.known = names, known
+
+
 class ToolchainError(UserError):
     exit_code = ExitCode.TOOLCHAIN
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from health_platform.errors import InvalidInputError
+from health_platform.errors import InvalidInputError, UnknownEnvironmentError
 from health_platform.paths import environments_dir
 
 # Values CloudWatch Logs accepts for a log group's retention.
@@ -449,9 +449,7 @@ def load_environments(
         raise InvalidInputError(f"No environment files (*.yaml) found in {directory}.")
     unknown = [n for n in names or () if n not in known]
     if unknown:
-        raise InvalidInputError(
-            f"Unknown environment {', '.join(map(repr, unknown))}; known: {', '.join(known)}."
-        )
+        raise UnknownEnvironmentError(unknown, known)
     problems: list[Problem] = []
     loaded: list[EnvironmentSettings] = []
     for name in known:

@@ -129,8 +129,8 @@ def release(account: Account, **options: Any) -> Any:
         on_step=steps.append,
         on_log=logs.append,
         timeout_s=options.pop("timeout_s", 600),
-        sleep=options.pop("sleep", time.sleep),
-        clock=options.pop("clock", time.clock),
+        sleep=time.sleep,
+        clock=time.clock,
     )
     return entry, plan, steps, logs
 
@@ -262,15 +262,12 @@ def test_a_rollout_that_never_stabilises_times_out_restores_the_tags_and_says_wh
     deployed.log(account, FRONTEND, stopped_arn, "host not found in upstream")
     _with_image(account, FRONTEND, NEW_TAG)
     stack_rolls(account, ["UPDATE_IN_PROGRESS"])
-    time = FakeTime()
     with pytest.raises(ReleaseError, match="not stable after 60 s") as failed:
         release(
             account,
             services=[FRONTEND],
             image_tag=NEW_TAG,
             timeout_s=60,
-            sleep=time.sleep,
-            clock=time.clock,
         )
     assert failed.value.exit_code == ExitCode.TIMED_OUT
     assert "cloudformation.CancelUpdateStack" in account.operations()
@@ -523,7 +520,6 @@ def test_a_timeout_during_cloudformations_own_rollback_cancels_nothing_and_resto
     _with_image(account, FRONTEND, NEW_TAG)
     # The circuit breaker fired: CloudFormation is rolling back when the wait runs out.
     stack_rolls(account, ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"])
-    time = FakeTime()
     with pytest.raises(
         ReleaseError, match="UPDATE_ROLLBACK_IN_PROGRESS and finishes by itself"
     ) as failed:
@@ -532,8 +528,6 @@ def test_a_timeout_during_cloudformations_own_rollback_cancels_nothing_and_resto
             services=[FRONTEND],
             image_tag=NEW_TAG,
             timeout_s=15,
-            sleep=time.sleep,
-            clock=time.clock,
         )
     assert failed.value.exit_code == ExitCode.TIMED_OUT
     assert "cloudformation.CancelUpdateStack" not in account.operations()

@@ -155,3 +155,11 @@ def test_an_aws_only_command_refuses_local_in_one_sentence(
 ) -> None:
     assert main(["infra", "status", "local"]) == ExitCode.INVALID_INPUT
     assert "`local` is the platform on this machine" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("verb", [["status"], ["logs"], ["doctor"], ["db", "migrate"]])
+def test_an_unknown_environment_of_a_command_that_takes_local_names_local_too(
+    verb: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*verb, "nope"]) == ExitCode.INVALID_INPUT
+    assert capsys.readouterr().err.strip().endswith("known: dev, prod, staging, or local.")

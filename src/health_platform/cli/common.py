@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from health_platform.errors import InvalidInputError, RefusedError
+from health_platform.errors import InvalidInputError, RefusedError, UnknownEnvironmentError
 
 if TYPE_CHECKING:
     import boto3
@@ -96,10 +96,10 @@ def aws(env: str, *, local_too: bool = False) -> tuple[EnvironmentSettings, Clie
 
     try:
         settings = one(env)
-    except InvalidInputError as unknown:
-        if not local_too or not str(unknown).startswith("Unknown environment"):
+    except UnknownEnvironmentError as unknown:
+        if not local_too:
             raise
-        raise InvalidInputError(f"{str(unknown).rstrip('.')}, or {LOCAL}.") from unknown
+        raise UnknownEnvironmentError(unknown.names, unknown.known, f", or {LOCAL}") from None
     session = boto3.Session()
     require_credentials(session)
     return settings, clients_of(session)

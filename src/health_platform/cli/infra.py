@@ -279,9 +279,14 @@ def destroy(env: AwsEnvArgument, yes: YesOption = False, out_dir: OutOption = No
 )
 def status(env: AwsEnvArgument) -> None:
     """Stacks, services, targets, database, cache and alarms of a deployed environment."""
+    show_status(env)
+
+
+def show_status(env: str, *, local_too: bool = False) -> None:
+    """Read and render an AWS environment's status (`hp status ENV` too, which takes local)."""
     from health_platform.ops.status import environment_status
 
-    settings, clients = aws(env)
+    settings, clients = aws(env, local_too=local_too)
     with err.status(f"Reading {settings.name} from AWS…"):
         report = environment_status(settings, clients)
     render_status(report)

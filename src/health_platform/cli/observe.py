@@ -40,7 +40,7 @@ def status(env: EnvArgument, state_dir: StateDir = None) -> None:
     if is_local(env):
         local_commands.show_status(state_dir)
     else:
-        infra.status(env)
+        infra.show_status(env, local_too=True)
 
 
 @app.command("logs", epilog=exit_codes_help(*AWS_READ))
