@@ -30,6 +30,11 @@ from health_platform.infra.compliance.deployability.edge import (
 )
 from health_platform.infra.compliance.deployability.model import Rule
 from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+from health_platform.infra.compliance.deployability.operations import (
+    OUTPUTS_HP_READS,
+    RELEASE_TAGS,
+    TASK_LOGS,
+)
 from health_platform.infra.edge.waf_rules import BODY_RULES, COMMON_RULE_SET
 
 CLOUDFRONT_LIST = "pl-3b927c52"
@@ -481,7 +486,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 11
+    assert len({rule.id for rule in RULES}) == len(RULES) == 14
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -558,3 +563,61 @@ def test_an_iam_sign_in_needs_connect_rights_as_its_user_and_iam_on_the_instance
     del no_policy["services"]["Resources"]["Role"]["Properties"]["ManagedPolicyArns"]
     (refused,) = messages(IAM_DATABASE_SIGN_IN, no_policy)
     assert "every connection is refused" in refused
+
+
+# --- what hp's day-2 commands read ----------------------------------------------------------
+
+SERVICES_STACK = "health-platform-dev-services"
+
+
+def services_task(
+    *, tag_type: str = "AWS::SSM::Parameter::Value<String>", prefix: str = "backend"
+) -> dict[str, dict[str, Any]]:
+    """The backend's task as CDK synthesizes it: the image's tag a Ref to a parameter whose
+    default is the release parameter, awslogs into the group hp reads."""
+    template = stack(
+        Logs=resource("AWS::Logs::LogGroup", LogGroupName="/aws/ecs/health-platform-dev/backend"),
+        Task=resource(
+            "AWS::ECS::TaskDefinition",
+            Family="health-platform-dev-backend",
+            ContainerDefinitions=[
+                {
+                    "Name": "backend",
+                    "Image": {"Fn::Join": ["", ["1.dkr.ecr/repo:", {"Ref": "BackendImageTag"}]]},
+                    "LogConfiguration": {
+                        "LogDriver": "awslogs",
+                        "Options": {
+                            "awslogs-group": {"Ref": "Logs"},
+                            "awslogs-stream-prefix": prefix,
+                        },
+                    },
+                }
+            ],
+        ),
+    )
+    template["Parameters"] = {
+        "BackendImageTag": {"Type": tag_type, "Default": "/health-platform/dev/release/backend"}
+    }
+    return {SERVICES_STACK: template}
+
+
+def test_an_image_tag_that_is_a_plain_parameter_never_sees_a_release() -> None:
+    assert messages(RELEASE_TAGS, services_task()) == []
+    (found,) = messages(RELEASE_TAGS, services_task(tag_type="String"))
+    assert "`hp release` would set a tag this stack never reads" in found
+
+
+def test_a_stream_prefix_other_than_the_container_hides_its_log_from_hp() -> None:
+    assert messages(TASK_LOGS, services_task()) == []
+    (found,) = messages(TASK_LOGS, services_task(prefix="app"))
+    assert "stream prefix 'app'" in found and "backend/backend/<task id>" in found
+
+
+def test_a_stack_without_an_output_hp_reads_is_found() -> None:
+    templates = {
+        "health-platform-dev-network": {"Outputs": {"PrivateSubnetIds": {"Value": "a,b"}}},
+        SERVICES_STACK: {"Outputs": {"MigrationTaskDefinitionArn": {"Value": "arn"}}},
+    }
+    assert messages(OUTPUTS_HP_READS, templates) == [
+        "the outputs hp reads are missing: MigrationSecurityGroupId"
+    ]

@@ -28,6 +28,11 @@ from health_platform.infra.compliance.deployability.edge import (
 )
 from health_platform.infra.compliance.deployability.model import Environment, Rule, Violation
 from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+from health_platform.infra.compliance.deployability.operations import (
+    OUTPUTS_HP_READS,
+    RELEASE_TAGS,
+    TASK_LOGS,
+)
 
 PACK = "Deployability"
 RULES: tuple[Rule, ...] = (
@@ -42,6 +47,9 @@ RULES: tuple[Rule, ...] = (
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
     SNS_ENDPOINT_CONFIRMS,
+    RELEASE_TAGS,
+    TASK_LOGS,
+    OUTPUTS_HP_READS,
 )
 
 
