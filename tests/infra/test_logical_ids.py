@@ -72,6 +72,7 @@ PINNED = (
         "DatabaseReadReplicaFA1999F7",
         "DatabaseReadReplicaPostgresqlLogsAD586986",
         "DatabaseReadReplicaUpgradeLogs8CA03059",
+        "BackupReplicationLogsFF6E770F",
     },
     (DISASTER_RECOVERY, "prod"): {
         "DisasterRecoveryKey76615674",

@@ -5,6 +5,7 @@ environments pass it in tests/infra/test_compliance.py (hp infra check)."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,11 @@ import pytest
 from health_platform.images import CONTAINER_DOCKERFILES
 from health_platform.infra.compliance.deployability import RULES, Environment, check_environment
 from health_platform.infra.compliance.deployability.alerts import SNS_ENDPOINT_CONFIRMS
+from health_platform.infra.compliance.deployability.backups import (
+    BACKUP_REPLICATION,
+    RESTORE_OVERRIDES,
+    RESTORE_TESTING,
+)
 from health_platform.infra.compliance.deployability.containers import (
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
@@ -34,6 +40,10 @@ from health_platform.infra.compliance.deployability.operations import (
     OUTPUTS_HP_READS,
     RELEASE_TAGS,
     TASK_LOGS,
+)
+from health_platform.infra.compliance.deployability.replication import (
+    IMAGE_REPLICATION,
+    SECRET_REPLICAS,
 )
 from health_platform.infra.edge.waf_rules import BODY_RULES, COMMON_RULE_SET
 
@@ -486,7 +496,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 14
+    assert len({rule.id for rule in RULES}) == len(RULES) == 19
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -621,3 +631,277 @@ def test_a_stack_without_an_output_hp_reads_is_found() -> None:
     assert messages(OUTPUTS_HP_READS, templates) == [
         "the outputs hp reads are missing: MigrationSecurityGroupId"
     ]
+
+
+# --- copies in the disaster-recovery region ---------------------------------------------------
+
+ACCOUNT = "333333333333"
+PRIMARY, DR = "us-east-1", "us-west-2"
+DR_ALIAS = "alias/health-platform/prod/dr-data"
+
+
+def dr_messages(rule: Rule, templates: dict[str, dict[str, Any]]) -> list[str]:
+    """The stacks `data` and `services` deploy in the primary region, `dr` in the DR region."""
+    env = Environment(
+        templates,
+        DOCKERFILES,
+        {},
+        regions={"data": PRIMARY, "services": PRIMARY, "dr": DR},
+        account=ACCOUNT,
+        dr_region=DR,
+    )
+    return [v.message for v in rule.run(env)]
+
+
+def join(*parts: Any) -> dict[str, Any]:
+    return {"Fn::Join": ["", list(parts)]}
+
+
+def dr_key_arn(region: str = DR) -> dict[str, Any]:
+    return join("arn:", {"Ref": "AWS::Partition"}, f":kms:{region}:{ACCOUNT}:{DR_ALIAS}")
+
+
+def secret_read_by_a_task(**replica: Any) -> dict[str, dict[str, Any]]:
+    """The Redis token in the data stack, read by the backend through an export."""
+    properties = {"ReplicaRegions": [replica]} if replica else {}
+    data = stack(Token=resource("AWS::SecretsManager::Secret", **properties))
+    data["Outputs"] = {"TokenArn": {"Value": {"Ref": "Token"}, "Export": {"Name": "data:Token"}}}
+    secrets = [{"Name": "REDIS_AUTH_TOKEN", "ValueFrom": {"Fn::ImportValue": "data:Token"}}]
+    return {"data": data, "services": stack(Task=task("backend", "10001", [], secrets=secrets))}
+
+
+def test_a_secret_replica_belongs_in_the_dr_region_under_its_key() -> None:
+    assert not dr_messages(SECRET_REPLICAS, secret_read_by_a_task(Region=DR, KmsKeyId=dr_key_arn()))
+    own = dr_messages(SECRET_REPLICAS, secret_read_by_a_task(Region=PRIMARY))
+    assert "has a replica in us-east-1, its own region" in own[0]
+    assert "no replica in the DR region" in own[1]
+    elsewhere = dr_messages(SECRET_REPLICAS, secret_read_by_a_task(Region="eu-west-1"))
+    assert any("not in the environment's DR region us-west-2" in m for m in elsewhere)
+    # The primary's key (as an L2 Secret writes an alias imported in this region).
+    (wrong_key,) = dr_messages(
+        SECRET_REPLICAS, secret_read_by_a_task(Region=DR, KmsKeyId=dr_key_arn(PRIMARY))
+    )
+    assert "with a key in us-east-1" in wrong_key
+    templates = secret_read_by_a_task(Region=DR, KmsKeyId={"Fn::GetAtt": ["Key", "Arn"]})
+    templates["data"]["Resources"]["Key"] = resource("AWS::KMS::Key")
+    (same_stack_key,) = dr_messages(SECRET_REPLICAS, templates)
+    assert "with a key in us-east-1" in same_stack_key
+
+
+def test_a_secret_a_task_reads_needs_a_replica_in_the_dr_region() -> None:
+    (found,) = dr_messages(SECRET_REPLICAS, secret_read_by_a_task())
+    assert "is read as backend's REDIS_AUTH_TOKEN but has no replica in the DR region" in found
+    # RDS's managed master secret is an attribute of the instance: not one to replicate.
+    templates = master_secret_templates("one-off")
+    assert not dr_messages(SECRET_REPLICAS, templates)
+
+
+def image_replication(
+    destination: str = DR, *, template: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """As the data and dr stacks write them: a KMS-encrypted immutable repository, the
+    registry's replication to `destination`, and (in dr) `template`."""
+    data = stack(
+        Repo=resource(
+            "AWS::ECR::Repository",
+            RepositoryName="health-platform/prod/backend",
+            ImageTagMutability="IMMUTABLE",
+            EncryptionConfiguration={
+                "EncryptionType": "KMS",
+                "KmsKey": {"Fn::GetAtt": ["K", "Arn"]},
+            },
+        ),
+        Replication=resource(
+            "AWS::ECR::ReplicationConfiguration",
+            ReplicationConfiguration={
+                "Rules": [
+                    {
+                        "Destinations": [{"Region": destination, "RegistryId": ACCOUNT}],
+                        "RepositoryFilters": [
+                            {"Filter": "health-platform/prod/", "FilterType": "PREFIX_MATCH"}
+                        ],
+                    }
+                ]
+            },
+        ),
+    )
+    dr = stack(DrKey=resource("AWS::KMS::Key"), Role=resource("AWS::IAM::Role"))
+    if template is not None:
+        dr["Resources"]["Template"] = resource("AWS::ECR::RepositoryCreationTemplate", **template)
+    return {"data": data, "dr": dr}
+
+
+def replica_template(**changes: Any) -> dict[str, Any]:
+    return {
+        "Prefix": "health-platform/prod",
+        "AppliedFor": ["REPLICATION"],
+        "ImageTagMutability": "IMMUTABLE",
+        "EncryptionConfiguration": {
+            "EncryptionType": "KMS",
+            "KmsKey": {"Fn::GetAtt": ["DrKey", "Arn"]},
+        },
+        "CustomRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+        **changes,
+    }
+
+
+def test_replicated_repositories_need_a_template_like_their_sources() -> None:
+    assert not dr_messages(IMAGE_REPLICATION, image_replication(template=replica_template()))
+    (none,) = dr_messages(IMAGE_REPLICATION, image_replication())
+    assert "no repository creation template applies to REPLICATION" in none
+    assert "mutable and AES-256" in none
+    pull_through = replica_template(AppliedFor=["PULL_THROUGH_CACHE"])
+    assert dr_messages(IMAGE_REPLICATION, image_replication(template=pull_through))
+    (mutable,) = dr_messages(
+        IMAGE_REPLICATION,
+        image_replication(template=replica_template(ImageTagMutability="MUTABLE")),
+    )
+    assert "ImageTagMutability MUTABLE, the source has IMMUTABLE" in mutable
+
+
+def test_a_replica_template_needs_a_key_of_its_region_and_a_role() -> None:
+    primary_key = {"EncryptionType": "KMS", "KmsKey": f"arn:aws:kms:{PRIMARY}:{ACCOUNT}:key/1"}
+    (wrong_key,) = dr_messages(
+        IMAGE_REPLICATION,
+        image_replication(template=replica_template(EncryptionConfiguration=primary_key)),
+    )
+    assert "with a key in us-east-1: the key must be in the repository's region" in wrong_key
+    no_role = replica_template()
+    del no_role["CustomRoleArn"]
+    (found,) = dr_messages(IMAGE_REPLICATION, image_replication(template=no_role))
+    assert "no CustomRoleArn" in found
+
+
+def test_replication_to_the_source_region_or_twice_in_a_region_is_found() -> None:
+    (itself,) = dr_messages(
+        IMAGE_REPLICATION, image_replication(PRIMARY, template=replica_template())
+    )
+    assert "the source registry itself" in itself
+    templates = image_replication(template=replica_template())
+    templates["services"] = stack(
+        Other=templates["data"]["Resources"]["Replication"],
+    )
+    (twice,) = dr_messages(IMAGE_REPLICATION, templates)
+    assert "second replication configuration in us-east-1" in twice
+
+
+def backup_replication(
+    *, call_region: str | None = DR, key_region: str = DR, **parameters: Any
+) -> dict[str, dict[str, Any]]:
+    """As AwsCustomResource writes them: the DescribeKey lookup and the replication's create
+    call, a JSON document joined around the instance's Ref and the lookup's answer."""
+
+    def create(call: dict[str, Any], *tokens: tuple[str, Any]) -> dict[str, Any]:
+        text = json.dumps(call)
+        parts: list[Any] = []
+        for marker, token in tokens:
+            before, text = text.split(marker, 1)
+            parts += [before, token]
+        return join(*parts, text)
+
+    lookup = {"service": "KMS", "action": "DescribeKey", "parameters": {"KeyId": DR_ALIAS}}
+    lookup["region"] = key_region
+    start: dict[str, Any] = {
+        "service": "RDS",
+        "action": "StartDBInstanceAutomatedBackupsReplication",
+        "parameters": {
+            "SourceDBInstanceArn": f"arn:@P@:rds:{PRIMARY}:{ACCOUNT}:db:@DB@",
+            "KmsKeyId": "@KEY@",
+            "BackupRetentionPeriod": 30,
+            **parameters,
+        },
+    }
+    if call_region:
+        start["region"] = call_region
+    tokens = [
+        ("@P@", {"Ref": "AWS::Partition"}),
+        ("@DB@", {"Ref": "Db"}),
+        ("@KEY@", {"Fn::GetAtt": ["Lookup", "KeyMetadata.Arn"]}),
+    ]
+    present = [t for t in tokens if t[0] in json.dumps(start)]
+    return {
+        "data": stack(
+            Db=resource("AWS::RDS::DBInstance", StorageEncrypted=True, BackupRetentionPeriod=30),
+            Lookup=resource("Custom::AWS", Create=json.dumps(lookup)),
+            Replication=resource("Custom::AWS", Create=create(start, *present)),
+        )
+    }
+
+
+def test_backup_replication_runs_in_the_dr_region_with_a_key_there() -> None:
+    assert not dr_messages(BACKUP_REPLICATION, backup_replication())
+    (no_region,) = dr_messages(BACKUP_REPLICATION, backup_replication(call_region=None))
+    assert "RDS takes this call in the destination region" in no_region
+    same = dr_messages(BACKUP_REPLICATION, backup_replication(call_region=PRIMARY))
+    assert any("into us-east-1 itself" in m for m in same)
+    (wrong_key,) = dr_messages(BACKUP_REPLICATION, backup_replication(key_region=PRIMARY))
+    assert "with a key in us-east-1: the key must be in the destination region" in wrong_key
+    (alias,) = dr_messages(BACKUP_REPLICATION, backup_replication(KmsKeyId=DR_ALIAS))
+    assert "the API takes the key's ARN" in alias
+
+
+def test_backup_replication_needs_backups_a_key_and_a_retention_rds_takes() -> None:
+    (long,) = dr_messages(BACKUP_REPLICATION, backup_replication(BackupRetentionPeriod=40))
+    assert "RDS accepts 1 to 35" in long
+    templates = backup_replication(KmsKeyId="")
+    (unencrypted,) = dr_messages(BACKUP_REPLICATION, templates)
+    assert "encrypted Db without KmsKeyId" in unencrypted
+    templates = backup_replication()
+    templates["data"]["Resources"]["Db"]["Properties"]["BackupRetentionPeriod"] = 0
+    (off,) = dr_messages(BACKUP_REPLICATION, templates)
+    assert "automated backups, which are off" in off
+
+
+def restore_testing(
+    *, plan_name: str = "health_platform_prod_database", **selection: Any
+) -> dict[str, dict[str, Any]]:
+    properties: dict[str, Any] = {
+        "RestoreTestingPlanName": {"Ref": "Plan"},
+        "RestoreTestingSelectionName": "database",
+        "ProtectedResourceType": "RDS",
+        "ProtectedResourceArns": [{"Fn::GetAtt": ["Db", "DBInstanceArn"]}],
+        "IamRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+        "ValidationWindowHours": 4,
+        "RestoreMetadataOverrides": {
+            "dbSubnetGroupName": {"Ref": "Subnets"},
+            "vpcSecurityGroupIds": join('["', {"Fn::GetAtt": ["Sg", "GroupId"]}, '"]'),
+        },
+        **selection,
+    }
+    trust = {"Statement": [{"Principal": {"Service": "backup.amazonaws.com"}}]}
+    return {
+        "data": stack(
+            Plan=resource("AWS::Backup::RestoreTestingPlan", RestoreTestingPlanName=plan_name),
+            Selection=resource("AWS::Backup::RestoreTestingSelection", **properties),
+            Role=resource("AWS::IAM::Role", AssumeRolePolicyDocument=trust),
+            Db=resource("AWS::RDS::DBInstance"),
+        )
+    }
+
+
+def test_restore_testing_as_aws_backup_accepts_it() -> None:
+    assert not dr_messages(RESTORE_TESTING, restore_testing())
+    (hyphens,) = dr_messages(RESTORE_TESTING, restore_testing(plan_name="health-platform-prod"))
+    assert "only letters, digits and underscores" in hyphens
+    (week,) = dr_messages(RESTORE_TESTING, restore_testing(ValidationWindowHours=200))
+    assert "AWS Backup accepts 0 to 168" in week
+    (orphan,) = dr_messages(RESTORE_TESTING, restore_testing(RestoreTestingPlanName="other"))
+    assert "names no restore testing plan" in orphan
+    both = restore_testing(ProtectedResourceArns=["*", {"Fn::GetAtt": ["Db", "DBInstanceArn"]}])
+    (mixed,) = dr_messages(RESTORE_TESTING, both)
+    assert "both the wildcard and specific resources" in mixed
+    templates = restore_testing()
+    templates["data"]["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"] = {
+        "Statement": [{"Principal": {"Service": "lambda.amazonaws.com"}}]
+    }
+    (role,) = dr_messages(RESTORE_TESTING, templates)
+    assert "which AWS Backup may not assume" in role
+
+
+def test_list_valued_restore_overrides_are_json_arrays() -> None:
+    assert not dr_messages(RESTORE_OVERRIDES, restore_testing())
+    bare = {"vpcSecurityGroupIds": {"Fn::GetAtt": ["Sg", "GroupId"]}}
+    (found,) = dr_messages(RESTORE_OVERRIDES, restore_testing(RestoreMetadataOverrides=bare))
+    assert "vpcSecurityGroupIds with something other than a JSON array" in found
+    listed = {"VPCSecurityGroupIds": '["sg-0123456789abcdef0"]', "dbInstanceClass": "db.t3.micro"}
+    assert not dr_messages(RESTORE_OVERRIDES, restore_testing(RestoreMetadataOverrides=listed))

@@ -14,7 +14,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -71,6 +71,11 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _is_read_only(error: Exception) -> bool:
+    cause = getattr(error, "orig", error)
+    return isinstance(cause, psycopg.errors.ReadOnlySqlTransaction)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, error: ApiError) -> JSONResponse:
@@ -109,6 +114,21 @@ def install_error_handlers(app: FastAPI) -> None:
             "unavailable",
             "The database is unavailable; try again shortly.",
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(InternalError)
+    @app.exception_handler(psycopg.errors.ReadOnlySqlTransaction)  # the plain connections
+    async def _read_only(request: Request, error: Exception) -> JSONResponse:
+        # A restored database replays WAL and refuses writes until an operator promotes it
+        # (`hp restore local --promote`): a state to say, not a bug.
+        if not _is_read_only(error):
+            return await _bug(request, error)
+        log.error("database read-only", extra={"error_type": "ReadOnlySqlTransaction"})
+        return error_response(
+            503,
+            "read_only",
+            "The database is read-only while it is being restored; try again later.",
+            headers={"Retry-After": "30"},
         )
 
     @app.exception_handler(Exception)

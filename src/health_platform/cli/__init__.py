@@ -22,7 +22,18 @@ import typer
 from rich.text import Text
 
 from health_platform import __version__
-from health_platform.cli import backup, db, infra, local, observe, release, secrets, users
+from health_platform.cli import (
+    backup,
+    db,
+    dr,
+    infra,
+    local,
+    observe,
+    release,
+    restore,
+    secrets,
+    users,
+)
 from health_platform.cli.common import command_group, err, out
 from health_platform.errors import ExitCode, UserError
 
@@ -37,10 +48,12 @@ app.add_typer(local.app)
 app.add_typer(observe.app)
 app.add_typer(release.app)
 app.add_typer(backup.app)
+app.add_typer(restore.app)
 app.add_typer(infra.app, name="infra")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(dr.app, name="dr")
 
 
 def _version(value: bool) -> None:

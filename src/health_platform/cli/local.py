@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from health_platform.cli.common import EnvArgument, StateDir, command_group, local_only, out
 from health_platform.errors import ExitCode, exit_codes_help
+
+if TYPE_CHECKING:
+    from health_platform.local.config import LocalConfig
 
 app = command_group()
 
@@ -37,13 +40,21 @@ def up(
     postgres_port: Annotated[int | None, _port("postgres-port", "HP_POSTGRES_PORT", 54329)] = None,
     redis_port: Annotated[int | None, _port("redis-port", "HP_REDIS_PORT", 63799)] = None,
     api_workers: Annotated[int | None, _port("api-workers", "HP_API_WORKERS", 2)] = None,
+    backup_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--backup-dir",
+            help="Where backups go, ideally another disk (env HP_BACKUP_DIR;"
+            " default: backups/ in the state folder).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the whole platform on this machine and wait until every part is healthy.
 
     PostgreSQL, Redis, the API, the frontend and a TLS load balancer, all on 127.0.0.1."""
     from health_platform.local.config import local_config
-    from health_platform.local.platform import Progress, saved_config
-    from health_platform.local.platform import up as start
+    from health_platform.local.platform import saved_config
 
     config = local_config(
         {
@@ -55,25 +66,35 @@ def up(
             "postgres_port": postgres_port,
             "redis_port": redis_port,
             "api_workers": api_workers,
+            "backup_dir": backup_dir,
         }
     )
     began = time.monotonic()
-    progress = Progress(
-        say=lambda text: out.print(f"  {text}"),
-        healthy=lambda name, port, seconds: out.print(
-            f"  [green]✓[/] {name:<9} 127.0.0.1:{port:<6} healthy after {seconds:.1f} s"
-        ),
-    )
-    if not start(config, progress):
+    if not start_platform(config):
         # The ports it runs on are the ones it was started with, not this call's defaults.
         out.print(f"Already running: {saved_config(config.state_dir).url}")
         return
     out.print(
         f"\nThe platform is up ({time.monotonic() - began:.1f} s): [bold]{config.url}[/]\n"
         f"(a self-signed certificate: {config.path('tls', 'localhost.crt')})\n"
+        f"Backups: {config.backups_dir}\n"
         "Create the first administrator:  hp users create-admin local EMAIL --name NAME\n"
         "Stop it:  hp down   ·   Check it:  hp doctor local   ·   Logs:  hp logs local -f"
     )
+
+
+def start_platform(config: LocalConfig) -> bool:
+    """Start it, one line per component as it becomes healthy; False: already running."""
+    from health_platform.local.platform import Progress
+    from health_platform.local.platform import up as start
+
+    progress = Progress(
+        say=lambda text: out.print(f"  {text}"),
+        healthy=lambda name, port, seconds: out.print(
+            f"  [green]✓[/] {name:<9} 127.0.0.1:{port:<6} healthy after {seconds:.1f} s"
+        ),
+    )
+    return start(config, progress)
 
 
 @app.command("down", epilog=LOCAL_HELP)
@@ -89,27 +110,39 @@ def down(state_dir: StateDir = None) -> None:
 def reset(
     env: EnvArgument,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Really delete it.")] = False,
+    delete_backups: Annotated[
+        bool, typer.Option("--delete-backups", help="Delete the backups as well.")
+    ] = False,
     state_dir: StateDir = None,
 ) -> None:
-    """Stop the local platform and delete its state (database, uploads, keys, logs)."""
+    """Stop the local platform and delete its state (database, uploads, keys, logs).
+
+    The backups, and the passwords a restore of them needs, are kept unless
+    `--delete-backups`: `hp restore local --to latest` brings the data back."""
     from health_platform.local.platform import reset as wipe
     from health_platform.local.platform import saved_config
 
     local_only(env, "reset")
     config = saved_config(state_dir)
-    wipe(config, yes)
-    out.print(f"Deleted {config.state_dir}.")
+    kept = wipe(config, yes, delete_backups=delete_backups)
+    out.print(f"Deleted {config.state_dir}" + (" and its backups." if delete_backups else "."))
+    if kept:
+        out.print(
+            "Kept: " + ", ".join(str(path) for path in kept) + " (--delete-backups deletes them)."
+        )
 
 
 def show_status(state_dir: Path | None) -> None:
     """`hp status local`: each component's pid, port, health and uptime."""
+    from health_platform.local.backup_health import backup_summary
     from health_platform.local.platform import saved_config
     from health_platform.local.platform import status as read
 
     table = Table(title="local platform")
     for column in ("component", "pid", "port", "health", "uptime", "restarts"):
         table.add_column(column)
-    for row in read(saved_config(state_dir)):
+    rows = read(saved_config(state_dir))
+    for row in rows:
         health = (
             "[green]healthy[/]"
             if row.healthy
@@ -118,10 +151,16 @@ def show_status(state_dir: Path | None) -> None:
         if row.pid and not row.in_rotation:
             health += " (out of rotation)"
         uptime = f"{row.uptime_seconds:.0f} s" if row.uptime_seconds is not None else "-"
+        if row.read_only:
+            health = "[yellow]read-only: restored, not promoted[/]"
         table.add_row(
             row.name, str(row.pid or "-"), str(row.port), health, uptime, str(row.restarts)
         )
     out.print(table)
+    for line, healthy in backup_summary(saved_config(state_dir)):
+        out.print(f"[{'green' if healthy else 'red'}]{'✓' if healthy else '✗'}[/] {line}")
+    if any(row.read_only for row in rows):
+        out.print("Writes are refused until `hp restore local --promote`.")
 
 
 def show_logs(

@@ -58,14 +58,31 @@ def replica_identifier(env: str) -> str:
     return f"{database_identifier(env)}-replica"
 
 
+def drill_database_prefix(env: str) -> str:
+    """What every temporary database of `hp dr drill ENV` is named with: how a drill that
+    died is found again (with its tag) and its database deleted by the next one."""
+    return f"{database_identifier(env)}-drill-"
+
+
+def drill_database_identifier(env: str, stamp: str) -> str:
+    """A drill's temporary database; `stamp` is its start, `yyyymmddHHMMSS` in UTC."""
+    return f"{drill_database_prefix(env)}{stamp}"
+
+
 def cache_identifier(env: str) -> str:
     """The ElastiCache replication group."""
     return resource_name(env, "cache")
 
 
+def repository_prefix(env: str) -> str:
+    """The namespace of an environment's ECR repositories: what registry replication filters
+    on and what the DR region's repository creation template matches."""
+    return f"{PROJECT}/{env}"
+
+
 def repository_name(env: str, service: str) -> str:
     """A service's ECR repository."""
-    return f"{PROJECT}/{env}/{service}"
+    return f"{repository_prefix(env)}/{service}"
 
 
 def task_family(env: str, task: str) -> str:
@@ -110,6 +127,11 @@ def dr_key_alias(env: str) -> str:
 
 def dr_backup_vault_name(env: str) -> str:
     return f"{PROJECT}-{env}-dr"
+
+
+def restore_testing_plan_name(env: str) -> str:
+    """AWS Backup takes only letters, digits and underscores in a restore testing plan's name."""
+    return f"{PROJECT}_{env}_database".replace("-", "_")
 
 
 def deployment_order(env: str, region: str, dr_region: str | None) -> list[tuple[str, str]]:

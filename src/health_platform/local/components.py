@@ -7,7 +7,6 @@ environment), never onto a command line that `ps` would show."""
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import signal
 import ssl
@@ -23,6 +22,7 @@ import redis
 
 from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, api_environment
 from health_platform.errors import ToolchainError
+from health_platform.local.backups import ARCHIVE_TIMEOUT_SECONDS, in_recovery, pgbackrest_for
 from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import Credentials, write_private
 from health_platform.local.nginx import (
@@ -32,6 +32,7 @@ from health_platform.local.nginx import (
     load_balancer_conf,
     nginx_argv,
 )
+from health_platform.local.pgbackrest import give_to_cluster_owner
 from health_platform.local.ports import http_ok
 from health_platform.local.postgres import postgres_bin
 
@@ -56,13 +57,6 @@ def _as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _owned_by_postgres(*paths: Path) -> None:
-    if _as_root():
-        entry = pwd.getpwnam("postgres")
-        for path in paths:
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
 Role = Literal["superuser", "owner", "runtime"]
 
 
@@ -80,14 +74,37 @@ def database_url(config: LocalConfig, credentials: Credentials, role: Role = "ru
     )
 
 
-def _plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
+def libpq_url(config: LocalConfig, credentials: Credentials, role: Role = "runtime") -> str:
+    """`database_url` as psycopg and libpq take it (no SQLAlchemy driver name)."""
+    return database_url(config, credentials, role).replace("postgresql+psycopg://", "postgresql://")
+
+
+def server_settings(data_dir: Path, port: int) -> dict[str, str]:
+    """How every local cluster listens (127.0.0.1, TLS, scram), the platform's and a
+    drill's scratch copy alike: the certificate is in the data folder, so a restore has it."""
+    return {
+        "listen_addresses": "127.0.0.1",
+        "port": str(port),
+        "unix_socket_directories": str(data_dir),
+        "ssl": "on",
+        "ssl_cert_file": "server.crt",
+        "ssl_key_file": "server.key",
+        "password_encryption": "scram-sha-256",
+        "log_destination": "stderr",
+        "log_line_prefix": "%m [%p] ",
+    }
+
+
+def postgres_argv(data_dir: Path, settings: dict[str, str]) -> list[str]:
+    options = [part for key, value in settings.items() for part in ("-c", f"{key}={value}")]
+    return [postgres_bin("postgres"), "-D", str(data_dir), *options]
 
 
 @dataclass
 class LocalPostgres:
-    """PostgreSQL 15 in `<state>/postgres/data`: scram passwords, TLS, WAL archived to
-    `<state>/backups/wal` with a base backup beside it, so a recovery drill has a start."""
+    """PostgreSQL 15 in `<state>/postgres/data`: scram passwords, TLS, and WAL archived by
+    pgBackRest to the backup repository (local.backups), switched at least every
+    ARCHIVE_TIMEOUT_SECONDS while there are writes."""
 
     config: LocalConfig
     credentials: Credentials
@@ -97,20 +114,14 @@ class LocalPostgres:
     def data_dir(self) -> Path:
         return self.config.path("postgres", "data")
 
-    @property
-    def backups(self) -> Path:
-        return self.config.path("backups")
-
     def init(self) -> None:
+        self.configure_backups()
         if (self.data_dir / "PG_VERSION").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # exists: a failed init
-        (self.backups / "wal").mkdir(parents=True, exist_ok=True)
         password_file = self.data_dir.parent / "superuser.pw"
         write_private(password_file, self.credentials.postgres_superuser)
-        _owned_by_postgres(
-            self.data_dir.parent, self.data_dir, password_file, self.backups, self.backups / "wal"
-        )
+        give_to_cluster_owner(self.data_dir.parent, self.data_dir, password_file)
         try:
             subprocess.run(  # noqa: S603
                 [
@@ -135,33 +146,28 @@ class LocalPostgres:
         for source, target in zip(self.certificate, ("server.crt", "server.key"), strict=True):
             shutil.copyfile(source, self.data_dir / target)
             (self.data_dir / target).chmod(0o600)
-            _owned_by_postgres(self.data_dir / target)
+            give_to_cluster_owner(self.data_dir / target)
+
+    def configure_backups(self) -> None:
+        backups_dir = self.config.backups_dir
+        backups_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+        give_to_cluster_owner(backups_dir)
+        pgbackrest_for(self.config).write_config()
 
     def argv(self) -> list[str]:
-        wal = self.backups / "wal"
         settings = {
-            "listen_addresses": "127.0.0.1",
-            "port": str(self.config.postgres_port),
-            "unix_socket_directories": str(self.data_dir),
-            "ssl": "on",
-            "ssl_cert_file": "server.crt",
-            "ssl_key_file": "server.key",
-            "password_encryption": "scram-sha-256",
+            **server_settings(self.data_dir, self.config.postgres_port),
             "wal_level": "replica",
             "archive_mode": "on",
-            # Never overwrite an archived segment: a copy that already exists is an error.
-            "archive_command": f"test ! -f {wal}/%f && cp %p {wal}/%f",
-            "archive_timeout": "300",
-            "log_destination": "stderr",
-            "log_line_prefix": "%m [%p] ",
+            "archive_command": pgbackrest_for(self.config).archive_command,
+            "archive_timeout": str(ARCHIVE_TIMEOUT_SECONDS),
         }
-        options = [part for key, value in settings.items() for part in ("-c", f"{key}={value}")]
-        return [postgres_bin("postgres"), "-D", str(self.data_dir), *options]
+        return postgres_argv(self.data_dir, settings)
 
     def healthy(self) -> bool:
         try:
             with psycopg.connect(
-                _plain(database_url(self.config, self.credentials, "superuser")),
+                libpq_url(self.config, self.credentials, "superuser"),
                 connect_timeout=2,
             ) as connection:
                 connection.execute("SELECT 1")
@@ -170,10 +176,13 @@ class LocalPostgres:
             return False
 
     def prepare_database(self) -> None:
-        """The owner role and its database (once), the API's runtime role with its password
-        (the migrations grant it), and a base backup (once)."""
-        admin = _plain(database_url(self.config, self.credentials, "superuser"))
+        """The owner role and its database (once), and the API's runtime role with its
+        password (the migrations grant it). Nothing to do in a restored cluster that is not
+        yet promoted: it refuses writes, and its roles came back with it."""
+        admin = libpq_url(self.config, self.credentials, "superuser")
         sql, name = psycopg.sql.SQL, psycopg.sql.Identifier
+        if in_recovery(admin):
+            return
         with psycopg.connect(admin, autocommit=True) as connection:
             roles = {
                 row[0]
@@ -203,38 +212,6 @@ class LocalPostgres:
                     name(RUNTIME_ROLE), psycopg.sql.Literal(self.credentials.runtime)
                 )
             )
-        base = self.backups / "base"
-        if not (base / "base.tar.gz").exists():
-            base.mkdir(parents=True, exist_ok=True)
-            backup = subprocess.run(  # noqa: S603
-                [
-                    postgres_bin("pg_basebackup"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.config.postgres_port),
-                    "-U",
-                    "postgres",
-                    "-D",
-                    str(base),
-                    "-Ft",
-                    "-z",
-                    "-X",
-                    "none",  # the WAL archive holds what is needed to replay from here
-                    "--checkpoint=fast",  # not a spread one: that takes minutes
-                ],
-                # The password by environment, never on a command line that `ps` shows.
-                env={
-                    **os.environ,
-                    "PGPASSWORD": self.credentials.postgres_superuser,
-                    "PGSSLMODE": "require",
-                },
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if backup.returncode != 0:
-                raise RuntimeError(f"pg_basebackup failed: {backup.stderr.strip()}")
 
 
 def redis_component(config: LocalConfig, credentials: Credentials) -> Component:
@@ -289,6 +266,9 @@ def components(
     def migrate() -> None:
         from health_platform.api.migrate import migrate as upgrade
 
+        if in_recovery(libpq_url(config, credentials, "superuser")):
+            print("the database is restored and read-only until promoted: no migrations")
+            return
         upgrade(database_url(config, credentials, "owner"))
 
     api_env = {**os.environ, **local_api_environment(config, credentials)}

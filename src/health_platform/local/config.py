@@ -4,9 +4,10 @@ instances (or the tests and a developer's instance) need not collide."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from health_platform.errors import InvalidInputError
@@ -26,6 +27,9 @@ class LocalConfig:
     postgres_port: int = 54329
     redis_port: int = 63799
     api_workers: int = 2
+    # pgBackRest's repository and the documents' copies: another disk, ideally. Default:
+    # `<state>/backups`, which `hp reset local` keeps unless told to delete it.
+    backup_dir: Path | None = None
 
     @property
     def ports(self) -> dict[str, int]:
@@ -42,9 +46,30 @@ class LocalConfig:
     def url(self) -> str:
         return f"https://localhost:{self.https_port}"
 
+    def as_json(self) -> str:
+        """What `hp up` saves and hands its supervisor; `from_saved` reads it back."""
+        return json.dumps(
+            {
+                key: str(value) if isinstance(value, Path) else value
+                for key, value in asdict(self).items()
+            }
+        )
+
+    @classmethod
+    def from_saved(cls, saved: Mapping[str, object], state_dir: Path) -> LocalConfig:
+        values = {key: saved[key] for key in ENVIRONMENT if key in saved}
+        values["state_dir"] = state_dir
+        if values.get("backup_dir"):
+            values["backup_dir"] = Path(str(values["backup_dir"]))
+        return cls(**values)  # type: ignore[arg-type]
+
     # The layout of the state folder.
     def path(self, *parts: str) -> Path:
         return self.state_dir.joinpath(*parts)
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.path("backups")
 
     @property
     def run_dir(self) -> Path:
@@ -70,7 +95,9 @@ ENVIRONMENT = {
     "postgres_port": "HP_POSTGRES_PORT",
     "redis_port": "HP_REDIS_PORT",
     "api_workers": "HP_API_WORKERS",
+    "backup_dir": "HP_BACKUP_DIR",
 }
+PATHS = ("state_dir", "backup_dir")
 
 
 def local_config(
@@ -89,7 +116,7 @@ def local_config(
             given, source = env[ENVIRONMENT[spec.name]], ENVIRONMENT[spec.name]
         if given is None:
             continue
-        if spec.name == "state_dir":
+        if spec.name in PATHS:
             values[spec.name] = Path(str(given)).expanduser().resolve()
             continue
         try:

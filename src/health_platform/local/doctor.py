@@ -1,6 +1,7 @@
 """`hp doctor local`: the local platform checked the way `hp doctor ENV` checks AWS, one
-line per component: is it up and healthy, does the load balancer answer ready, is WAL being
-archived, is there disk left, is the certificate far from expiry."""
+line per component: is it up and healthy, does the load balancer answer ready, are the
+backups working (local.backup_health), is there disk left, is the certificate far from
+expiry."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
 from health_platform.checks import Check, guarded
 from health_platform.contract import READY_PATH
-from health_platform.local.components import database_url
+from health_platform.local.backup_health import backup_checks
 from health_platform.local.config import LocalConfig
-from health_platform.local.platform import credentials_of, status, supervisor_pid
+from health_platform.local.platform import status, supervisor_pid
 
 # Below these the disk check warns, then fails: PostgreSQL stops accepting writes when its
 # disk is full, and the WAL archive beside it grows by a segment every archive_timeout.
@@ -33,9 +32,7 @@ def run_doctor(config: LocalConfig, now: datetime | None = None) -> list[Check]:
     moment = now or datetime.now(UTC)
     checks = _components(config)
     checks += guarded("balancer", "ready", lambda: [_ready(config)], "hp logs local api")
-    checks += guarded(
-        "postgres", "WAL archiving", lambda: [_wal_archiving(config)], "hp logs local postgres"
-    )
+    checks += backup_checks(config, moment)
     checks += [_disk(config.state_dir)]
     checks += guarded(
         "balancer", "certificate", lambda: [_certificate(config, moment)], "hp logs local balancer"
@@ -46,7 +43,17 @@ def run_doctor(config: LocalConfig, now: datetime | None = None) -> list[Check]:
 def _components(config: LocalConfig) -> list[Check]:
     checks = []
     for row in status(config):
-        if row.healthy and row.in_rotation:
+        if row.read_only:
+            checks.append(
+                Check(
+                    row.name,
+                    "health",
+                    "warn",
+                    f"pid {row.pid}: restored and read-only, writes refused",
+                    "hp restore local --promote",
+                )
+            )
+        elif row.healthy and row.in_rotation:
             detail = f"pid {row.pid}, 127.0.0.1:{row.port}"
             if row.restarts:
                 detail += f", restarted {row.restarts} time(s)"
@@ -80,41 +87,6 @@ def _ready(config: LocalConfig) -> Check:
         return Check(
             "balancer", "ready", "fail", f"{url} answered {refused.code}", "hp logs local api"
         )
-
-
-def _wal_archiving(config: LocalConfig) -> Check:
-    url = database_url(config, credentials_of(config), "superuser")
-    with psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3) as connection:
-        mode = connection.execute("SHOW archive_mode").fetchone()
-        archived, failed, last_archived, last_failed = connection.execute(
-            "SELECT archived_count, failed_count, last_archived_time, last_failed_time"
-            " FROM pg_stat_archiver"
-        ).fetchone() or (0, 0, None, None)
-    if mode is None or mode[0] != "on":
-        return Check("postgres", "WAL archiving", "fail", "archive_mode is off", "hp down && hp up")
-    if failed and (last_archived is None or (last_failed and last_failed > last_archived)):
-        return Check(
-            "postgres",
-            "WAL archiving",
-            "fail",
-            f"the last archive attempt failed ({failed} failure(s), the last at"
-            f" {last_failed:%Y-%m-%d %H:%M:%S %Z})",
-            "hp logs local postgres",
-        )
-    if not archived:
-        return Check(
-            "postgres",
-            "WAL archiving",
-            "warn",
-            "no segment archived yet (one is archived at least every 5 minutes)",
-            "wait, then run `hp doctor local` again",
-        )
-    return Check(
-        "postgres",
-        "WAL archiving",
-        "pass",
-        f"{archived} segment(s), the last at {last_archived:%Y-%m-%d %H:%M:%S %Z}",
-    )
 
 
 def _disk(folder: Path) -> Check:

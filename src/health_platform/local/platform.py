@@ -11,9 +11,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from health_platform.errors import (
     InvalidInputError,
@@ -24,7 +26,14 @@ from health_platform.errors import (
 from health_platform.local import admins
 from health_platform.local import ports as port_tools
 from health_platform.local.admins import NewAdmin
-from health_platform.local.components import Component, LocalPostgres, components, database_url
+from health_platform.local.backups import in_recovery
+from health_platform.local.components import (
+    Component,
+    LocalPostgres,
+    components,
+    database_url,
+    libpq_url,
+)
 from health_platform.local.config import COMPONENTS, LocalConfig, local_config
 from health_platform.local.credentials import Credentials, load_or_create
 from health_platform.local.nginx import FRONTEND_DIST
@@ -45,7 +54,7 @@ def saved_config(state_dir: Path | None) -> LocalConfig:
         saved = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError):
         return LocalConfig(state_dir=folder)
-    return LocalConfig(**{**saved, "state_dir": folder})
+    return LocalConfig.from_saved(saved, folder)
 
 
 def credentials_of(config: LocalConfig) -> Credentials:
@@ -197,11 +206,11 @@ def up(config: LocalConfig, progress: Progress) -> bool:
     ensure_certificate(config.path("tls"))
     credentials_of(config)
     (config.run_dir / "status.json").unlink(missing_ok=True)
-    settings = {**asdict(config), "state_dir": str(config.state_dir)}
-    config.path("config.json").write_text(json.dumps(settings))
+    settings = config.as_json()
+    config.path("config.json").write_text(settings)
     with config.log_file("supervisor").open("ab") as supervisor_log:
         supervisor = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "health_platform.local.supervisor", json.dumps(settings)],
+            [sys.executable, "-m", "health_platform.local.supervisor", settings],
             stdout=supervisor_log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -267,6 +276,7 @@ class ComponentStatus:
     uptime_seconds: float | None
     restarts: int
     in_rotation: bool
+    read_only: bool = False  # postgres only: a restore not yet promoted
 
 
 def status(config: LocalConfig) -> list[ComponentStatus]:
@@ -286,9 +296,17 @@ def status(config: LocalConfig) -> list[ComponentStatus]:
                 uptime_seconds=time.time() - entry["started_at"] if pid and entry else None,
                 restarts=int(entry.get("restarts", 0)),
                 in_rotation=bool(entry.get("in_rotation", True)),
+                read_only=name == "postgres" and pid is not None and _read_only(config),
             )
         )
     return rows
+
+
+def _read_only(config: LocalConfig) -> bool:
+    try:
+        return in_recovery(libpq_url(config, credentials_of(config), "superuser"))
+    except psycopg.Error:
+        return False
 
 
 def log_path(config: LocalConfig, component: str) -> Path:
@@ -319,14 +337,36 @@ def follow(paths: list[Path], prefix: bool) -> Iterator[str]:
         time.sleep(0.25)
 
 
-def reset(config: LocalConfig, yes: bool) -> None:
+# What `hp reset local` keeps unless told to delete the backups too: the backups, and the
+# passwords of the roles inside them (a restored database knows only those).
+KEPT_FOR_BACKUPS = ("backups", "credentials.json")
+
+
+def reset(config: LocalConfig, yes: bool, *, delete_backups: bool = False) -> list[Path]:
+    """Stop the platform and delete its state; returns what was kept."""
     if not yes:
         raise RefusedError(
-            f"`hp reset local` deletes {config.state_dir} (the database, uploads, keys)."
-            " Pass --yes to do it."
+            f"`hp reset local` deletes {config.state_dir} (the database, uploads, keys;"
+            " backups too with --delete-backups). Pass --yes to do it."
         )
     down(config)
-    shutil.rmtree(config.state_dir, ignore_errors=True)
+    if delete_backups:
+        shutil.rmtree(config.backups_dir, ignore_errors=True)
+        shutil.rmtree(config.state_dir, ignore_errors=True)
+        return []
+    if not config.state_dir.exists():
+        return []
+    kept = [config.path(name) for name in KEPT_FOR_BACKUPS if config.path(name).exists()]
+    for entry in config.state_dir.iterdir():
+        if entry in kept:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if config.backup_dir is not None:
+        kept.append(config.backup_dir)
+    return kept
 
 
 def _require_running(config: LocalConfig) -> None:
@@ -339,6 +379,11 @@ def migrate(config: LocalConfig) -> None:
 
     _require_running(config)
     credentials = credentials_of(config)
+    if in_recovery(libpq_url(config, credentials, "superuser")):
+        raise RefusedError(
+            "The database is restored and read-only until promoted;"
+            " run `hp restore local --promote` (it migrates too)."
+        )
     # The roles first (idempotent): a cluster started by an older version may not have the
     # runtime role yet, and the owner that migrates may not create roles.
     LocalPostgres(config, credentials, ensure_certificate(config.path("tls"))).prepare_database()

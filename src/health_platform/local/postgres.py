@@ -29,7 +29,8 @@ def postgres_bin(tool: str) -> str:
     return found
 
 
-def _as_owner(argv: list[str]) -> list[str]:
+def as_owner(argv: list[str]) -> list[str]:
+    """`argv` run as the cluster's owner: as root, Debian's `postgres` user."""
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
@@ -47,7 +48,7 @@ class Postgres:
         return f"postgresql+psycopg://{auth}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, argv: list[str]) -> None:
-        done = subprocess.run(_as_owner(argv), capture_output=True, text=True, check=False)  # noqa: S603
+        done = subprocess.run(as_owner(argv), capture_output=True, text=True, check=False)  # noqa: S603
         if done.returncode != 0:
             raise RuntimeError(f"{Path(argv[0]).name} failed: {done.stderr.strip() or done.stdout}")
 

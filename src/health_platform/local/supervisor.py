@@ -23,10 +23,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from health_platform.local.backups import BackupScheduler
 from health_platform.local.components import Component
 from health_platform.local.config import LocalConfig
 
-START_TIMEOUT = {"postgres": 60.0, "api": 60.0}  # seconds; the others get DEFAULT_TIMEOUT
+# PostgreSQL's start includes replaying WAL after a crash or a restore.
+START_TIMEOUT = {"postgres": 300.0, "api": 60.0}  # seconds; the others get DEFAULT_TIMEOUT
 DEFAULT_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
 CHECK_EVERY = 2.0  # seconds between health checks of the load balancer's upstreams
@@ -59,6 +61,7 @@ class Supervisor:
     stopping: bool = False
     state: str = "starting"
     failure: dict[str, str] | None = None
+    backups: BackupScheduler | None = None  # the backup schedule, once everything runs
 
     # --- status, for hp up and hp status -------------------------------------------------
     def publish(self) -> None:
@@ -200,6 +203,8 @@ class Supervisor:
             if time.monotonic() - last_check >= CHECK_EVERY:
                 self.check_rotation()
                 last_check = time.monotonic()
+                if self.backups is not None:
+                    self.backups.tick()
             time.sleep(0.2)
 
     # --- the whole life ----------------------------------------------------------------------
@@ -237,11 +242,13 @@ class Supervisor:
 
 
 def main() -> int:
-    from health_platform.local.platform import prepared_components
+    from health_platform.local.components import libpq_url
+    from health_platform.local.platform import credentials_of, prepared_components
 
     config_json = json.loads(sys.argv[1])
-    config = LocalConfig(**{**config_json, "state_dir": Path(config_json["state_dir"])})
-    return Supervisor(config, prepared_components(config)).run()
+    config = LocalConfig.from_saved(config_json, Path(config_json["state_dir"]))
+    backups = BackupScheduler(config, libpq_url(config, credentials_of(config), "superuser"))
+    return Supervisor(config, prepared_components(config), backups=backups).run()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,10 @@
 """Liveness (/health: no dependencies) and readiness (/health/ready: PostgreSQL, Redis,
-storage, checked together, each within a time limit)."""
+storage, checked together, each within a time limit).
+
+Readiness also says what would not make the API unready but an operator must know: a
+database that is read-only because it was restored and not yet promoted, and a WAL archive
+that fails (`detail`; the status is then "degraded", still 200, so the load balancer keeps
+sending the reads that still work)."""
 
 from __future__ import annotations
 
@@ -35,9 +40,21 @@ async def _outcome(check: Awaitable[object]) -> str:
     return "ok"
 
 
-async def _postgres(deps: Services) -> None:
+# pg_stat_archiver and the settings are readable by every role (the runtime one included).
+DATABASE_STATE = text(
+    "SELECT pg_is_in_recovery(),"
+    " last_failed_time > coalesce(last_archived_time, '-infinity'), last_failed_time"
+    " FROM pg_stat_archiver"
+)
+
+
+async def _postgres(deps: Services, detail: dict[str, str]) -> None:
     async with deps.database.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+        recovering, failing, failed_at = (await connection.execute(DATABASE_STATE)).one()
+    if recovering:
+        detail["database"] = "read-only: restored and not yet promoted"
+    if failing:
+        detail["wal_archive"] = f"failing since {failed_at:%Y-%m-%dT%H:%M:%SZ}"
 
 
 @router.get(
@@ -67,13 +84,16 @@ async def _postgres(deps: Services) -> None:
 async def ready(request: Request) -> JSONResponse:
     deps = services_of(request)
     names = ("postgres", "redis", "storage")
+    detail: dict[str, str] = {}
     results = await asyncio.gather(
-        _outcome(_postgres(deps)),
+        _outcome(_postgres(deps, detail)),
         _outcome(deps.redis.ping()),
         _outcome(to_thread.run_sync(deps.storage.check)),
     )
     checks = dict(zip(names, results, strict=True))
     status = 200 if all(result == "ok" for result in results) else 503
-    return JSONResponse(
-        {"status": "ready" if status == 200 else "not ready", "checks": checks}, status
-    )
+    said = "not ready" if status != 200 else "degraded" if detail else "ready"
+    body: dict[str, object] = {"status": said, "checks": checks}
+    if detail:
+        body["detail"] = detail
+    return JSONResponse(body, status)

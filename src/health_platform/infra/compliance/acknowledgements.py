@@ -28,6 +28,10 @@ def _without_dr(env: EnvironmentSettings) -> bool:
     return env.dr_region is None
 
 
+def _with_dr(env: EnvironmentSettings) -> bool:
+    return env.dr_region is not None
+
+
 def _without_deletion_protection(env: EnvironmentSettings) -> bool:
     return not env.rds.deletion_protection
 
@@ -154,6 +158,28 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
         "Database/ReadReplica/Resource",
         "The primary is Multi-AZ; the replica is read capacity, and a lost replica is"
         " recreated from the primary without data loss.",
+    ),
+    # --- data: disaster recovery --------------------------------------------------------
+    # AwsCustomResource's one Lambda function per stack (its construct id is the provider's
+    # fixed UUID): it starts the database's backup replication into the DR region
+    # (data/backup_replication.py). CloudFormation is its only caller.
+    Acknowledgement(
+        "LambdaConcurrency",
+        naming.DATA,
+        "AWS679f53fac002430cb0da5b7982bd2287/Resource",
+        "Only CloudFormation invokes this custom-resource handler, once per resource operation"
+        " of the data stack. Reserved concurrency would take capacity from the account's pool"
+        " and fails to deploy in an account whose concurrency quota is still the initial 10.",
+        _with_dr,
+    ),
+    Acknowledgement(
+        "LambdaDLQ",
+        naming.DATA,
+        "AWS679f53fac002430cb0da5b7982bd2287/Resource",
+        "CloudFormation waits for this custom-resource handler's answer: a failed call fails"
+        " the stack operation with the error in the stack's events and in the handler's"
+        " encrypted log group, so a dead-letter queue would hold nothing anyone reads.",
+        _with_dr,
     ),
     # --- data: cache ---------------------------------------------------------------------
     Acknowledgement(

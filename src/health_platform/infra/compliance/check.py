@@ -125,4 +125,7 @@ def deployability_view(env: EnvironmentStacks, outdir: Path) -> deployability.En
         weights={
             settings.edge.cloudfront_prefix_list_id: AWS_MANAGED_WEIGHTS[CLOUDFRONT_ORIGIN_FACING]
         },
+        regions={stack.stack_name: stack.region for stack in env.stacks.values()},
+        account=settings.account,
+        dr_region=settings.dr_region,
     )

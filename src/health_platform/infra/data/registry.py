@@ -1,4 +1,5 @@
-"""ECR repositories for the two service images.
+"""ECR repositories for the two service images, and the template their DR-region copies
+are created from.
 
 They live with the stateful resources, not with the services: an image must be pushed
 before a service can run it, so the repositories have to exist before the services stack
@@ -7,8 +8,11 @@ is first deployed, and they keep their images when that stack is replaced.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+import json
+
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -50,3 +54,91 @@ class ImageRepositories(Construct):
             )
             for service in SERVICES
         }
+
+
+def lifecycle_policy_text() -> str:
+    """The repositories' lifecycle rules as ECR's policy document, for the replicas' template
+    (the L2 repositories above render the same document from their LifecycleRules)."""
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": "Untagged layers of failed pushes",
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "sinceImagePushed",
+                        "countNumber": UNTAGGED_EXPIRY_DAYS,
+                        "countUnit": "days",
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
+                    "description": f"Keep the last {TAGGED_IMAGES_KEPT} releases",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": TAGGED_IMAGES_KEPT,
+                    },
+                    "action": {"type": "expire"},
+                },
+            ]
+        },
+        separators=(",", ":"),
+    )
+
+
+class ReplicaRepositoryTemplate(Construct):
+    """In the DR region: the settings of the repositories ECR creates there when it replicates
+    the environment's images (data/replication.py), the same as the sources' (immutable tags,
+    KMS-encrypted, same lifecycle). Without it, ECR creates them mutable and AES-256 encrypted.
+
+    ECR uses a template with a KMS key only through a role of ours: the service-linked role
+    may not create grants on a customer-managed key.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, prefix: str, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        repositories = (
+            f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/{prefix}/*"
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "ecr.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description=f"Creates the replicated {prefix}/* repositories with the DR key",
+        )
+        self.role.add_managed_policy(
+            iam.ManagedPolicy(
+                self,
+                "Policy",
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
+                        resources=[repositories],
+                    ),
+                    iam.PolicyStatement(
+                        actions=["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
+                        resources=[key.key_arn],
+                    ),
+                ],
+            )
+        )
+        self.template = ecr.CfnRepositoryCreationTemplate(
+            self,
+            "Template",
+            prefix=prefix,
+            applied_for=["REPLICATION"],
+            description="Replicas of the environment's service images",
+            image_tag_mutability="IMMUTABLE",
+            encryption_configuration=ecr.CfnRepositoryCreationTemplate.EncryptionConfigurationProperty(
+                encryption_type="KMS", kms_key=key.key_arn
+            ),
+            lifecycle_policy=lifecycle_policy_text(),
+            custom_role_arn=self.role.role_arn,
+        )

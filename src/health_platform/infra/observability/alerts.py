@@ -17,7 +17,7 @@ from health_platform.infra.keys import customer_key
 from health_platform.settings import AlertSettings
 
 # Services that publish alerts into the encrypted topic: alarms, budgets, and EventBridge
-# (RDS's storage events).
+# (RDS's storage events, AWS Backup's failed restores).
 PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com")
 # What people may do from the Slack channel: read metrics and alarms, nothing else (the
 # default guardrail is AdministratorAccess).

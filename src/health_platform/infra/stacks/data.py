@@ -13,11 +13,19 @@ from constructs import Construct
 from health_platform.contract import DATABASE_PORT, REDIS_PORT
 from health_platform.infra import naming
 from health_platform.infra.data.backup import DatabaseBackup
+from health_platform.infra.data.backup_replication import AutomatedBackupReplication
 from health_platform.infra.data.buckets import Buckets
 from health_platform.infra.data.cache import Cache
 from health_platform.infra.data.database import Database
 from health_platform.infra.data.registry import ImageRepositories
+from health_platform.infra.data.replication import (
+    DisasterRecoveryRegion,
+    ImageReplication,
+    replicate_secret,
+)
+from health_platform.infra.data.restore_testing import RestoreTesting
 from health_platform.infra.keys import customer_key
+from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.network import NetworkStack
 from health_platform.settings import EnvironmentSettings
@@ -101,7 +109,54 @@ class DataStack(PlatformStack):
             databases=[self.database.instance],
             dr_vault_arn=dr_vault_arn,
         )
+        self.restore_testing = RestoreTesting(
+            self,
+            "RestoreTesting",
+            plan_name=naming.restore_testing_plan_name(env),
+            vault=self.backup.vault,
+            database=self.database.instance,
+            subnet_group=self.database.subnet_group,
+            vpc=network.vpc,
+            retention_days=settings.rds.backup_retention_days,
+        )
+        if settings.dr_region:
+            self._disaster_recovery(
+                network,
+                DisasterRecoveryRegion(settings.dr_region, naming.dr_key_alias(env)),
+            )
         self._outputs()
+
+    def _disaster_recovery(self, network: NetworkStack, target: DisasterRecoveryRegion) -> None:
+        """Keep the DR region within minutes of this one (RPO under an hour for a regional
+        loss): database backups and transaction logs, images and the secrets the services
+        read. Buckets replicate in Buckets; AWS Backup's daily copy stays as a second line."""
+        env = self.settings.name
+        self.backup_replication = AutomatedBackupReplication(
+            self,
+            "BackupReplication",
+            instance=self.database.instance,
+            target=target,
+            retention_days=self.settings.rds.backup_retention_days,
+            vpc=network.vpc,
+            subnets=network.private_subnets,
+            log_group=encrypted_log_group(
+                self,
+                "BackupReplicationLogs",
+                name=f"/{naming.PROJECT}/{env}/dr-backup-replication",
+                key=network.logs_key,
+                retention_days=self.settings.rds.log_retention_days,
+            ),
+        )
+        self.image_replication = ImageReplication(
+            self,
+            "ImageReplication",
+            repository_prefix=naming.repository_prefix(env),
+            target=target,
+        )
+        # The RDS-managed master secret is not replicated: RDS owns it (and deletes it with
+        # the instance). A database restored in the DR region gets its own managed secret
+        # (ModifyDBInstance ManageMasterUserPassword), and the API signs in with IAM.
+        replicate_secret(self.cache.auth_token, target)
 
     def _outputs(self) -> None:
         instance = self.database.instance

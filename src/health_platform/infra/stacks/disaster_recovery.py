@@ -1,5 +1,7 @@
 """`health-platform-<env>-dr`, production only, in the DR region: where the primary region's
-uploads and backups replicate and where AWS Backup copies database recovery points.
+uploads and backups replicate, where AWS Backup copies database recovery points, and what
+the replicas of the database's automated backups, the secrets and the images are encrypted
+with (the data stack starts those replications).
 
 Everything here has a name the data stack can compute (bucket names, key alias, vault name),
 because CloudFormation cannot reference a stack in another region.
@@ -13,6 +15,7 @@ from constructs import Construct
 
 from health_platform.infra import naming
 from health_platform.infra.data.buckets import private_bucket
+from health_platform.infra.data.registry import ReplicaRepositoryTemplate
 from health_platform.infra.keys import customer_key
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.settings import EnvironmentSettings
@@ -59,4 +62,9 @@ class DisasterRecoveryStack(PlatformStack):
             backup_vault_name=naming.dr_backup_vault_name(env),
             encryption_key=self.key,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Before the data stack turns registry replication on (it deploys after this one), so
+        # the first replicated repository is already created from it.
+        self.image_template = ReplicaRepositoryTemplate(
+            self, "ImageRepositories", prefix=naming.repository_prefix(env), key=self.key
         )

@@ -19,6 +19,7 @@ from health_platform.infra.observability.alarms import (
 )
 from health_platform.infra.observability.alerts import AlertTopic
 from health_platform.infra.observability.audit_trail import AuditTrail
+from health_platform.infra.observability.backup_events import restore_failures
 from health_platform.infra.observability.budget import CostBudget
 from health_platform.infra.observability.dashboard import Dashboard, estimated_charges, graph
 from health_platform.infra.stacks.base import PlatformStack
@@ -69,6 +70,7 @@ class ObservabilityStack(PlatformStack):
         self.namespace = f"HealthPlatform/{env}"
         self.alerts = AlertTopic(self, "Alerts", name=name, settings=settings.alerts)
         self.alarms = Alarms(self, "Alarms", topic=self.alerts.topic)
+        restore_failures(self, "RestoreFailures", topic=self.alerts.topic)
         self.trail = AuditTrail(
             self,
             "AuditTrail",

@@ -1,7 +1,8 @@
 """The deployability pack of `hp infra check`: rules about what AWS rejects at deploy time,
 or breaks at run time, that no schema (cfn-lint) or security pack (cdk-nag) sees: quotas,
 how Fargate mounts volumes and injects secrets, what CloudFront checks and caches, what
-the WAF blocks. Each rule covers a class of defect, reads every template of an
+the WAF blocks, where copies into the disaster-recovery region may go and what backups AWS
+Backup can restore. Each rule covers a class of defect, reads every template of an
 environment together, and has a known-bad test (tests/unit/test_deployability.py).
 
 A pass over the synthesized JSON rather than a cdk-nag NagPack: most rules need more than
@@ -11,6 +12,11 @@ distribution and the certificate of its origin in another stack and region)."""
 from __future__ import annotations
 
 from health_platform.infra.compliance.deployability.alerts import SNS_ENDPOINT_CONFIRMS
+from health_platform.infra.compliance.deployability.backups import (
+    BACKUP_REPLICATION,
+    RESTORE_OVERRIDES,
+    RESTORE_TESTING,
+)
 from health_platform.infra.compliance.deployability.containers import (
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
@@ -33,6 +39,10 @@ from health_platform.infra.compliance.deployability.operations import (
     RELEASE_TAGS,
     TASK_LOGS,
 )
+from health_platform.infra.compliance.deployability.replication import (
+    IMAGE_REPLICATION,
+    SECRET_REPLICAS,
+)
 
 PACK = "Deployability"
 RULES: tuple[Rule, ...] = (
@@ -50,6 +60,11 @@ RULES: tuple[Rule, ...] = (
     RELEASE_TAGS,
     TASK_LOGS,
     OUTPUTS_HP_READS,
+    SECRET_REPLICAS,
+    IMAGE_REPLICATION,
+    BACKUP_REPLICATION,
+    RESTORE_TESTING,
+    RESTORE_OVERRIDES,
 )
 
 

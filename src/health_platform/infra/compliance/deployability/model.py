@@ -6,6 +6,7 @@ that Fn::ImportValue names), because what AWS checks at deploy time often spans 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,11 @@ class Environment:
     # The weight (entries counted against a security group's quota) of each prefix list
     # the environment names; customer-managed lists in the templates weigh MaxEntries.
     prefix_list_weights: dict[str, int]
+    # Where each stack deploys, the environment's account and disaster-recovery region: a
+    # template does not say its own region, and rules about copies in another region need it.
+    regions: dict[str, str] = field(default_factory=dict)
+    account: str | None = None
+    dr_region: str | None = None
     _exports: dict[str, tuple[str, Any]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -79,12 +85,19 @@ class Environment:
 
     @classmethod
     def from_files(
-        cls, files: Iterable[Path], dockerfiles: dict[str, Path], weights: dict[str, int]
+        cls,
+        files: Iterable[Path],
+        dockerfiles: dict[str, Path],
+        weights: dict[str, int],
+        *,
+        regions: dict[str, str] | None = None,
+        account: str | None = None,
+        dr_region: str | None = None,
     ) -> Environment:
         templates = {
             path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in files
         }
-        return cls(templates, dockerfiles, weights)
+        return cls(templates, dockerfiles, weights, regions or {}, account, dr_region)
 
     def resources(self, *types: str) -> Iterator[Resource]:
         for stack, template in self.templates.items():
@@ -141,3 +154,38 @@ class Environment:
 
 def literal(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def render(value: Any) -> tuple[str, dict[str, Any]] | None:
+    """A string property as text, each reference inside it (what Fn::Join joins around, the
+    ${...} of Fn::Sub) replaced by a marker such as ⟦0⟧, returned with the references by
+    marker: JSON that CDK writes with tokens in it (an AwsCustomResource's call, a restore
+    override) parses, and its values can still be followed. None for anything else."""
+    references: dict[str, Any] = {}
+
+    def marker(reference: Any) -> str:
+        name = f"⟦{len(references)}⟧"
+        references[name] = reference
+        return name
+
+    def text(item: Any) -> str:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict) and len(item) == 1:
+            ((function, argument),) = item.items()
+            if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+                separator, parts = argument
+                return str(separator).join(text(part) for part in parts)
+            if function == "Fn::Sub" and isinstance(argument, str):
+                return re.sub(r"\$\{([^}]+)\}", lambda m: marker(_sub_reference(m[1])), argument)
+        return marker(item)
+
+    if not isinstance(value, (str, dict)):
+        return None
+    return text(value), references
+
+
+def _sub_reference(name: str) -> dict[str, Any]:
+    if "." in name:
+        return {"Fn::GetAtt": name.split(".", 1)}
+    return {"Ref": name}

@@ -1,0 +1,136 @@
+"""`hp restore local`: a real recovery of the local platform from its backups.
+
+1. The platform stops; the data folder is moved aside (kept, never deleted here).
+2. pgBackRest restores the newest backup before the target and PostgreSQL replays the WAL
+   archive up to it: to a time (`--to TIME`, then it pauses there), or to the end of the
+   archive (`latest`, as a standby that keeps replaying). Either way the restored cluster is
+   read-only: the API answers reads and refuses writes (503 read_only), `hp status local`
+   says so, and nothing new is archived into the repository.
+3. The platform starts again; the documents of every restored row are put back from their
+   copies.
+4. `hp restore local --promote` ends recovery: the database takes writes on a new timeline,
+   migrations catch up, and a full backup starts the new timeline's history.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from health_platform.errors import InvalidInputError, LocalPlatformError, RefusedError
+from health_platform.local import documents_backup
+from health_platform.local.backups import (
+    document_copies,
+    in_recovery,
+    pgbackrest_for,
+    take_backup,
+    uploads_dir,
+)
+from health_platform.local.components import libpq_url
+from health_platform.local.config import LocalConfig
+from health_platform.local.pgbackrest import RepositoryInfo, give_to_cluster_owner
+from health_platform.local.platform import credentials_of, down, migrate, supervisor_pid
+
+LATEST = "latest"
+PROMOTE_WAIT_SECONDS = 60
+
+
+def parse_target(text: str) -> datetime | None:
+    """`latest` (None), or a time: ISO 8601, UTC unless it names its zone."""
+    if text == LATEST:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"--to {text!r} is neither `latest` nor a time such as 2026-11-30T14:05:00Z."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_target(info: RepositoryInfo, target: datetime | None, now: datetime) -> None:
+    """Refuse, before anything stops, a restore the repository cannot make."""
+    earliest = info.earliest_recovery_time
+    if earliest is None:
+        raise RefusedError(
+            "There is no backup to restore from yet; take one with `hp backup local`."
+        )
+    if target is not None and not earliest <= target <= now:
+        raise InvalidInputError(
+            f"--to {target:%Y-%m-%d %H:%M:%S %Z} is outside what the backups can reach:"
+            f" from {earliest:%Y-%m-%d %H:%M:%S %Z} to now."
+        )
+
+
+def restore_options(target: datetime | None) -> list[str]:
+    if target is None:
+        # A standby replays every archived segment and stays read-only until promoted.
+        return ["--type=standby"]
+    return [
+        "--type=time",
+        f"--target={target.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f+00}",
+        "--target-action=pause",
+    ]
+
+
+@dataclass(frozen=True)
+class Restored:
+    target: datetime | None
+    set_aside: Path | None  # the data folder as it was before the restore
+
+
+def restore(config: LocalConfig, target: datetime | None) -> Restored:
+    """Steps 1 and 2; the caller starts the platform again, then calls `put_back_documents`."""
+    backrest = pgbackrest_for(config)
+    check_target(backrest.info(), target, datetime.now(UTC))
+    down(config)
+    data_dir = config.path("postgres", "data")
+    set_aside = None
+    if data_dir.exists():
+        set_aside = data_dir.with_name(f"data.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        data_dir.rename(set_aside)
+    data_dir.mkdir(mode=0o700)
+    give_to_cluster_owner(data_dir)
+    try:
+        backrest.run("restore", *restore_options(target))
+    except LocalPlatformError:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if set_aside is not None:
+            set_aside.rename(data_dir)  # as it was: nothing lost
+        raise
+    return Restored(target, set_aside)
+
+
+def put_back_documents(config: LocalConfig) -> documents_backup.DocumentCheck:
+    """Step 3: the bytes of every document row the restored database holds."""
+    url = libpq_url(config, credentials_of(config), "owner")
+    with psycopg.connect(url, connect_timeout=5) as connection:
+        rows = [
+            documents_backup.DocumentRow(key, sha256)
+            for key, sha256 in connection.execute("SELECT storage_key, sha256 FROM documents")
+        ]
+    return documents_backup.restore(rows, document_copies(config), uploads_dir(config))
+
+
+def promote(config: LocalConfig) -> None:
+    """Step 4."""
+    if supervisor_pid(config) is None:
+        raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
+    url = libpq_url(config, credentials_of(config), "superuser")
+    if not in_recovery(url):
+        raise RefusedError("The database is not being restored; there is nothing to promote.")
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        row = connection.execute("SELECT pg_promote(true, %s)", (PROMOTE_WAIT_SECONDS,)).fetchone()
+    if not (row and row[0]):
+        raise LocalPlatformError(
+            f"PostgreSQL did not finish promoting in {PROMOTE_WAIT_SECONDS} s;"
+            " see `hp logs local postgres`."
+        )
+    migrate(config)
+    backrest = pgbackrest_for(config)
+    backrest.ensure_stanza()
+    take_backup(config, "full")
