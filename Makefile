@@ -12,9 +12,10 @@ HP := $(VENV)/bin/hp
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-# What the platform runs on (make up); the browser tests add chromium and a font for its
-# screenshots; `hp infra rehearse` runs the task definitions in bubblewrap's sandboxes.
-SYSTEM_PACKAGES := postgresql-15 redis-server nginx openssl
+# What the platform runs on (make up; pgBackRest archives and backs up its database); the
+# browser tests add chromium and a font for its screenshots; `hp infra rehearse` runs the
+# task definitions in bubblewrap's sandboxes.
+SYSTEM_PACKAGES := postgresql-15 pgbackrest redis-server nginx openssl
 TEST_PACKAGES := chromium fonts-liberation bubblewrap
 # The frontend builds with the pinned Node 22 (package.json's node@22), not the machine's.
 NODE_PATH_PREFIX := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"

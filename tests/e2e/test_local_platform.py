@@ -82,7 +82,7 @@ def platform() -> Iterator[Platform]:
         yield running
     finally:
         hp("down", *running.flags)
-        reset = hp("reset", "local", "--yes", *running.flags)
+        reset = hp("reset", "local", "--yes", "--delete-backups", *running.flags)
         assert reset.returncode == 0, reset.stderr
 
 
@@ -255,7 +255,7 @@ def test_doctor_passes_a_running_platform_one_line_per_component(platform: Platf
     assert checked.returncode == 0, checked.stdout + checked.stderr
     for component in COMPONENTS:
         assert re.search(rf"^(pass|warn)\s+{component}\s+health", checked.stdout, re.M), component
-    for check in ("ready", "WAL archiving", "free space", "certificate"):
+    for check in ("ready", "WAL archive", "free space", "certificate"):
         assert re.search(rf"^(pass|warn)\s+\S+\s+{check}:", checked.stdout, re.M), check
     assert "fail" not in checked.stdout.split()
 
@@ -321,7 +321,7 @@ def test_a_component_that_fails_stops_the_start_and_shows_its_log() -> None:
         refused = broken.up()
         left_running = list((state / "run").glob("*.pid"))
     finally:
-        hp("reset", "local", "--yes", *broken.flags)
+        hp("reset", "local", "--yes", "--delete-backups", *broken.flags)
     assert refused.returncode == 7
     assert "postgres failed to start" in refused.stderr
     assert "The last lines of" in refused.stderr and "postgres.log" in refused.stderr

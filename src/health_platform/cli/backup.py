@@ -68,7 +68,7 @@ def _local(
 ) -> None:
     from datetime import UTC, datetime
 
-    from health_platform.local.backups import copy_documents, due, pgbackrest_for, take_backup
+    from health_platform.local.backups import due, pgbackrest_for, take_backup
     from health_platform.local.platform import saved_config
 
     config = saved_config(state_dir)  # type: ignore[arg-type]
@@ -105,8 +105,7 @@ def _local(
     chosen = kind or due(backrest.info(), datetime.now(UTC)) or "incr"
     with err.status(f"Taking a {chosen} backup…"):
         backrest.ensure_stanza()
-        take_backup(config, chosen)
-        copied = copy_documents(config)
+        copied = take_backup(config, chosen)
     out.print(
         f"{chosen.capitalize()} backup taken into {config.backups_dir}"
         f" ({copied} new document(s) copied)."

@@ -152,7 +152,7 @@ def show_status(state_dir: Path | None) -> None:
             health += " (out of rotation)"
         uptime = f"{row.uptime_seconds:.0f} s" if row.uptime_seconds is not None else "-"
         if row.read_only:
-            health = "[yellow]read-only: restored, not promoted[/]"
+            health = "[yellow]read-only (restored)[/]"
         table.add_row(
             row.name, str(row.pid or "-"), str(row.port), health, uptime, str(row.restarts)
         )

@@ -53,8 +53,9 @@ def restore(
     """Restore the local platform's database and documents from its backups.
 
     The platform stops, the data folder is moved aside, pgBackRest restores and PostgreSQL
-    replays the archive to the target; the platform starts again **read-only** (writes
-    answer 503) so you can look before you commit to it. Then `hp restore local --promote`
+    replays the archive to the target; the platform starts again **read-only**: writes, and
+    reads of health data (each writes an audit record), answer 503, and the database can be
+    checked with SQL before you commit to it. Then `hp restore local --promote`
     makes it take writes, migrates, and takes a full backup."""
     from health_platform.local.platform import saved_config
 
@@ -102,4 +103,7 @@ def _restore_and_start(config: LocalConfig, target: datetime | None, said: str) 
         + "."
     )
     show_status(config.state_dir)
-    out.print("Restored read-only: look around, then `hp restore local --promote` to take writes.")
+    out.print(
+        "Restored read-only: writes, and reads of health data (each writes an audit record),"
+        " answer 503 until `hp restore local --promote`."
+    )

@@ -114,16 +114,17 @@ def failing_jobs(config: LocalConfig) -> dict[str, str]:
     }
 
 
-def take_backup(config: LocalConfig, kind: BackupType) -> None:
+def take_backup(config: LocalConfig, kind: BackupType) -> int:
     """One backup, then the documents: the copy follows the database's point, so every
-    row the backup holds finds its bytes. Recorded either way."""
+    row the backup holds finds its bytes. Recorded either way; returns how many documents
+    were new."""
     try:
         pgbackrest_for(config).backup(kind)
     except LocalPlatformError as failure:
         record(config, "backup", str(failure))
         raise
     record(config, "backup", None)
-    copy_documents(config)
+    return copy_documents(config)
 
 
 def copy_documents(config: LocalConfig) -> int:

@@ -5,8 +5,8 @@ expiry."""
 
 from __future__ import annotations
 
+import json
 import shutil
-import ssl
 import subprocess
 import urllib.error
 import urllib.request
@@ -31,7 +31,7 @@ def run_doctor(config: LocalConfig, now: datetime | None = None) -> list[Check]:
         return [Check("platform", "running", "fail", "the local platform is not running", "hp up")]
     moment = now or datetime.now(UTC)
     checks = _components(config)
-    checks += guarded("balancer", "ready", lambda: [_ready(config)], "hp logs local api")
+    checks += guarded("api", "ready", lambda: [_ready(config)], "hp logs local api")
     checks += backup_checks(config, moment)
     checks += [_disk(config.state_dir)]
     checks += guarded(
@@ -77,16 +77,19 @@ def _logs(component: str) -> str:
 
 
 def _ready(config: LocalConfig) -> Check:
-    """What the ALB's health check would see: the API's readiness through the balancer."""
-    context = ssl.create_default_context(cafile=str(config.path("tls", "localhost.crt")))
-    url = f"https://localhost:{config.https_port}{READY_PATH}"
+    """What the ALB's health check sees: the API's readiness, asked of the API itself (the
+    balancer sends only /api/ there), with the detail it gives when degraded."""
+    url = f"http://127.0.0.1:{config.api_port}{READY_PATH}"
     try:
-        with urllib.request.urlopen(url, timeout=5, context=context) as answer:
-            return Check("balancer", "ready", "pass", f"{url} answered {answer.status}")
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            body = json.loads(answer.read())
     except urllib.error.HTTPError as refused:
-        return Check(
-            "balancer", "ready", "fail", f"{url} answered {refused.code}", "hp logs local api"
-        )
+        return Check("api", "ready", "fail", f"{url} answered {refused.code}", "hp logs local api")
+    detail = body.get("detail") or {}
+    if detail:
+        said = "; ".join(f"{name}: {text}" for name, text in detail.items())
+        return Check("api", "ready", "warn", f"degraded: {said}", "hp doctor local (see below)")
+    return Check("api", "ready", "pass", f"{url} answered ready")
 
 
 def _disk(folder: Path) -> Check:

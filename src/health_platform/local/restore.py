@@ -125,6 +125,10 @@ def promote(config: LocalConfig) -> None:
         raise RefusedError("The database is not being restored; there is nothing to promote.")
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
         row = connection.execute("SELECT pg_promote(true, %s)", (PROMOTE_WAIT_SECONDS,)).fetchone()
+        if row and row[0]:
+            # Promotion leaves its checkpoint to run in the background; pgBackRest reads the
+            # new timeline from pg_control, which only that checkpoint writes.
+            connection.execute("CHECKPOINT")
     if not (row and row[0]):
         raise LocalPlatformError(
             f"PostgreSQL did not finish promoting in {PROMOTE_WAIT_SECONDS} s;"
