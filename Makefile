@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup up down lint test unit infra-test check rehearse synth clean bench-api bench-up frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check rehearse synth clean bench-api bench-dr bench-up frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 
 bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not a test)
 	$(PYTHON) -m benchmarks.api_bench
+
+bench-dr: setup frontend ## Archive growth per 10,000 writes, and drills' RPO/RTO under writes (prints figures)
+	$(PYTHON) -m benchmarks.dr_bench
 
 bench-up: setup frontend ## Cold and warm `hp up` times to all-healthy (prints figures; not a test)
 	$(PYTHON) -m benchmarks.up_bench
