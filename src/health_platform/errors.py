@@ -18,7 +18,7 @@ class ExitCode(IntEnum):
     NO_CREDENTIALS = 4  # the command talks to AWS and no credentials were found
     AWS_ERROR = 5  # AWS refused a call, or a deployment failed
     REFUSED = 6  # the command will not do this (destroy prod) or the user said no
-    LOCAL_FAILURE = 7  # the local platform could not start: a port in use, a component failed
+    LOCAL_FAILURE = 7  # the local platform failed: it could not start, or a backup or restore
     TIMED_OUT = 8  # a wait on AWS ran out of time (what was waited on is said, and stopped)
 
 
@@ -31,8 +31,8 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.NO_CREDENTIALS: "no AWS credentials",
     ExitCode.AWS_ERROR: "AWS refused a call, or a deployment, release or task failed",
     ExitCode.REFUSED: "refused (it needs a confirmation it did not get, or cannot be done)",
-    ExitCode.LOCAL_FAILURE: "the local platform could not start (a port in use, a component"
-    " failed)",
+    ExitCode.LOCAL_FAILURE: "the local platform failed (a port in use, a component that did not"
+    " start, a backup, restore or drill that failed)",
     ExitCode.TIMED_OUT: "timed out waiting on AWS",
 }
 

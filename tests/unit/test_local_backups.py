@@ -220,3 +220,16 @@ def test_reset_keeps_the_backups_and_their_passwords_unless_told(tmp_path: Path)
     assert kept == [config.path("backups"), config.path("credentials.json")]
     assert reset(config, yes=True, delete_backups=True) == []
     assert not config.state_dir.exists()
+
+
+def test_the_hand_written_archive_of_older_versions_is_retired(tmp_path: Path) -> None:
+    from health_platform.local.backups import retire_legacy_copies
+
+    config = LocalConfig(state_dir=tmp_path)
+    for name in ("wal/000000010000000000000001", "base/base.tar.gz", "pgbackrest/backup.info"):
+        config.path("backups", name).parent.mkdir(parents=True, exist_ok=True)
+        config.path("backups", name).write_text("x")
+    retired = retire_legacy_copies(config)
+    assert retired == [config.path("backups", "wal"), config.path("backups", "base")]
+    assert [p.name for p in config.backups_dir.iterdir()] == ["pgbackrest"]
+    assert retire_legacy_copies(config) == []

@@ -15,6 +15,7 @@ supervisor keeps watching the components meanwhile.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -137,6 +138,21 @@ def copy_documents(config: LocalConfig) -> int:
     return copied
 
 
+# What versions before pgBackRest left in the backups folder: a hand-written WAL copy and
+# one base backup. pgBackRest's first full backup supersedes both.
+LEGACY_COPIES = ("wal", "base")
+
+
+def retire_legacy_copies(config: LocalConfig) -> list[Path]:
+    retired = []
+    for name in LEGACY_COPIES:
+        folder = config.backups_dir / name
+        if folder.is_dir():
+            shutil.rmtree(folder)
+            retired.append(folder)
+    return retired
+
+
 def in_recovery(superuser_url: str) -> bool:
     """The cluster replays WAL and refuses writes: a restore not yet promoted."""
     with psycopg.connect(superuser_url, connect_timeout=3) as connection:
@@ -198,5 +214,7 @@ class BackupScheduler:
             print(f"taking a {kind} backup", flush=True)
             take_backup(self.config, kind)
             print(f"{kind} backup taken", flush=True)
+            for retired in retire_legacy_copies(self.config):
+                print(f"deleted {retired}: pgBackRest's backups supersede it", flush=True)
         except (LocalPlatformError, psycopg.Error) as failure:
             print(f"scheduled backup: {failure}", flush=True)
