@@ -29,7 +29,8 @@ from benchmarks.patient_writes import Patient
 from health_platform.contract import env_name
 from health_platform.local.backups import pgbackrest_for
 from health_platform.local.components import libpq_url
-from health_platform.local.drill import parse_lsn, wait_until_archived
+from health_platform.local.drill import wait_until_archived
+from health_platform.local.pgbackrest import lsn_of
 from health_platform.local.platform import credentials_of, saved_config
 from health_platform.local.ports import free_ports
 from health_platform.recovery import LOCAL_RPO_GOAL_SECONDS, LOCAL_RTO_GOAL_SECONDS
@@ -63,7 +64,7 @@ def folder_bytes(folder: Path) -> int:
 def wal_position(url: str) -> int:
     with psycopg.connect(url) as connection:
         row = connection.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-    return parse_lsn(str(row[0])) if row else 0
+    return lsn_of(str(row[0])) if row else 0
 
 
 def main() -> None:

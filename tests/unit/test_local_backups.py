@@ -14,8 +14,8 @@ from health_platform.errors import InvalidInputError, RefusedError
 from health_platform.local import documents_backup
 from health_platform.local.backups import due
 from health_platform.local.config import LocalConfig, local_config
-from health_platform.local.drill import lsn_text, oldest_commit, parse_lsn, segment_end_lsn
-from health_platform.local.pgbackrest import parse_info
+from health_platform.local.drill import lsn_text, oldest_commit, segment_end_lsn
+from health_platform.local.pgbackrest import lsn_of, parse_info
 from health_platform.local.restore import check_target, parse_target, restore_options
 from health_platform.recovery import LOCAL_TARGETS, DrillReport, Finding, TableResult
 
@@ -23,10 +23,14 @@ SEGMENT = 16 * 1024 * 1024
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def backup_entry(label: str, kind: str, stop: datetime) -> dict[str, object]:
+def backup_entry(
+    label: str, kind: str, stop: datetime, segment: str = "000000010000000000000002"
+) -> dict[str, object]:
     epoch = int(stop.timestamp())
+    number = int(segment[16:], 16)
     return {
-        "archive": {"start": "000000010000000000000002", "stop": "000000010000000000000002"},
+        "archive": {"start": segment, "stop": segment},
+        "lsn": {"start": f"0/{number:X}000028", "stop": f"0/{number:X}000100"},
         "info": {
             "delta": 23000807,
             "repository": {"delta": 2811851, "size": 2811851},
@@ -95,8 +99,8 @@ def test_a_segment_name_gives_its_timeline_and_where_it_ends() -> None:
     assert segment_end_lsn("000000010000000000000002") == (1, 3 * SEGMENT)
     assert segment_end_lsn("0000000300000001000000FF") == (3, (256 + 255 + 1) * SEGMENT)
     assert lsn_text(3 * SEGMENT) == "0/3000000"
-    assert parse_lsn("1/A007CC0") == (1 << 32) + 0xA007CC0
-    assert parse_lsn(lsn_text(123456789012)) == 123456789012
+    assert lsn_of("1/A007CC0") == (1 << 32) + 0xA007CC0
+    assert lsn_of(lsn_text(123456789012)) == 123456789012
 
 
 def test_the_oldest_commit_is_read_from_pg_waldump() -> None:
@@ -233,3 +237,35 @@ def test_the_hand_written_archive_of_older_versions_is_retired(tmp_path: Path) -
     assert retired == [config.path("backups", "wal"), config.path("backups", "base")]
     assert [p.name for p in config.backups_dir.iterdir()] == ["pgbackrest"]
     assert retire_legacy_copies(config) == []
+
+
+def test_a_restore_to_a_time_starts_from_a_backup_that_leads_to_the_current_timeline() -> None:
+    """Backups at 09:00 and 11:00 on timeline 1; a restore to 10:00 left timeline 1 at
+    0/5000000 for timeline 2, whose first backup ended at 12:01. The 11:00 backup is newer
+    than 10:00 but on the abandoned branch: a restore to 12:00:30 must start from 09:00."""
+    from health_platform.local.restore import backup_for
+
+    day = datetime(2026, 11, 30, tzinfo=UTC)
+    info = parse_info(
+        info_of(
+            backup_entry("b1", "full", day + timedelta(hours=9), "000000010000000000000002"),
+            backup_entry("b2", "diff", day + timedelta(hours=11), "000000010000000000000006"),
+            backup_entry(
+                "b3", "full", day + timedelta(hours=12, minutes=1), "000000020000000000000008"
+            ),
+        )
+    )
+    history = "1\t0/5000000\tbefore 2026-11-30 10:00:00+00\n"
+    assert info.latest_timeline == 2
+    assert backup_for(info, history, day + timedelta(hours=12, seconds=30)).label == "b1"
+    assert backup_for(info, history, day + timedelta(hours=12, minutes=5)).label == "b3"
+    with pytest.raises(InvalidInputError, match="No backup that leads to the current timeline"):
+        backup_for(info, history, day + timedelta(hours=8))
+    only_first = parse_info(
+        info_of(
+            backup_entry("b1", "full", day + timedelta(hours=9), "000000010000000000000002"),
+            backup_entry("b2", "diff", day + timedelta(hours=11), "000000010000000000000006"),
+        )
+    )
+    assert backup_for(only_first, "", day + timedelta(hours=11, minutes=30)).label == "b2"
+    assert restore_options(day, info.backups[0])[-1] == "--set=b1"

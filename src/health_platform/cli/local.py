@@ -9,8 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from health_platform.cli.common import EnvArgument, StateDir, command_group, local_only, out
+from health_platform.cli.common import (
+    STATUS_COLOURS,
+    EnvArgument,
+    StateDir,
+    command_group,
+    local_only,
+    out,
+)
 from health_platform.errors import ExitCode, exit_codes_help
 
 if TYPE_CHECKING:
@@ -157,8 +165,11 @@ def show_status(state_dir: Path | None) -> None:
             row.name, str(row.pid or "-"), str(row.port), health, uptime, str(row.restarts)
         )
     out.print(table)
-    for line, healthy in backup_summary(saved_config(state_dir)):
-        out.print(f"[{'green' if healthy else 'red'}]{'✓' if healthy else '✗'}[/] {line}")
+    for check in backup_summary(saved_config(state_dir)):
+        symbol = {"pass": "✓", "warn": "!", "fail": "✗"}[check.status]
+        out.print(
+            Text.assemble((symbol, STATUS_COLOURS[check.status]), f" {check.name}: {check.detail}")
+        )
     if any(row.read_only for row in rows):
         out.print("Writes are refused until `hp restore local --promote`.")
 

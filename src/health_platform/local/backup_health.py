@@ -104,10 +104,6 @@ def _age(age: timedelta) -> str:
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
-def backup_summary(config: LocalConfig) -> list[tuple[str, bool]]:
-    """One line per check for `hp status local`, and whether it is not a failure."""
-    if supervisor_pid(config) is None:
-        return []
-    return [
-        (f"{check.name}: {check.detail}", check.status != "fail") for check in backup_checks(config)
-    ]
+def backup_summary(config: LocalConfig) -> list[Check]:
+    """The backup checks for `hp status local`; none when the platform is not running."""
+    return backup_checks(config) if supervisor_pid(config) is not None else []

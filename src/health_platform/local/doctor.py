@@ -88,7 +88,8 @@ def _ready(config: LocalConfig) -> Check:
     detail = body.get("detail") or {}
     if detail:
         said = "; ".join(f"{name}: {text}" for name, text in detail.items())
-        return Check("api", "ready", "warn", f"degraded: {said}", "hp doctor local (see below)")
+        hint = "hp restore local --promote" if "database" in detail else "hp logs local postgres"
+        return Check("api", "ready", "warn", f"degraded: {said}", hint)
     return Check("api", "ready", "pass", f"{url} answered ready")
 
 

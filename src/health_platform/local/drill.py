@@ -45,11 +45,11 @@ from health_platform.local.backups import (
 )
 from health_platform.local.components import libpq_url, postgres_argv, server_settings
 from health_platform.local.config import LocalConfig
-from health_platform.local.pgbackrest import PgBackRest, give_to_cluster_owner
+from health_platform.local.pgbackrest import PgBackRest, give_to_cluster_owner, lsn_of
 from health_platform.local.platform import credentials_of, supervisor_pid
 from health_platform.local.ports import free_ports
 from health_platform.local.postgres import as_owner, postgres_bin
-from health_platform.local.restore import restore_options
+from health_platform.local.restore import restore_command
 from health_platform.recovery import LOCAL_TARGETS, DrillReport, Finding, TableResult
 
 ARCHIVE_WAIT_SECONDS = 120  # for the restore point's segment to reach the archive
@@ -75,11 +75,6 @@ def lsn_text(lsn: int) -> str:
     return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
 
 
-def parse_lsn(text: str) -> int:
-    high, low = text.split("/")
-    return (int(high, 16) << 32) | int(low, 16)
-
-
 def oldest_commit(waldump_output: str) -> datetime | None:
     times = [
         datetime.fromisoformat(found).replace(tzinfo=UTC)
@@ -94,7 +89,7 @@ def unarchived_commit(
     """The oldest commit in the WAL the archive does not have yet, if any."""
     with psycopg.connect(primary, connect_timeout=5) as connection:
         row = connection.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-    current = parse_lsn(str(row[0])) if row else 0
+    current = lsn_of(str(row[0])) if row else 0
     if archive_max is None:
         raise LocalPlatformError(
             "The WAL archive is empty; is archiving working? See `hp doctor local`."
@@ -176,7 +171,7 @@ def reference_at_restore_point(database: str, name: str) -> Reference:
             "SELECT pg_create_restore_point(%s)::text, pg_export_snapshot()", (name,)
         ).fetchone()
         assert row is not None
-        lsn, snapshot = parse_lsn(str(row[0])), str(row[1])
+        lsn, snapshot = lsn_of(str(row[0])), str(row[1])
         reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         reader.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
         holder.commit()  # writes go on; the reader keeps the snapshot
@@ -367,8 +362,7 @@ def restore_into(
     if restore_point is not None:
         target = ["--type=name", f"--target={restore_point}", "--target-action=pause"]
     else:
-        assert to is not None
-        target = restore_options(to)
+        target = restore_command(backrest, to)
     backrest.run("restore", f"--pg1-path={cluster.data_dir}", *target)
 
 

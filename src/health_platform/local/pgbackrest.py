@@ -69,6 +69,11 @@ class Backup:
     repository_bytes: int  # what it takes in the repository (compressed, deduplicated)
     wal_start: str
     wal_stop: str
+    stop_lsn: int
+
+    @property
+    def timeline(self) -> int:
+        return int(self.wal_start[:8], 16)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,12 @@ class RepositoryInfo:
     backups: list[Backup]
     archive_min: str | None
     archive_max: str | None
+    archive_id: str | None = None  # the archive's folder for this PostgreSQL version: "15-1"
+
+    @property
+    def latest_timeline(self) -> int:
+        names = [self.archive_max or "", *(b.wal_stop for b in self.backups)]
+        return max((int(name[:8], 16) for name in names if name), default=1)
 
     @property
     def ok(self) -> bool:
@@ -117,6 +128,7 @@ def parse_info(answer: list[dict[str, Any]]) -> RepositoryInfo:
             repository_bytes=int(entry["info"]["repository"]["delta"]),
             wal_start=entry["archive"]["start"],
             wal_stop=entry["archive"]["stop"],
+            stop_lsn=lsn_of(entry["lsn"]["stop"]),
         )
         for entry in stanza.get("backup", [])
     ]
@@ -126,7 +138,14 @@ def parse_info(answer: list[dict[str, Any]]) -> RepositoryInfo:
         backups=backups,
         archive_min=archives[0]["min"] if archives else None,
         archive_max=archives[-1]["max"] if archives else None,
+        archive_id=archives[-1]["id"] if archives else None,
     )
+
+
+def lsn_of(text: str) -> int:
+    """An LSN as PostgreSQL writes it ("0/A007CC0") as a number."""
+    high, low = text.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
 
 
 @dataclass(frozen=True)
@@ -216,6 +235,19 @@ class PgBackRest:
 
     def info(self) -> RepositoryInfo:
         return parse_info(json.loads(self.run("info", "--output=json") or "[]"))
+
+    def timeline_history(self, info: RepositoryInfo) -> str:
+        """The history file of the newest timeline: each ancestor and where it ended."""
+        if info.archive_id is None or info.latest_timeline == 1:
+            return ""
+        history = (
+            self.repository
+            / "archive"
+            / STANZA
+            / info.archive_id
+            / f"{info.latest_timeline:08X}.history"
+        )
+        return history.read_text() if history.exists() else ""
 
     def ensure_stanza(self) -> None:
         """Create the stanza (idempotent for the same cluster; refused, with pgBackRest's

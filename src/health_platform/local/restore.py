@@ -32,7 +32,13 @@ from health_platform.local.backups import (
 )
 from health_platform.local.components import libpq_url
 from health_platform.local.config import LocalConfig
-from health_platform.local.pgbackrest import RepositoryInfo, give_to_cluster_owner
+from health_platform.local.pgbackrest import (
+    Backup,
+    PgBackRest,
+    RepositoryInfo,
+    give_to_cluster_owner,
+    lsn_of,
+)
 from health_platform.local.platform import credentials_of, down, migrate, supervisor_pid
 
 LATEST = "latest"
@@ -66,7 +72,39 @@ def check_target(info: RepositoryInfo, target: datetime | None, now: datetime) -
         )
 
 
-def restore_options(target: datetime | None) -> list[str]:
+def ancestors(history: str) -> dict[int, int]:
+    """A timeline history file: each ancestor timeline and the LSN where it was left."""
+    switches = {}
+    for line in history.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0].isdigit():
+            switches[int(fields[0])] = lsn_of(fields[1])
+    return switches
+
+
+def backup_for(info: RepositoryInfo, history: str, target: datetime) -> Backup:
+    """The newest backup before `target` from which the newest timeline can be reached.
+
+    pgBackRest picks the newest backup before the time, whatever its timeline; after a
+    restore to an earlier point, backups taken later on the abandoned timeline are newer but
+    lead nowhere (PostgreSQL stops: "record with incorrect prev-link")."""
+    newest, left_at = info.latest_timeline, ancestors(history)
+
+    def reaches_newest(backup: Backup) -> bool:
+        return backup.timeline == newest or (
+            backup.timeline in left_at and backup.stop_lsn <= left_at[backup.timeline]
+        )
+
+    usable = [b for b in info.backups if b.stopped <= target and reaches_newest(b)]
+    if not usable:
+        raise InvalidInputError(
+            f"No backup that leads to the current timeline ends before"
+            f" {target:%Y-%m-%d %H:%M:%S %Z}; choose a later time."
+        )
+    return usable[-1]
+
+
+def restore_options(target: datetime | None, backup: Backup | None = None) -> list[str]:
     if target is None:
         # A standby replays every archived segment and stays read-only until promoted.
         return ["--type=standby"]
@@ -74,7 +112,16 @@ def restore_options(target: datetime | None) -> list[str]:
         "--type=time",
         f"--target={target.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f+00}",
         "--target-action=pause",
+        *([f"--set={backup.label}"] if backup else []),
     ]
+
+
+def restore_command(backrest: PgBackRest, target: datetime | None) -> list[str]:
+    """What `pgbackrest restore` is told, for the platform's cluster or a drill's."""
+    if target is None:
+        return restore_options(None)
+    info = backrest.info()
+    return restore_options(target, backup_for(info, backrest.timeline_history(info), target))
 
 
 @dataclass(frozen=True)
@@ -87,6 +134,7 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
     """Steps 1 and 2; the caller starts the platform again, then calls `put_back_documents`."""
     backrest = pgbackrest_for(config)
     check_target(backrest.info(), target, datetime.now(UTC))
+    options = restore_command(backrest, target)  # refused here, before anything stops
     down(config)
     data_dir = config.path("postgres", "data")
     set_aside = None
@@ -96,7 +144,7 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
     data_dir.mkdir(mode=0o700)
     give_to_cluster_owner(data_dir)
     try:
-        backrest.run("restore", *restore_options(target))
+        backrest.run("restore", *options)
     except LocalPlatformError:
         shutil.rmtree(data_dir, ignore_errors=True)
         if set_aside is not None:
