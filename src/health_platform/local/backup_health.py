@@ -92,9 +92,23 @@ def _newest(config: LocalConfig, now: datetime) -> Check:
     return Check("backups", "newest backup", "pass", detail)
 
 
+# pgBackRest's words when the repository holds another cluster's backups: the data folder
+# was lost or deleted, and `hp up` made a new, empty cluster in its place.
+ANOTHER_CLUSTER = "do not match the database"
+
+
 def _jobs(config: LocalConfig) -> list[Check]:
     return [
-        Check("backups", f"{job} job", "fail", reason, LOGS)
+        Check(
+            "backups",
+            f"{job} job",
+            "fail",
+            reason,
+            "the backups are of the cluster this one replaced: `hp restore local --to latest"
+            " --yes` brings it back (or `hp reset local --yes --delete-backups` starts over)"
+            if ANOTHER_CLUSTER in reason
+            else LOGS,
+        )
         for job, reason in failing_jobs(config).items()
     ]
 

@@ -227,9 +227,10 @@ class PgBackRest:
             ) from slow
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip().splitlines()
+            errors = [line.strip() for line in said if "ERROR:" in line]
             raise LocalPlatformError(
                 f"pgbackrest {command} failed (exit {done.returncode}): "
-                + (said[-1] if said else "no message")
+                + (errors[0] if errors else said[-1].strip() if said else "no message")
             )
         return done.stdout
 
