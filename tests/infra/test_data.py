@@ -20,6 +20,12 @@ def the_one(resources: dict[str, dict], prefix: str) -> dict:
     return found[0]
 
 
+def the_one_item(resources: dict[str, dict]) -> tuple[str, dict]:
+    assert len(resources) == 1, f"{len(resources)} found"
+    ((logical_id, resource),) = resources.items()
+    return logical_id, resource
+
+
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
@@ -36,8 +42,11 @@ def test_postgres_primary(synthesis: Synthesis, env: str) -> None:
     assert "DataKey" in json.dumps(props["KmsKeyId"])
     assert props["BackupRetentionPeriod"] == settings.backup_retention_days
     assert props["DeletionProtection"] is settings.deletion_protection
-    assert props["ManageMasterUserPassword"] is True
-    assert "MasterUserPassword" not in props
+    # Not RDS-managed (no read replica of such a source): a generated secret of the stack's.
+    assert "ManageMasterUserPassword" not in props
+    assert props["MasterUsername"] == "hp_admin"  # a literal: a new secret replaces nothing
+    password = json.dumps(props["MasterUserPassword"])
+    assert "{{resolve:secretsmanager:" in password and "DatabaseInstanceSecret" in password
     assert props["PubliclyAccessible"] is False
     assert props["AutoMinorVersionUpgrade"] is True
     assert sorted(props["EnableCloudwatchLogsExports"]) == ["postgresql", "upgrade"]
@@ -46,6 +55,71 @@ def test_postgres_primary(synthesis: Synthesis, env: str) -> None:
     assert props["StorageType"] == "gp3"
     assert int(props["MaxAllocatedStorage"]) > int(props["AllocatedStorage"])
     assert primary["DeletionPolicy"] == "Retain"
+
+
+def test_the_master_secret_is_generated_encrypted_kept_and_rotated(
+    synthesis: Synthesis, env: str
+) -> None:
+    secrets = synthesis.resources(env, DATA, "AWS::SecretsManager::Secret")
+    secret_id, secret = next((k, v) for k, v in secrets.items() if "DatabaseInstanceSecret" in k)
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == {"username": "hp_admin"}
+    assert generated["PasswordLength"] >= 30
+    assert "DataKey" in json.dumps(secret["Properties"]["KmsKeyId"])
+    assert secret["DeletionPolicy"] == "Retain"
+    (attachment_id, attachment) = the_one_item(
+        synthesis.resources(env, DATA, "AWS::SecretsManager::SecretTargetAttachment")
+    )
+    assert attachment["Properties"]["SecretId"] == {"Ref": secret_id}
+    assert attachment["Properties"]["TargetId"]["Ref"].startswith("DatabaseInstance")
+    (_, schedule) = the_one_item(
+        synthesis.resources(env, DATA, "AWS::SecretsManager::RotationSchedule")
+    )
+    assert schedule["Properties"]["SecretId"] == {"Ref": attachment_id}
+    assert schedule["Properties"]["RotationRules"] == {"ScheduleExpression": "rate(7 days)"}
+    application_id = schedule["Properties"]["RotationLambdaARN"]["Fn::GetAtt"][0]
+    application = synthesis.raw(env, DATA)["Resources"][application_id]
+    assert application["Type"] == "AWS::Serverless::Application"
+    assert "PostgreSQLRotationSingleUser" in json.dumps(synthesis.raw(env, DATA)["Mappings"])
+    parameters = application["Properties"]["Parameters"]
+    # In the private subnets (the database subnets' ACL lets nothing reach the endpoints).
+    assert "privateSubnet" in json.dumps(parameters["vpcSubnetIds"])
+    assert "databaseSubnet" not in json.dumps(parameters["vpcSubnetIds"])
+    assert "DataKey" in json.dumps(parameters["kmsKeyArn"])
+    # Its log group exists first: encrypted, kept for the environment's retention.
+    (group_id,) = application["DependsOn"]
+    group = synthesis.raw(env, DATA)["Resources"][group_id]["Properties"]
+    assert group["LogGroupName"] == f"/aws/lambda/{parameters['functionName']}"
+    assert group["RetentionInDays"] == synthesis.environments[env].rds.log_retention_days
+    assert "KmsKeyId" in group
+
+
+def test_the_rotation_reaches_secrets_manager_and_postgres_only(
+    synthesis: Synthesis, env: str
+) -> None:
+    groups = synthesis.resources(env, DATA, "AWS::EC2::SecurityGroup")
+    (rotation_id, rotation) = the_one_item(
+        {k: v for k, v in groups.items() if k.startswith("DatabaseRotationSecurityGroup")}
+    )
+    cidr = str(synthesis.environments[env].network.vpc_cidr)
+    assert rotation["Properties"]["SecurityGroupEgress"] == [
+        {
+            "CidrIp": cidr,
+            "Description": "Secrets Manager via its VPC endpoint",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    egress = [
+        r["Properties"]
+        for r in synthesis.resources(env, DATA, "AWS::EC2::SecurityGroupEgress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [rotation_id, "GroupId"]}
+    ]
+    assert [(r["FromPort"], r["ToPort"]) for r in egress] == [(5432, 5432)]
+    assert egress[0]["DestinationSecurityGroupId"]["Fn::GetAtt"][0].startswith(
+        "DatabaseSecurityGroup"
+    )
 
 
 def test_postgres_forces_tls_and_logs_slow_statements(synthesis: Synthesis, env: str) -> None:
@@ -72,9 +146,14 @@ def test_postgres_admits_only_the_client_group(synthesis: Synthesis, env: str) -
     ingress = synthesis.resources(env, DATA, "AWS::EC2::SecurityGroupIngress")
     rules = [r["Properties"] for r in ingress.values()]
     assert {(r["FromPort"], r["ToPort"]) for r in rules} == {(5432, 5432), (6379, 6379)}
+    sources = set()
     for rule in rules:
         assert "CidrIp" not in rule
-        assert rule["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("DataClients")
+        source = rule["SourceSecurityGroupId"]["Fn::GetAtt"][0]
+        sources.add((source, rule["FromPort"]))
+        assert source.startswith(("DataClients", "DatabaseRotationSecurityGroup"))
+    # The master secret's rotation function reaches PostgreSQL, not Redis.
+    assert {port for source, port in sources if source.startswith("DatabaseRotation")} == {5432}
 
 
 def test_database_subnet_group_uses_database_subnets(synthesis: Synthesis, env: str) -> None:

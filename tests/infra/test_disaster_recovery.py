@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from health_platform.infra import naming
 from health_platform.infra.data.registry import lifecycle_policy_text
 from health_platform.infra.naming import DATA, DISASTER_RECOVERY, OBSERVABILITY
@@ -137,18 +139,45 @@ def test_replicated_repositories_are_made_like_the_sources(synthesis: Synthesis)
 # --- secrets ------------------------------------------------------------------------------------
 
 
-def test_prod_replicates_the_redis_token_under_the_dr_key(synthesis: Synthesis) -> None:
+@pytest.mark.parametrize("secret", ["CacheAuthToken", "DatabaseInstanceSecret"])
+def test_prod_replicates_the_secrets_tasks_read_under_the_dr_key(
+    synthesis: Synthesis, secret: str
+) -> None:
+    """The Redis token and the database's master secret (the migration's)."""
     settings = synthesis.environments["prod"]
-    secret = synthesis.resources("prod", DATA, "AWS::SecretsManager::Secret")[
-        "CacheAuthToken04672416"
+    (found,) = [
+        resource
+        for logical_id, resource in synthesis.resources(
+            "prod", DATA, "AWS::SecretsManager::Secret"
+        ).items()
+        if secret in logical_id
     ]
-    (replica,) = secret["Properties"]["ReplicaRegions"]
+    (replica,) = found["Properties"]["ReplicaRegions"]
     assert replica["Region"] == settings.dr_region
     key = "".join(p if isinstance(p, str) else "<ref>" for p in replica["KmsKeyId"]["Fn::Join"][1])
     assert (
         key
         == f"arn:<ref>:kms:{settings.dr_region}:{settings.account}:{naming.dr_key_alias('prod')}"
     )
+
+
+def test_the_dr_key_takes_rotated_secret_values_through_secrets_manager_only(
+    synthesis: Synthesis,
+) -> None:
+    """A rotation writes the master secret as the rotation function's role, and Secrets
+    Manager re-encrypts the replica's copy under the DR key as that role."""
+    key = synthesis.raw("prod", DISASTER_RECOVERY)["Resources"]["DisasterRecoveryKey76615674"]
+    (statement,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "AllowSecretReplicasOfThisAccount"
+    ]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"AWS": "*"}
+    assert "kms:Decrypt" not in statement["Action"]
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:CallerAccount": synthesis.environments["prod"].account},
+        "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"},
+    }
 
 
 # --- the monthly restore test -------------------------------------------------------------------

@@ -31,6 +31,7 @@ COMMON_DATA = {
     "DatabaseInstanceAA8A5FDE",
     "DatabaseInstancePostgresqlLogs99C410A2",
     "DatabaseInstanceUpgradeLogsAF4D7CA8",
+    "DatabaseRotationLogsC2CD343A",
     "CacheReplicationGroupBFE59FF3",
     "CacheAuthToken04672416",
     "CacheSlowLog43E55961",
@@ -44,6 +45,16 @@ COMMON_DATA = {
     "RegistryBackend8AEF4717",
 }
 EVERY_ENV = ("dev", "staging", "prod")
+# The database's generated master secret. CDK names it after the stack and a hash of how its
+# password is generated, so that changing that replaces the secret and, through the new
+# secret's reference, sets the new password on the instance (its username is a literal).
+MASTER_SECRET = {
+    "dev": "healthplatformdevdataDatabaseInstanceSecretCEE37BF93fdaad7efa858a3daf9490cf0a702aeb",
+    "staging": (
+        "healthplatformstagingdataDatabaseInstanceSecretA45CFE7C3fdaad7efa858a3daf9490cf0a702aeb"
+    ),
+    "prod": "healthplatformproddataDatabaseInstanceSecret14597EE43fdaad7efa858a3daf9490cf0a702aeb",
+}
 PINNED = (
     {(NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"} for env in EVERY_ENV}
     | {
@@ -65,10 +76,11 @@ PINNED = (
         for env in EVERY_ENV
     }
 ) | {
-    (DATA, "dev"): COMMON_DATA,
-    (DATA, "staging"): COMMON_DATA,
+    (DATA, "dev"): COMMON_DATA | {MASTER_SECRET["dev"]},
+    (DATA, "staging"): COMMON_DATA | {MASTER_SECRET["staging"]},
     (DATA, "prod"): COMMON_DATA
     | {
+        MASTER_SECRET["prod"],
         "DatabaseReadReplicaFA1999F7",
         "DatabaseReadReplicaPostgresqlLogsAD586986",
         "DatabaseReadReplicaUpgradeLogs8CA03059",

@@ -93,7 +93,8 @@ def test_the_migration_task_runs_as_the_owner_with_the_master_secret(
     assert definition["Command"] == ["python", "-m", "health_platform.api.migrate"]
     secrets = {s["Name"]: json.dumps(s["ValueFrom"]) for s in definition["Secrets"]}
     assert set(secrets) == {"DATABASE_USERNAME", "DATABASE_PASSWORD"}
-    assert all("MasterUserSecret" in value for value in secrets.values())
+    # The data stack's generated master secret, through its attachment to the instance.
+    assert all("DatabaseInstanceSecretAttachment" in value for value in secrets.values())
     assert "PortMappings" not in definition and "HealthCheck" not in definition
     # A one-off task: no service runs it.
     services = synthesis.resources(env, SERVICES, "AWS::ECS::Service").values()
@@ -162,7 +163,7 @@ def test_roles_are_least_privilege(synthesis: Synthesis, env: str) -> None:
     ]
     # The Redis token and the session secret; the database's master secret is not its.
     assert len(backend_secrets) == 1 and len(backend_secrets[0]["Resource"]) == 2
-    assert "MasterUserSecret" not in json.dumps(backend_secrets)
+    assert "DatabaseInstanceSecret" not in json.dumps(backend_secrets)
 
 
 def test_services_run_privately_with_rollback_and_discovery(synthesis: Synthesis, env: str) -> None:

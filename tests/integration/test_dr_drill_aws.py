@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from health_platform.contract import MIGRATION
-from health_platform.errors import ExitCode, InvalidInputError, TimedOutError
+from health_platform.errors import AwsError, ExitCode, InvalidInputError, TimedOutError
 from health_platform.infra import naming
 from health_platform.ops.dr.verify import VERIFY_COMMAND
 from health_platform.ops.dr_drill import drill_aws
@@ -47,6 +47,7 @@ class Platform:
     account: Account
     deployment: deployed.Deployment
     database: dict[str, Any]  # as DescribeDBInstances describes it
+    secret_arn: str  # the master secret, as the data stack's output names it
     password: str  # the master secret's current password
 
 
@@ -62,7 +63,9 @@ def prod(monkeypatch: pytest.MonkeyPatch) -> Platform:
 
 def platform(env: str, monkeypatch: pytest.MonkeyPatch) -> Platform:
     """`env` deployed as far as a drill reads it, with a restore window of 7 days and a
-    recovery point of AWS Backup from 5 hours ago."""
+    recovery point of AWS Backup from 5 hours ago. Its master password is the data stack's
+    generated secret (not one RDS manages: DescribeDBInstances names no MasterUserSecret),
+    rotated since the instance was created."""
     monkeypatch.setattr(deployed, "ENV", env)  # deployed.py builds "dev" unless told
     account = Account()
     deployment = deployed.deploy(account)
@@ -85,7 +88,7 @@ def platform(env: str, monkeypatch: pytest.MonkeyPatch) -> Platform:
         Engine="postgres",
         DBName="health_platform",
         MasterUsername="hp_admin",
-        ManageMasterUserPassword=True,
+        MasterUserPassword="generated-when-the-stack-was-created",
         AllocatedStorage=20,
         BackupRetentionPeriod=7,
         StorageEncrypted=True,
@@ -96,14 +99,39 @@ def platform(env: str, monkeypatch: pytest.MonkeyPatch) -> Platform:
         # Not DeletionProtection: moto's restore ignores an override that is False and would
         # copy it (RDS does not: DeletionProtection=False is asserted on the request instead).
     )["DBInstance"]
-    secret = json.loads(
-        account("secretsmanager", REGION).get_secret_value(
-            SecretId=database["MasterUserSecret"]["SecretArn"]
-        )["SecretString"]
+    secrets = account("secretsmanager", REGION)
+    attached = {
+        "engine": "postgres",
+        "host": database["Endpoint"]["Address"],
+        "port": database["Endpoint"]["Port"],
+        "dbname": "health_platform",
+        "dbInstanceIdentifier": database["DBInstanceIdentifier"],
+        "username": "hp_admin",
+    }
+    secret_arn = secrets.create_secret(
+        Name=f"{env}-master",
+        SecretString=json.dumps({**attached, "password": "generated-when-the-stack-was-created"}),
+    )["ARN"]
+    rotated = "rotated-since-by-the-rotation-function"
+    secrets.put_secret_value(
+        SecretId=secret_arn, SecretString=json.dumps({**attached, "password": rotated})
     )
+    data_output(account, env, naming.Output.DATABASE_SECRET, secret_arn)
     restore_window(account, database)
     recovery_points(account, env, age=timedelta(hours=5))
-    return Platform(env, account, deployment, database, secret["password"])
+    return Platform(env, account, deployment, database, secret_arn, rotated)
+
+
+def data_output(account: Account, env: str, key: str, value: str | None) -> None:
+    """Write (or, with None, remove) an output of the data stack deployed.deploy made."""
+    cloudformation = account("cloudformation", REGION)
+    name = naming.stack_name(env, naming.DATA)
+    template = json.loads(json.dumps(cloudformation.get_template(StackName=name)["TemplateBody"]))
+    if value is None:
+        template["Outputs"].pop(key, None)
+    else:
+        template["Outputs"][key] = {"Value": value}
+    cloudformation.update_stack(StackName=name, TemplateBody=json.dumps(template))
 
 
 def restore_window(account: Account, database: dict[str, Any]) -> None:
@@ -217,7 +245,11 @@ def test_a_drill_restores_into_the_databases_network_verifies_measures_and_delet
         "DBParameterGroupName": "dev-tls-only",
         "CACertificateIdentifier": database["CACertificateIdentifier"],
     }
-    # The master password the task's secret holds, set on the restored instance only.
+    # The master password the task's secret holds now, set on the restored instance only;
+    # the secret is the one the data stack names (RDS manages none: no MasterUserSecret).
+    assert "MasterUserSecret" not in dev.database
+    (read,) = dev.account.params_of("secretsmanager", "GetSecretValue")
+    assert read == {"SecretId": dev.secret_arn}
     (aligned,) = dev.account.params_of("rds", "ModifyDBInstance")
     assert aligned == {
         "DBInstanceIdentifier": identifier,
@@ -373,6 +405,25 @@ def test_leftovers_of_earlier_drills_are_deleted_first_and_nothing_else(dev: Pla
         "health-platform-staging-db-drill-20260101000000",
     } <= remaining
     assert leftover not in remaining
+
+
+def test_a_data_stack_that_names_no_master_secret_stops_the_drill_before_anything_is_made(
+    dev: Platform,
+) -> None:
+    data_output(dev.account, "dev", naming.Output.DATABASE_SECRET, None)
+
+    with pytest.raises(AwsError) as refused:
+        drill(dev)
+
+    assert str(refused.value) == (
+        "health-platform-dev-data has no output DatabaseSecretArn (it is UPDATE_COMPLETE);"
+        " deploy it with `hp infra apply dev`."
+    )
+    assert refused.value.exit_code == ExitCode.AWS_ERROR
+    operations = dev.account.operations()
+    for made in ("RestoreDBInstanceToPointInTime", "DeleteDBInstance", "ModifyDBInstance"):
+        assert f"rds.{made}" not in operations
+    assert "ecs.RunTask" not in operations
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from health_platform.infra.compliance.deployability.containers import (
     SERVICE_ROTATING_SECRETS,
 )
 from health_platform.infra.compliance.deployability.data import (
+    REPLICA_OF_MANAGED_PASSWORD,
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
 )
@@ -441,6 +442,45 @@ def test_a_replica_without_the_primarys_storage_is_found() -> None:
     )
 
 
+def test_a_replica_of_a_source_whose_password_rds_manages_is_found() -> None:
+    # prod before the fix: CloudFormation creates the primary, then RDS refuses the replica.
+    templates = database(StorageType="gp3", MaxAllocatedStorage=1000)
+    primary = templates["data"]["Resources"]["Primary"]["Properties"]
+    primary.update(Engine="postgres", ManageMasterUserPassword=True)
+    (found,) = messages(REPLICA_OF_MANAGED_PASSWORD, templates)
+    assert "read replica of Primary" in found and "ManageMasterUserPassword" in found
+    # SQL Server is the one engine whose managed password RDS replicates.
+    primary["Engine"] = "sqlserver-se"
+    assert not messages(REPLICA_OF_MANAGED_PASSWORD, templates)
+    # The fix: a generated secret of the stack's, the instance's password read from it.
+    del primary["ManageMasterUserPassword"]
+    primary.update(
+        Engine="postgres",
+        MasterUserPassword=join("{{resolve:secretsmanager:", {"Ref": "Secret"}, ":password::}}"),
+    )
+    templates["data"]["Resources"]["Secret"] = resource("AWS::SecretsManager::Secret")
+    assert not messages(REPLICA_OF_MANAGED_PASSWORD, templates)
+    # Without a replica, RDS may manage the password.
+    del templates["data"]["Resources"]["Replica"]
+    primary["ManageMasterUserPassword"] = True
+    assert not messages(REPLICA_OF_MANAGED_PASSWORD, templates)
+
+
+def test_a_replica_of_a_cluster_whose_password_rds_manages_is_found() -> None:
+    templates = {
+        "data": stack(
+            Cluster=resource(
+                "AWS::RDS::DBCluster", Engine="postgres", ManageMasterUserPassword="true"
+            ),
+            Replica=resource("AWS::RDS::DBInstance", SourceDBClusterIdentifier={"Ref": "Cluster"}),
+        )
+    }
+    (found,) = messages(REPLICA_OF_MANAGED_PASSWORD, templates)
+    assert "read replica of Cluster" in found
+    # A cluster's replica is not the storage rule's business.
+    assert not messages(REPLICA_STORAGE_PARITY, templates)
+
+
 def test_a_fixed_free_storage_alarm_on_a_growing_volume_is_found() -> None:
     templates = database(StorageType="gp3", MaxAllocatedStorage=1000)
     alarm = resource(
@@ -496,7 +536,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 19
+    assert len({rule.id for rule in RULES}) == len(RULES) == 20
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -693,6 +733,21 @@ def test_a_secret_a_task_reads_needs_a_replica_in_the_dr_region() -> None:
     assert "is read as backend's REDIS_AUTH_TOKEN but has no replica in the DR region" in found
     # RDS's managed master secret is an attribute of the instance: not one to replicate.
     templates = master_secret_templates("one-off")
+    assert not dr_messages(SECRET_REPLICAS, templates)
+    # A generated master secret is ours, and a task reads it through its attachment.
+    data = templates["data"]
+    data["Resources"]["Db"]["Properties"] = {}
+    data["Resources"]["Attachment"] = resource(
+        "AWS::SecretsManager::SecretTargetAttachment",
+        SecretId={"Ref": "Token"},
+        TargetId={"Ref": "Db"},
+    )
+    data["Outputs"]["DbSecret"]["Value"] = {"Ref": "Attachment"}
+    (found,) = dr_messages(SECRET_REPLICAS, templates)
+    assert "is read as backend's DATABASE_PASSWORD but has no replica in the DR region" in found
+    data["Resources"]["Token"]["Properties"] = {
+        "ReplicaRegions": [{"Region": DR, "KmsKeyId": dr_key_arn()}]
+    }
     assert not dr_messages(SECRET_REPLICAS, templates)
 
 

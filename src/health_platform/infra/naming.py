@@ -25,6 +25,7 @@ class Output:
     # data
     DATA_KEY = "DataKeyArn"
     DATA_CLIENTS_GROUP = "DataClientsSecurityGroupId"
+    DATABASE_SECRET = "DatabaseSecretArn"  # noqa: S105 - the master secret's ARN (hp dr drill)
     CACHE_AUTH_TOKEN_SECRET = "CacheAuthTokenSecretArn"  # noqa: S105 - an output's name
     # services
     MIGRATION_TASK_DEFINITION = "MigrationTaskDefinitionArn"

@@ -65,6 +65,8 @@ class DataStack(PlatformStack):
             settings=settings.rds,
             vpc=network.vpc,
             subnets=network.database_subnets,
+            rotation_subnets=network.private_subnets,
+            vpc_cidr=str(settings.network.vpc_cidr),
             clients=self.clients,
             key=self.key,
             logs_key=network.logs_key,
@@ -153,10 +155,11 @@ class DataStack(PlatformStack):
             repository_prefix=naming.repository_prefix(env),
             target=target,
         )
-        # The RDS-managed master secret is not replicated: RDS owns it (and deletes it with
-        # the instance). A database restored in the DR region gets its own managed secret
-        # (ModifyDBInstance ManageMasterUserPassword), and the API signs in with IAM.
+        # The master secret too: the migration task reads it, and a database restored in the
+        # DR region takes its current password (ModifyDBInstance MasterUserPassword, as the
+        # drill does). The API signs in with IAM and needs none.
         replicate_secret(self.cache.auth_token, target)
+        replicate_secret(self.database.secret, target)
 
     def _outputs(self) -> None:
         instance = self.database.instance
@@ -165,7 +168,7 @@ class DataStack(PlatformStack):
             naming.Output.DATA_CLIENTS_GROUP: self.clients.security_group_id,
             "DatabaseEndpoint": instance.db_instance_endpoint_address,
             "DatabasePort": instance.db_instance_endpoint_port,
-            "DatabaseSecretArn": instance.secret.secret_arn if instance.secret else "",
+            naming.Output.DATABASE_SECRET: self.database.secret.secret_arn,
             "CacheConfigurationEndpoint": (
                 self.cache.replication_group.attr_configuration_end_point_address
             ),

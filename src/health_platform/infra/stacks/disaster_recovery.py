@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_backup as backup
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from health_platform.infra import naming
@@ -38,6 +39,22 @@ class DisasterRecoveryStack(PlatformStack):
             "DisasterRecoveryKey",
             alias=naming.dr_key_alias(env),
             description="Encrypts the disaster-recovery copies of health data",
+        )
+        # Secrets Manager re-encrypts each new value of a replicated secret under this key as
+        # the principal that wrote it (a forward access session): for the master secret, the
+        # rotation function, whose role AWS's application grants only the data key. Any
+        # principal of this account, and only through Secrets Manager, may encrypt with it.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSecretReplicasOfThisAccount",
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:CallerAccount": account},
+                    "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"},
+                },
+            )
         )
         access_logs = private_bucket(
             self,

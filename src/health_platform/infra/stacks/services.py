@@ -312,7 +312,9 @@ class ServicesStack(PlatformStack):
         """The migration, a one-off task of the backend's image: it runs as the database's
         owner (RDS's master user), whose rotating password it may receive at its start."""
         database = data.database.instance
-        assert database.secret is not None  # RDS manages it: manage_master_user_password
+        # The generated master secret, through its attachment to the instance (which adds the
+        # host and port to it before anything reads it).
+        assert database.secret is not None
         master = secretsmanager.Secret.from_secret_complete_arn(
             self, "DatabaseSecret", database.secret.secret_arn
         )

@@ -3,12 +3,14 @@ the same subnet group and security groups, tagged so that a drill which dies is 
 the next one, and always deleted (no final snapshot, no retained backups).
 
 How the verification task signs in to it: as the master user, with the secret its task
-definition already injects (the primary's RDS-managed master secret). It cannot use IAM
+definition already injects (the primary's master secret, which the data stack names in its
+DatabaseSecretArn output; DescribeDBInstances names only a secret RDS manages itself, and
+ours is generated and rotated by Secrets Manager, infra/data/database.py). It cannot use IAM
 database authentication (the task roles may `rds-db:connect` only to the primary's
 DbiResourceId, and a restore has a new one), nor a secret of the restored instance's own
 (RDS manages a restored instance's master password only for Oracle; ECS overrides carry no
 secrets; the execution role may read only the primary's secret). A restore keeps the master
-password of the time restored to, which RDS has since rotated (every 7 days), so the drill
+password of the time restored to, which has since been rotated (every 7 days), so the drill
 sets the restored instance's master password to the secret's current value.
 """
 
@@ -24,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from health_platform.errors import AwsError, InvalidInputError, RefusedError, TimedOutError
 from health_platform.infra import naming
-from health_platform.ops.aws import ClientFactory, aws_errors, error_code
+from health_platform.ops.aws import ClientFactory, aws_errors, error_code, stack_outputs
 from health_platform.recovery import Finding
 from health_platform.settings import EnvironmentSettings
 
@@ -64,7 +66,7 @@ class Source:
     ca_certificate: str | None
     iam_authentication: bool
     latest_restorable: datetime | None
-    master_secret_arn: str | None
+    master_secret_arn: str  # the data stack's output: the secret the migration task receives
     # ARNs of its automated backups replicated to other regions.
     replicated_backups: tuple[str, ...]
 
@@ -72,6 +74,15 @@ class Source:
 def describe_source(settings: EnvironmentSettings, clients: ClientFactory) -> Source:
     env, region = settings.name, settings.region
     identifier = naming.database_identifier(env)
+    with aws_errors(f"read {env}'s data stack"):
+        outputs = stack_outputs(clients, env, naming.DATA, region)
+    master_secret_arn = outputs[naming.Output.DATABASE_SECRET]
+    if not master_secret_arn:
+        raise AwsError(
+            f"{naming.stack_name(env, naming.DATA)} names no master secret of {identifier},"
+            " which the verification task signs in with; deploy it with"
+            f" `hp infra apply {env}`."
+        )
     with aws_errors(f"describe {identifier}"):
         try:
             (described,) = clients("rds", region).describe_db_instances(
@@ -95,7 +106,7 @@ def describe_source(settings: EnvironmentSettings, clients: ClientFactory) -> So
         ca_certificate=described.get("CACertificateIdentifier"),
         iam_authentication=bool(described.get("IAMDatabaseAuthenticationEnabled", False)),
         latest_restorable=described.get("LatestRestorableTime"),
-        master_secret_arn=(described.get("MasterUserSecret") or {}).get("SecretArn"),
+        master_secret_arn=master_secret_arn,
         replicated_backups=tuple(
             r["DBInstanceAutomatedBackupsArn"]
             for r in described.get("DBInstanceAutomatedBackupsReplications", [])
@@ -253,12 +264,6 @@ def align_master_password(
 ) -> None:
     """Give the restored instance the master password the verification task will sign in
     with (see the module's docstring). The password travels only in this API call."""
-    if not source.master_secret_arn:
-        raise AwsError(
-            f"{source.identifier} has no master secret managed by RDS, which the verification"
-            " task signs in with; deploy the data stack with `hp infra apply"
-            f" {settings.name}`."
-        )
     with aws_errors(f"read the master secret of {source.identifier}"):
         secret = clients("secretsmanager", settings.region).get_secret_value(
             SecretId=source.master_secret_arn

@@ -22,6 +22,7 @@ from health_platform.infra.compliance.deployability.containers import (
     SERVICE_ROTATING_SECRETS,
 )
 from health_platform.infra.compliance.deployability.data import (
+    REPLICA_OF_MANAGED_PASSWORD,
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
 )
@@ -55,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     SERVICE_ROTATING_SECRETS,
     IAM_DATABASE_SIGN_IN,
     REPLICA_STORAGE_PARITY,
+    REPLICA_OF_MANAGED_PASSWORD,
     STORAGE_ALARM_AT_ANY_SIZE,
     SNS_ENDPOINT_CONFIRMS,
     RELEASE_TAGS,

@@ -74,19 +74,6 @@ def _writable_paths(env: Environment) -> Iterator[tuple[Resource, str]]:
                     )
 
 
-def _secrets_named(env: Environment, stack: str, value: Any) -> list[Resource]:
-    """The Secrets Manager secrets a value names, through a target attachment (CDK's
-    database credentials reach tasks and rotation schedules through one)."""
-    found = []
-    for pointer in env.pointers_in(stack, value):
-        resource = pointer.resource
-        if resource.type == "AWS::SecretsManager::SecretTargetAttachment":
-            found += _secrets_named(env, resource.stack, resource.properties.get("SecretId"))
-        elif resource.type == "AWS::SecretsManager::Secret":
-            found.append(resource)
-    return found
-
-
 def _rotates(env: Environment, stack: str, value_from: Any) -> str | None:
     """Why the secret `value_from` names rotates, or None."""
     for pointer in env.pointers_in(stack, value_from):
@@ -94,9 +81,9 @@ def _rotates(env: Environment, stack: str, value_from: Any) -> str | None:
             "MasterUserSecret"
         ):
             return "RDS rotates a managed master password every 7 days"
-    named = _secrets_named(env, stack, value_from)
+    named = env.secrets_named(stack, value_from)
     for schedule in env.resources("AWS::SecretsManager::RotationSchedule"):
-        scheduled = _secrets_named(env, schedule.stack, schedule.properties.get("SecretId"))
+        scheduled = env.secrets_named(schedule.stack, schedule.properties.get("SecretId"))
         if {r.where for r in scheduled} & {r.where for r in named}:
             return "it has a rotation schedule"
     return None

@@ -1,29 +1,48 @@
-"""RDS: what storage autoscaling changes that a template's numbers do not show."""
+"""RDS: what a read replica does not take from its source, what RDS refuses to replicate,
+and what storage autoscaling changes that a template's numbers do not show."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from health_platform.infra.compliance.deployability.model import Environment, Resource, Rule
+from health_platform.infra.compliance.deployability.model import (
+    Environment,
+    Resource,
+    Rule,
+    literal,
+)
 
 PARITY = ("StorageType", "MaxAllocatedStorage")
+# A replica names its source with one of these, and the source is of this type.
+SOURCES = {
+    "SourceDBInstanceIdentifier": "AWS::RDS::DBInstance",
+    "SourceDBClusterIdentifier": "AWS::RDS::DBCluster",
+}
 
 
-def _replica_storage(env: Environment) -> Iterator[tuple[Resource, str]]:
+def _replicas(env: Environment, key: str) -> Iterator[tuple[Resource, Resource | None]]:
+    """Every read replica that names its source with `key` (one of SOURCES), with the
+    source, or None when it is not a resource of this environment's templates."""
+    kind = SOURCES[key]
     for replica in env.resources("AWS::RDS::DBInstance"):
-        source_value = replica.properties.get("SourceDBInstanceIdentifier")
-        if source_value is None:
+        value = replica.properties.get(key)
+        if value is None:
             continue
         # CDK names the source by an ARN built with Fn::Join around its Ref.
         sources = [
             pointer.resource
-            for pointer in env.pointers_in(replica.stack, source_value)
-            if pointer.resource.type == "AWS::RDS::DBInstance"
+            for pointer in env.pointers_in(replica.stack, value)
+            if pointer.resource.type == kind
         ]
-        if not sources:
+        yield replica, (sources[0] if sources else None)
+
+
+def _replica_storage(env: Environment) -> Iterator[tuple[Resource, str]]:
+    for replica, source in _replicas(env, "SourceDBInstanceIdentifier"):
+        if source is None:
             yield replica, "read replica's source is not an instance of this environment"
             continue
-        source = sources[0]
         for key in PARITY:
             mine, theirs = replica.properties.get(key), source.properties.get(key)
             if theirs is not None and mine != theirs:
@@ -34,6 +53,34 @@ def _replica_storage(env: Environment) -> Iterator[tuple[Resource, str]]:
                         " a replica takes neither from its source, and one that fills up stops"
                     ),
                 )
+
+
+def _true(value: Any) -> bool:
+    return value is True or (literal(value) or "").lower() == "true"
+
+
+def _managed_password_sources(env: Environment) -> Iterator[tuple[Resource, str]]:
+    """RDS refuses to create a read replica of an instance or cluster that has RDS manage its
+    master password in Secrets Manager, for every engine but SQL Server: "Limitations for
+    Secrets Manager integration with Amazon RDS",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations.
+    CloudFormation accepts the template; the replica fails when it is created, after the
+    source already exists."""
+    for replica, source in (pair for key in SOURCES for pair in _replicas(env, key)):
+        if source is None or not _true(source.properties.get("ManageMasterUserPassword")):
+            continue
+        engine = literal(source.properties.get("Engine")) or ""
+        if engine.startswith("sqlserver"):
+            continue
+        yield (
+            replica,
+            (
+                f"read replica of {source.logical_id}, which has RDS manage its master password"
+                " in Secrets Manager (ManageMasterUserPassword): RDS does not create a read"
+                " replica of such a source (every engine but SQL Server). Give the source a"
+                " generated secret with a rotation schedule instead"
+            ),
+        )
 
 
 def _storage_alarms(env: Environment) -> Iterator[tuple[Resource, str]]:
@@ -60,6 +107,12 @@ REPLICA_STORAGE_PARITY = Rule(
     "A read replica's storage type and autoscaling match its source's",
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html",
     _replica_storage,
+)
+REPLICA_OF_MANAGED_PASSWORD = Rule(
+    "HP-RDS-REPLICA-MANAGED-PASSWORD",
+    "No read replica of a source whose master password RDS manages in Secrets Manager",
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations",
+    _managed_password_sources,
 )
 STORAGE_ALARM_AT_ANY_SIZE = Rule(
     "HP-RDS-STORAGE-ALARM",

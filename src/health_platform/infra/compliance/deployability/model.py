@@ -151,6 +151,18 @@ class Environment:
             for item in value:
                 yield from self.pointers_in(stack, item)
 
+    def secrets_named(self, stack: str, value: Any) -> list[Resource]:
+        """The Secrets Manager secrets a value names, also through a target attachment (CDK's
+        database credentials reach tasks and rotation schedules through one)."""
+        found = []
+        for pointer in self.pointers_in(stack, value):
+            resource = pointer.resource
+            if resource.type == "AWS::SecretsManager::SecretTargetAttachment":
+                found += self.secrets_named(resource.stack, resource.properties.get("SecretId"))
+            elif resource.type == "AWS::SecretsManager::Secret":
+                found.append(resource)
+        return found
+
 
 def literal(value: Any) -> str | None:
     return value if isinstance(value, str) else None

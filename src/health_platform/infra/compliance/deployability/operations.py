@@ -8,7 +8,7 @@ ECS checks, so a refactor of the stacks could break them only on the day they ar
 - `hp db migrate`, `hp users create-admin` and `hp logs` find a task's log stream as
   awslogs names it, `<prefix>/<container>/<task id>` in the group `hp` expects, so the
   prefix must be the container's name and the family and group `naming`'s.
-- The one-off tasks, the secrets and the release read stacks' outputs by name."""
+- The one-off tasks, the secrets, the release and the DR drill read stacks' outputs by name."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ OUTPUTS_READ = {
     naming.DATA: (
         naming.Output.DATA_KEY,
         naming.Output.DATA_CLIENTS_GROUP,
+        naming.Output.DATABASE_SECRET,
         naming.Output.CACHE_AUTH_TOKEN_SECRET,
         *(naming.Output.repository_uri(service) for service in SERVICES),
     ),

@@ -50,19 +50,17 @@ def _secret_replicas(env: Environment) -> Iterator[tuple[Resource, str]]:
 
 
 def _unreplicated_task_secrets(env: Environment, dr_region: str) -> Iterator[tuple[Resource, str]]:
-    """A secret a task reads must be in the DR region before the task can run there; RDS's
-    managed master secret (an attribute of the instance) is not one of ours to replicate."""
+    """A secret a task reads (directly or through its attachment to a database) must be in
+    the DR region before the task can run there; RDS's managed master secret (an attribute
+    of the instance) is not one of ours to replicate."""
     secrets: dict[str, Resource] = {}
     readers: dict[str, list[str]] = defaultdict(list)
     for task in env.resources("AWS::ECS::TaskDefinition"):
         for container in task.properties.get("ContainerDefinitions", []):
             for entry in container.get("Secrets", []):
-                for pointer in env.pointers_in(task.stack, entry.get("ValueFrom")):
-                    if pointer.resource.type == "AWS::SecretsManager::Secret":
-                        secrets[pointer.resource.where] = pointer.resource
-                        readers[pointer.resource.where].append(
-                            f"{container.get('Name')}'s {entry.get('Name')}"
-                        )
+                for secret in env.secrets_named(task.stack, entry.get("ValueFrom")):
+                    secrets[secret.where] = secret
+                    readers[secret.where].append(f"{container.get('Name')}'s {entry.get('Name')}")
     for where, names in readers.items():
         secret = secrets[where]
         regions = {literal(r.get("Region")) for r in secret.properties.get("ReplicaRegions", [])}
