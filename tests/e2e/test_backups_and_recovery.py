@@ -101,7 +101,7 @@ def test_a_drill_while_patients_write_verifies_within_the_goals(
     checked = int(findings["documents"]["detail"].split()[0])
     assert findings["documents"]["ok"] and checked >= 3
     assert "Targets met." in drilled.stdout
-    assert list((platform.state / "drills").glob("drill-local-*.md"))
+    assert list((platform.state / "backups" / "drills").glob("drill-local-*.md"))
     assert not any((platform.state / "drill").iterdir())  # the scratch cluster is gone
     assert hp("doctor", "local", *platform.flags).returncode == 0
 

@@ -51,8 +51,12 @@ def drill(
     **local**: a scratch PostgreSQL on its own port, compared table by table (rows and a
     checksum) with the primary at the recovery point, every document checked by SHA-256.
     **AWS**: a temporary RDS instance restored to a point in time in the database's subnets,
-    verified by a one-off task; S3 replication and AWS Backup's copies checked too."""
+    verified by a one-off task; S3 replication and AWS Backup's copies checked too.
+
+    Reports (Markdown and JSON) go to the backups folder's `drills/` (local) or the
+    checkout's `reports/drills/` (AWS), besides `--json`."""
     from health_platform.local.restore import parse_target
+    from health_platform.paths import project_root
 
     target = parse_target(to) if to else None
     progress = lambda text: err.print(f"  {text}", highlight=False)  # noqa: E731
@@ -62,13 +66,13 @@ def drill(
 
         config = saved_config(state_dir)
         report = run(config, to=target, progress=progress)
-        folder = config.path("drills")
+        folder = config.backups_dir / "drills"  # kept with the backups, through a reset
     else:
         from health_platform.ops.dr_drill import drill_aws
 
         settings, clients = aws(env, local_too=True)
         report = drill_aws(settings, clients, to=target, progress=progress)
-        folder = Path("test-output") / "drills"
+        folder = project_root() / "reports" / "drills"  # evidence to keep: commit it
     _write(report, folder, json_file)
     if not report.meets_targets:
         raise typer.Exit(ExitCode.FINDINGS)

@@ -108,7 +108,8 @@ def doctor(env: EnvArgument, state_dir: StateDir = None) -> None:
     """Check an environment the way its runbook would, with a hint for each problem.
 
     One line per check, a hint under each warning or failure. `local`: components,
-    readiness through the load balancer, WAL archiving, disk space, the certificate.
+    the API's readiness, the backups (WAL archive, newest backup, scheduled jobs), disk space,
+    the certificate.
     AWS: the seed's Troubleshooting checks: stopped tasks and why, task definitions,
     release parameters and secrets, target health, the network path to the database
     and the cache, their status, 5xx and latency, alarms, image scan findings and

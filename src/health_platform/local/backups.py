@@ -28,6 +28,7 @@ import psycopg
 from health_platform.errors import LocalPlatformError
 from health_platform.local import documents_backup
 from health_platform.local.config import LocalConfig
+from health_platform.local.credentials import write_private
 from health_platform.local.pgbackrest import BackupType, PgBackRest, RepositoryInfo
 
 FULL_EVERY = timedelta(days=7)
@@ -115,6 +116,19 @@ def failing_jobs(config: LocalConfig) -> dict[str, str]:
     }
 
 
+def credentials_copy(config: LocalConfig) -> Path:
+    """The passwords of the roles inside the backups, kept beside them: a restored database
+    knows only those, and the state folder may be lost with its disk. (The repository holds
+    all the data those passwords guard, so the copy gives nobody more than it already has.)"""
+    return config.backups_dir / "credentials.json"
+
+
+def keep_credentials(config: LocalConfig) -> None:
+    source, copy = config.path("credentials.json"), credentials_copy(config)
+    if source.exists() and (not copy.exists() or copy.read_bytes() != source.read_bytes()):
+        write_private(copy, source.read_text())
+
+
 def take_backup(config: LocalConfig, kind: BackupType) -> int:
     """One backup, then the documents: the copy follows the database's point, so every
     row the backup holds finds its bytes. Recorded either way; returns how many documents
@@ -125,6 +139,7 @@ def take_backup(config: LocalConfig, kind: BackupType) -> int:
         record(config, "backup", str(failure))
         raise
     record(config, "backup", None)
+    keep_credentials(config)
     return copy_documents(config)
 
 

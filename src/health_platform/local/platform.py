@@ -48,13 +48,14 @@ LOG_LINES_ON_FAILURE = 25
 
 def saved_config(state_dir: Path | None) -> LocalConfig:
     """The configuration `hp up` last used for this state folder (its ports), for the
-    commands that act on a running platform; the defaults when it never ran."""
-    folder = local_config({"state_dir": state_dir}).state_dir
+    commands that act on a running platform; when it never ran (or was reset), what the
+    environment says (HP_BACKUP_DIR, ports), else the defaults."""
+    from_environment = local_config({"state_dir": state_dir})
     try:
-        saved = json.loads((folder / "config.json").read_text())
+        saved = json.loads((from_environment.state_dir / "config.json").read_text())
     except (OSError, ValueError):
-        return LocalConfig(state_dir=folder)
-    return LocalConfig.from_saved(saved, folder)
+        return from_environment
+    return LocalConfig.from_saved(saved, from_environment.state_dir)
 
 
 def credentials_of(config: LocalConfig) -> Credentials:

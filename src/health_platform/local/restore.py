@@ -24,6 +24,7 @@ import psycopg
 from health_platform.errors import InvalidInputError, LocalPlatformError, RefusedError
 from health_platform.local import documents_backup
 from health_platform.local.backups import (
+    credentials_copy,
     document_copies,
     in_recovery,
     pgbackrest_for,
@@ -32,6 +33,7 @@ from health_platform.local.backups import (
 )
 from health_platform.local.components import libpq_url
 from health_platform.local.config import LocalConfig
+from health_platform.local.credentials import write_private
 from health_platform.local.pgbackrest import (
     Backup,
     PgBackRest,
@@ -133,6 +135,7 @@ class Restored:
 def restore(config: LocalConfig, target: datetime | None) -> Restored:
     """Steps 1 and 2; the caller starts the platform again, then calls `put_back_documents`."""
     backrest = pgbackrest_for(config)
+    backrest.write_config()  # gone with the state folder after `hp reset local`
     check_target(backrest.info(), target, datetime.now(UTC))
     options = restore_command(backrest, target)  # refused here, before anything stops
     down(config)
@@ -141,8 +144,9 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
     if data_dir.exists():
         set_aside = data_dir.with_name(f"data.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
         data_dir.rename(set_aside)
-    data_dir.mkdir(mode=0o700)
-    give_to_cluster_owner(data_dir)
+    data_dir.mkdir(parents=True, mode=0o700)
+    give_to_cluster_owner(data_dir.parent, data_dir)
+    bring_back_credentials(config)
     try:
         backrest.run("restore", *options)
     except LocalPlatformError:
@@ -151,6 +155,15 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
             set_aside.rename(data_dir)  # as it was: nothing lost
         raise
     return Restored(target, set_aside)
+
+
+def bring_back_credentials(config: LocalConfig) -> None:
+    """The state folder's passwords, from the copy kept with the backups, when the state
+    folder lost them (a new disk, `hp reset local` of an older version)."""
+    kept, copy = config.path("credentials.json"), credentials_copy(config)
+    if not kept.exists() and copy.exists():
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        write_private(kept, copy.read_text())
 
 
 def put_back_documents(config: LocalConfig) -> documents_backup.DocumentCheck:
