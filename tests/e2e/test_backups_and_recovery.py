@@ -6,7 +6,10 @@ archive failure that shows within a minute."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -36,6 +39,10 @@ def patient(platform: Platform) -> Patient:
 def superuser(platform: Platform) -> str:
     config = saved_config(platform.state)
     return libpq_url(config, credentials_of(config), "superuser")
+
+
+def database_of(platform: Platform) -> str:
+    return superuser(platform).rsplit("/", 1)[0] + "/health_platform?sslmode=require"
 
 
 def backups_listed(platform: Platform) -> str:
@@ -140,8 +147,7 @@ def test_a_restore_to_a_time_is_read_only_until_promoted(platform: Platform) -> 
     )
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "read_only"
     # What the operator looks at before promoting: the rows up to the target, none after.
-    database = superuser(platform).rsplit("/", 1)[0] + "/health_platform?sslmode=require"
-    with psycopg.connect(database) as connection:
+    with psycopg.connect(database_of(platform)) as connection:
         found = {
             str(row[0])
             for row in connection.execute(
@@ -177,6 +183,34 @@ def test_a_restore_needs_a_target_and_a_confirmation(platform: Platform) -> None
     too_old = hp("restore", "local", "--to", "2020-01-01T00:00:00Z", "--yes", *platform.flags)
     assert too_old.returncode == 2 and "outside what the backups can reach" in too_old.stderr
     assert hp("restore", "dev", "--to", "latest", "--yes").returncode == 2
+
+
+def test_a_lost_state_folder_comes_back_from_the_backups(platform: Platform) -> None:
+    """`hp reset local` keeps the backups; with the state's passwords gone too (a lost disk),
+    `hp restore local --to latest` brings back everything written before the loss."""
+    writer = patient(platform)
+    last = writer.observation(74)
+    assert hp("reset", "local", "--yes", *platform.flags).returncode == 0
+    (platform.state / "credentials.json").unlink()
+    ports = {f"HP_{name.upper()}_PORT": str(port) for name, port in platform.ports.items()}
+    command = ["restore", "local", "--to", "latest", "--yes", *platform.flags]
+    restored = subprocess.run(
+        [sys.executable, "-m", "health_platform.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **ports},
+        check=False,
+    )
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert (platform.state / "credentials.json").exists()
+    promoted = hp("restore", "local", "--promote", *platform.flags, timeout=600)
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    again = patient(platform)  # the session store started over; the accounts did not
+    assert again.observation(75)["value"] == 75
+    with psycopg.connect(database_of(platform)) as connection:
+        row = connection.execute("SELECT value FROM observations WHERE id = %s", (last["id"],))
+        assert row.fetchone() is not None
 
 
 def test_an_archive_failure_shows_within_a_minute(platform: Platform) -> None:
