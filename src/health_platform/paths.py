@@ -31,6 +31,11 @@ def cdk_out_dir() -> Path:
     return project_root() / "cdk.out"
 
 
+def drill_reports_dir() -> Path:
+    """Where `hp dr drill ENV` keeps its reports: evidence of the drills, to commit."""
+    return project_root() / "reports" / "drills"
+
+
 def pinned_node() -> Path:
     """The Node 22 runtime that package.json pins (npm package `node@22`)."""
     return project_root() / "node_modules" / ".bin" / "node"

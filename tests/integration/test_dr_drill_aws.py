@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -656,3 +657,54 @@ def test_a_check_aws_refuses_is_that_checks_failure_only(dev: Platform) -> None:
     assert not refused.ok
     assert refused.detail == "could not check: AccessDeniedException: not allowed"
     assert finding(report, "verification task").ok
+
+
+def test_hp_dr_drill_on_aws_prints_and_keeps_the_report_and_exits_0_when_met(
+    dev: Platform,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command as an operator runs it: the same drill, the report printed, written to the
+    checkout's reports/drills and to --json, exit 0 when verified within the targets."""
+    from health_platform.cli import main
+
+    verify_task(dev, 0, json.dumps(VERIFIED))
+    monkeypatch.setattr("health_platform.cli.common.clients_of", lambda session: dev.account)
+    monkeypatch.setattr("health_platform.ops.tasks.POLL_SECONDS", 0)
+    monkeypatch.setattr(
+        "health_platform.cli.dr.drill_reports_dir", lambda: tmp_path / "reports" / "drills"
+    )
+
+    code = main(["dr", "drill", "dev", "--json", str(tmp_path / "drill.json")])
+
+    printed = capsys.readouterr()
+    assert code == ExitCode.OK, printed.out + printed.err
+    assert "# Disaster-recovery drill: dev" in printed.out and "Targets met." in printed.out
+    report = json.loads((tmp_path / "drill.json").read_text())
+    assert report["verified"] is True and report["environment"] == "dev"
+    assert report["targets"] == {"rpo_seconds": 3600, "rto_seconds": 14400}
+    kept = sorted(path.suffix for path in (tmp_path / "reports" / "drills").iterdir())
+    assert kept == [".json", ".md"]
+    assert drill_instances(dev) == []
+
+
+def test_hp_dr_drill_exits_1_when_the_restore_does_not_verify(
+    dev: Platform,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from health_platform.cli import main
+
+    verify_task(dev, 1, "could not connect to the restored database")
+    monkeypatch.setattr("health_platform.cli.common.clients_of", lambda session: dev.account)
+    monkeypatch.setattr("health_platform.ops.tasks.POLL_SECONDS", 0)
+    monkeypatch.setattr(
+        "health_platform.cli.dr.drill_reports_dir", lambda: tmp_path / "reports" / "drills"
+    )
+
+    code = main(["dr", "drill", "dev"])
+
+    assert code == ExitCode.FINDINGS
+    assert "| verified | NO | yes |" in capsys.readouterr().out

@@ -11,6 +11,7 @@ import typer
 
 from health_platform.cli.common import EnvArgument, StateDir, aws, command_group, err, is_local, out
 from health_platform.errors import ExitCode, exit_codes_help
+from health_platform.paths import drill_reports_dir
 
 if TYPE_CHECKING:
     from health_platform.recovery import DrillReport
@@ -56,7 +57,6 @@ def drill(
     Reports (Markdown and JSON) go to the backups folder's `drills/` (local) or the
     checkout's `reports/drills/` (AWS), besides `--json`."""
     from health_platform.local.restore import parse_target
-    from health_platform.paths import project_root
 
     target = parse_target(to) if to else None
     progress = lambda text: err.print(f"  {text}", highlight=False)  # noqa: E731
@@ -72,7 +72,7 @@ def drill(
 
         settings, clients = aws(env, local_too=True)
         report = drill_aws(settings, clients, to=target, progress=progress)
-        folder = project_root() / "reports" / "drills"  # evidence to keep: commit it
+        folder = drill_reports_dir()
     _write(report, folder, json_file)
     if not report.meets_targets:
         raise typer.Exit(ExitCode.FINDINGS)
