@@ -29,10 +29,10 @@ from benchmarks.patient_writes import Patient
 from health_platform.contract import env_name
 from health_platform.local.backups import pgbackrest_for
 from health_platform.local.components import libpq_url
-from health_platform.local.drill import wait_until_archived
 from health_platform.local.pgbackrest import lsn_of
 from health_platform.local.platform import credentials_of, saved_config
 from health_platform.local.ports import free_ports
+from health_platform.local.wal import wait_until_archived
 from health_platform.recovery import LOCAL_RPO_GOAL_SECONDS, LOCAL_RTO_GOAL_SECONDS
 
 WRITES = 10_000

@@ -221,13 +221,11 @@ def test_an_archive_failure_shows_within_a_minute(platform: Platform) -> None:
         patient(platform).observation()
         with psycopg.connect(superuser(platform), autocommit=True) as connection:
             connection.execute("SELECT pg_switch_wal()")
-        began = time.monotonic()
 
         def doctor_fails() -> bool:
             return hp("doctor", "local", *platform.flags).returncode == 1
 
-        wait_until(doctor_fails, timeout=60)
-        assert time.monotonic() - began <= 60
+        wait_until(doctor_fails, timeout=60)  # the "within a minute"
         doctor = hp("doctor", "local", *platform.flags).stdout
         assert re.search(r"^fail\s+backups\s+WAL archive: failing", doctor, re.M), doctor
         status = hp("status", "local", *platform.flags).stdout

@@ -81,7 +81,8 @@ def test_the_replication_handler_may_do_only_that(synthesis: Synthesis) -> None:
     kms = next(s for s in statements if "kms:CreateGrant" in s["Action"])
     assert f":kms:{settings.dr_region}:{settings.account}:key/*" in json.dumps(kms["Resource"])
     assert kms["Condition"] == {
-        "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.dr_key_alias("prod")}
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.dr_key_alias("prod")},
+        "Bool": {"kms:GrantIsForAWSResource": "true"},  # a grant for RDS, not to hand on
     }
     function = the_one(synthesis.resources("prod", DATA, "AWS::Lambda::Function"))["Properties"]
     assert "privateSubnet" in json.dumps(function["VpcConfig"]["SubnetIds"])

@@ -14,9 +14,9 @@ from health_platform.errors import InvalidInputError, RefusedError
 from health_platform.local import documents_backup
 from health_platform.local.backups import due
 from health_platform.local.config import LocalConfig, local_config
-from health_platform.local.drill import lsn_text, oldest_commit, segment_end_lsn
 from health_platform.local.pgbackrest import lsn_of, parse_info
 from health_platform.local.restore import check_target, parse_target, restore_options
+from health_platform.local.wal import lsn_text, oldest_commit, segment_end_lsn
 from health_platform.recovery import LOCAL_TARGETS, DrillReport, Finding, TableResult
 
 SEGMENT = 16 * 1024 * 1024
@@ -96,8 +96,8 @@ def test_the_schedule_wants_a_weekly_full_and_a_daily_differential(
 
 
 def test_a_segment_name_gives_its_timeline_and_where_it_ends() -> None:
-    assert segment_end_lsn("000000010000000000000002") == (1, 3 * SEGMENT)
-    assert segment_end_lsn("0000000300000001000000FF") == (3, (256 + 255 + 1) * SEGMENT)
+    assert segment_end_lsn("000000010000000000000002", SEGMENT) == (1, 3 * SEGMENT)
+    assert segment_end_lsn("0000000300000001000000FF", SEGMENT) == (3, (256 + 255 + 1) * SEGMENT)
     assert lsn_text(3 * SEGMENT) == "0/3000000"
     assert lsn_of("1/A007CC0") == (1 << 32) + 0xA007CC0
     assert lsn_of(lsn_text(123456789012)) == 123456789012
@@ -220,10 +220,31 @@ def test_reset_keeps_the_backups_and_their_passwords_unless_told(tmp_path: Path)
     with pytest.raises(RefusedError, match="Pass --yes"):
         reset(config, yes=False)
     kept = reset(config, yes=True)
-    assert sorted(p.name for p in config.state_dir.iterdir()) == ["backups", "credentials.json"]
-    assert kept == [config.path("backups"), config.path("credentials.json")]
+    assert sorted(p.name for p in config.state_dir.iterdir()) == [
+        "backups",
+        "config.json",
+        "credentials.json",
+    ]
+    assert kept == [config.backups_dir, config.path("credentials.json"), config.path("config.json")]
     assert reset(config, yes=True, delete_backups=True) == []
     assert not config.state_dir.exists()
+
+
+def test_deleting_backups_in_a_folder_of_the_users_deletes_only_what_hp_put_there(
+    tmp_path: Path,
+) -> None:
+    from health_platform.local.backups import delete_backups
+
+    disk = tmp_path / "usb"
+    config = LocalConfig(state_dir=tmp_path / "state", backup_dir=disk)
+    for name in ("pgbackrest/x", "documents/d", "drills/r.md", "database-passwords.json", "mine"):
+        (disk / name).parent.mkdir(parents=True, exist_ok=True)
+        (disk / name).write_text("x")
+    delete_backups(config)
+    assert [p.name for p in disk.iterdir()] == ["mine"]
+    (disk / "mine").unlink()
+    delete_backups(config)
+    assert not disk.exists()
 
 
 def test_the_hand_written_archive_of_older_versions_is_retired(tmp_path: Path) -> None:

@@ -17,7 +17,13 @@ from health_platform.cli.common import (
     out,
 )
 from health_platform.cli.local import show_status
-from health_platform.errors import ExitCode, InvalidInputError, RefusedError, exit_codes_help
+from health_platform.errors import (
+    ExitCode,
+    InvalidInputError,
+    LocalPlatformError,
+    RefusedError,
+    exit_codes_help,
+)
 
 if TYPE_CHECKING:
     from health_platform.local.config import LocalConfig
@@ -94,7 +100,13 @@ def _restore_and_start(config: LocalConfig, target: datetime | None, said: str) 
         restored = recover(config, target)
     if restored.set_aside:
         out.print(f"The data folder as it was: {restored.set_aside} (delete it when satisfied).")
-    start_platform(config)
+    try:
+        start_platform(config)
+    except LocalPlatformError as failed:
+        aside = f" The data folder as it was: {restored.set_aside}." if restored.set_aside else ""
+        raise LocalPlatformError(
+            f"The restored database did not start.{aside} {failed}"
+        ) from failed
     documents = put_back_documents(config)
     out.print(
         f"Documents: {documents.checked} row(s) checked"

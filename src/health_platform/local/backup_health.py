@@ -82,7 +82,7 @@ def _newest(config: LocalConfig, now: datetime) -> Check:
             "backups",
             "newest backup",
             "warn",
-            f"none yet ({info.status}); the first full backup starts a minute after `hp up`",
+            f"none yet ({info.status}); the first full backup starts right after `hp up`",
             "hp backup local",
         )
     age = now - newest.stopped

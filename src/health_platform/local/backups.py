@@ -15,7 +15,10 @@ supervisor keeps watching the components meanwhile.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -40,13 +43,35 @@ ARCHIVE_TIMEOUT_SECONDS = 30
 CHECK_INFO_EVERY = 60.0  # seconds between looks at the repository for a due backup
 
 
+# What hp keeps in the backups folder (it may be a folder of the user's, on another disk:
+# hp deletes only these there).
+REPOSITORY, DOCUMENTS, DRILLS = "pgbackrest", "documents", "drills"
+
+
+def prepare_backups_dir(config: LocalConfig) -> None:
+    """The backups folder stays the user's (a folder on another disk keeps its owner); the
+    cluster's owner, which runs pgBackRest, only needs to pass through it to the repository."""
+    folder = config.backups_dir
+    folder.mkdir(parents=True, exist_ok=True, mode=0o711)
+    folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+
+
+def delete_backups(config: LocalConfig) -> None:
+    folder = config.backups_dir
+    for name in (REPOSITORY, DOCUMENTS, DRILLS, *LEGACY_COPIES):
+        shutil.rmtree(folder / name, ignore_errors=True)
+    credentials_copy(config).unlink(missing_ok=True)
+    if folder.exists() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
 def pgbackrest_for(
     config: LocalConfig, data_dir: Path | None = None, port: int | None = None
 ) -> PgBackRest:
     """pgBackRest for the platform's cluster (or, for a restore, another data folder)."""
     return PgBackRest(
         config_file=config.path("pgbackrest", "pgbackrest.conf"),
-        repository=config.backups_dir / "pgbackrest",
+        repository=config.backups_dir / REPOSITORY,
         data_dir=data_dir or config.path("postgres", "data"),
         port=port or config.postgres_port,
         log_dir=config.log_dir / "pgbackrest",
@@ -59,7 +84,7 @@ def uploads_dir(config: LocalConfig) -> Path:
 
 
 def document_copies(config: LocalConfig) -> Path:
-    return config.backups_dir / "documents"
+    return config.backups_dir / DOCUMENTS
 
 
 def sync_documents(config: LocalConfig) -> int:
@@ -102,9 +127,11 @@ def record(config: LocalConfig, job: str, error: str | None) -> None:
     journal[job] = entry
     path = _journal(config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(journal))
-    temporary.replace(path)
+    # A temporary file of its own: the supervisor and a command may write at once.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".backups-", suffix=".json")
+    with os.fdopen(handle, "w") as file:
+        file.write(json.dumps(journal))
+    Path(temporary).replace(path)
 
 
 def failing_jobs(config: LocalConfig) -> dict[str, str]:
@@ -116,17 +143,26 @@ def failing_jobs(config: LocalConfig) -> dict[str, str]:
     }
 
 
+# The passwords of the roles inside the database: a restored database knows only those.
+DATABASE_PASSWORDS = ("postgres_superuser", "database", "runtime")
+
+
 def credentials_copy(config: LocalConfig) -> Path:
-    """The passwords of the roles inside the backups, kept beside them: a restored database
-    knows only those, and the state folder may be lost with its disk. (The repository holds
-    all the data those passwords guard, so the copy gives nobody more than it already has.)"""
-    return config.backups_dir / "credentials.json"
+    """The database roles' passwords, kept beside the backups (0600): the state folder may
+    be lost with its disk. Only those: the repository holds every row they guard, so the copy
+    gives nobody more than the backups do, while the session key and Redis' password would."""
+    return config.backups_dir / "database-passwords.json"
 
 
 def keep_credentials(config: LocalConfig) -> None:
-    source, copy = config.path("credentials.json"), credentials_copy(config)
-    if source.exists() and (not copy.exists() or copy.read_bytes() != source.read_bytes()):
-        write_private(copy, source.read_text())
+    try:
+        kept = json.loads(config.path("credentials.json").read_text())
+    except (OSError, ValueError):
+        return
+    wanted = json.dumps({name: kept[name] for name in DATABASE_PASSWORDS if name in kept})
+    copy = credentials_copy(config)
+    if not copy.exists() or copy.read_text() != wanted:
+        write_private(copy, wanted)
 
 
 def take_backup(config: LocalConfig, kind: BackupType) -> int:
@@ -207,8 +243,8 @@ class BackupScheduler:
     def _documents(self) -> None:
         try:
             copy_documents(self.config)
-        except LocalPlatformError as failure:
-            print(failure, flush=True)
+        except Exception as failure:
+            print(f"copying documents: {failure}", flush=True)
 
     def _scheduled_backup(self) -> None:
         try:
@@ -231,5 +267,6 @@ class BackupScheduler:
             print(f"{kind} backup taken", flush=True)
             for retired in retire_legacy_copies(self.config):
                 print(f"deleted {retired}: pgBackRest's backups supersede it", flush=True)
-        except (LocalPlatformError, psycopg.Error) as failure:
+        except Exception as failure:
+            record(self.config, "backup", f"{type(failure).__name__}: {failure}")
             print(f"scheduled backup: {failure}", flush=True)

@@ -22,7 +22,12 @@ import redis
 
 from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, api_environment
 from health_platform.errors import ToolchainError
-from health_platform.local.backups import ARCHIVE_TIMEOUT_SECONDS, in_recovery, pgbackrest_for
+from health_platform.local.backups import (
+    ARCHIVE_TIMEOUT_SECONDS,
+    in_recovery,
+    pgbackrest_for,
+    prepare_backups_dir,
+)
 from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import Credentials, write_private
 from health_platform.local.nginx import (
@@ -34,7 +39,7 @@ from health_platform.local.nginx import (
 )
 from health_platform.local.pgbackrest import give_to_cluster_owner
 from health_platform.local.ports import http_ok
-from health_platform.local.postgres import postgres_bin
+from health_platform.local.postgres import owner_user, postgres_bin
 
 
 @dataclass
@@ -51,10 +56,6 @@ class Component:
     # The load balancer only: rewrite its configuration with these upstreams out of rotation
     # (the supervisor then tells it to reload).
     rotate: Callable[[frozenset[str]], None] | None = None
-
-
-def _as_root() -> bool:
-    return os.geteuid() == 0
 
 
 Role = Literal["superuser", "owner", "runtime"]
@@ -138,7 +139,7 @@ class LocalPostgres:
                 ],
                 check=True,
                 capture_output=True,
-                user="postgres" if _as_root() else None,
+                user=owner_user(),
             )
         finally:
             password_file.unlink()
@@ -149,9 +150,7 @@ class LocalPostgres:
             give_to_cluster_owner(self.data_dir / target)
 
     def configure_backups(self) -> None:
-        backups_dir = self.config.backups_dir
-        backups_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
-        give_to_cluster_owner(backups_dir)
+        prepare_backups_dir(self.config)
         pgbackrest_for(self.config).write_config()
 
     def argv(self) -> list[str]:
@@ -297,7 +296,7 @@ def components(
             postgres.argv(),
             postgres.healthy,
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, checkpoint
-            user="postgres" if _as_root() else None,
+            user=owner_user(),
             before_start=postgres.init,
             after_healthy=postgres.prepare_database,
         ),

@@ -30,9 +30,11 @@ def _stored_files(root: Path) -> Iterable[Path]:
 def _copy_atomically(source: Path, target: Path) -> None:
     """Copy under a hidden name, fsync, then rename: a crash leaves no half file under the
     real name, and the next sync copies it again."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = target.with_name(f"{HIDDEN_PREFIX}{target.name}.copying")
-    with source.open("rb") as reader, temporary.open("wb") as writer:
+    # Health data: readable by its owner only, whatever the folder's or the umask's mode.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with source.open("rb") as reader, os.fdopen(descriptor, "wb") as writer:
         shutil.copyfileobj(reader, writer, 1 << 20)
         writer.flush()
         os.fsync(writer.fileno())

@@ -20,8 +20,6 @@ then, so the tables are counted and the documents checked, not compared.
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +31,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from health_platform.contract import DATABASE_NAME
 from health_platform.errors import InvalidInputError, LocalPlatformError
@@ -48,72 +47,20 @@ from health_platform.local.config import LocalConfig
 from health_platform.local.pgbackrest import PgBackRest, give_to_cluster_owner, lsn_of
 from health_platform.local.platform import credentials_of, supervisor_pid
 from health_platform.local.ports import free_ports
-from health_platform.local.postgres import as_owner, postgres_bin
+from health_platform.local.postgres import owner_user
 from health_platform.local.restore import restore_command
+from health_platform.local.wal import archive_a_commit, unarchived_commit, wait_until_archived
 from health_platform.recovery import LOCAL_TARGETS, DrillReport, Finding, TableResult
 
-ARCHIVE_WAIT_SECONDS = 120  # for the restore point's segment to reach the archive
 REPLAY_WAIT_SECONDS = 600
-LOCK_TIMEOUT = "10s"  # waiting for writes in flight before the restore point
+# Waiting for writes in flight before the restore point: every new write queues behind the
+# lock meanwhile, so wait briefly and try again rather than hold the queue for long.
+LOCK_TIMEOUT = "1s"
+LOCK_ATTEMPTS = 5
 # Rows rendered the same way on both clusters, whatever a session's defaults.
 SESSION_SETTINGS = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3"
-WAL_SEGMENT_BYTES = 16 * 1024 * 1024  # PostgreSQL's default, which initdb keeps here
-COMMIT = re.compile(r"desc: COMMIT (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) UTC")
 
 Progress = Callable[[str], None]
-
-
-# --- RPO -------------------------------------------------------------------------------------
-def segment_end_lsn(segment: str) -> tuple[int, int]:
-    """The timeline of a WAL segment's name and the LSN where the segment ends."""
-    timeline, log, number = int(segment[:8], 16), int(segment[8:16], 16), int(segment[16:24], 16)
-    per_log = 0x100000000 // WAL_SEGMENT_BYTES
-    return timeline, (log * per_log + number + 1) * WAL_SEGMENT_BYTES
-
-
-def lsn_text(lsn: int) -> str:
-    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
-
-
-def oldest_commit(waldump_output: str) -> datetime | None:
-    times = [
-        datetime.fromisoformat(found).replace(tzinfo=UTC)
-        for found in COMMIT.findall(waldump_output)
-    ]
-    return min(times) if times else None
-
-
-def unarchived_commit(
-    config: LocalConfig, archive_max: str | None, primary: str
-) -> datetime | None:
-    """The oldest commit in the WAL the archive does not have yet, if any."""
-    with psycopg.connect(primary, connect_timeout=5) as connection:
-        row = connection.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-    current = lsn_of(str(row[0])) if row else 0
-    if archive_max is None:
-        raise LocalPlatformError(
-            "The WAL archive is empty; is archiving working? See `hp doctor local`."
-        )
-    timeline, archived_to = segment_end_lsn(archive_max)
-    if current <= archived_to:
-        return None
-    dumped = subprocess.run(  # noqa: S603
-        as_owner(
-            [
-                postgres_bin("pg_waldump"),
-                f"--path={config.path('postgres', 'data', 'pg_wal')}",
-                f"--timeline={timeline}",
-                f"--start={lsn_text(archived_to)}",
-                f"--end={lsn_text(current)}",
-                "--rmgr=Transaction",
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    # pg_waldump ends with an error at the end of what is written so far: not a failure.
-    return oldest_commit(dumped.stdout)
 
 
 # --- the reference at a restore point ------------------------------------------------------------
@@ -153,7 +100,20 @@ class Reference:
 
 
 def reference_at_restore_point(database: str, name: str) -> Reference:
-    """A restore point and the exact data it holds (see the module's docstring)."""
+    """A restore point and the exact data it holds (see the module's docstring), after a
+    few short tries for the locks when writes keep them busy."""
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            return _reference(database, name)
+        except psycopg.errors.LockNotAvailable:
+            time.sleep(0.5 * (attempt + 1))
+    raise LocalPlatformError(
+        f"The tables stayed busy with writes through {LOCK_ATTEMPTS} tries of"
+        f" {LOCK_TIMEOUT}; run the drill again."
+    )
+
+
+def _reference(database: str, name: str) -> Reference:
     with (
         psycopg.connect(database, connect_timeout=5) as holder,
         psycopg.connect(database, connect_timeout=5) as reader,
@@ -190,31 +150,6 @@ def _schema_version(
     return str(row[0]) if row else None
 
 
-def wait_until_archived(superuser: str, lsn: int, progress: Progress) -> None:
-    """Switch WAL and wait until the segment holding `lsn` is in the archive."""
-    with psycopg.connect(superuser, autocommit=True, connect_timeout=5) as connection:
-        row = connection.execute(
-            "SELECT pg_walfile_name(%s::pg_lsn), pg_switch_wal()", (lsn_text(lsn),)
-        ).fetchone()
-        assert row is not None
-        segment = str(row[0])
-        progress(f"waiting for WAL segment {segment} to reach the archive")
-        deadline = time.monotonic() + ARCHIVE_WAIT_SECONDS
-        while True:
-            archived = connection.execute(
-                "SELECT last_archived_wal FROM pg_stat_archiver"
-            ).fetchone()
-            last = str(archived[0]) if archived and archived[0] else ""
-            if last[:24] >= segment and not last.endswith((".history", ".backup")):
-                return
-            if time.monotonic() > deadline:
-                raise LocalPlatformError(
-                    f"WAL segment {segment} was not archived in {ARCHIVE_WAIT_SECONDS} s;"
-                    " see `hp doctor local`."
-                )
-            time.sleep(0.2)
-
-
 # --- the scratch cluster ---------------------------------------------------------------------
 @dataclass
 class ScratchCluster:
@@ -238,7 +173,7 @@ class ScratchCluster:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            user="postgres" if os.geteuid() == 0 else None,
+            user=owner_user(),
             start_new_session=True,
         )
         log.close()
@@ -277,10 +212,7 @@ def wait_until_paused(url: str, cluster: ScratchCluster) -> None:
             said = f"replay is {row[0] if row else 'unknown'}"
         except psycopg.OperationalError as refused:
             said = str(refused).strip()
-            if (
-                time.monotonic() > deadline - REPLAY_WAIT_SECONDS + 5
-                and not (cluster.data_dir / "postmaster.pid").exists()
-            ):
+            if cluster.stopped():
                 raise LocalPlatformError(
                     "The scratch cluster stopped during replay:\n" + "\n".join(cluster.log_tail())
                 ) from None
@@ -297,7 +229,8 @@ def drill(config: LocalConfig, *, to: datetime | None, progress: Progress) -> Dr
         raise LocalPlatformError("The local platform is not running; start it with `hp up`.")
     credentials = credentials_of(config)
     superuser = libpq_url(config, credentials, "superuser")
-    database = superuser.rsplit("/", 1)[0] + f"/{DATABASE_NAME}?sslmode=require"
+    # The superuser: only it may create a restore point.
+    database = make_conninfo(superuser, dbname=DATABASE_NAME)
     backrest = pgbackrest_for(config)
     started = datetime.now(UTC)
     if to is not None and to > started:
@@ -334,6 +267,8 @@ def drill(config: LocalConfig, *, to: datetime | None, progress: Progress) -> Dr
             " snapshot taken while writes were held at that point."
         )
     else:
+        # Replay stops at the first commit after the time: make sure the archive has one.
+        archive_a_commit(superuser, progress)
         report.notes.append("Restored to a past time: tables counted, no reference to compare.")
 
     cluster = ScratchCluster(config.path("drill", f"{started:%Y%m%dT%H%M%SZ}"), free_ports(1)[0])
@@ -341,12 +276,11 @@ def drill(config: LocalConfig, *, to: datetime | None, progress: Progress) -> Dr
         clock = time.monotonic()
         progress(f"restoring into a scratch cluster on 127.0.0.1:{cluster.port}")
         restore_into(backrest, cluster, reference.restore_point if reference else None, to)
-        scratch_superuser = superuser.replace(f":{config.postgres_port}/", f":{cluster.port}/")
-        scratch_database = database.replace(f":{config.postgres_port}/", f":{cluster.port}/")
         cluster.start()
-        wait_until_paused(scratch_superuser, cluster)
+        wait_until_paused(make_conninfo(superuser, port=cluster.port), cluster)
         progress("verifying the restored tables and documents")
-        verify(report, scratch_database, reference, config)
+        scratch = make_conninfo(database, port=cluster.port)
+        verify(report, scratch, reference, config)
         report.rto_seconds = time.monotonic() - clock
     finally:
         progress("removing the scratch cluster")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from health_platform.errors import LocalPlatformError, ToolchainError
-from health_platform.local.postgres import as_owner
+from health_platform.local.postgres import CLUSTER_OWNER, as_owner, as_root
 
 STANZA = "hp"  # pgBackRest's name for the cluster it backs up
 FULL_BACKUPS_KEPT = 2  # with their differentials and the WAL to replay from the older one
@@ -45,14 +46,10 @@ def pgbackrest_binary() -> str:
     return found
 
 
-def _as_root() -> bool:
-    return os.geteuid() == 0
-
-
 def give_to_cluster_owner(*paths: Path) -> None:
     """As root, hand `paths` to the `postgres` user, which runs the cluster and pgBackRest."""
-    if _as_root():
-        entry = pwd.getpwnam("postgres")
+    if as_root():
+        entry = pwd.getpwnam(CLUSTER_OWNER)
         for path in paths:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
@@ -164,7 +161,6 @@ class PgBackRest:
             folder.mkdir(parents=True, exist_ok=True, mode=0o750)
         give_to_cluster_owner(
             self.repository,
-            self.repository.parent,
             self.lock_dir,
             self.log_dir,
             self.config_file.parent,
@@ -213,7 +209,7 @@ class PgBackRest:
     def archive_command(self) -> str:
         """PostgreSQL's `archive_command`: pgBackRest pushes the segment, or fails (and
         PostgreSQL keeps it and tries again)."""
-        return " ".join(self.argv("archive-push")) + " %p"
+        return shlex.join(self.argv("archive-push")) + " %p"  # through sh: paths quoted
 
     def run(self, command: str, *options: str, timeout: float = COMMAND_TIMEOUT) -> str:
         argv = as_owner(self.argv(command, *options))

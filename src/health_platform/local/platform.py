@@ -26,6 +26,7 @@ from health_platform.errors import (
 from health_platform.local import admins
 from health_platform.local import ports as port_tools
 from health_platform.local.admins import NewAdmin
+from health_platform.local.backups import delete_backups as delete_backups_of
 from health_platform.local.backups import in_recovery
 from health_platform.local.components import (
     Component,
@@ -338,9 +339,10 @@ def follow(paths: list[Path], prefix: bool) -> Iterator[str]:
         time.sleep(0.25)
 
 
-# What `hp reset local` keeps unless told to delete the backups too: the backups, and the
-# passwords of the roles inside them (a restored database knows only those).
-KEPT_FOR_BACKUPS = ("backups", "credentials.json")
+# What `hp reset local` keeps in the state folder unless told to delete the backups too:
+# the passwords of the roles inside them (a restored database knows only those) and the
+# settings `hp up` used (where the backups are, the ports), besides the backups themselves.
+KEPT_FOR_BACKUPS = ("credentials.json", "config.json")
 
 
 def reset(config: LocalConfig, yes: bool, *, delete_backups: bool = False) -> list[Path]:
@@ -352,22 +354,20 @@ def reset(config: LocalConfig, yes: bool, *, delete_backups: bool = False) -> li
         )
     down(config)
     if delete_backups:
-        shutil.rmtree(config.backups_dir, ignore_errors=True)
+        delete_backups_of(config)
         shutil.rmtree(config.state_dir, ignore_errors=True)
         return []
     if not config.state_dir.exists():
         return []
     kept = [config.path(name) for name in KEPT_FOR_BACKUPS if config.path(name).exists()]
     for entry in config.state_dir.iterdir():
-        if entry in kept:
+        if entry in kept or entry == config.backups_dir:
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
-    if config.backup_dir is not None:
-        kept.append(config.backup_dir)
-    return kept
+    return [config.backups_dir, *kept] if config.backups_dir.exists() else kept
 
 
 def _require_running(config: LocalConfig) -> None:

@@ -29,9 +29,21 @@ def postgres_bin(tool: str) -> str:
     return found
 
 
+CLUSTER_OWNER = "postgres"  # Debian's user for clusters; PostgreSQL refuses to run as root
+
+
+def as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def owner_user() -> str | None:
+    """The user a cluster's processes run as: Debian's `postgres` when we are root."""
+    return CLUSTER_OWNER if as_root() else None
+
+
 def as_owner(argv: list[str]) -> list[str]:
     """`argv` run as the cluster's owner: as root, Debian's `postgres` user."""
-    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+    return ["runuser", "-u", CLUSTER_OWNER, "--", *argv] if as_root() else argv
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class Postgres:
         if (self.data_dir / "PG_VERSION").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
+        if as_root():
             shutil.chown(self.data_dir.parent, "postgres")
             shutil.chown(self.data_dir, "postgres")
         self._run(

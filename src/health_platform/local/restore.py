@@ -42,6 +42,7 @@ from health_platform.local.pgbackrest import (
     lsn_of,
 )
 from health_platform.local.platform import credentials_of, down, migrate, supervisor_pid
+from health_platform.local.wal import archive_a_commit
 
 LATEST = "latest"
 PROMOTE_WAIT_SECONDS = 60
@@ -138,6 +139,10 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
     backrest.write_config()  # gone with the state folder after `hp reset local`
     check_target(backrest.info(), target, datetime.now(UTC))
     options = restore_command(backrest, target)  # refused here, before anything stops
+    if target is not None and supervisor_pid(config) is not None:
+        # Replay stops at the first commit after the time; without one in the archive
+        # PostgreSQL ends the recovery with a FATAL error instead.
+        archive_a_commit(libpq_url(config, credentials_of(config), "superuser"), lambda _: None)
     down(config)
     data_dir = config.path("postgres", "data")
     set_aside = None
@@ -149,10 +154,14 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
     bring_back_credentials(config)
     try:
         backrest.run("restore", *options)
-    except LocalPlatformError:
+    except LocalPlatformError as failed:
         shutil.rmtree(data_dir, ignore_errors=True)
-        if set_aside is not None:
+        if set_aside is not None and not data_dir.exists():
             set_aside.rename(data_dir)  # as it was: nothing lost
+        elif set_aside is not None:
+            raise LocalPlatformError(
+                f"{failed} The data folder as it was is {set_aside}; move it back to {data_dir}."
+            ) from failed
         raise
     return Restored(target, set_aside)
 
@@ -163,7 +172,7 @@ def bring_back_credentials(config: LocalConfig) -> None:
     kept, copy = config.path("credentials.json"), credentials_copy(config)
     if not kept.exists() and copy.exists():
         config.state_dir.mkdir(parents=True, exist_ok=True)
-        write_private(kept, copy.read_text())
+        write_private(kept, copy.read_text())  # the rest (session key, Redis) is made anew
 
 
 def put_back_documents(config: LocalConfig) -> documents_backup.DocumentCheck:

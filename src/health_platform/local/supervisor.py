@@ -31,6 +31,7 @@ from health_platform.local.config import LocalConfig
 START_TIMEOUT = {"postgres": 300.0, "api": 60.0}  # seconds; the others get DEFAULT_TIMEOUT
 DEFAULT_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
+BACKUP_STOP_TIMEOUT = 120.0  # a backup in progress when asked to stop: let it finish
 CHECK_EVERY = 2.0  # seconds between health checks of the load balancer's upstreams
 THRESHOLD = 2  # consecutive results that change an upstream's state, as the ALB counts
 ROTATED = ("api", "frontend")
@@ -227,6 +228,8 @@ class Supervisor:
                 self.publish()
                 print("every component is healthy", flush=True)
                 self.watch()
+            if self.backups is not None:
+                self.backups.wait(BACKUP_STOP_TIMEOUT)  # not PostgreSQL under a backup
             self.stop_all()
             self.state = "stopped"
             return 0

@@ -134,9 +134,15 @@ class AutomatedBackupReplication(Construct):
                         ],
                     ),
                     iam.PolicyStatement(
-                        actions=["kms:DescribeKey", "kms:CreateGrant"],
+                        actions=["kms:DescribeKey"],
                         resources=[f"arn:{stack.partition}:kms:{region}:{stack.account}:key/*"],
                         conditions=dr_key,
+                    ),
+                    # A grant for RDS only, not one the handler could hand anyone.
+                    iam.PolicyStatement(
+                        actions=["kms:CreateGrant"],
+                        resources=[f"arn:{stack.partition}:kms:{region}:{stack.account}:key/*"],
+                        conditions={**dr_key, "Bool": {"kms:GrantIsForAWSResource": "true"}},
                     ),
                 ],
             )
