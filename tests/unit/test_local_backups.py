@@ -290,3 +290,14 @@ def test_a_restore_to_a_time_starts_from_a_backup_that_leads_to_the_current_time
     )
     assert backup_for(only_first, "", day + timedelta(hours=11, minutes=30)).label == "b2"
     assert restore_options(day, info.backups[0])[-1] == "--set=b1"
+
+
+def test_a_database_failure_during_a_local_command_is_one_sentence() -> None:
+    import psycopg
+
+    from health_platform.errors import LocalPlatformError
+    from health_platform.local.platform import database_errors
+
+    sentence = r"^The database failed while drilling: gone\."
+    with pytest.raises(LocalPlatformError, match=sentence), database_errors("drilling"):
+        raise psycopg.OperationalError("gone\nDETAIL: more")

@@ -62,10 +62,11 @@ def drill(
     progress = lambda text: err.print(f"  {text}", highlight=False)  # noqa: E731
     if is_local(env):
         from health_platform.local.drill import drill as run
-        from health_platform.local.platform import saved_config
+        from health_platform.local.platform import database_errors, saved_config
 
         config = saved_config(state_dir)
-        report = run(config, to=target, progress=progress)
+        with database_errors("drilling"):
+            report = run(config, to=target, progress=progress)
         folder = config.backups_dir / "drills"  # kept with the backups, through a reset
     else:
         from health_platform.ops.dr_drill import drill_aws

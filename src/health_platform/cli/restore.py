@@ -63,7 +63,7 @@ def restore(
     reads of health data (each writes an audit record), answer 503, and the database can be
     checked with SQL before you commit to it. Then `hp restore local --promote`
     makes it take writes, migrates, and takes a full backup."""
-    from health_platform.local.platform import saved_config
+    from health_platform.local.platform import database_errors, saved_config
 
     local_only(env, "restore")
     config = saved_config(state_dir)
@@ -72,7 +72,10 @@ def restore(
             raise InvalidInputError("Pass --to to restore or --promote to finish one, not both.")
         from health_platform.local.restore import promote as finish
 
-        with out.status("Promoting, migrating and taking a full backup…"):
+        with (
+            out.status("Promoting, migrating and taking a full backup…"),
+            database_errors("promoting"),
+        ):
             finish(config)
         out.print("The database takes writes again; a full backup starts its new history.")
         return
@@ -88,7 +91,8 @@ def restore(
     )
     if not yes and not confirm(question):
         raise RefusedError("Nothing was restored.")
-    _restore_and_start(config, target, said)
+    with database_errors("restoring"):
+        _restore_and_start(config, target, said)
 
 
 def _restore_and_start(config: LocalConfig, target: datetime | None, said: str) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -368,6 +369,18 @@ def reset(config: LocalConfig, yes: bool, *, delete_backups: bool = False) -> li
         else:
             entry.unlink(missing_ok=True)
     return [config.backups_dir, *kept] if config.backups_dir.exists() else kept
+
+
+@contextmanager
+def database_errors(doing: str) -> Iterator[None]:
+    """PostgreSQL refusing or gone while `doing`: one sentence (exit 7), not a traceback."""
+    try:
+        yield
+    except psycopg.Error as refused:
+        said = str(refused).strip().splitlines()[0] if str(refused).strip() else type(refused)
+        raise LocalPlatformError(
+            f"The database failed while {doing}: {said}. See `hp doctor local`."
+        ) from refused
 
 
 def _require_running(config: LocalConfig) -> None:
