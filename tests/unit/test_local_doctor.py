@@ -55,3 +55,15 @@ def test_a_warning_or_failure_without_a_hint_is_a_bug() -> None:
     with pytest.raises(ValueError, match="needs a hint"):
         Check("disk", "free space", "warn", "low")
     assert not failed([Check("disk", "free space", "warn", "low", "free some space")])
+
+
+def test_backups_on_a_disk_of_their_own_have_their_space_checked_too(tmp_path: Path) -> None:
+    from health_platform.local.doctor import _other_disk
+
+    assert not _other_disk(tmp_path / "backups", tmp_path)  # not there yet: nothing to check
+    (tmp_path / "backups").mkdir()
+    assert not _other_disk(tmp_path / "backups", tmp_path)
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system here")
+    assert _other_disk(shm, tmp_path)

@@ -34,6 +34,8 @@ def run_doctor(config: LocalConfig, now: datetime | None = None) -> list[Check]:
     checks += guarded("api", "ready", lambda: [_ready(config)], "hp logs local api")
     checks += backup_checks(config, moment)
     checks += [_disk(config.state_dir)]
+    if _other_disk(config.backups_dir, config.state_dir):
+        checks += [_disk(config.backups_dir, "backups disk")]
     checks += guarded(
         "balancer", "certificate", lambda: [_certificate(config, moment)], "hp logs local balancer"
     )
@@ -93,15 +95,23 @@ def _ready(config: LocalConfig) -> Check:
     return Check("api", "ready", "pass", f"{url} answered ready")
 
 
-def _disk(folder: Path) -> Check:
+def _other_disk(folder: Path, state_dir: Path) -> bool:
+    """The backups on a disk of their own (`--backup-dir`): its space is checked too."""
+    try:
+        return folder.stat().st_dev != state_dir.stat().st_dev
+    except OSError:
+        return False
+
+
+def _disk(folder: Path, component: str = "disk") -> Check:
     usage = shutil.disk_usage(folder)
     detail = f"{usage.free / (1 << 30):.1f} GiB free of {usage.total / (1 << 30):.1f} GiB"
     hint = f"free space on the disk holding {folder}"
     if usage.free < DISK_FAIL_FREE_BYTES:
-        return Check("disk", "free space", "fail", detail, hint)
+        return Check(component, "free space", "fail", detail, hint)
     if usage.free < usage.total * DISK_WARN_FREE_FRACTION:
-        return Check("disk", "free space", "warn", detail, hint)
-    return Check("disk", "free space", "pass", detail)
+        return Check(component, "free space", "warn", detail, hint)
+    return Check(component, "free space", "pass", detail)
 
 
 def _certificate(config: LocalConfig, now: datetime) -> Check:
