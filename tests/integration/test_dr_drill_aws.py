@@ -587,6 +587,40 @@ def replicating_uploads(platform: Platform, status: str) -> None:
     answer(dr_s3, "HeadObject", head("REPLICA"))
 
 
+def failover_copies(platform: Platform, image: str = "COMPLETE", replica: str = "InSync") -> None:
+    """What a failover needs in the DR region, as ECR and Secrets Manager describe it (moto
+    has no DescribeImageReplicationStatus, nor replica statuses)."""
+    answer(
+        platform.account("ecr", REGION),
+        "DescribeImageReplicationStatus",
+        lambda params: {
+            "repositoryName": params["repositoryName"],
+            "imageId": params["imageId"],
+            "replicationStatuses": [{"region": DR_REGION, "registryId": ACCOUNT, "status": image}],
+        },
+    )
+    secrets = platform.account("secretsmanager", REGION)
+    token = secrets.create_secret(Name=f"{platform.env}-redis-token", SecretString="t0ken")
+    data_output(platform.account, platform.env, naming.Output.CACHE_AUTH_TOKEN_SECRET, token["ARN"])
+    answer(
+        secrets,
+        "DescribeSecret",
+        lambda params: {
+            "ARN": params["SecretId"],
+            "Name": params["SecretId"].rsplit(":", 1)[-1],
+            "PrimaryRegion": REGION,
+            "ReplicationStatus": [
+                {
+                    "Region": DR_REGION,
+                    "KmsKeyId": naming.dr_key_alias(platform.env),
+                    "Status": replica,
+                    "StatusMessage": "Replication succeeded" if replica == "InSync" else "KMS",
+                }
+            ],
+        },
+    )
+
+
 @pytest.fixture
 def prod_copies(prod: Platform) -> Iterator[Platform]:
     verify_task(prod, 0, json.dumps(VERIFIED))
@@ -599,17 +633,27 @@ def test_prod_checks_the_dr_copies_the_uploads_replication_and_the_dr_rpo(
     replicated(prod_copies, lag=timedelta(minutes=10))
     dr_vault_copy(prod_copies)
     replicating_uploads(prod_copies, "COMPLETED")
+    failover_copies(prod_copies)
 
     report, said = drill(prod_copies)
 
     assert report.verified, report.as_markdown()
     names = [f.name for f in report.findings]
-    assert names[-4:] == [
+    assert names[-6:] == [
         "AWS Backup recovery point",
         f"AWS Backup copy in {DR_REGION}",
         f"uploads replicated to {DR_REGION}",
         f"automated backups replicated to {DR_REGION}",
+        f"images replicated to {DR_REGION}",
+        f"secrets replicated to {DR_REGION}",
     ]
+    tag = deployed.RUNNING_TAG
+    assert finding(report, f"images replicated to {DR_REGION}").detail == (
+        f"frontend:{tag} COMPLETE; backend:{tag} COMPLETE"
+    )
+    assert finding(report, f"secrets replicated to {DR_REGION}").detail == (
+        "database master secret: InSync; Redis auth token: InSync"
+    )
     dr_rpo = finding(report, f"automated backups replicated to {DR_REGION}")
     assert dr_rpo.ok and "s ago (target 3600 s)" in dr_rpo.detail
     assert any(note.startswith(f"RPO in {DR_REGION}:") for note in report.notes)
@@ -627,6 +671,7 @@ def test_prod_without_copies_or_replication_is_not_verified_and_says_what_is_mis
 ) -> None:
     dr_vault_copy(prod_copies, status="CREATING")
     replicating_uploads(prod_copies, "FAILED")
+    failover_copies(prod_copies, image="FAILED", replica="Failed")
 
     report, _ = drill(prod_copies)
 
@@ -641,6 +686,10 @@ def test_prod_without_copies_or_replication_is_not_verified_and_says_what_is_mis
     assert (
         backups.detail == f"health-platform-prod-db replicates no automated backups to {DR_REGION}"
     )
+    images = finding(report, f"images replicated to {DR_REGION}")
+    assert not images.ok and "backend:" in images.detail and "FAILED" in images.detail
+    secrets = finding(report, f"secrets replicated to {DR_REGION}")
+    assert not secrets.ok and secrets.detail.startswith("database master secret: Failed")
 
 
 def test_a_check_aws_refuses_is_that_checks_failure_only(dev: Platform) -> None:

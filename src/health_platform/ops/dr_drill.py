@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from health_platform.infra import naming
-from health_platform.ops.aws import ClientFactory
+from health_platform.ops.aws import ClientFactory, stack_outputs
 from health_platform.ops.dr import copies
 from health_platform.ops.dr.restore import (
     Source,
@@ -192,7 +192,27 @@ def _protection(
             f"uploads replicated to {dr}", lambda: copies.uploads_replication(settings, clients)
         ),
         copies.checked(f"automated backups replicated to {dr}", dr_backups),
+        copies.checked(
+            f"images replicated to {dr}", lambda: copies.images_replicated(settings, clients)
+        ),
+        copies.checked(
+            f"secrets replicated to {dr}",
+            lambda: copies.secrets_replicated(
+                settings, clients, replicated_secrets(settings, clients, source)
+            ),
+        ),
     ]
+
+
+def replicated_secrets(
+    settings: EnvironmentSettings, clients: ClientFactory, source: Source
+) -> dict[str, str]:
+    """The secrets with a replica in the DR region: the master password and Redis' token."""
+    outputs = stack_outputs(clients, settings.name, naming.DATA, settings.region)
+    return {
+        "database master secret": source.master_secret_arn,
+        "Redis auth token": outputs[naming.Output.CACHE_AUTH_TOKEN_SECRET],
+    }
 
 
 def _notes(report: DrillReport, source: Source) -> list[str]:

@@ -1,7 +1,8 @@
 """What protects the environment besides the database's own point-in-time recovery: AWS
 Backup's daily recovery points, and in production their copies in the disaster-recovery
-vault, the uploads bucket's replication and the automated backups replicated to the DR
-region. Each check is read-only, and one that AWS refuses is that check's failure."""
+vault, the uploads bucket's replication, the automated backups replicated to the DR
+region, and what a failover there needs: the running images and the secrets.
+Each check is read-only, and one that AWS refuses is that check's failure."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from health_platform.contract import SERVICES
 from health_platform.infra import naming
 from health_platform.ops.aws import ClientFactory, error_code
 from health_platform.ops.dr.restore import Source, iso
@@ -165,3 +167,52 @@ def replicated_backups(
         f"restorable in {settings.dr_region} to {iso(latest)}, {lag:.0f} s ago"
         f" (target {rpo_target:.0f} s)",
     ), lag
+
+
+def images_replicated(settings: EnvironmentSettings, clients: ClientFactory) -> Finding:
+    """The images the services run now, replicated to the DR region's registry: a failover
+    releases them there (ECR copies only what was pushed after replication was set up)."""
+    assert settings.dr_region
+    name = f"images replicated to {settings.dr_region}"
+    ssm, ecr = clients("ssm", settings.region), clients("ecr", settings.region)
+    said: list[str] = []
+    missing: list[str] = []
+    for service in SERVICES:
+        parameter = naming.release_parameter(settings.name, service)
+        try:
+            tag = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+        except ClientError as refused:
+            if error_code(refused) != "ParameterNotFound":
+                raise
+            missing.append(f"{service}: not released yet")
+            continue
+        statuses = ecr.describe_image_replication_status(
+            repositoryName=naming.repository_name(settings.name, service),
+            imageId={"imageTag": tag},
+        )["replicationStatuses"]
+        status = next(
+            (s["status"] for s in statuses if s.get("region") == settings.dr_region), "none"
+        )
+        (said if status == "COMPLETE" else missing).append(f"{service}:{tag} {status}")
+    if missing:
+        return Finding(name, False, "; ".join(missing + said))
+    return Finding(name, True, "; ".join(said))
+
+
+def secrets_replicated(
+    settings: EnvironmentSettings, clients: ClientFactory, arns: dict[str, str]
+) -> Finding:
+    """The secrets the services need (`arns`: what each is), in sync in the DR region."""
+    assert settings.dr_region
+    name = f"secrets replicated to {settings.dr_region}"
+    secrets = clients("secretsmanager", settings.region)
+    said: list[str] = []
+    failing: list[str] = []
+    for what, arn in arns.items():
+        replicas = secrets.describe_secret(SecretId=arn).get("ReplicationStatus", [])
+        status = next(
+            (r.get("Status", "?") for r in replicas if r.get("Region") == settings.dr_region),
+            "no replica",
+        )
+        (said if status == "InSync" else failing).append(f"{what}: {status}")
+    return Finding(name, not failing, "; ".join(failing + said))
