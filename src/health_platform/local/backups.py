@@ -4,6 +4,8 @@ attempt said.
 - `<backups>/pgbackrest`: pgBackRest's repository (WAL archive, full and differential
   backups, expired by retention);
 - `<backups>/documents`: a copy of every uploaded document (documents_backup);
+- `<backups>/database-passwords.json`: the passwords of the roles inside the backups;
+- `<backups>/drills`: the reports of `hp dr drill local`;
 - `<state>/run/backups.json`: the last attempt of each job, for `hp status` and the doctor.
 
 The supervisor calls `BackupScheduler.tick` every few seconds: documents are copied every
@@ -65,15 +67,13 @@ def delete_backups(config: LocalConfig) -> None:
         folder.rmdir()
 
 
-def pgbackrest_for(
-    config: LocalConfig, data_dir: Path | None = None, port: int | None = None
-) -> PgBackRest:
-    """pgBackRest for the platform's cluster (or, for a restore, another data folder)."""
+def pgbackrest_for(config: LocalConfig) -> PgBackRest:
+    """pgBackRest for the platform's cluster (a drill restores elsewhere with --pg1-path)."""
     return PgBackRest(
         config_file=config.path("pgbackrest", "pgbackrest.conf"),
         repository=config.backups_dir / REPOSITORY,
-        data_dir=data_dir or config.path("postgres", "data"),
-        port=port or config.postgres_port,
+        data_dir=config.path("postgres", "data"),
+        port=config.postgres_port,
         log_dir=config.log_dir / "pgbackrest",
         lock_dir=config.run_dir / "pgbackrest",
     )
