@@ -24,22 +24,29 @@ class Patient:
     cafile: str
     client: httpx.Client = field(init=False)
     csrf: str = ""
+    email: str = ""
 
     def __post_init__(self) -> None:
         trust = ssl.create_default_context(cafile=self.cafile)
         self.client = httpx.Client(base_url=self.url, verify=trust, timeout=30)
 
     def sign_up(self) -> Patient:
-        email = f"dr-{uuid.uuid4().hex[:12]}@example.com"
+        self.email = f"dr-{uuid.uuid4().hex[:12]}@example.com"
         created = self.client.post(
             "/api/auth/register",
-            json={"email": email, "password": PASSWORD, "display_name": "Drill Patient"},
+            json={"email": self.email, "password": PASSWORD, "display_name": "Drill Patient"},
         )
         created.raise_for_status()
-        login = self.client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        return self.sign_in()
+
+    def sign_in(self) -> Patient:
+        login = self.login()
         login.raise_for_status()
         self.csrf = str(login.json()["csrf_token"])
         return self
+
+    def login(self) -> httpx.Response:
+        return self.client.post("/api/auth/login", json={"email": self.email, "password": PASSWORD})
 
     def observation(self, value: float = 62) -> dict[str, object]:
         created = self.client.post(

@@ -121,8 +121,8 @@ def test_a_restore_to_a_time_is_read_only_until_promoted(platform: Platform) -> 
     target = datetime.now(UTC)
     time.sleep(1)
     lost = writer.observation(72)
-    # The restore needs WAL past the target in the archive: a backup archives its end.
-    assert hp("backup", "local", "--type", "incr", *platform.flags).returncode == 0
+    listed = writer.client.get("/api/observations").json()["items"]  # now in Redis' cache
+    assert lost["id"] in [item["id"] for item in listed]
 
     restored = hp(
         "restore", "local", "--to", target.isoformat(), "--yes", *platform.flags, timeout=600
@@ -131,20 +131,11 @@ def test_a_restore_to_a_time_is_read_only_until_promoted(platform: Platform) -> 
     assert "Restored read-only" in restored.stdout and "read-only" in restored.stdout
     assert list((platform.state / "postgres").glob("data.before-restore-*"))
 
-    # Read-only means no audit record can be written, so health data is not served either.
+    # Sessions do not survive a restore; signing in writes an audit record, refused while
+    # read-only, and so is every read of health data.
     api = writer.client
-    unread = api.get(f"/api/observations/{kept['id']}")
-    assert unread.status_code == 503 and unread.json()["error"]["code"] == "read_only"
-    refused = api.post(
-        "/api/observations",
-        json={
-            "type": "heart_rate",
-            "value": 70,
-            "unit": "/min",
-            "effective_at": "2026-11-25T08:30:00Z",
-        },
-        headers={"X-CSRF-Token": writer.csrf},
-    )
+    assert api.get(f"/api/observations/{kept['id']}").status_code == 401
+    refused = writer.login()
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "read_only"
     # What the operator looks at before promoting: the rows up to the target, none after.
     with psycopg.connect(database_of(platform)) as connection:
@@ -164,9 +155,13 @@ def test_a_restore_to_a_time_is_read_only_until_promoted(platform: Platform) -> 
 
     promoted = hp("restore", "local", "--promote", *platform.flags, timeout=600)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
-    assert writer.observation(73)["value"] == 73
+    writer.sign_in()
+    # Before any write (which would refresh it): no cached list shows the rows undone.
+    listed = [item["id"] for item in api.get("/api/observations").json()["items"]]
+    assert kept["id"] in listed and lost["id"] not in listed
     assert api.get(f"/api/observations/{kept['id']}").status_code == 200
     assert api.get(f"/api/observations/{lost['id']}").status_code == 404
+    assert writer.observation(73)["value"] == 73
     content = api.get(f"/api/documents/{document['id']}/content")
     assert content.status_code == 200 and len(content.content) > 30_000
     ready = httpx.get(f"http://127.0.0.1:{platform.ports['api']}{READY_PATH}").json()

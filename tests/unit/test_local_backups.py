@@ -301,3 +301,17 @@ def test_a_database_failure_during_a_local_command_is_one_sentence() -> None:
     sentence = r"^The database failed while drilling: gone\."
     with pytest.raises(LocalPlatformError, match=sentence), database_errors("drilling"):
         raise psycopg.OperationalError("gone\nDETAIL: more")
+
+
+def test_a_start_over_lost_data_with_backups_is_noticed(tmp_path: Path) -> None:
+    from health_platform.local.backups import backups_without_a_database
+
+    config = LocalConfig(state_dir=tmp_path)
+    assert not backups_without_a_database(config)  # a first start: nothing to say
+    info = config.backups_dir / "pgbackrest" / "backup" / "hp" / "backup.info"
+    info.parent.mkdir(parents=True)
+    info.write_text("[backup:current]\n")
+    assert backups_without_a_database(config)  # the data folder is gone
+    config.path("postgres", "data").mkdir(parents=True)
+    config.path("postgres", "data", "PG_VERSION").write_text("15\n")
+    assert not backups_without_a_database(config)

@@ -62,7 +62,8 @@ def restore(
     replays the archive to the target; the platform starts again **read-only**: writes, and
     reads of health data (each writes an audit record), answer 503, and the database can be
     checked with SQL before you commit to it. Then `hp restore local --promote`
-    makes it take writes, migrates, and takes a full backup."""
+    makes it take writes, migrates, and takes a backup. Sessions do not survive a restore:
+    everyone signs in again."""
     from health_platform.local.platform import database_errors, saved_config
 
     local_only(env, "restore")
@@ -73,11 +74,11 @@ def restore(
         from health_platform.local.restore import promote as finish
 
         with (
-            out.status("Promoting, migrating and taking a full backup…"),
+            out.status("Promoting, migrating and taking a backup…"),
             database_errors("promoting"),
         ):
             finish(config)
-        out.print("The database takes writes again; a full backup starts its new history.")
+        out.print("The database takes writes again; a backup starts its new history.")
         return
     if to is None:
         raise InvalidInputError("Say what to restore to: --to latest, or --to TIME.")

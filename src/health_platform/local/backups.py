@@ -34,7 +34,7 @@ from health_platform.errors import LocalPlatformError
 from health_platform.local import documents_backup
 from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import write_private
-from health_platform.local.pgbackrest import BackupType, PgBackRest, RepositoryInfo
+from health_platform.local.pgbackrest import STANZA, BackupType, PgBackRest, RepositoryInfo
 
 FULL_EVERY = timedelta(days=7)
 DIFFERENTIAL_EVERY = timedelta(days=1)
@@ -132,6 +132,17 @@ def record(config: LocalConfig, job: str, error: str | None) -> None:
     with os.fdopen(handle, "w") as file:
         file.write(json.dumps(journal))
     Path(temporary).replace(path)
+
+
+def backups_without_a_database(config: LocalConfig) -> bool:
+    """The repository holds backups but the data folder is gone (lost, or deleted): a start
+    would make a new, empty cluster, which the repository then refuses."""
+    backed_up = (config.backups_dir / REPOSITORY / "backup" / STANZA / "backup.info").exists()
+    return backed_up and not config.path("postgres", "data", "PG_VERSION").exists()
+
+
+def forget_journal(config: LocalConfig) -> None:
+    _journal(config).unlink(missing_ok=True)
 
 
 def failing_jobs(config: LocalConfig) -> dict[str, str]:

@@ -27,8 +27,8 @@ from health_platform.errors import (
 from health_platform.local import admins
 from health_platform.local import ports as port_tools
 from health_platform.local.admins import NewAdmin
+from health_platform.local.backups import backups_without_a_database, in_recovery
 from health_platform.local.backups import delete_backups as delete_backups_of
-from health_platform.local.backups import in_recovery
 from health_platform.local.components import (
     Component,
     LocalPostgres,
@@ -200,6 +200,11 @@ def up(config: LocalConfig, progress: Progress) -> bool:
     if leftovers:
         progress.say(f"stopped what a previous run left behind: {', '.join(leftovers)}")
     check_ports(config)
+    if backups_without_a_database(config):
+        progress.say(
+            "WARNING: the data folder is gone but the backups hold a database; this start makes"
+            " an empty one. `hp restore local --to latest --yes` brings the backed-up one back."
+        )
     if frontend_is_stale():
         progress.say("building the frontend")
         build_frontend()

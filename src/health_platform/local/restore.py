@@ -6,10 +6,10 @@
    archive (`latest`, as a standby that keeps replaying). Either way the restored cluster is
    read-only: the API answers reads and refuses writes (503 read_only), `hp status local`
    says so, and nothing new is archived into the repository.
-3. The platform starts again; the documents of every restored row are put back from their
-   copies.
+3. The platform starts again with Redis emptied (everyone signs in again); the documents
+   of every restored row are put back from their copies.
 4. `hp restore local --promote` ends recovery: the database takes writes on a new timeline,
-   migrations catch up, and a full backup starts the new timeline's history.
+   migrations catch up, and an incremental backup starts the new timeline's history.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from health_platform.local import documents_backup
 from health_platform.local.backups import (
     credentials_copy,
     document_copies,
+    forget_journal,
     in_recovery,
     pgbackrest_for,
+    record,
     take_backup,
     uploads_dir,
 )
@@ -144,6 +146,7 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
         # PostgreSQL ends the recovery with a FATAL error instead.
         archive_a_commit(libpq_url(config, credentials_of(config), "superuser"), lambda _: None)
     down(config)
+    forget_the_present(config)
     data_dir = config.path("postgres", "data")
     set_aside = None
     if data_dir.exists():
@@ -164,6 +167,16 @@ def restore(config: LocalConfig, target: datetime | None) -> Restored:
             ) from failed
         raise
     return Restored(target, set_aside)
+
+
+def forget_the_present(config: LocalConfig) -> None:
+    """What describes the database as it was before the restore goes with it: Redis' data
+    (sessions of accounts or roles the restore may undo, cached lists that would show rows
+    it removed, rate counters) and the backup journal (failures of the cluster set aside).
+    Everyone signs in again."""
+    shutil.rmtree(config.path("redis", "appendonlydir"), ignore_errors=True)
+    config.path("redis", "dump.rdb").unlink(missing_ok=True)
+    forget_journal(config)
 
 
 def bring_back_credentials(config: LocalConfig) -> None:
@@ -205,6 +218,8 @@ def promote(config: LocalConfig) -> None:
             " see `hp logs local postgres`."
         )
     migrate(config)
-    backrest = pgbackrest_for(config)
-    backrest.ensure_stanza()
-    take_backup(config, "full")
+    pgbackrest_for(config).ensure_stanza()
+    record(config, "stanza", None)
+    # An incremental, not a full: retention counts fulls, and a full per restore would
+    # expire the history before it within two restores.
+    take_backup(config, "incr")
