@@ -133,7 +133,10 @@ def reset(
     local_only(env, "reset")
     config = saved_config(state_dir)
     kept = wipe(config, yes, delete_backups=delete_backups)
-    out.print(f"Deleted {config.state_dir}" + (" and its backups." if delete_backups else "."))
+    out.print(
+        f"Deleted {config.state_dir}"
+        + (f" and the backups in {config.backups_dir}." if delete_backups else ".")
+    )
     if kept:
         out.print(
             "Kept: " + ", ".join(str(path) for path in kept) + " (--delete-backups deletes them)."
