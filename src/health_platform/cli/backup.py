@@ -3,6 +3,7 @@ repository and the documents' copies; on AWS: a manual RDS snapshot."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -64,14 +65,18 @@ def backup(
 
 
 def _local(
-    *, listing: bool, kind: Literal["full", "diff", "incr"] | None, verify: bool, state_dir: object
+    *,
+    listing: bool,
+    kind: Literal["full", "diff", "incr"] | None,
+    verify: bool,
+    state_dir: Path | None,
 ) -> None:
     from datetime import UTC, datetime
 
     from health_platform.local.backups import due, pgbackrest_for, take_backup
     from health_platform.local.platform import saved_config
 
-    config = saved_config(state_dir)  # type: ignore[arg-type]
+    config = saved_config(state_dir)
     backrest = pgbackrest_for(config)
     if listing:
         info = backrest.info()
