@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 from fastapi.testclient import TestClient
 from starlette.requests import Request
@@ -138,3 +139,27 @@ def test_text_postgres_cannot_store_is_a_422(anonymous: TestClient) -> None:
         json={"email": "nul@example.com", "password": PASSWORD, "display_name": "\x00"},
     )
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_an_unknown_email_costs_the_same_password_check_as_a_known_one(  # type: ignore[no-untyped-def]
+    anonymous: TestClient, patient, monkeypatch
+) -> None:
+    """Sign-in time must not tell whether an email has an account: an unknown email is
+    checked against a dummy hash, as a wrong password is against the real one."""
+    from health_platform.api import passwords
+
+    checked: list[bool] = []
+    real = passwords._verify
+
+    def counted(password_hash: str | None, password: str) -> bool:
+        checked.append(password_hash is None)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "_verify", counted)
+    for email in (f"nobody-{uuid.uuid4().hex[:8]}@example.com", patient.email):
+        refused = anonymous.post(
+            "/api/auth/login", json={"email": email, "password": "not the password"}
+        )
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "invalid_credentials"
+    assert checked == [True, False]  # one Argon2 verification each, the dummy for the unknown

@@ -284,7 +284,10 @@ async def login(
         )
         await db.commit()  # the refused attempt stays on record
         raise ApiError(423, "locked", message, headers={"Retry-After": str(min(wait, 86400))})
-    if user is None or not await verify_password(user.password_hash, body.password):
+    # Always one Argon2 verification, against a dummy hash for an unknown email: answering
+    # an unknown email faster would tell whether an account exists.
+    password_ok = await verify_password(user.password_hash if user else None, body.password)
+    if user is None or not password_ok:
         error = await _failed_login(db, user, request, deps)
         await db.commit()  # the count and the audit record stand even though the request fails
         raise error
