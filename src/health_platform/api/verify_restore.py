@@ -18,27 +18,22 @@ reason on stderr), 2 invalid input (one sentence on stderr).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from health_platform.api.migrate import alembic_config
+from health_platform.api.one_off import Arguments, run
 from health_platform.contract import database_settings_from_environment
-from health_platform.errors import ExitCode, InvalidInputError
+from health_platform.errors import InvalidInputError
 
 CONNECT_TIMEOUT_SECONDS = 30  # a restored instance's DNS name may be minutes old
-
-
-class _Arguments(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one sentence, not argparse's usage text
-        raise InvalidInputError(f"{message[:1].upper()}{message[1:]}.")
 
 
 def database_url(environ: Mapping[str, str], host: str | None) -> str:
@@ -89,19 +84,15 @@ def inspect(url: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    parser = _Arguments(prog="python -m health_platform.api.verify_restore")
+    parser = Arguments(prog="python -m health_platform.api.verify_restore")
     parser.add_argument("--host", help="the database's host instead of DATABASE_HOST's")
-    try:
+
+    def verify() -> str:
         args = parser.parse_args(argv)
         report = inspect(database_url(os.environ if environ is None else environ, args.host))
-    except InvalidInputError as invalid:
-        print(invalid, file=sys.stderr)
-        return ExitCode.INVALID_INPUT
-    except Exception as failed:  # the exit code is the contract; the reason goes to stderr
-        print(f"verification failed: {type(failed).__name__}: {failed}", file=sys.stderr)
-        return 1
-    print(json.dumps(report, sort_keys=True))
-    return ExitCode.OK
+        return json.dumps(report, sort_keys=True)
+
+    return run(verify, "verification")
 
 
 if __name__ == "__main__":
