@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 PARTIAL_SUFFIX = ".partial"  # an upload still being written (api.storage._FileWriter)
 HIDDEN_PREFIX = "."  # the storage's readiness probe, a copy in progress
 
@@ -68,6 +70,14 @@ class DocumentRow:
 
     storage_key: str
     sha256: str
+
+
+def rows_in(connection: psycopg.Connection[tuple[object, ...]]) -> list[DocumentRow]:
+    """Every document row of a database (the platform's, or a drill's restored copy)."""
+    return [
+        DocumentRow(str(key), str(sha256))
+        for key, sha256 in connection.execute("SELECT storage_key, sha256 FROM documents")
+    ]
 
 
 @dataclass(frozen=True)

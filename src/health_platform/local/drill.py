@@ -307,14 +307,7 @@ def verify(
         tables = _tables(connection)
         fingerprints = table_fingerprints(connection, tables)
         version = _schema_version(connection, tables)
-        rows = (
-            [
-                documents_backup.DocumentRow(str(key), str(sha256))
-                for key, sha256 in connection.execute("SELECT storage_key, sha256 FROM documents")
-            ]
-            if "documents" in tables
-            else []
-        )
+        rows = documents_backup.rows_in(connection) if "documents" in tables else []
     for table, (count, checksum) in fingerprints.items():
         expected = reference.fingerprints.get(table) if reference else None
         report.tables.append(

@@ -192,10 +192,7 @@ def put_back_documents(config: LocalConfig) -> documents_backup.DocumentCheck:
     """Step 3: the bytes of every document row the restored database holds."""
     url = libpq_url(config, credentials_of(config), "owner")
     with psycopg.connect(url, connect_timeout=5) as connection:
-        rows = [
-            documents_backup.DocumentRow(key, sha256)
-            for key, sha256 in connection.execute("SELECT storage_key, sha256 FROM documents")
-        ]
+        rows = documents_backup.rows_in(connection)
     return documents_backup.restore(rows, document_copies(config), uploads_dir(config))
 
 
