@@ -1,4 +1,5 @@
-"""`make bench-api`: the API with production settings against local PostgreSQL and Redis,
+"""`make bench-api`: the API with production settings against local PostgreSQL and Redis (run
+as the local platform runs them, local.data_servers),
 as two processes the way two ECS tasks run behind the load balancer, driven open-loop at a
 fixed offered rate (see loadgen.py). Prints throughput, latency percentiles and CPU per
 request (the servers' and the generator's) for each scenario, and the API's peak memory
@@ -17,16 +18,17 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import psutil
 import uvloop
 
 from benchmarks.loadgen import HEADER, Client, Response, open_loop
 from health_platform.api.migrate import migrate
+from health_platform.local.data_servers import data_servers
 from health_platform.local.ports import free_port
-from health_platform.local.postgres import Postgres
-from health_platform.local.redis_server import RedisServer
 
 RATE = 200  # requests per second offered
 # Argon2id is deliberately expensive: about 0.13 s of CPU per sign-in here, so 2 cores
@@ -39,30 +41,27 @@ API_PROCESSES = 2  # like two ECS tasks behind the load balancer: one per core h
 WARM_CONNECTIONS = 8  # per API process, opened before the first scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
 PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway account
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pids: list[int]) -> int:
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
+            total += psutil.Process(pid).memory_info().rss // 1024
+        except psutil.NoSuchProcess:
             continue
     return total
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+    total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / CLOCK_TICKS
+        total += times.user + times.system
+    return total
 
 
 async def measured(
@@ -202,22 +201,17 @@ def wait_ready(port: int) -> None:
 
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="hp-bench-"))
-    root.chmod(0o755)
-    postgres = Postgres(root / "postgres" / "data", free_port())
-    redis_server = RedisServer(root / "redis", free_port(), secrets.token_hex(16))
     ports = [free_port() for _ in range(API_PROCESSES)]
     servers: list[subprocess.Popen[bytes]] = []
+    stack = ExitStack()  # PostgreSQL and Redis: stopped after the API processes
     try:
-        postgres.init()
-        postgres.start()
-        postgres.sql("CREATE DATABASE health_platform")
-        redis_server.start(persistent=False)
-        migrate(postgres.url("health_platform"))
+        backing = stack.enter_context(data_servers(root))
+        migrate(backing.database_url("owner"))
         env = {
             **os.environ,
             "ENVIRONMENT": "bench",
-            "DATABASE_URL": postgres.url("health_platform"),
-            "REDIS_URL": redis_server.url,
+            "DATABASE_URL": backing.database_url("runtime"),
+            "REDIS_URL": backing.redis_url,
             "SESSION_SECRET": secrets.token_hex(32),
             "STORAGE_PATH": str(root / "uploads"),
             "COOKIE_SECURE": "false",  # plain HTTP on loopback; production keeps it true
@@ -245,8 +239,7 @@ def main() -> int:
             server.send_signal(signal.SIGTERM)
         for server in servers:
             server.wait(timeout=30)
-        redis_server.stop()
-        postgres.stop()
+        stack.close()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures: a copy of the real environment files that a test may break; real
-PostgreSQL 15 and Redis 7 on free ports of 127.0.0.1, started once per test session for the
-API's tests and the browser tests, and stopped at the end."""
+PostgreSQL 15 and Redis 7 on free ports of 127.0.0.1, run as the local platform runs them
+(local.data_servers), started once per test session for the API's tests and the browser
+tests, and stopped at the end."""
 
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 import yaml
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from health_platform.api.migrate import migrate
-from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, ApiSettings
-from health_platform.local.ports import free_ports
-from health_platform.local.postgres import Postgres
-from health_platform.local.redis_server import RedisServer
+from health_platform.contract import ApiSettings
+from health_platform.local.data_servers import DataServers, data_servers
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = REPO / "environments"
@@ -57,37 +57,61 @@ def environment_files(tmp_path: Path) -> EnvironmentFiles:
 
 
 @dataclass
+class Postgres:
+    """The tests' PostgreSQL as its superuser (over TLS, with its password)."""
+
+    servers: DataServers
+
+    @property
+    def port(self) -> int:
+        return self.servers.config.postgres_port
+
+    @property
+    def log_file(self) -> Path:
+        return self.servers.config.log_file("postgres")
+
+    def url(self, database: str) -> str:
+        """The superuser's SQLAlchemy URL to `database`."""
+        superuser = make_url(self.servers.database_url("superuser"))
+        return superuser.set(database=database).render_as_string(hide_password=False)
+
+    def sql(self, statement: str, database: str = "postgres") -> None:
+        libpq = self.url(database).replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute(statement)  # type: ignore[arg-type]
+
+
+@dataclass
+class Redis:
+    url: str
+
+
+@dataclass
 class Backends:
     postgres: Postgres
-    redis: RedisServer
+    redis: Redis
     database_url: str  # the API's runtime role, as the API connects
     owner_url: str  # the database's owner, as migrations run
+    runtime_password: str
 
 
 @pytest.fixture(scope="session")
 def backends() -> Iterator[Backends]:
     root = Path(tempfile.mkdtemp(prefix="hp-api-tests-"))
-    root.chmod(0o755)  # the postgres user must reach its cluster inside
-    postgres_port, redis_port = free_ports(2)
-    postgres = Postgres(root / "postgres" / "data", postgres_port)
-    redis_server = RedisServer(root / "redis", redis_port, secrets.token_hex(16))
-    postgres.init()
-    postgres.start()
     try:
-        # The roles as on AWS: an owner runs the migrations, which grant the runtime role.
-        # On RDS the owner (the master user) may create roles; locally the superuser
-        # makes the runtime role first, as `hp up` does.
-        postgres.sql(f"CREATE ROLE {LOCAL_OWNER_ROLE} LOGIN")
-        postgres.sql(f"CREATE ROLE {RUNTIME_ROLE} LOGIN")
-        postgres.sql(f"CREATE DATABASE {DATABASE_NAME} OWNER {LOCAL_OWNER_ROLE}")
-        redis_server.start(persistent=False)
-        owner_url = postgres.url(DATABASE_NAME, user=LOCAL_OWNER_ROLE)
-        migrate(owner_url)
-        runtime_url = postgres.url(DATABASE_NAME, user=RUNTIME_ROLE)
-        yield Backends(postgres, redis_server, runtime_url, owner_url)
+        # The roles as `hp up` makes them: the owner runs the migrations, which grant the
+        # runtime role.
+        with data_servers(root) as servers:
+            owner_url = servers.database_url("owner")
+            migrate(owner_url)
+            yield Backends(
+                Postgres(servers),
+                Redis(servers.redis_url),
+                servers.database_url("runtime"),
+                owner_url,
+                servers.credentials.runtime,
+            )
     finally:
-        redis_server.stop()
-        postgres.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -118,6 +142,7 @@ def settings(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Ap
         database_url=backends.database_url,
         redis_url=backends.redis.url,
         storage_path=str(tmp_path_factory.mktemp("uploads")),
+        mail_dir=str(tmp_path_factory.mktemp("mail")),
         session_secret=secrets.token_hex(32),
         # Every test shares one client address; test_rate_limits.py checks the limits.
         rate_per_address=1_000_000,

@@ -15,12 +15,14 @@ never implicitly from `os.environ`, and the name rule is this one line: `env_nam
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 # --- the two services ----------------------------------------------------------------------
 FRONTEND = "frontend"
@@ -29,6 +31,9 @@ SERVICES = (FRONTEND, BACKEND)
 PORTS = {FRONTEND: 3000, BACKEND: 5000}
 HEALTH_PATH = "/health"  # liveness: both services, the ALB's and the containers' checks
 READY_PATH = "/health/ready"  # the API's readiness: PostgreSQL, Redis, storage
+# The API's schema and its interactive documentation, at the public entry point.
+OPENAPI_PATH = "/api/openapi.json"
+DOCS_PATH = "/api/docs"
 API_PATH_PATTERN = "/api/*"
 # The one-off task that migrates the database, a container of the backend's image.
 MIGRATION = "migrate"
@@ -43,6 +48,11 @@ ENROLL_PATH = "/enroll"
 # document's bytes. The WAF lets these through; the API enforces its own limit.
 LARGE_BODY_ROUTES = (("POST", "/api/documents"),)
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# The most PostgreSQL connections one API process opens unless told otherwise.
+DEFAULT_DATABASE_CONNECTIONS = 30
+# The largest body of every other route: JSON, refused with 413 above it (the load balancer
+# and the API alike).
+MAX_BODY_BYTES = 1024 * 1024
 
 # --- the database ----------------------------------------------------------------------------
 DATABASE_NAME = "health_platform"
@@ -121,6 +131,9 @@ class ApiSettings(DatabaseSettings):
     enough (DATABASE_URL, REDIS_URL); on ECS the parts arrive separately."""
 
     environment: str = "local"
+    # The most PostgreSQL connections one API process opens, its two pools together (api/
+    # db.py): the processes together must stay under the server's max_connections.
+    database_connections: int = Field(default=DEFAULT_DATABASE_CONNECTIONS, ge=3)
     # Redis: a URL, or its parts.
     redis_url: SecretStr | None = None
     redis_host: str | None = None
@@ -128,6 +141,8 @@ class ApiSettings(DatabaseSettings):
     redis_tls: bool = True
     redis_auth_token: SecretStr | None = None
     redis_cluster: bool = False
+    # The most Redis connections one API process opens (per node in cluster mode).
+    redis_connections: int = Field(default=100, ge=1)
     # Signs session ids (see api/sessions.py). SecretStr: never in a repr or a log.
     session_secret: SecretStr = Field(min_length=32)
     storage_backend: Literal["filesystem", "s3"] = "filesystem"
@@ -138,8 +153,14 @@ class ApiSettings(DatabaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1)
     cookie_secure: bool = True
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, ge=1)
-    lockout_failures: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
+    # Failed sign-ins to one account from one address before each further one must wait,
+    # twice as long as the last (api/sign_in_guard.py), up to the longest wait.
+    failures_before_delay: int = Field(default=5, ge=1)
+    longest_sign_in_delay_seconds: int = Field(default=900, ge=1)
+    # Email to account owners (api/mail.py): SES on AWS, a Maildir folder locally.
+    mail_backend: Literal["maildir", "ses"] = "maildir"
+    mail_dir: str = ".local/mail"
+    mail_from: str = "health-platform@localhost"
     # Requests per minute before 429: per client address, per signed-in user, and for
     # sign-in attempts (per address and per account) much lower.
     rate_per_address: int = Field(default=600, ge=1)
@@ -149,6 +170,22 @@ class ApiSettings(DatabaseSettings):
     # places from the end (CloudFront + ALB = 2; the local load balancer = 1; 0 = none).
     # Entries further left are whatever the client sent and are never trusted.
     trusted_proxies: int = Field(default=1, ge=0, le=5)
+    # Where those proxies reach the API from (CIDRs, comma-separated): X-Forwarded-For is
+    # read only from a peer in one of them, so a client that reaches the API's port directly
+    # cannot name its own address. The VPC on AWS (the ALB's nodes), the local balancer's
+    # own source address locally; empty: no peer is trusted.
+    trusted_proxy_networks: str = ""
+    # A request body must bring at least body_min_bytes_per_second times the window in every
+    # window of this many seconds (a stall or a trickle is cut with 408). The ALB's idle
+    # timeout restarts with each byte, so only the API can cut a slow body.
+    body_read_window_seconds: float = Field(default=20, gt=0)
+    body_min_bytes_per_second: int = Field(default=512, ge=1)
+
+    @field_validator("trusted_proxy_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        proxy_networks(value)  # a malformed CIDR is an error at start-up, not per request
+        return value
 
     @model_validator(mode="after")
     def _services_reachable(self) -> ApiSettings:
@@ -169,6 +206,14 @@ class ApiSettings(DatabaseSettings):
         token = self.redis_auth_token.get_secret_value() if self.redis_auth_token else ""
         auth = f":{quote(token, safe='')}@" if token else ""
         return f"{scheme}://{auth}{self.redis_host}:{self.redis_port}/0"
+
+
+@lru_cache(maxsize=8)
+def proxy_networks(
+    spec: str,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`trusted_proxy_networks` parsed (cached: it is read on every request)."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in spec.split(",") if part.strip())
 
 
 def env_name(field: str) -> str:

@@ -57,8 +57,11 @@ def app(settings: ApiSettings, portal: BlockingPortal) -> Iterator[FastAPI]:
     portal.call(application.state.services.close)
 
 
-def client_for(app: FastAPI, **headers: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", headers=headers or None)
+def client_for(app: FastAPI, *, address: str = "testclient", **headers: str) -> TestClient:
+    """A client of `app` whose requests come from `address` (the TCP peer the API sees)."""
+    client = TestClient(
+        app, base_url="https://testserver", headers=headers or None, client=(address, 50000)
+    )
     client.portal = app.state.portal  # the shared loop (see the module's docstring)
     return client
 
@@ -108,15 +111,18 @@ def sign_up(app: FastAPI, *, role: str = "patient", direct: Direct | None = None
         "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "Test"}
     )
     assert created.status_code == 201, created.text
+    signed_in = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    user_id = signed_in.json()["user"]["id"]
     if role != "patient":
         assert direct is not None
         with direct.session() as session:
             from health_platform.api.models import User as UserRow
 
-            session.get(UserRow, uuid.UUID(created.json()["id"])).role = role  # type: ignore[union-attr]
-    signed_in = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert signed_in.status_code == 200, signed_in.text
-    return User(client, created.json()["id"], email, signed_in.json()["csrf_token"])
+            session.get(UserRow, uuid.UUID(user_id)).role = role  # type: ignore[union-attr]
+        signed_in = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 200, signed_in.text
+    return User(client, user_id, email, signed_in.json()["csrf_token"])
 
 
 @pytest.fixture

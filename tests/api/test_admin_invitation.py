@@ -225,7 +225,7 @@ def strict_app(settings: ApiSettings, portal: BlockingPortal) -> Iterator[FastAP
 def test_accepting_is_rate_limited_like_sign_in(strict_app: FastAPI) -> None:
     away_from_a_window_edge()
     # An address of its own: no other test's requests count against it.
-    client = client_for(strict_app, **{"X-Forwarded-For": f"192.0.2.{uuid.uuid4().hex[:8]}"})
+    client = client_for(strict_app, address=f"192.0.2.{uuid.uuid4().hex[:8]}")
     answers = [
         client.post(ACCEPT, json={"token": new_token(), "password": NEW_PASSWORD}) for _ in range(4)
     ]

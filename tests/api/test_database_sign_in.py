@@ -21,7 +21,7 @@ def test_every_new_connection_asks_for_its_password(backends: Backends) -> None:
 
     def password() -> str:
         asked.append(1)
-        return "unused: the test cluster trusts local connections"
+        return backends.runtime_password
 
     async def use_both_ways() -> None:
         database = Database(backends.database_url, password=password)

@@ -14,7 +14,7 @@ import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from health_platform.contract import ApiSettings
+from health_platform.contract import OPENAPI_PATH, ApiSettings
 from tests.api.conftest import PASSWORD, serve
 
 EXAMPLES_PER_OPERATION = 20
@@ -42,7 +42,7 @@ def test_no_client_input_causes_a_server_error(settings: ApiSettings) -> None:
 
 def fuzz(base_url: str) -> None:
     cookies, csrf = signed_in(base_url)
-    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    schema = schemathesis.openapi.from_url(base_url + OPENAPI_PATH)
     failures: list[str] = []
     statuses: Counter[int] = Counter()
     operations = 0

@@ -1,14 +1,25 @@
-"""Liveness, readiness, accounts, sessions, CSRF, lockout — against real PostgreSQL and Redis."""
+"""Liveness, readiness, accounts, sessions, CSRF, sign-in delays, against real PostgreSQL and
+Redis."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.requests import Request
 
 from health_platform.api.deps import client_address
+from health_platform.api.mail import open_maildir
+from health_platform.api.models import AuditRecord
+from health_platform.api.models import User as UserRow
+from health_platform.api.sign_in_guard import SignInGuard
+from health_platform.contract import ApiSettings
 from tests.api.conftest import PASSWORD, User, client_for, sign_up
 
 
@@ -72,23 +83,135 @@ def test_a_garbled_session_cookie_is_a_401(anonymous: TestClient) -> None:
         assert response.status_code == 401, cookie
 
 
-def test_duplicate_email_is_409(anonymous: TestClient, patient: User) -> None:
-    again = anonymous.post(
-        "/api/auth/register",
-        json={"email": patient.email, "password": PASSWORD, "display_name": "X"},
-    )
-    assert again.status_code == 409 and again.json()["error"]["code"] == "email_taken"
+def mail_to(settings: ApiSettings, email: str, expected: int = 1) -> list[str]:
+    """The subjects of the messages the API sent `email` (the Maildir of the tests), once
+    `expected` have arrived (they are sent beside the response) or after 5 s."""
+    deadline = time.monotonic() + 5
+    while True:
+        box = open_maildir(Path(settings.mail_dir))
+        subjects = [message["Subject"] for message in box if message["To"] == email]
+        if len(subjects) >= expected or time.monotonic() > deadline:
+            return sorted(subjects)
+        time.sleep(0.05)
 
 
-def test_five_failures_lock_the_account(anonymous: TestClient, patient: User) -> None:
-    for _ in range(5):
-        failed = anonymous.post(
-            "/api/auth/login", json={"email": patient.email, "password": "wrong password"}
+def test_a_taken_email_is_answered_like_a_new_one(  # type: ignore[no-untyped-def]
+    anonymous: TestClient, patient: User, settings: ApiSettings, direct
+) -> None:
+    """Registration tells no one whether an email has an account: both answers are the
+    same; only the address's owner learns, by email, which it was."""
+    new_email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    answers = [
+        anonymous.post(
+            "/api/auth/register",
+            json={"email": email, "password": PASSWORD, "display_name": "X"},
         )
-        assert failed.status_code == 401
+        for email in (new_email, patient.email)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json().keys() == answers[1].json().keys()
+    assert answers[0].json()["message"] == answers[1].json()["message"]
+    assert mail_to(settings, new_email) == ["Your health-platform account"]
+    assert mail_to(settings, patient.email, expected=2) == [
+        "Someone tried to register with your email",
+        "Your health-platform account",  # when the account was made
+    ]
+    signed_in = anonymous.post("/api/auth/login", json={"email": new_email, "password": PASSWORD})
+    assert signed_in.status_code == 200  # a new account signs in at once
+    with direct.session() as session:
+        refused = session.execute(
+            select(AuditRecord.detail).where(
+                AuditRecord.action == "account.register",
+                AuditRecord.resource_id == patient.id,
+                AuditRecord.outcome == "refused",
+            )
+        ).scalar_one()
+    assert refused == {"reason": "email_taken"}
+
+
+def wrong_sign_in(client: TestClient, email: str) -> int:
+    return client.post(
+        "/api/auth/login", json={"email": email, "password": "wrong guess"}
+    ).status_code
+
+
+def test_failed_sign_ins_slow_the_guesser_not_the_owner(  # type: ignore[no-untyped-def]
+    app, patient: User, settings: ApiSettings
+) -> None:
+    """Five wrong passwords from one address make that address wait; the owner, elsewhere,
+    signs in as usual and is told of the attempts by email."""
+    attacker = client_for(app, address="203.0.113.66")
+    statuses = [
+        wrong_sign_in(attacker, patient.email) for _ in range(settings.failures_before_delay)
+    ]
+    assert statuses == [401] * settings.failures_before_delay
+    waiting = attacker.post("/api/auth/login", json={"email": patient.email, "password": PASSWORD})
+    assert waiting.status_code == 429 and waiting.json()["error"]["code"] == "too_many_attempts"
+    assert 0 < int(waiting.headers["Retry-After"]) <= 1  # the first wait; each doubles
+    owner = client_for(app, address="198.51.100.7")
+    signed_in = owner.post("/api/auth/login", json={"email": patient.email, "password": PASSWORD})
+    assert signed_in.status_code == 200
+    assert "Failed sign-ins to your health-platform account" in mail_to(
+        settings, patient.email, expected=2
+    )
+
+
+def test_an_unknown_email_is_slowed_alike() -> None:
+    """The delays are the same for an email without an account: no 423 or other answer
+    tells who has one."""
+    guard = SignInGuard(redis=None, failures_before_delay=5, longest_delay=900)  # type: ignore[arg-type]
+    assert [guard.delay_after(n) for n in (1, 4, 5, 6, 7, 20)] == [0, 0, 1, 2, 4, 900]
+
+
+def test_unknown_emails_meet_the_same_wait(app, settings: ApiSettings) -> None:  # type: ignore[no-untyped-def]
+    attacker = client_for(app, address="203.0.113.67")
+    nobody = f"nobody-{uuid.uuid4().hex[:8]}@example.com"
+    statuses = [wrong_sign_in(attacker, nobody) for _ in range(settings.failures_before_delay + 1)]
+    assert statuses == [401] * settings.failures_before_delay + [429]
+
+
+def test_an_administrators_lock_is_told_only_to_the_right_password(  # type: ignore[no-untyped-def]
+    anonymous: TestClient, patient: User, direct
+) -> None:
+    with direct.session() as session:
+        session.get(UserRow, uuid.UUID(patient.id)).locked_until = datetime.now(UTC) + timedelta(  # type: ignore[union-attr]
+            days=1
+        )
+    assert wrong_sign_in(anonymous, patient.email) == 401  # as for any wrong password
     locked = anonymous.post("/api/auth/login", json={"email": patient.email, "password": PASSWORD})
-    assert locked.status_code == 423
-    assert int(locked.headers["Retry-After"]) > 800
+    assert locked.status_code == 423 and locked.json()["error"]["code"] == "locked"
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["password1234", "aaaaaaaaaaaa", "{email}", "qwertyuiopasdf", "adalovelace2026"],
+)
+def test_guessable_passwords_are_refused(anonymous: TestClient, password: str) -> None:
+    email = f"weak-{uuid.uuid4().hex[:8]}@example.com"
+    refused = anonymous.post(
+        "/api/auth/register",
+        json={
+            "email": email,
+            "password": password.format(email=email),
+            "display_name": "Ada Lovelace",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    [detail] = refused.json()["error"]["details"]
+    assert detail["field"] == "password" and "too easy to guess" in detail["problem"]
+
+
+def test_a_password_is_taken_with_its_spaces(anonymous: TestClient) -> None:
+    email = f"spaces-{uuid.uuid4().hex[:8]}@example.com"
+    spaced = f"  {PASSWORD}  "
+    registered = anonymous.post(
+        "/api/auth/register", json={"email": email, "password": spaced, "display_name": "S"}
+    )
+    assert registered.status_code == 201
+    stripped = anonymous.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert stripped.status_code == 401
+    exact = anonymous.post("/api/auth/login", json={"email": email, "password": spaced})
+    assert exact.status_code == 200
 
 
 def test_bad_bodies_are_422_with_the_field(anonymous: TestClient) -> None:
@@ -114,13 +237,15 @@ def test_bad_bodies_are_422_with_the_field(anonymous: TestClient) -> None:
 def test_client_address_ignores_what_the_client_forged(app) -> None:  # type: ignore[no-untyped-def]
     services = app.state.services
 
-    def address(forwarded: str, hops: int) -> str | None:
-        settings = services.settings.model_copy(update={"trusted_proxies": hops})
+    def address(forwarded: str, hops: int, peer: str = "10.0.0.9") -> str | None:
+        settings = services.settings.model_copy(
+            update={"trusted_proxies": hops, "trusted_proxy_networks": "10.0.0.0/24, ::1/128"}
+        )
         app.state.services = dataclasses.replace(services, settings=settings)
         scope = {
             "type": "http",
             "headers": [(b"x-forwarded-for", forwarded.encode())],
-            "client": ("10.0.0.9", 1),
+            "client": (peer, 1),
             "app": app,
         }
         try:
@@ -131,6 +256,10 @@ def test_client_address_ignores_what_the_client_forged(app) -> None:  # type: ig
     assert address("6.6.6.6, 203.0.113.7", 1) == "203.0.113.7"  # seen by the local LB
     assert address("6.6.6.6, 203.0.113.7, 130.176.0.1", 2) == "203.0.113.7"  # CloudFront + ALB
     assert address("203.0.113.7", 0) == "10.0.0.9"
+    # A client that reaches the API directly is no proxy: what it forwards is its own word.
+    assert address("203.0.113.7", 1, peer="127.0.0.1") == "127.0.0.1"
+    assert address("203.0.113.7", 1, peer="10.0.1.9") == "10.0.1.9"
+    assert address("203.0.113.7", 1, peer="::1") == "203.0.113.7"
 
 
 def test_text_postgres_cannot_store_is_a_422(anonymous: TestClient) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pyotp
 from sqlalchemy import select
 
 from health_platform.api.models import AuditRecord
+from health_platform.api.routes.auth import ENROLLMENT_ATTEMPTS
 from tests.api.conftest import PASSWORD, Direct, User, sign_up
 
 
@@ -50,6 +52,44 @@ def test_enrolled_admin_signs_in_with_a_code_used_once(app, direct: Direct) -> N
         "/api/auth/login", json={"email": admin.email, "password": PASSWORD, "totp": code}
     )
     assert replay.status_code == 401 and replay.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_a_missing_code_tells_nothing_of_the_password(app, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    """Without a code, the right and a wrong password get the same answer (no password
+    oracle), and the wrong one is counted as a failure."""
+    admin, _ = enrolled_admin(app, direct)
+    answers = [
+        admin.client.post("/api/auth/login", json={"email": admin.email, "password": password})
+        for password in (PASSWORD, "a wrong password")
+    ]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert answers[0].json()["error"]["code"] == answers[1].json()["error"]["code"]
+    assert answers[0].json()["error"]["message"] == answers[1].json()["error"]["message"]
+    with direct.session() as session:
+        failures = session.scalars(
+            select(AuditRecord.outcome).where(
+                AuditRecord.actor_id == uuid.UUID(admin.id), AuditRecord.action == "auth.login"
+            )
+        ).all()
+    assert "failure" in failures
+
+
+def test_enrollment_allows_a_few_wrong_codes_then_needs_a_new_secret(app) -> None:  # type: ignore[no-untyped-def]
+    patient = sign_up(app)
+    secret = patient.client.post("/api/auth/mfa/enroll", headers=patient.headers()).json()["secret"]
+    right = pyotp.TOTP(secret).now()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    statuses = [
+        patient.client.post(
+            "/api/auth/mfa/verify", json={"code": wrong}, headers=patient.headers()
+        ).status_code
+        for _ in range(ENROLLMENT_ATTEMPTS)
+    ]
+    assert statuses == [422] * (ENROLLMENT_ATTEMPTS - 1) + [409]
+    late = patient.client.post(
+        "/api/auth/mfa/verify", json={"code": right}, headers=patient.headers()
+    )
+    assert late.status_code == 409  # the secret was dropped: guessing on is no use
 
 
 def test_lock_unlock_and_role_change_are_audited(app, direct: Direct, patient: User) -> None:  # type: ignore[no-untyped-def]

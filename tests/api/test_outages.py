@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,37 +17,28 @@ from anyio.from_thread import BlockingPortal
 
 from health_platform.api.migrate import migrate
 from health_platform.contract import ApiSettings
-from health_platform.local.ports import free_ports
-from health_platform.local.postgres import Postgres
-from health_platform.local.redis_server import RedisServer
+from health_platform.local.data_servers import DataServers, data_servers
 from tests.api.conftest import HEART_RATE_BODY, User, make_app, sign_up
 
 
 @pytest.fixture
-def fragile(portal: BlockingPortal) -> Iterator[tuple[Postgres, RedisServer, User]]:
+def fragile(portal: BlockingPortal) -> Iterator[tuple[DataServers, User]]:
     root = Path(tempfile.mkdtemp(prefix="hp-outage-"))
-    root.chmod(0o755)
-    postgres_port, redis_port = free_ports(2)
-    postgres = Postgres(root / "postgres" / "data", postgres_port)
-    redis_server = RedisServer(root / "redis", redis_port, secrets.token_hex(8))
-    postgres.init()
-    postgres.start()
-    postgres.sql("CREATE DATABASE health_platform")
-    redis_server.start()
-    migrate(postgres.url("health_platform"))
-    settings = ApiSettings(
-        database_url=postgres.url("health_platform"),
-        redis_url=redis_server.url,
-        storage_path=str(root / "uploads"),
-        session_secret=secrets.token_hex(32),
-    )
-    app = make_app(settings, portal)
     try:
-        yield postgres, redis_server, sign_up(app)
+        with data_servers(root) as servers:
+            migrate(servers.database_url("owner"))
+            settings = ApiSettings(
+                database_url=servers.database_url("runtime"),
+                redis_url=servers.redis_url,
+                storage_path=str(root / "uploads"),
+                session_secret=secrets.token_hex(32),
+            )
+            app = make_app(settings, portal)
+            try:
+                yield servers, sign_up(app)
+            finally:
+                portal.call(app.state.services.close)
     finally:
-        portal.call(app.state.services.close)
-        redis_server.stop()
-        postgres.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -57,10 +49,10 @@ def timed(call):  # type: ignore[no-untyped-def]
 
 
 def test_database_down_is_a_fast_503_and_recovers(fragile) -> None:  # type: ignore[no-untyped-def]
-    postgres, _, user = fragile
+    servers, user = fragile
     saved = user.client.post("/api/observations", json=HEART_RATE_BODY, headers=user.headers())
     assert saved.status_code == 201
-    postgres.stop()
+    servers.stop("postgres")
     refused, seconds = timed(
         lambda: user.client.post("/api/observations", json=HEART_RATE_BODY, headers=user.headers())
     )
@@ -69,7 +61,7 @@ def test_database_down_is_a_fast_503_and_recovers(fragile) -> None:  # type: ign
     assert seconds < 5
     assert user.client.get("/health").status_code == 200  # alive, just not ready
     assert user.client.get("/health/ready").status_code == 503
-    postgres.start()
+    servers.start("postgres")
     # The first statement on each stale pooled connection fails and SQLAlchemy then drops
     # the whole pool: at most one more 503, then every request is served again.
     after = [user.client.get("/api/observations") for _ in range(4)]
@@ -79,11 +71,41 @@ def test_database_down_is_a_fast_503_and_recovers(fragile) -> None:  # type: ign
 
 
 def test_redis_down_is_a_fast_503_and_recovers(fragile) -> None:  # type: ignore[no-untyped-def]
-    _, redis_server, user = fragile
-    redis_server.stop()
+    servers, user = fragile
+    servers.stop("redis")
     response, seconds = timed(lambda: user.client.get("/api/observations"))
     assert response.status_code == 503 and seconds < 5
     ready = user.client.get("/health/ready")
     assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("failed")
-    redis_server.start()  # append-only file: the sessions come back too
+    servers.start("redis")  # append-only file: the sessions come back too
     assert user.client.get("/api/observations").status_code == 200
+
+
+def test_after_a_redis_restart_no_request_fails(fragile) -> None:  # type: ignore[no-untyped-def]
+    """Connections opened before a restart are stale after it: each is retried on a new
+    connection, not answered with a stray 503 (which went on for minutes)."""
+    servers, user = fragile
+    with ThreadPoolExecutor(8) as pool:  # several pooled connections in use
+        warm = list(pool.map(lambda _: user.client.get("/api/observations"), range(32)))
+        assert {r.status_code for r in warm} == {200}
+        servers.stop("redis")
+        servers.start("redis")
+        after = list(pool.map(lambda _: user.client.get("/api/observations"), range(64)))
+    assert [r.status_code for r in after if r.status_code != 200] == []
+
+
+def test_more_requests_than_redis_connections_wait_their_turn(
+    settings: ApiSettings, portal: BlockingPortal
+) -> None:
+    """Two connections for sixteen requests at once: the others wait briefly for one, as
+    they should, instead of an immediate 503."""
+    app = make_app(settings.model_copy(update={"redis_connections": 2}), portal)
+    try:
+        user = sign_up(app)
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(
+                pool.map(lambda _: user.client.get("/api/auth/me").status_code, range(64))
+            )
+        assert set(statuses) == {200}
+    finally:
+        portal.call(app.state.services.close)

@@ -31,7 +31,7 @@ def strict_client(settings: ApiSettings, portal: BlockingPortal) -> TestClient:
     app = make_app(strict, portal)
     # A client address of its own, so no other test's requests count against it.
     address = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
-    return client_for(app, **{"X-Forwarded-For": address})
+    return client_for(app, address=address)
 
 
 def assert_limited(response) -> None:  # type: ignore[no-untyped-def]
@@ -74,16 +74,31 @@ def test_forged_session_cookies_do_not_spend_a_users_limit(
     strict_client: TestClient, settings: ApiSettings, portal: BlockingPortal
 ) -> None:
     email = f"{uuid.uuid4().hex[:8]}@example.com"
-    registered = strict_client.post(
+    strict_client.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "V"}
     )
-    strict_client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    victim_id = registered.json()["id"]
+    signed_in = strict_client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    victim_id = signed_in.json()["user"]["id"]
     attacker = client_for(
         make_app(settings.model_copy(update={"rate_per_user": 5}), portal),
-        **{"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250}"},
+        address=f"203.0.113.{uuid.uuid4().int % 250}",
     )
     for forged in range(8):  # the victim's user id, a made-up token and signature
         attacker.cookies.set(SESSION_COOKIE, f"{victim_id}.token{forged}.c2lnbmF0dXJl")
         assert attacker.get("/api/auth/me").status_code == 401
     assert [strict_client.get("/api/auth/me").status_code for _ in range(5)] == [200] * 5
+
+
+def test_registration_is_limited_like_sign_in(strict_client: TestClient) -> None:
+    """Each registration costs an Argon2 hash: the general limit would let one address
+    keep a worker's CPU busy."""
+    for _ in range(3):
+        body = {
+            "email": f"{uuid.uuid4().hex[:8]}@example.com",
+            "password": PASSWORD,
+            "display_name": "Sink",
+        }
+        assert strict_client.post("/api/auth/register", json=body).status_code == 201
+    assert_limited(
+        strict_client.post("/api/auth/register", json={**body, "email": "x@example.com"})
+    )

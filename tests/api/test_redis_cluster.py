@@ -4,10 +4,13 @@ counters all work although their keys live on different nodes."""
 
 from __future__ import annotations
 
-import secrets
+import os
 import shutil
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +21,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from health_platform.contract import ApiSettings
+from health_platform.local.components import redis_component
+from health_platform.local.config import LocalConfig
+from health_platform.local.credentials import load_or_create
+from health_platform.local.data_servers import supervised
 from health_platform.local.ports import free_ports
-from health_platform.local.redis_server import RedisServer, form_cluster
 from tests.api.conftest import HEART_RATE_BODY, Direct, make_app, sign_up
 from tests.api.test_mfa_and_admin import enrolled_admin
 
@@ -27,29 +33,56 @@ from tests.api.test_mfa_and_admin import enrolled_admin
 @dataclass
 class Cluster:
     app: FastAPI
-    nodes: list[RedisServer]
+    urls: list[str]
+
+
+def form_cluster(ports: list[int], password: str) -> None:
+    """Join cluster-mode nodes into one cluster, the slots split between them; the
+    password through the environment, never on a command line."""
+    subprocess.run(
+        [
+            "redis-cli",
+            "--cluster",
+            "create",
+            *(f"127.0.0.1:{port}" for port in ports),
+            "--cluster-yes",
+        ],
+        env={**os.environ, "REDISCLI_AUTH": password},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    client = redis.Redis(port=ports[0], password=password)
+    deadline = time.monotonic() + 20
+    while client.cluster("info")["cluster_state"] != "ok":
+        assert time.monotonic() < deadline, "the local Redis cluster did not become ready"
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
 def cluster(settings: ApiSettings, portal: BlockingPortal) -> Iterator[Cluster]:
+    """Three nodes, each the local platform's Redis component in cluster mode, one
+    password."""
     root = Path(tempfile.mkdtemp(prefix="hp-redis-cluster-"))
-    password = secrets.token_hex(8)
-    nodes = [RedisServer(root / str(n), port, password) for n, port in enumerate(free_ports(3))]
+    credentials = load_or_create(root / "credentials.json")
+    ports = free_ports(6)
     try:
-        for node in nodes:
-            node.start(persistent=False, cluster=True)
-        form_cluster(nodes)
-        app = make_app(
-            settings.model_copy(
-                update={"redis_url": SecretStr(nodes[0].url), "redis_cluster": True}
-            ),
-            portal,
-        )
-        yield Cluster(app, nodes)
-        portal.call(app.state.services.close)
+        with ExitStack() as nodes:
+            for n, (port, bus_port) in enumerate(zip(ports[:3], ports[3:], strict=True)):
+                config = LocalConfig(state_dir=root / str(n), redis_port=port)
+                node = redis_component(config, credentials, cluster_bus_port=bus_port)
+                nodes.enter_context(supervised(config, [node]))
+            form_cluster(ports[:3], credentials.redis)
+            urls = [f"redis://:{credentials.redis}@127.0.0.1:{port}/0" for port in ports[:3]]
+            app = make_app(
+                settings.model_copy(
+                    update={"redis_url": SecretStr(urls[0]), "redis_cluster": True}
+                ),
+                portal,
+            )
+            yield Cluster(app, urls)
+            portal.call(app.state.services.close)
     finally:
-        for node in nodes:
-            node.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -78,5 +111,5 @@ def test_the_api_works_on_a_cluster(cluster: Cluster, direct: Direct) -> None:
     # The keys behind all that are spread over the nodes, not piled on one. (Not "every
     # node": the keys hold random ids, so which slots they hash to is chance, and a dozen
     # keys miss one node of three a few times in a hundred runs.)
-    holding = [redis.Redis.from_url(node.url).dbsize() > 0 for node in cluster.nodes]
+    holding = [redis.Redis.from_url(url).dbsize() > 0 for url in cluster.urls]
     assert sum(holding) >= 2, holding

@@ -15,7 +15,6 @@ from health_platform.local.ports import free_port
 from tests.conftest import Backends
 
 DATABASE = "verify_restore_check"
-PASSWORD = "s3cret-master-password"  # noqa: S105 - trust auth ignores it; must never be printed
 
 
 @pytest.fixture
@@ -41,8 +40,8 @@ def as_migration_task(backends: Backends, database: str) -> dict[str, str]:
         "DATABASE_PORT": str(backends.postgres.port),
         "DATABASE_NAME": database,
         "DATABASE_USERNAME": "postgres",
-        "DATABASE_PASSWORD": PASSWORD,
-        "DATABASE_SSL": "disable",
+        "DATABASE_PASSWORD": backends.postgres.servers.credentials.postgres_superuser,
+        "DATABASE_SSL": "require",
     }
 
 
@@ -97,7 +96,7 @@ def test_a_database_it_cannot_reach_exits_1_with_the_reason_and_no_password(
     assert code == 1
     assert captured.out == ""  # no report line: the drill says the task failed
     assert captured.err.startswith("verification failed: OperationalError")
-    assert PASSWORD not in captured.err
+    assert environment["DATABASE_PASSWORD"] not in captured.err
 
 
 def test_iam_authentication_is_refused_in_one_sentence(

@@ -18,10 +18,9 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 
 from health_platform.contract import ApiSettings
 from health_platform.local.nginx import (
-    FRONTEND_CONF,
     FRONTEND_DIST,
     Nginx,
-    frontend_conf,
+    frontend_nginx,
     load_balancer_conf,
 )
 from health_platform.local.ports import free_ports
@@ -59,16 +58,7 @@ def site(settings: ApiSettings) -> Iterator[Site]:
     state = Path(tempfile.mkdtemp(prefix="hp-e2e-nginx-"))
     state.chmod(0o755)  # as root, nginx's workers run as nobody and must reach it
     frontend_port, balancer_port = free_ports(2)
-    frontend = Nginx(
-        state / "frontend",
-        frontend_conf(
-            FRONTEND_CONF.read_text(),
-            port=frontend_port,
-            root=FRONTEND_DIST,
-            state_dir=state / "frontend",
-        ),
-        f"http://127.0.0.1:{frontend_port}/health",
-    )
+    frontend = frontend_nginx(state / "frontend", frontend_port)
     try:
         with serve(settings) as api_url:
             api_port = int(api_url.rsplit(":", 1)[1])
@@ -152,9 +142,13 @@ def new_email() -> str:
 
 
 def register(api: httpx.Client, email: str, name: str = "Test Person") -> str:
-    """An account made through the API (through a load balancer); returns its id."""
+    """An account made through the API (through a load balancer); returns its id, which
+    only a sign-in tells (registration answers a taken email alike)."""
     created = api.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": name}
     )
     assert created.status_code == 201, created.text
-    return str(created.json()["id"])
+    signed_in = api.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    api.cookies.clear()  # the caller signs in as it chooses
+    return str(signed_in.json()["user"]["id"])

@@ -1,7 +1,7 @@
 """Backups and recovery of the local platform, on real PostgreSQL and pgBackRest, driven
 with `hp` as an operator would: scheduled and manual backups, a disaster-recovery drill
 while patients write, a restore to a time that stays read-only until promoted, and an
-archive failure that shows within a minute."""
+archive failure that shows within 30 s and clears by itself."""
 
 from __future__ import annotations
 
@@ -151,6 +151,8 @@ def test_a_restore_to_a_time_is_read_only_until_promoted(platform: Platform) -> 
     status = hp("status", "local", *platform.flags)
     assert "read-only (restored)" in status.stdout
     assert "Writes are refused until `hp restore local --promote`" in status.stdout
+    again = hp("up", *platform.flags)  # `hp up` says so too, not only "running"
+    assert "restored and read-only" in again.stdout, again.stdout
     assert hp("db", "migrate", "local", *platform.flags).returncode == 6
 
     promoted = hp("restore", "local", "--promote", *platform.flags, timeout=600)
@@ -208,21 +210,25 @@ def test_a_lost_state_folder_comes_back_from_the_backups(platform: Platform) -> 
         assert row.fetchone() is not None
 
 
-def test_an_archive_failure_shows_within_a_minute(platform: Platform) -> None:
-    """Last in the module: the archive stays broken until the platform is deleted."""
+def wal_archive_line(platform: Platform) -> str:
+    doctor = hp("doctor", "local", *platform.flags).stdout
+    return next((line for line in doctor.splitlines() if "WAL archive" in line), doctor)
+
+
+def test_an_archive_failure_shows_within_30_s_and_clears_by_itself(platform: Platform) -> None:
+    """Last in the module: it breaks the archive. The failure shows in `hp doctor`, `hp
+    status` and readiness within 30 s; after the repair it clears with no one's help within
+    75 s (PostgreSQL's archiver tries again at least every minute)."""
     archive = saved_config(platform.state).backups_dir / "pgbackrest" / "archive"
     archive.chmod(0o000)  # pgBackRest (the postgres user) can no longer write there
     try:
         patient(platform).observation()
         with psycopg.connect(superuser(platform), autocommit=True) as connection:
             connection.execute("SELECT pg_switch_wal()")
-
-        def doctor_fails() -> bool:
-            return hp("doctor", "local", *platform.flags).returncode == 1
-
-        wait_until(doctor_fails, timeout=60)  # the issue's "within a minute"
-        doctor = hp("doctor", "local", *platform.flags).stdout
-        assert re.search(r"^fail\s+backups\s+WAL archive: failing", doctor, re.M), doctor
+        broke = time.monotonic()
+        wait_until(lambda: wal_archive_line(platform).startswith("fail"), timeout=30)
+        shown = time.monotonic() - broke
+        assert re.search(r"^fail\s+backups\s+WAL archive: failing", wal_archive_line(platform))
         status = hp("status", "local", *platform.flags).stdout
         assert "✗ WAL archive: failing" in status
         ready = httpx.get(f"http://127.0.0.1:{platform.ports['api']}{READY_PATH}").json()
@@ -231,6 +237,10 @@ def test_an_archive_failure_shows_within_a_minute(platform: Platform) -> None:
         )
     finally:
         archive.chmod(0o750)
+    repaired = time.monotonic()
+    wait_until(lambda: wal_archive_line(platform).startswith("pass"), timeout=75)
+    cleared = time.monotonic() - repaired
+    print(f"archive failure shown after {shown:.1f} s, cleared {cleared:.1f} s after the repair")
 
 
 @pytest.fixture(autouse=True)

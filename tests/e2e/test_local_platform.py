@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import tempfile
@@ -19,17 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import pyotp
 import pytest
+from benchmarks.kill_api_master import RECOVERY_GOAL_SECONDS, kill_under_load
 from playwright.sync_api import Browser, expect
 
 from health_platform.local.config import COMPONENTS
 from health_platform.local.ports import free_ports
+from health_platform.local.processes import group_members, runs_in
 from tests.api.conftest import HEART_RATE_BODY, PASSWORD
 from tests.e2e.conftest import new_email, register
 from tests.e2e.test_browser_journeys import PDF, sign_in
 
 PORT_FLAGS = ("https", "http", "api", "frontend", "postgres", "redis")
+# Raised through `hp up`'s own flags: the tests here write from one address, fast.
+RATE_FLAGS = ("--rate-per-address=100000", "--rate-per-user=100000", "--login-rate=1000")
 
 
 def hp(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -68,7 +74,11 @@ class Platform:
 
     def up(self) -> subprocess.CompletedProcess[str]:
         ports = [f"--{name}-port={port}" for name, port in self.ports.items()]
-        return hp("up", *self.flags, *ports)
+        return hp("up", *self.flags, *ports, *RATE_FLAGS)
+
+    def processes(self) -> list[psutil.Process]:
+        """What runs in this platform's state folder (every component does)."""
+        return [p for p in psutil.process_iter() if runs_in(p.pid, self.state)]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +120,17 @@ def signed_up(client: httpx.Client) -> str:
     return str(login.json()["csrf_token"])
 
 
+def upload_scan(client: httpx.Client, csrf: str) -> httpx.Response:
+    uploaded = client.post(
+        "/api/documents",
+        params={"filename": "scan.pdf"},
+        content=PDF,
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    return uploaded
+
+
 def test_every_component_is_healthy_behind_tls(platform: Platform) -> None:
     with platform.client() as client:
         assert client.get("/health").status_code == 200
@@ -132,7 +153,8 @@ def test_paths_are_routed_and_http_redirects(platform: Platform) -> None:
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     plain = httpx.get(f"http://127.0.0.1:{platform.ports['http']}/documents?x=1")
     assert plain.status_code == 301
-    assert plain.headers["location"] == f"https://127.0.0.1:{platform.ports['https']}/documents?x=1"
+    # To the server's own name, whatever Host the client sent (never reflected).
+    assert plain.headers["location"] == f"https://localhost:{platform.ports['https']}/documents?x=1"
 
 
 def test_data_survives_down_and_up(platform: Platform) -> None:
@@ -142,13 +164,7 @@ def test_data_survives_down_and_up(platform: Platform) -> None:
             "/api/observations", json=HEART_RATE_BODY, headers={"X-CSRF-Token": csrf}
         )
         assert created.status_code == 201, created.text
-        uploaded = client.post(
-            "/api/documents",
-            params={"filename": "scan.pdf"},
-            content=PDF,
-            headers={"X-CSRF-Token": csrf},
-        )
-        assert uploaded.status_code == 201, uploaded.text
+        uploaded = upload_scan(client, csrf)
         time.sleep(1.2)  # Redis appends to its file every second
 
         stopped = hp("down", *platform.flags)
@@ -165,17 +181,50 @@ def test_data_survives_down_and_up(platform: Platform) -> None:
         assert document.status_code == 200 and document.content == PDF
 
 
+def test_the_state_folder_is_its_owners_alone(platform: Platform) -> None:
+    with platform.client() as client:
+        csrf = signed_up(client)
+        upload_scan(client, csrf)
+    for path in [platform.state, *platform.state.rglob("*")]:
+        info = path.lstat()
+        if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+            continue  # PostgreSQL's socket, in its 0700 folder
+        assert info.st_mode & 0o006 == 0, path  # no other user reads or writes it
+        if info.st_uid == os.geteuid():  # the cluster's and nginx's keep their own modes
+            # 0711 for the folders others pass through (as root: postgres', nginx's users)
+            allowed = (0o700, 0o711) if stat.S_ISDIR(info.st_mode) else (0o600,)
+            assert info.st_mode & 0o777 in allowed, path
+    documents = [p for p in (platform.state / "uploads").rglob("*") if p.is_file()]
+    assert documents and all(p.stat().st_mode & 0o777 == 0o600 for p in documents)
+
+
+def test_a_killed_api_master_under_writes_leaves_no_orphans(platform: Platform) -> None:
+    master = platform.pid("api")
+    figures = kill_under_load(platform.state, platform.url, platform.certificate)
+    assert figures.recovery_seconds < RECOVERY_GOAL_SECONDS, figures
+    assert figures.orphans == 0, figures  # no worker of the killed master holds the port
+    assert figures.acknowledged > 0 and figures.lost == 0, figures
+    assert group_members(master) == []
+
+    stopped = hp("down", *platform.flags)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert platform.processes() == []
+    restarted = platform.up()
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+
+
 def test_a_killed_api_worker_or_redis_comes_back(platform: Platform) -> None:
     def workers() -> list[int]:
         """The API's uvicorn workers: its master's children that run the app (another
         child is multiprocessing's resource tracker)."""
-        master = platform.pid("api")
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        return [
-            int(pid)
-            for pid in children
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        children = psutil.Process(platform.pid("api")).children()
+        return [child.pid for child in children if is_worker(child)]
+
+    def is_worker(child: psutil.Process) -> bool:
+        try:
+            return "spawn_main" in " ".join(child.cmdline())
+        except psutil.Error:  # the killed one, not reaped yet
+            return False
 
     before = workers()
     assert len(before) == 2  # --api-workers' default
@@ -275,9 +324,12 @@ def test_the_next_up_replaces_a_killed_supervisor(platform: Platform) -> None:
         assert created.status_code == 201
         time.sleep(1.2)  # Redis appends to its file every second
         os.kill(platform.pid("supervisor"), signal.SIGKILL)
+        master = platform.pid("api")  # and its API master: the workers, orphaned, hold the port
+        os.kill(master, signal.SIGKILL)
         restarted = platform.up()  # stops what the dead supervisor left, starts anew
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
         assert "left behind" in restarted.stdout
+        assert group_members(master) == []
         read = client.get(f"/api/observations/{created.json()['id']}")
         assert read.status_code == 200 and read.json() == created.json()
 

@@ -134,6 +134,14 @@ def test_postgres_forces_tls_and_logs_slow_statements(synthesis: Synthesis, env:
     )
 
 
+def test_postgres_logs_no_values_from_error_details(synthesis: Synthesis, env: str) -> None:
+    # A unique violation's DETAIL line holds the key's value: a patient's email.
+    synthesis.template(env, DATA).has_resource_properties(
+        "AWS::RDS::DBParameterGroup",
+        {"Parameters": Match.object_like({"log_error_verbosity": "terse"})},
+    )
+
+
 def test_read_replica_only_in_prod(synthesis: Synthesis, env: str) -> None:
     instances = synthesis.resources(env, DATA, "AWS::RDS::DBInstance")
     replicas = [r for r in instances.values() if "SourceDBInstanceIdentifier" in r["Properties"]]

@@ -137,6 +137,7 @@ def test_roles_are_least_privilege(synthesis: Synthesis, env: str) -> None:
     assert json.dumps(connect["Resource"]).endswith(f'/{RUNTIME_ROLE}"]]}}')
     assert actions == sorted(
         [
+            "ses:SendEmail",
             "rds-db:connect",
             "s3:ListBucket",
             "s3:GetObject",
@@ -164,6 +165,33 @@ def test_roles_are_least_privilege(synthesis: Synthesis, env: str) -> None:
     # The Redis token and the session secret; the database's master secret is not its.
     assert len(backend_secrets) == 1 and len(backend_secrets[0]["Resource"]) == 2
     assert "DatabaseInstanceSecret" not in json.dumps(backend_secrets)
+
+
+def test_the_api_emails_through_ses_from_its_own_address_only(
+    synthesis: Synthesis, env: str
+) -> None:
+    settings = synthesis.environments[env]
+    (identity,) = synthesis.resources(env, SERVICES, "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == settings.domain.hosted_zone_name
+    dkim = [
+        r
+        for r in synthesis.resources(env, SERVICES, "AWS::Route53::RecordSet").values()
+        if r["Properties"]["Type"] == "CNAME"
+    ]
+    assert len(dkim) == 3  # Easy DKIM's three records, in the environment's zone
+    environment = {
+        e["Name"]: e["Value"] for e in container(synthesis, env, "backend")["Environment"]
+    }
+    sender = f"no-reply@{settings.domain.name}"
+    assert environment["MAIL_BACKEND"] == "ses" and environment["MAIL_FROM"] == sender
+    # The zone's identity covers the domain the sender is on.
+    assert settings.domain.name.endswith(settings.domain.hosted_zone_name)
+    (send,) = [
+        s
+        for s in policy_statements(synthesis, env, "BackendTaskRolePolicy")
+        if s["Action"] == "ses:SendEmail"
+    ]
+    assert send["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
 
 
 def test_services_run_privately_with_rollback_and_discovery(synthesis: Synthesis, env: str) -> None:

@@ -19,6 +19,7 @@ from health_platform.contract import (
 )
 from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import load_or_create
+from health_platform.local.nginx import BALANCER_SOURCE_ADDRESS
 
 SECRET = "s" * 40
 
@@ -41,6 +42,8 @@ EXAMPLES: dict[str, str] = {
     "redis_tls": "false",
     "redis_auth_token": "token",
     "redis_cluster": "true",
+    "redis_connections": "50",
+    "database_connections": "12",
     "session_secret": SECRET,
     "storage_backend": "s3",
     "storage_path": "/data/uploads",
@@ -50,12 +53,18 @@ EXAMPLES: dict[str, str] = {
     "session_absolute_hours": "8",
     "cookie_secure": "false",
     "max_upload_bytes": "1000",
-    "lockout_failures": "7",
-    "lockout_minutes": "20",
+    "failures_before_delay": "7",
+    "longest_sign_in_delay_seconds": "600",
+    "mail_backend": "ses",
+    "mail_dir": "/data/mail",
+    "mail_from": "no-reply@health.example.com",
     "rate_per_address": "700",
     "rate_per_user": "350",
     "login_rate": "12",
     "trusted_proxies": "2",
+    "trusted_proxy_networks": "10.0.0.0/24,10.0.1.0/24",
+    "body_read_window_seconds": "12.5",
+    "body_min_bytes_per_second": "256",
 }
 
 
@@ -105,6 +114,17 @@ def test_writers_spell_values_as_the_reader_parses_them() -> None:
     )
 
 
+def test_a_malformed_proxy_network_is_refused_at_start() -> None:
+    written = api_environment(
+        database_url="postgresql+psycopg://u:p@h/d",
+        redis_url="redis://h:6379/0",
+        session_secret=SECRET,
+        trusted_proxy_networks="10.0.0.0/24,10.0.0.0/33",
+    )
+    with pytest.raises(ValidationError, match="trusted_proxy_networks"):
+        settings_from_environment(written)
+
+
 def test_the_local_platform_writes_only_what_the_api_reads(tmp_path: Path) -> None:
     from health_platform.local.components import local_api_environment
 
@@ -114,6 +134,8 @@ def test_the_local_platform_writes_only_what_the_api_reads(tmp_path: Path) -> No
     assert all(field_of(name) for name in written)
     settings = settings_from_environment(written)
     assert "hp_app" in settings.database_dsn  # the runtime role, never the owner
+    # X-Forwarded-For is trusted from the load balancer's own source address alone.
+    assert settings.trusted_proxy_networks == f"{BALANCER_SOURCE_ADDRESS}/32"
 
 
 def test_iam_authentication_needs_a_region_and_puts_no_password_in_the_url() -> None:

@@ -35,6 +35,8 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_SHARED_CACHE_KEY,
     WAF_BODY_RULES,
 )
+from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
+from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
 from health_platform.infra.compliance.deployability.model import Rule
 from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
 from health_platform.infra.compliance.deployability.operations import (
@@ -70,6 +72,75 @@ def stack(**resources: dict[str, Any]) -> dict[str, Any]:
 
 def resource(kind: str, **properties: Any) -> dict[str, Any]:
     return {"Type": kind, "Properties": properties}
+
+
+# --- listener TLS policy --------------------------------------------------------------------
+
+
+def listener(**properties: Any) -> dict[str, Any]:
+    return {
+        "services": stack(Https=resource("AWS::ElasticLoadBalancingV2::Listener", **properties))
+    }
+
+
+@pytest.mark.parametrize(
+    "policy",
+    # The CDK's RECOMMENDED_TLS (CBC suites in TLS 1.2), and no policy at all (2016-08).
+    [{"SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}, {}],
+)
+def test_an_https_listener_offering_cbc_suites_is_found(policy: dict[str, str]) -> None:
+    (found,) = messages(LISTENER_TLS_POLICY, listener(Protocol="HTTPS", Port=443, **policy))
+    assert "CBC" in found and "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" in found
+
+
+def test_a_restricted_policy_and_a_plain_http_listener_pass() -> None:
+    restricted = listener(Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06")
+    assert messages(LISTENER_TLS_POLICY, restricted) == []
+    assert messages(LISTENER_TLS_POLICY, listener(Protocol="HTTP", Port=80)) == []
+
+
+# --- SES sender ----------------------------------------------------------------------------
+
+
+def mailing_service(sender: str, *identities: str) -> dict[str, dict[str, Any]]:
+    environment = [
+        {"Name": "MAIL_BACKEND", "Value": "ses"},
+        {"Name": "MAIL_FROM", "Value": sender},
+    ]
+    return {
+        "services": stack(
+            Task=resource(
+                "AWS::ECS::TaskDefinition",
+                ContainerDefinitions=[{"Name": "backend", "Environment": environment}],
+            ),
+            **{
+                f"Identity{n}": resource("AWS::SES::EmailIdentity", EmailIdentity=identity)
+                for n, identity in enumerate(identities)
+            },
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    "identities",
+    [(), ("health.example.org",), ("example.com.evil",), ("other@dev.health.example.com",)],
+)
+def test_a_sender_no_identity_covers_is_found(identities: tuple[str, ...]) -> None:
+    (found,) = messages(
+        SES_SENDER_VERIFIED, mailing_service("no-reply@dev.health.example.com", *identities)
+    )
+    assert "no-reply@dev.health.example.com" in found and "refuses" in found
+
+
+@pytest.mark.parametrize(
+    "identity",
+    ["dev.health.example.com", "health.example.com", "no-reply@dev.health.example.com"],
+)
+def test_a_sender_on_a_verified_domain_or_its_parent_passes(identity: str) -> None:
+    assert (
+        messages(SES_SENDER_VERIFIED, mailing_service("no-reply@dev.health.example.com", identity))
+        == []
+    )
 
 
 # --- security group rule weight -----------------------------------------------------------
@@ -536,7 +607,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 20
+    assert len({rule.id for rule in RULES}) == len(RULES) == 22
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 

@@ -10,6 +10,7 @@ from health_platform.images.dockerfile import (
     parse_dockerfile,
     read_dockerfile,
 )
+from health_platform.infra.services.load_balancer import IDLE_TIMEOUT_SECONDS
 from tests.conftest import REPO
 
 
@@ -31,6 +32,9 @@ def test_backend_image() -> None:
     assert spec.cmd is not None
     assert spec.cmd[:2] == ("uvicorn", "health_platform.api.main:app")
     assert spec.cmd[spec.cmd.index("--port") + 1] == "5000"
+    # The ALB closes idle connections first (AWS's advice; else an occasional 502).
+    keep_alive = int(spec.cmd[spec.cmd.index("--timeout-keep-alive") + 1])
+    assert keep_alive > IDLE_TIMEOUT_SECONDS
     assert spec.healthcheck == (
         "python",
         "-c",

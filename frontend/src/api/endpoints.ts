@@ -14,6 +14,7 @@ import type {
   ObservationType,
   Page,
   Profile,
+  RegistrationReceipt,
   Role,
   UploadLimits,
   User,
@@ -22,7 +23,7 @@ import type {
 export const auth = {
   me: () => request<User>("/api/auth/me"),
   register: (email: string, password: string, displayName: string) =>
-    request<User>("/api/auth/register", {
+    request<RegistrationReceipt>("/api/auth/register", {
       method: "POST",
       json: { email, password, display_name: displayName },
     }),

@@ -1,4 +1,4 @@
-/** The API's bodies, as its OpenAPI document describes them (GET /openapi.json). */
+/** The API's bodies, as its OpenAPI document describes them (GET /api/openapi.json). */
 
 export type Role = "patient" | "admin";
 
@@ -8,6 +8,12 @@ export interface User {
   display_name: string;
   role: Role;
   mfa_enabled: boolean;
+}
+
+/** The same for a new and a taken email: only the address's owner learns which, by email. */
+export interface RegistrationReceipt {
+  email: string;
+  message: string;
 }
 
 export interface LoginResult {

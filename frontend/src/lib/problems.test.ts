@@ -28,9 +28,9 @@ group("describe", () => {
       retryable: true,
     });
     expect(
-      describe(new ApiError(409, "email_taken", "An account with this email exists.")),
+      describe(new ApiError(409, "mfa_enrolled", "A second factor is already enrolled.")),
     ).toMatchObject({
-      message: "An account with this email exists.",
+      message: "A second factor is already enrolled.",
       retryable: false,
     });
   });

@@ -10,6 +10,20 @@ import { Field } from "../components/Field";
 
 export const MIN_PASSWORD = 12;
 
+/** Registration answers a taken email as it does a new one (so it tells no one who has an
+ * account); a sign-in that then fails means the email had an account already. */
+export function afterRegistration(failure: unknown): unknown {
+  if (failure instanceof ApiError && failure.code === "invalid_credentials") {
+    return new ApiError(
+      401,
+      "email_has_account",
+      "This email may have an account already; we sent its owner a message. Sign in with" +
+        " that account's password, or use another email.",
+    );
+  }
+  return failure;
+}
+
 export interface Registration {
   email: string;
   password: string;
@@ -51,7 +65,9 @@ export function SignUpPage() {
     setBusy(true);
     try {
       await auth.register(form.email.trim(), form.password, form.displayName.trim());
-      const result = await auth.login(form.email.trim(), form.password);
+      const result = await auth.login(form.email.trim(), form.password).catch((failure) => {
+        throw afterRegistration(failure);
+      });
       signedIn(result.user); // and the render above leads on to the dashboard
     } catch (failure) {
       if (failure instanceof ApiError) {

@@ -7,20 +7,32 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import redis
 from fastapi import Depends, FastAPI
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from health_platform import __version__
+from health_platform.api import openapi
 from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
 from health_platform.api.errors import install_error_handlers
 from health_platform.api.iam_auth import password_source
+from health_platform.api.mail import Outbox, mailer_for
 from health_platform.api.middleware import RequestContext
+from health_platform.api.request_body import RequestBodyGuard
 from health_platform.api.routes import admin, auth, documents, health, observations, profile
 from health_platform.api.sessions import SessionStore
 from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
-from health_platform.contract import ApiSettings
+from health_platform.contract import (
+    DOCS_PATH,
+    LARGE_BODY_ROUTES,
+    MAX_BODY_BYTES,
+    OPENAPI_PATH,
+    ApiSettings,
+)
+
+REDIS_POOL_WAIT_SECONDS = 2.0
 
 
 def redis_client(settings: ApiSettings) -> Redis:
@@ -29,12 +41,27 @@ def redis_client(settings: ApiSettings) -> Redis:
         "socket_timeout": 1.0,
         "socket_connect_timeout": 1.0,
         "health_check_interval": 15,
+        # A connection made stale by a Redis restart or failover fails once: try the command
+        # again on a new one rather than answer 503 (which went on until each pooled
+        # connection had failed once). Pipelines retry only errors named here.
+        "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
     }
     if settings.redis_cluster:
         from redis.asyncio.cluster import RedisCluster
 
-        return RedisCluster.from_url(settings.redis_dsn, **options)  # type: ignore[return-value]
-    return Redis.from_url(settings.redis_dsn, **options)
+        # redis-py's cluster client has no waiting pool: past max_connections per node it
+        # refuses at once (a 503).
+        return RedisCluster.from_url(  # type: ignore[return-value]
+            settings.redis_dsn, max_connections=settings.redis_connections, **options
+        )
+    # More requests at once than connections wait briefly for one, rather than fail.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_dsn,
+        max_connections=settings.redis_connections,
+        timeout=REDIS_POOL_WAIT_SECONDS,
+        **options,
+    )
+    return Redis(connection_pool=pool)
 
 
 def storage_for(settings: ApiSettings) -> Storage:
@@ -46,7 +73,11 @@ def storage_for(settings: ApiSettings) -> Storage:
 
 def build_services(settings: ApiSettings) -> Services:
     client = redis_client(settings)
-    database = Database(settings.database_dsn, password_source(settings))
+    database = Database(
+        settings.database_dsn,
+        password_source(settings),
+        connections=settings.database_connections,
+    )
     return Services(
         settings=settings,
         database=database,
@@ -59,6 +90,7 @@ def build_services(settings: ApiSettings) -> Services:
         ),
         storage=storage_for(settings),
         audit_trail=AuditTrail(database),
+        outbox=Outbox(mailer_for(settings)),
     )
 
 
@@ -80,11 +112,28 @@ def create_app(settings: ApiSettings) -> FastAPI:
         description="The Personal Health Platform's API. Errors share one shape:"
         ' {"error": {"code", "message", "details", "request_id"}}.',
         lifespan=lifespan,
+        # Under /api/, where the load balancer sends the API's traffic: clients and tools
+        # find the schema at the public entry point.
+        openapi_url=OPENAPI_PATH,
+        docs_url=DOCS_PATH,
+        redoc_url=None,
+        # No redirect from /x/ to /x: Starlette builds it from the Host header (a client's
+        # to choose) and the scheme it sees (http behind the balancer).
+        redirect_slashes=False,
     )
     install_error_handlers(app)
+    openapi.install(app)
     app.include_router(health.router)
     for module in (auth, profile, observations, documents, admin):
         app.include_router(module.router, dependencies=[Depends(gate)])
 
+    # Outermost last: the request context (request id, access line) wraps the body's guard.
+    app.add_middleware(
+        RequestBodyGuard,
+        limit=MAX_BODY_BYTES,
+        exempt=LARGE_BODY_ROUTES,
+        window_seconds=settings.body_read_window_seconds,
+        min_bytes_per_second=settings.body_min_bytes_per_second,
+    )
     app.add_middleware(RequestContext, environment=settings.environment)
     return app

@@ -13,10 +13,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_platform.api.audit_trail import INSERT_ONE, AuditTrail
+from health_platform.api.audit_trail import INSERT_ONE, AuditTrail, record_values
 from health_platform.api.db import Database
 from health_platform.api.deps import Caller
-from health_platform.api.request_context import request_id
 
 
 async def record(
@@ -33,34 +32,15 @@ async def record(
     """Insert an audit record in `session`'s transaction: it commits with the change it
     describes, or not at all. Handed to the driver directly: SQLAlchemy's execution path
     cost about twice the INSERT itself."""
-    values = _values(actor_id, action, resource_type, resource_id, outcome, client_address, detail)
+    values = record_values(
+        actor_id, action, resource_type, resource_id, outcome, client_address, detail
+    )
     connection = await (await session.connection()).get_raw_connection()
     driver = connection.driver_connection  # psycopg's, in the session's transaction
     assert isinstance(driver, psycopg.AsyncConnection)
     if values["detail"] is not None:
         values["detail"] = Jsonb(values["detail"])
     await driver.execute(INSERT_ONE, values)
-
-
-def _values(
-    actor_id: uuid.UUID | str | None,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None,
-    outcome: str,
-    client_address: str | None,
-    detail: dict[str, Any] | None,
-) -> dict[str, Any]:
-    return {
-        "actor_id": uuid.UUID(str(actor_id)) if actor_id else None,
-        "action": action,
-        "resource_type": resource_type,
-        "resource_id": str(resource_id) if resource_id else None,
-        "outcome": outcome,
-        "client_address": client_address,
-        "request_id": request_id.get(),
-        "detail": detail,
-    }
 
 
 def _succeeded(
@@ -71,7 +51,7 @@ def _succeeded(
     detail: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The values of a record of something a signed-in caller did, from where they did it."""
-    return _values(
+    return record_values(
         caller.user_id, action, resource_type, resource_id, "success", caller.address, detail
     )
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 from sqlalchemy import UUID
 
 from health_platform.api.db import Database, insert_statement
 from health_platform.api.models import AuditRecord
+from health_platform.api.request_context import request_id
 
 _TABLE = AuditRecord.metadata.tables[AuditRecord.__tablename__]
 # What a caller supplies; `id` and `at` are the database's.
@@ -37,6 +39,28 @@ INSERT_MANY = (
     f" FROM unnest({', '.join(f'%s::{_array_type(n)}' for n in COLUMNS)})"
     f" AS batch({', '.join(COLUMNS)})"
 )
+
+
+def record_values(
+    actor_id: uuid.UUID | str | None,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None,
+    outcome: str,
+    client_address: str | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A record's values by COLUMNS, in the current request (its id)."""
+    return {
+        "actor_id": uuid.UUID(str(actor_id)) if actor_id else None,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id) if resource_id else None,
+        "outcome": outcome,
+        "client_address": client_address,
+        "request_id": request_id.get(),
+        "detail": detail,
+    }
 
 
 class AuditTrail:

@@ -27,16 +27,25 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from health_platform.contract import DEFAULT_DATABASE_CONNECTIONS
+
 CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT = "-c statement_timeout=5000"
 RECYCLE_SECONDS = 1800  # bounds a connection's age
 
 
-def make_engine(url: str) -> AsyncEngine:
+def pool_sizes(connections: int) -> tuple[int, int, int]:
+    """`connections` split: SQLAlchemy's steady pool and its overflow (two thirds between
+    them, as most routes use sessions), psycopg's pool (the rest)."""
+    engine = connections * 2 // 3
+    return engine // 2, engine - engine // 2, connections - engine
+
+
+def make_engine(url: str, pool_size: int, max_overflow: int) -> AsyncEngine:
     return create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         # No pre-ping (a round trip per request): after a database restart the first
         # statement on a stale connection fails (503) and SQLAlchemy, seeing a disconnect,
         # discards every pooled connection at once.
@@ -72,10 +81,18 @@ def _with_password(
 
 class Database:
     """`password`, when given, is asked for each new connection's password (an IAM
-    authentication token lives 15 minutes; a pooled connection outlives it harmlessly)."""
+    authentication token lives 15 minutes; a pooled connection outlives it harmlessly).
+    `connections`: the most this process opens, both pools together."""
 
-    def __init__(self, url: str, password: Callable[[], str] | None = None) -> None:
-        self.engine = make_engine(url)
+    def __init__(
+        self,
+        url: str,
+        password: Callable[[], str] | None = None,
+        *,
+        connections: int = DEFAULT_DATABASE_CONNECTIONS,
+    ) -> None:
+        steady, overflow, plain = pool_sizes(connections)
+        self.engine = make_engine(url, steady, overflow)
         connect_kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
@@ -97,8 +114,8 @@ class Database:
         )
         self.pool = AsyncConnectionPool(
             conninfo_of(url),
-            min_size=2,
-            max_size=10,
+            min_size=min(2, plain),
+            max_size=plain,
             timeout=CONNECT_TIMEOUT_SECONDS,  # waiting for a free connection: then 503
             max_lifetime=RECYCLE_SECONDS,
             kwargs=connect_kwargs if password is None else _with_password(connect_kwargs, password),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api import rate_limit
-from health_platform.api.audit_trail import AuditTrail
+from health_platform.api.audit_trail import AuditTrail, record_values
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
+from health_platform.api.mail import Outbox
 from health_platform.api.sessions import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -23,7 +25,7 @@ from health_platform.api.sessions import (
     SessionStore,
 )
 from health_platform.api.storage import Storage
-from health_platform.contract import ApiSettings
+from health_platform.contract import ApiSettings, proxy_networks
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAFE_METHODS = {"GET", "HEAD"}
@@ -37,9 +39,11 @@ class Services:
     sessions: SessionStore
     storage: Storage
     audit_trail: AuditTrail
+    outbox: Outbox
 
     async def close(self) -> None:
         await self.audit_trail.close()  # first: its records in flight finish
+        await self.outbox.close()
         await self.database.close()
         await self.redis.aclose()
 
@@ -63,14 +67,25 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def client_address(request: Request) -> str | None:
-    """The caller's address as the nearest trusted proxy saw it (see trusted_proxies)."""
-    hops = services_of(request).settings.trusted_proxies
+    """The caller's address as the nearest trusted proxy saw it (see trusted_proxies), when
+    the request came from a trusted proxy (trusted_proxy_networks); else the peer's own."""
+    peer = request.client.host if request.client else None
+    settings = services_of(request).settings
+    hops = settings.trusted_proxies
     forwarded = [
         p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()
     ]
-    if hops and len(forwarded) >= hops:
+    if hops and len(forwarded) >= hops and _is_proxy(peer, settings.trusted_proxy_networks):
         return forwarded[-hops][:64]
-    return request.client.host if request.client else None
+    return peer
+
+
+def _is_proxy(peer: str | None, networks: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:  # no peer, or a name (a test client's)
+        return False
+    return any(address in network for network in proxy_networks(networks))
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,8 @@ async def gate(request: Request) -> SessionData | None:
     rate_limit.tally(pipe, "requests")
     if not (session_id and user_id):
         rate_limit.check((await pipe.execute())[0], deps.settings.rate_per_address)
+        if session_id:  # a cookie whose signature is not ours: made up or altered
+            await refused(request, None, "auth.session", "forged_session_cookie")
         return None
     user_count_at = len(pipe)
     rate_limit.count(pipe, "user", user_id)
@@ -123,24 +140,50 @@ async def current_caller(
         request.headers.get(CSRF_HEADER, "").encode(),
         session.csrf_token.encode(),
     ):
+        await refused(request, session.user_id, "auth.csrf", "csrf_token_wrong")
         raise ApiError(403, "csrf", f"Missing or wrong {CSRF_HEADER} header.")
     return Caller(
         uuid.UUID(session.user_id), session.role, session_id, session, client_address(request)
     )
 
 
-async def patient_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+async def refused(
+    request: Request, actor_id: uuid.UUID | str | None, action: str, reason: str
+) -> None:
+    """The audit record of a request refused at the gate, stored before the refusal is
+    sent, as a read's is: who, from where, at which route, and why."""
+    route = request.scope.get("route")
+    detail = {
+        "reason": reason,
+        "method": request.method,
+        "route": getattr(route, "path", request.url.path),  # the template: no ids
+    }
+    values = record_values(
+        actor_id, action, "request", None, "refused", client_address(request), detail
+    )
+    await services_of(request).audit_trail.write(values)
+
+
+async def patient_caller(
+    request: Request, caller: Annotated[Caller, Depends(current_caller)]
+) -> Caller:
     """Health data belongs to patients; administrators do not browse it."""
     if caller.is_admin:
+        await refused(request, caller.user_id, "health_data.access", "administrator")
         raise ApiError(403, "forbidden", "Administrators have no access to health data.")
     return caller
 
 
-async def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+async def admin_caller(
+    request: Request, caller: Annotated[Caller, Depends(current_caller)]
+) -> Caller:
     """Administrators, signed in with their second factor (the seed's MFA for admins)."""
     if not caller.is_admin:
+        # A patient at an administrator's door: trying to change a role (their own, say).
+        await refused(request, caller.user_id, "admin.access", "not_administrator")
         raise ApiError(403, "forbidden", "Administrators only.")
     if not caller.session.mfa:
+        await refused(request, caller.user_id, "admin.access", "second_factor_missing")
         raise ApiError(403, "mfa_required", "Enroll and use a second factor (TOTP) first.")
     return caller
 

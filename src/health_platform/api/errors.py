@@ -89,8 +89,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error.__cause__, ApiError):
+            # Raised while FastAPI read the body (too large or slow, api/request_body.py),
+            # which FastAPI wraps in a 400 "error parsing the body": the cause is the answer.
+            cause = error.__cause__
+            return error_response(cause.status, cause.code, cause.message, headers=cause.headers)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(error.status_code, code, str(error.detail))
+        # Its headers too: a 405's Allow names the methods that would do.
+        headers = dict(error.headers) if error.headers else None
+        return error_response(error.status_code, code, str(error.detail), headers=headers)
 
     @app.exception_handler(DataError)
     @app.exception_handler(psycopg.DataError)  # from the plain connections (db.py)

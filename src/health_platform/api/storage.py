@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,7 +43,10 @@ class _FileWriter:
         self.partial.replace(self.final)
 
     def abort(self) -> None:
-        self.handle.close()
+        # Closing flushes what is buffered, which fails again on a full disk: the partial
+        # file goes all the same.
+        with suppress(OSError):
+            self.handle.close()
         self.partial.unlink(missing_ok=True)
 
 

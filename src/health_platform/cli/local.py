@@ -38,6 +38,14 @@ def _port(name: str, env: str, default: int) -> object:
     return typer.Option(f"--{name}", help=f"(env {env}; default: {default})", show_default=False)
 
 
+def _rate(name: str, env: str, what: str) -> object:
+    return typer.Option(
+        f"--{name}",
+        help=f"Requests per minute {what} before 429 (env {env}; default: the API's).",
+        show_default=False,
+    )
+
+
 @app.command("up", epilog=LOCAL_HELP)
 def up(
     state_dir: StateDir = None,
@@ -57,6 +65,15 @@ def up(
             show_default=False,
         ),
     ] = None,
+    rate_per_address: Annotated[
+        int | None, _rate("rate-per-address", "HP_RATE_PER_ADDRESS", "from one client address")
+    ] = None,
+    rate_per_user: Annotated[
+        int | None, _rate("rate-per-user", "HP_RATE_PER_USER", "of one signed-in user")
+    ] = None,
+    login_rate: Annotated[
+        int | None, _rate("login-rate", "HP_LOGIN_RATE", "of sign-in attempts (address, account)")
+    ] = None,
 ) -> None:
     """Run the whole platform on this machine and wait until every part is healthy.
 
@@ -75,13 +92,19 @@ def up(
             "redis_port": redis_port,
             "api_workers": api_workers,
             "backup_dir": backup_dir,
+            "rate_per_address": rate_per_address,
+            "rate_per_user": rate_per_user,
+            "login_rate": login_rate,
         }
     )
     began = time.monotonic()
     if not start_platform(config):
         # The ports it runs on are the ones it was started with, not this call's defaults.
-        out.print(f"Already running: {saved_config(config.state_dir).url}")
+        running = saved_config(config.state_dir)
+        out.print(f"Already running: {running.url}")
+        warn_if_read_only(running)
         return
+    warn_if_read_only(config)
     out.print(
         f"\nThe platform is up ({time.monotonic() - began:.1f} s): [bold]{config.url}[/]\n"
         f"(a self-signed certificate: {config.path('tls', 'localhost.crt')})\n"
@@ -89,6 +112,17 @@ def up(
         "Create the first administrator:  hp users create-admin local EMAIL --name NAME\n"
         "Stop it:  hp down   ·   Check it:  hp doctor local   ·   Logs:  hp logs local -f"
     )
+
+
+def warn_if_read_only(config: LocalConfig) -> None:
+    """Healthy is not writable: a restored database refuses writes until promoted."""
+    from health_platform.local.platform import database_read_only
+
+    if database_read_only(config):
+        out.print(
+            "[yellow]The database is restored and read-only:[/] writes answer 503 until"
+            " `hp restore local --promote`."
+        )
 
 
 def start_platform(config: LocalConfig) -> bool:

@@ -20,7 +20,13 @@ from typing import Literal
 import psycopg
 import redis
 
-from health_platform.contract import DATABASE_NAME, LOCAL_OWNER_ROLE, RUNTIME_ROLE, api_environment
+from health_platform.contract import (
+    DATABASE_NAME,
+    DEFAULT_DATABASE_CONNECTIONS,
+    LOCAL_OWNER_ROLE,
+    RUNTIME_ROLE,
+    api_environment,
+)
 from health_platform.errors import ToolchainError
 from health_platform.local.backups import (
     ARCHIVE_TIMEOUT_SECONDS,
@@ -31,6 +37,7 @@ from health_platform.local.backups import (
 from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import Credentials, write_private
 from health_platform.local.nginx import (
+    BALANCER_SOURCE_ADDRESS,
     FRONTEND_CONF,
     FRONTEND_DIST,
     frontend_conf,
@@ -80,6 +87,18 @@ def libpq_url(config: LocalConfig, credentials: Credentials, role: Role = "runti
     return database_url(config, credentials, role).replace("postgresql+psycopg://", "postgresql://")
 
 
+# What a local cluster admits, and what of that the API's workers may take between them: the
+# rest is for the superuser (3 by PostgreSQL's default), backups, migrations and hp itself.
+POSTGRES_MAX_CONNECTIONS = 100
+RESERVED_CONNECTIONS = 10
+
+
+def api_database_connections(workers: int) -> int:
+    """Each API worker's share of the cluster's connections (at most the API's default)."""
+    share = (POSTGRES_MAX_CONNECTIONS - RESERVED_CONNECTIONS) // workers
+    return min(share, DEFAULT_DATABASE_CONNECTIONS)
+
+
 def server_settings(data_dir: Path, port: int) -> dict[str, str]:
     """How every local cluster listens (127.0.0.1, TLS, scram), the platform's and a
     drill's scratch copy alike: the certificate is in the data folder, so a restore has it."""
@@ -91,8 +110,11 @@ def server_settings(data_dir: Path, port: int) -> dict[str, str]:
         "ssl_cert_file": "server.crt",
         "ssl_key_file": "server.key",
         "password_encryption": "scram-sha-256",
+        "max_connections": str(POSTGRES_MAX_CONNECTIONS),
         "log_destination": "stderr",
         "log_line_prefix": "%m [%p] ",
+        # No DETAIL lines: a unique violation's DETAIL holds the key (a patient's email).
+        "log_error_verbosity": "terse",
     }
 
 
@@ -101,24 +123,47 @@ def postgres_argv(data_dir: Path, settings: dict[str, str]) -> list[str]:
     return [postgres_bin("postgres"), "-D", str(data_dir), *options]
 
 
+# Who may connect, and how: over TCP only with TLS and a scram password, from 127.0.0.1;
+# over the Unix socket only the cluster's owner as itself (pgBackRest, peer).
+ACCESS_RULES = """\
+# Written by health_platform.local.components at every start.
+local    all  postgres                 peer
+hostssl  all  all       127.0.0.1/32   scram-sha-256
+"""
+
+
 @dataclass
 class LocalPostgres:
-    """PostgreSQL 15 in `<state>/postgres/data`: scram passwords, TLS, and WAL archived by
-    pgBackRest to the backup repository (local.backups), switched at least every
-    ARCHIVE_TIMEOUT_SECONDS while there are writes."""
+    """PostgreSQL 15 in `<state>/postgres/data`: scram passwords, TLS only, and WAL archived
+    by pgBackRest to the backup repository (local.backups), switched at least every
+    ARCHIVE_TIMEOUT_SECONDS while there are writes. `archive=False`: no archiving (the
+    API's tests and benchmarks, which have no backups)."""
 
     config: LocalConfig
     credentials: Credentials
     certificate: tuple[Path, Path]
+    archive: bool = True
 
     @property
     def data_dir(self) -> Path:
         return self.config.path("postgres", "data")
 
     def init(self) -> None:
-        self.configure_backups()
-        if (self.data_dir / "PG_VERSION").exists():
-            return
+        if self.archive:
+            self.configure_backups()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self.create_cluster()
+        self.restrict_access()
+
+    def restrict_access(self) -> None:
+        """pg_hba.conf as ACCESS_RULES say (a cluster made or restored by an older version
+        took plain TCP too), and its folder its owner's alone."""
+        rules = self.data_dir / "pg_hba.conf"
+        write_private(rules, ACCESS_RULES)
+        give_to_cluster_owner(rules)
+        self.data_dir.parent.chmod(0o700)
+
+    def create_cluster(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # exists: a failed init
         password_file = self.data_dir.parent / "superuser.pw"
         write_private(password_file, self.credentials.postgres_superuser)
@@ -154,13 +199,14 @@ class LocalPostgres:
         pgbackrest_for(self.config).write_config()
 
     def argv(self) -> list[str]:
-        settings = {
-            **server_settings(self.data_dir, self.config.postgres_port),
-            "wal_level": "replica",
-            "archive_mode": "on",
-            "archive_command": pgbackrest_for(self.config).archive_command,
-            "archive_timeout": str(ARCHIVE_TIMEOUT_SECONDS),
-        }
+        settings = server_settings(self.data_dir, self.config.postgres_port)
+        if self.archive:
+            settings |= {
+                "wal_level": "replica",
+                "archive_mode": "on",
+                "archive_command": pgbackrest_for(self.config).archive_command,
+                "archive_timeout": str(ARCHIVE_TIMEOUT_SECONDS),
+            }
         return postgres_argv(self.data_dir, settings)
 
     def healthy(self) -> bool:
@@ -213,12 +259,43 @@ class LocalPostgres:
             )
 
 
-def redis_component(config: LocalConfig, credentials: Credentials) -> Component:
+def postgres_component(
+    config: LocalConfig,
+    credentials: Credentials,
+    certificate: tuple[Path, Path],
+    *,
+    archive: bool = True,
+) -> Component:
+    postgres = LocalPostgres(config, credentials, certificate, archive)
+    return Component(
+        "postgres",
+        config.postgres_port,
+        postgres.argv(),
+        postgres.healthy,
+        stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, checkpoint
+        user=owner_user(),
+        before_start=postgres.init,
+        after_healthy=postgres.prepare_database,
+    )
+
+
+def redis_component(
+    config: LocalConfig, credentials: Credentials, *, cluster_bus_port: int | None = None
+) -> Component:
+    """Redis 7 in `<state>/redis`, password required. `cluster_bus_port`: a node in cluster
+    mode, as ElastiCache runs it (no slots until the nodes are joined), its bus on that
+    port (the default, port + 10000, can be past 65535)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise ToolchainError("Redis is not installed (redis-server not found); run `make setup`.")
     folder = config.path("redis")
     conf = folder / "redis.conf"
+
+    cluster = (
+        f'cluster-enabled yes\ncluster-port {cluster_bus_port}\nmasterauth "{credentials.redis}"\n'
+        if cluster_bus_port is not None
+        else ""
+    )
 
     def write_conf() -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -226,7 +303,7 @@ def redis_component(config: LocalConfig, credentials: Credentials) -> Component:
             conf,
             f"bind 127.0.0.1\nport {config.redis_port}\nprotected-mode yes\n"
             f'requirepass "{credentials.redis}"\ndir {folder}\n'
-            'appendonly yes\nappendfsync everysec\nsave ""\nlogfile ""\n',
+            'appendonly yes\nappendfsync everysec\nsave ""\nlogfile ""\n' + cluster,
         )
 
     def healthy() -> bool:
@@ -251,8 +328,14 @@ def local_api_environment(config: LocalConfig, credentials: Credentials) -> dict
         session_secret=credentials.session_secret,
         storage_backend="filesystem",
         storage_path=config.path("uploads"),
+        mail_dir=config.path("mail"),  # what the API emails account owners: a Maildir
         cookie_secure=True,  # the load balancer speaks HTTPS
         trusted_proxies=1,  # the load balancer
+        rate_per_address=config.rate_per_address,  # hp up --rate-per-address, ...
+        rate_per_user=config.rate_per_user,
+        login_rate=config.login_rate,
+        database_connections=api_database_connections(config.api_workers),
+        trusted_proxy_networks=f"{BALANCER_SOURCE_ADDRESS}/32",
     )
 
 
@@ -260,7 +343,6 @@ def components(
     config: LocalConfig, credentials: Credentials, certificate: tuple[Path, Path]
 ) -> list[Component]:
     """Every component, in start order."""
-    postgres = LocalPostgres(config, credentials, certificate)
 
     def migrate() -> None:
         from health_platform.api.migrate import migrate as upgrade
@@ -290,16 +372,7 @@ def components(
         )
 
     return [
-        Component(
-            "postgres",
-            config.postgres_port,
-            postgres.argv(),
-            postgres.healthy,
-            stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, checkpoint
-            user=owner_user(),
-            before_start=postgres.init,
-            after_healthy=postgres.prepare_database,
-        ),
+        postgres_component(config, credentials, certificate),
         redis_component(config, credentials),
         Component(
             "api",

@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from health_platform.contract import ApiSettings
 from health_platform.errors import InvalidInputError
 from health_platform.paths import REPO
 
 COMPONENTS = ("postgres", "redis", "api", "frontend", "balancer")  # start order
+RATE_LIMITS = ("rate_per_address", "rate_per_user", "login_rate")  # the API's, per minute
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class LocalConfig:
     # pgBackRest's repository and the documents' copies: another disk, ideally. Default:
     # `<state>/backups`, which `hp reset local` keeps unless told to delete it.
     backup_dir: Path | None = None
+    # Requests per minute before 429 (per client address, per signed-in user, sign-in
+    # attempts): the API's defaults, raised for a load test or a demonstration.
+    rate_per_address: int = ApiSettings.model_fields["rate_per_address"].default
+    rate_per_user: int = ApiSettings.model_fields["rate_per_user"].default
+    login_rate: int = ApiSettings.model_fields["login_rate"].default
 
     @property
     def ports(self) -> dict[str, int]:
@@ -96,8 +103,12 @@ ENVIRONMENT = {
     "redis_port": "HP_REDIS_PORT",
     "api_workers": "HP_API_WORKERS",
     "backup_dir": "HP_BACKUP_DIR",
+    "rate_per_address": "HP_RATE_PER_ADDRESS",
+    "rate_per_user": "HP_RATE_PER_USER",
+    "login_rate": "HP_LOGIN_RATE",
 }
 PATHS = ("state_dir", "backup_dir")
+LIMITS = {"api_workers": (1, 16)} | {name: (1, 1_000_000_000) for name in RATE_LIMITS}
 
 
 def local_config(
@@ -124,7 +135,7 @@ def local_config(
         except ValueError:
             problems.append(f"{source}: {given!r} is not a number")
             continue
-        low, high = (1, 16) if spec.name == "api_workers" else (1, 65535)
+        low, high = LIMITS.get(spec.name, (1, 65535))
         if not low <= number <= high:
             problems.append(f"{source}: {number} is not between {low} and {high}")
         values[spec.name] = number

@@ -12,25 +12,66 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from health_platform.contract import LARGE_BODY_ROUTES, MAX_BODY_BYTES
 from health_platform.errors import ToolchainError
 from health_platform.local.ports import http_ok
 from health_platform.paths import REPO
 
 FRONTEND_CONF = REPO / "frontend" / "nginx.conf"
 FRONTEND_DIST = REPO / "frontend" / "dist"
-# The API's error shape, for when the load balancer has no API to send a request to.
-UNAVAILABLE = json.dumps(
-    {
-        "error": {
-            "code": "unavailable",
-            "message": "The API is unavailable; try again shortly.",
-            "details": [],
-        }
-    },
-    separators=(",", ":"),
+
+
+def _api_error(code: str, message: str) -> str:
+    """The API's error shape, for answers the load balancer gives in the API's place."""
+    return json.dumps(
+        {"error": {"code": code, "message": message, "details": []}}, separators=(",", ":")
+    )
+
+
+UNAVAILABLE = _api_error("unavailable", "The API is unavailable; try again shortly.")
+TOO_LARGE = _api_error(
+    "too_large",
+    f"Request bodies may be at most {MAX_BODY_BYTES // (1024 * 1024)} MB on this route.",
+)
+# The name the balancer serves (its certificate's, local/tls.py): redirects go there, never
+# to whatever Host a client sent.
+SERVER_NAME = "localhost"
+# The balancer's own source address towards the API. The API trusts X-Forwarded-For from
+# this address alone (trusted_proxy_networks), so a client on 127.0.0.1 that reaches the
+# API's port directly cannot pass for the balancer.
+BALANCER_SOURCE_ADDRESS = "127.0.0.2"
+# Slow clients: the whole request header must arrive within this, a body or a reader of the
+# answer may not pause longer (a body that trickles is cut by the API's own pace, see
+# ApiSettings.body_read_window_seconds), and an idle keep-alive connection closes after
+# twice this.
+CLIENT_TIMEOUT_SECONDS = 10
+# Short, and without includeSubDomains: the browser applies it to every port of localhost.
+HSTS_MAX_AGE_SECONDS = 3600
+# TLS 1.2 with forward secrecy and authenticated encryption only (no CBC, CCM8, ARIA or
+# Camellia), as the ALB's ELBSecurityPolicy-TLS13-1-2-Res-2021-06; TLS 1.3's are all AEAD.
+TLS12_CIPHERS = ":".join(
+    f"ECDHE-{key}-{cipher}"
+    for cipher in ("AES128-GCM-SHA256", "AES256-GCM-SHA384", "CHACHA20-POLY1305")
+    for key in ("ECDSA", "RSA")
 )
 # The directives of frontend/nginx.conf that differ on this machine, by their marker.
 LOCAL_MARKS = ("listen", "root", "pid", "temp")
+
+# How a location hands requests to the API, from BALANCER_SOURCE_ADDRESS. The body streams through
+# unbuffered: the API counts, paces and stores it. (error_page is set per location: one of a
+# location's own drops every one the server sets.)
+TO_API = f"""
+            proxy_pass http://api;
+            proxy_bind {BALANCER_SOURCE_ADDRESS};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_request_buffering off;
+            proxy_buffering off;
+            error_page 413 @too_large;
+            error_page 502 503 504 = @api_unavailable;"""
 
 
 def frontend_conf(source: str, *, port: int, root: Path, state_dir: Path) -> str:
@@ -74,12 +115,14 @@ def load_balancer_conf(
     tls: tuple[Path, Path] | None = None,
     http_redirect_port: int | None = None,
     down: Collection[str] = (),
+    client_timeout: int = CLIENT_TIMEOUT_SECONDS,
 ) -> str:
     """The local stand-in for the ALB: /api/* to the API, everything else to the frontend.
 
     `tls`: (certificate, key) to serve HTTPS on `port`, with plain HTTP on
     `http_redirect_port` answering only with a redirect to it. `down`: upstreams ("api",
-    "frontend") that failed their health checks, taken out of rotation as the ALB would."""
+    "frontend") that failed their health checks, taken out of rotation as the ALB would.
+    `client_timeout`: see CLIENT_TIMEOUT_SECONDS (tests shorten it)."""
     temp = "\n".join(
         f"    {kind}_temp_path {state_dir / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -90,21 +133,35 @@ def load_balancer_conf(
         for name, upstream_port in (("api", api_port), ("frontend", frontend_port))
     )
     listen = f"listen 127.0.0.1:{port}"
-    secure = ""
+    secure = hsts = ""
     if tls is not None:
         listen += " ssl"
+        # Repeated in each location that adds a header of its own (which drops the server's).
+        hsts = (
+            "\n            add_header Strict-Transport-Security"
+            f' "max-age={HSTS_MAX_AGE_SECONDS}" always;'
+        )
         secure = f"""
         ssl_certificate {tls[0]};
         ssl_certificate_key {tls[1]};
         ssl_protocols TLSv1.2 TLSv1.3;
-        # No HSTS here: it would hold for every port of localhost, not only this one."""
+        ssl_ciphers {TLS12_CIPHERS};
+        {hsts.strip()}"""
     redirect = ""
     if http_redirect_port is not None:
         redirect = f"""
     server {{
         listen 127.0.0.1:{http_redirect_port};
-        location / {{ return 301 https://$host:{port}$request_uri; }}
+        location / {{ return 301 https://{SERVER_NAME}:{port}$request_uri; }}
     }}"""
+    # Uploads are checked, paced and streamed by the API itself (its own limit, 413).
+    uploads = "".join(
+        f"""
+        location = {path} {{
+            client_max_body_size 0;{TO_API}
+        }}"""
+        for path in sorted({path for _, path in LARGE_BODY_ROUTES})
+    )
     return f"""# Generated by health_platform.local.nginx: the local platform's load balancer.
 worker_processes 1;
 pid {state_dir / "nginx.pid"};
@@ -114,35 +171,34 @@ http {{
 {temp}
     access_log off;
     server_tokens off;
+    client_header_timeout {client_timeout}s;
+    client_body_timeout {client_timeout}s;
+    send_timeout {client_timeout}s;
+    keepalive_timeout {2 * client_timeout}s;
 {upstreams}
     server {{
         {listen};{secure}
-        # Uploads are checked and streamed by the API itself (its own limit, 413).
-        client_max_body_size 0;
-        location /api/ {{
-            proxy_pass http://api;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_request_buffering off;
-            proxy_buffering off;
-            error_page 502 503 504 = @api_unavailable;
-        }}
+        client_max_body_size {MAX_BODY_BYTES};
+        location /api/ {{{TO_API}
+        }}{uploads}
         location @api_unavailable {{
             default_type application/json;
-            add_header Retry-After 5 always;
+            add_header Retry-After 5 always;{hsts}
             return 503 '{UNAVAILABLE}';
+        }}
+        location @too_large {{
+            default_type application/json;
+            return 413 '{TOO_LARGE}';
         }}
         location / {{
             proxy_pass http://frontend;
             proxy_set_header Host $host;
+            error_page 413 @too_large;
             error_page 502 503 504 = @frontend_unavailable;
         }}
         location @frontend_unavailable {{
             default_type text/plain;
-            add_header Retry-After 5 always;
+            add_header Retry-After 5 always;{hsts}
             return 503 "The application is unavailable; try again shortly.\n";
         }}
     }}{redirect}
@@ -215,3 +271,12 @@ class Nginx:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def frontend_nginx(state_dir: Path, port: int) -> Nginx:
+    """The frontend's server (frontend/nginx.conf serving frontend/dist) on 127.0.0.1:`port`,
+    its files in `state_dir`, ready to start."""
+    conf = frontend_conf(
+        FRONTEND_CONF.read_text(), port=port, root=FRONTEND_DIST, state_dir=state_dir
+    )
+    return Nginx(state_dir, conf, f"http://127.0.0.1:{port}/health")

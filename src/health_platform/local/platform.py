@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 
 from health_platform.errors import (
@@ -24,7 +26,7 @@ from health_platform.errors import (
     RefusedError,
     ToolchainError,
 )
-from health_platform.local import admins
+from health_platform.local import admins, processes
 from health_platform.local import ports as port_tools
 from health_platform.local.admins import NewAdmin
 from health_platform.local.backups import backups_without_a_database, in_recovery
@@ -39,13 +41,14 @@ from health_platform.local.components import (
 from health_platform.local.config import COMPONENTS, LocalConfig, local_config
 from health_platform.local.credentials import Credentials, load_or_create
 from health_platform.local.nginx import FRONTEND_DIST
-from health_platform.local.postgres import postgres_bin
+from health_platform.local.postgres import as_root, postgres_bin
 from health_platform.local.tls import ensure_certificate
 from health_platform.paths import REPO
 
 FRONTEND = REPO / "frontend"
 PINNED_NODE = REPO / "node_modules" / "node" / "bin"
 LOG_LINES_ON_FAILURE = 25
+LEADER_STOP_TIMEOUT = 30.0  # seconds a leftover master gets to stop its workers itself
 
 
 def saved_config(state_dir: Path | None) -> LocalConfig:
@@ -70,27 +73,16 @@ def prepared_components(config: LocalConfig) -> list[Component]:
 
 
 # --- is it running? ---------------------------------------------------------------------------
-def _alive(pid: int) -> bool:
+def _pid_number(path: Path) -> int | None:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie answers signals but is dead: an orphan waits as one until something reaps it.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _pid_in(path: Path) -> int | None:
-    try:
-        pid = int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if _alive(pid) else None
+    pid = _pid_number(path)
+    return pid if pid is not None and processes.alive(pid) else None
 
 
 def supervisor_pid(config: LocalConfig) -> int | None:
@@ -104,19 +96,32 @@ def read_status(config: LocalConfig) -> dict[str, Any]:
         return {}
 
 
+def _ports_of(config: LocalConfig, name: str) -> list[int]:
+    return [port for label, port in config.ports.items() if label.split()[0] == name]
+
+
+def _leftovers_of(config: LocalConfig, name: str) -> list[psutil.Process]:
+    """What of component `name` runs in this state folder with no supervisor: the process
+    group its pid file names (a master killed with SIGKILL leaves its workers in it) and
+    the groups of whatever listens on its ports (a pid file may be gone)."""
+    groups = {pid for pid in [_pid_number(config.pid_file(name))] if pid is not None}
+    for port in _ports_of(config, name):
+        groups |= {g for g in map(processes.group_of, processes.listener_pids(port)) if g}
+    return processes.leftovers(groups, config.state_dir)
+
+
 def _stop_leftovers(config: LocalConfig) -> list[str]:
     """Components still running from a supervisor that died (killed, or the machine's
-    session ended): stopped, so the next start owns every process."""
+    session ended), whole process groups: stopped, so the next start owns every process
+    and port. A group's leader (the master) first, gracefully, then the rest."""
     stopped = []
     for name in reversed(COMPONENTS):
-        pid = _pid_in(config.pid_file(name))
-        if pid is not None:
-            os.kill(pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        left = _leftovers_of(config, name)
+        if left:
+            graceful = signal.SIGINT if name == "postgres" else signal.SIGTERM
+            masters = [p for p in left if processes.group_of(p.pid) == p.pid]
+            processes.stop(masters, graceful, grace=LEADER_STOP_TIMEOUT)
+            processes.stop(left, graceful)
             stopped.append(name)
         config.pid_file(name).unlink(missing_ok=True)
     return stopped
@@ -174,6 +179,50 @@ def build_frontend() -> None:
         raise LocalPlatformError(f"The frontend build failed:\n{built.stdout}{built.stderr}")
 
 
+# --- the state folder's permissions ------------------------------------------------------------
+def passed_through(config: LocalConfig) -> set[Path]:
+    """The folders that, as root, other users' processes must pass through (0711: no
+    listing): PostgreSQL's owner (`postgres`) to its cluster, pgBackRest's logs, locks and
+    repository (a backups folder elsewhere is the user's to set); nginx's workers
+    (`nobody`) to their temporary folders."""
+    if not as_root():
+        return set()
+    nginx = config.path("nginx")
+    inside = {config.backups_dir} if config.backups_dir.is_relative_to(config.state_dir) else set()
+    return {
+        config.state_dir,
+        config.log_dir,
+        config.run_dir,
+        nginx,
+        nginx / "frontend",
+        nginx / "balancer",
+        *inside,
+    }
+
+
+def make_private(config: LocalConfig) -> None:
+    """The state folder its owner's alone: folders 0700 (or 0711, `passed_through`), files
+    0600, as what the supervisor creates from now on. What belongs to another user (the
+    cluster, pgBackRest's folders, nginx's temporary ones) keeps its owner's modes."""
+    through = passed_through(config)
+    for folder in through:
+        folder.mkdir(parents=True, exist_ok=True)
+    mine = os.geteuid()
+    for root, folders, files in os.walk(config.state_dir):
+        here = Path(root)
+        here.chmod(0o711 if here in through else 0o700)
+        folders[:] = [name for name in folders if _owned(here / name, mine, stat.S_ISDIR)]
+        for name in files:
+            if _owned(here / name, mine, stat.S_ISREG):
+                (here / name).chmod(0o600)
+
+
+def _owned(path: Path, owner: int, kind: Callable[[int], bool]) -> bool:
+    """Whether `path` is of `kind` (not a symbolic link) and belongs to `owner`."""
+    info = path.lstat()
+    return info.st_uid == owner and kind(info.st_mode)
+
+
 # --- up ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Progress:
@@ -210,13 +259,14 @@ def up(config: LocalConfig, progress: Progress) -> bool:
         build_frontend()
     config.run_dir.mkdir(parents=True, exist_ok=True)
     config.log_dir.mkdir(parents=True, exist_ok=True)
-    config.state_dir.chmod(0o755)  # PostgreSQL's own user must reach its folder inside
     ensure_certificate(config.path("tls"))
     credentials_of(config)
     (config.run_dir / "status.json").unlink(missing_ok=True)
     settings = config.as_json()
     config.path("config.json").write_text(settings)
-    with config.log_file("supervisor").open("ab") as supervisor_log:
+    make_private(config)
+    log = os.open(config.log_file("supervisor"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(log, "ab") as supervisor_log:
         supervisor = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "health_platform.local.supervisor", settings],
             stdout=supervisor_log,
@@ -224,6 +274,7 @@ def up(config: LocalConfig, progress: Progress) -> bool:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # it outlives this command
             cwd=REPO,
+            umask=0o077,  # what it and the components create is their owner's alone
         )
     try:
         return _wait_until_running(config, supervisor, progress)
@@ -267,7 +318,7 @@ def down(config: LocalConfig) -> bool:
         return bool(_stop_leftovers(config))
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 120
-    while _alive(pid):
+    while processes.alive(pid):
         if time.monotonic() > deadline:
             raise LocalPlatformError(f"The supervisor (pid {pid}) did not stop in 2 minutes.")
         time.sleep(0.1)
@@ -304,13 +355,14 @@ def status(config: LocalConfig) -> list[ComponentStatus]:
                 uptime_seconds=time.time() - entry["started_at"] if pid and entry else None,
                 restarts=int(entry.get("restarts", 0)),
                 in_rotation=bool(entry.get("in_rotation", True)),
-                read_only=name == "postgres" and pid is not None and _read_only(config),
+                read_only=name == "postgres" and pid is not None and database_read_only(config),
             )
         )
     return rows
 
 
-def _read_only(config: LocalConfig) -> bool:
+def database_read_only(config: LocalConfig) -> bool:
+    """A restored database not yet promoted: it refuses writes."""
     try:
         return in_recovery(libpq_url(config, credentials_of(config), "superuser"))
     except psycopg.Error:

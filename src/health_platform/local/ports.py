@@ -8,7 +8,10 @@ import ssl
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
-from pathlib import Path
+
+import psutil
+
+from health_platform.local.processes import describe, listener_pids
 
 
 def free_port() -> int:
@@ -41,43 +44,29 @@ def is_free(port: int) -> bool:
         return True
 
 
-# The local address of a socket on every address, as /proc/net/tcp{,6} write it.
-EVERY_ADDRESS = frozenset({"0" * 8, "0" * 32})
+# The local address of a socket that listens on every address, IPv4 and IPv6.
+EVERY_ADDRESS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - compared with, never bound
 
 
-def listeners(port: int) -> list[tuple[str, str]]:
-    """(local address in /proc's hex form, socket inode) of each socket that listens on
-    `port` in this network namespace."""
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            address, _, hex_port = fields[1].rpartition(":")
-            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-                found.append((address, fields[9]))
-    return found
+def listening_addresses(port: int) -> list[str]:
+    """The local address of each socket that listens on TCP `port` in this network
+    namespace."""
+    return [
+        connection.laddr.ip
+        for connection in psutil.net_connections(kind="tcp")
+        if connection.status == psutil.CONN_LISTEN
+        and connection.laddr
+        and connection.laddr.port == port
+    ]
 
 
 def holder(port: int) -> str | None:
-    """The program listening on `port`, as "name (pid N)", when /proc shows it (another
+    """The program listening on `port`, as "name (pid N)", when it can be seen (another
     user's processes are hidden from a non-root caller)."""
-    inodes = {f"socket:[{inode}]" for _, inode in listeners(port)}
-    if not inodes:
-        return None
-    for process in Path("/proc").iterdir():
-        if not process.name.isdigit():
-            continue
-        try:
-            for descriptor in (process / "fd").iterdir():
-                if str(descriptor.readlink()) in inodes:
-                    name = (process / "comm").read_text().strip()
-                    return f"{name} (pid {process.name})"
-        except OSError:
-            continue
+    for pid in sorted(listener_pids(port)):
+        described = describe(pid)
+        if described is not None:
+            return described
     return None
 
 

@@ -2,9 +2,12 @@
 
 - starts the components in order, each after the one before is healthy, running their
   hooks (the database's first setup, the API's migrations);
-- restarts a component that exits, and checks the API and the frontend every few seconds
-  like the ALB, taking a failing one out of the load balancer's rotation until it recovers;
-- on SIGTERM (`hp down`), stops everything in reverse order, each gracefully.
+- restarts a component that exits (after stopping what is left of its process group: the
+  workers of a master killed by SIGKILL live on and hold its port), and checks the API and
+  the frontend every few seconds like the ALB, taking a failing one out of the load
+  balancer's rotation until it recovers;
+- on SIGTERM (`hp down`), stops everything in reverse order, each gracefully, each whole
+  process group.
 
 What it is doing is in `<state>/run/status.json`, which `hp up` and `hp status` read; each
 component's output goes to `<state>/logs/<component>.log`.
@@ -18,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -26,6 +30,7 @@ from typing import Any
 from health_platform.local.backups import BackupScheduler
 from health_platform.local.components import Component
 from health_platform.local.config import LocalConfig
+from health_platform.local.processes import stop_group
 
 # PostgreSQL's start includes replaying WAL after a crash or a restore.
 START_TIMEOUT = {"postgres": 300.0, "api": 60.0}  # seconds; the others get DEFAULT_TIMEOUT
@@ -35,6 +40,12 @@ BACKUP_STOP_TIMEOUT = 120.0  # a backup in progress when asked to stop: let it f
 CHECK_EVERY = 2.0  # seconds between health checks of the load balancer's upstreams
 THRESHOLD = 2  # consecutive results that change an upstream's state, as the ALB counts
 ROTATED = ("api", "frontend")
+# Restarts: an exit this soon after a start is a failure, and failures in a row wait longer
+# and longer (up to MAX_PAUSE) before the next start; up for STABLE_AFTER, it starts over.
+QUICK_EXIT = 10.0
+STABLE_AFTER = 60.0
+PAUSE_STEP = 0.5
+MAX_PAUSE = 5.0
 
 
 class StartFailedError(Exception):
@@ -49,6 +60,7 @@ class Running:
     process: subprocess.Popen[bytes]
     started_at: float
     restarts: int = 0
+    failures: int = 0  # exits in a row that came before STABLE_AFTER: the back-off's count
     state: str = "starting"
     streak: int = 0  # consecutive health results that disagree with `in_rotation`
     in_rotation: bool = True
@@ -63,6 +75,8 @@ class Supervisor:
     state: str = "starting"
     failure: dict[str, str] | None = None
     backups: BackupScheduler | None = None  # the backup schedule, once everything runs
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
 
     # --- status, for hp up and hp status -------------------------------------------------
     def publish(self) -> None:
@@ -88,7 +102,7 @@ class Supervisor:
         temporary.replace(path)  # readers never see half a file
 
     # --- starting and stopping one component ---------------------------------------------
-    def start(self, component: Component, restarts: int = 0) -> None:
+    def start(self, component: Component, restarts: int = 0, failures: int = 0) -> None:
         print(f"starting {component.name}", flush=True)
         try:
             component.before_start()
@@ -102,10 +116,13 @@ class Supervisor:
             env=component.env,
             user=component.user,
             start_new_session=True,  # its own process group: a Ctrl-C elsewhere is not its
+            # Inside the state folder: how `hp up` and `hp down` know a leftover of this
+            # platform holding one of its ports (PostgreSQL and Redis move into their own).
+            cwd=self.config.run_dir,
         )
         log.close()
         self.config.pid_file(component.name).write_text(f"{process.pid}\n")
-        run = Running(component, process, time.time(), restarts)
+        run = Running(component, process, self.clock(), restarts, failures)
         self.running[component.name] = run
         self.publish()
         deadline = time.monotonic() + START_TIMEOUT.get(component.name, DEFAULT_TIMEOUT)
@@ -130,12 +147,13 @@ class Supervisor:
         if run is None:
             return
         if run.process.poll() is None:
-            run.process.send_signal(run.component.stop_signal)
+            run.process.send_signal(run.component.stop_signal)  # the master stops its workers
             try:
                 run.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 run.process.kill()
                 run.process.wait()
+        stop_group(run.process.pid, run.component.stop_signal)  # and what it left running
         run.state = "stopped"
         self.config.pid_file(name).unlink(missing_ok=True)
         self.publish()
@@ -148,16 +166,22 @@ class Supervisor:
 
     # --- keeping it running ----------------------------------------------------------------
     def revive(self, run: Running) -> None:
-        """A component exited on its own: start it again (after a short pause if it keeps
-        failing), as ECS would replace a task."""
+        """A component exited on its own: stop what is left of its process group, and start
+        it again (after a pause that grows while it keeps failing), as ECS would replace a
+        task."""
         name = run.component.name
         print(f"{name} exited with code {run.process.returncode}; restarting", flush=True)
         run.state = "restarting"
         self.publish()
-        if time.time() - run.started_at < 10:
-            time.sleep(min(5.0, 0.5 * (run.restarts + 1)))
+        orphans = stop_group(run.process.pid, run.component.stop_signal)
+        if orphans:
+            print(f"{name}: stopped {orphans} leftover process(es) of its group", flush=True)
+        up_for = self.clock() - run.started_at
+        failures = 0 if up_for >= STABLE_AFTER else run.failures + 1
+        if up_for < QUICK_EXIT:
+            self.sleep(min(MAX_PAUSE, PAUSE_STEP * failures))
         try:
-            self.start(run.component, restarts=run.restarts + 1)
+            self.start(run.component, restarts=run.restarts + 1, failures=failures)
             if name == "balancer" or name in ROTATED:
                 # A new balancer starts with every upstream in; a new upstream starts in.
                 self.apply_rotation()

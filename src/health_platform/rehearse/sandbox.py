@@ -36,7 +36,7 @@ from typing import IO
 
 from health_platform.errors import InvalidInputError, ToolchainError
 from health_platform.images.fargate import FARGATE_VOLUME_OWNER, user_ids
-from health_platform.local.ports import EVERY_ADDRESS, listeners
+from health_platform.local.ports import EVERY_ADDRESS, listening_addresses
 
 BWRAP = Path("/usr/bin/bwrap")
 SETPRIV = Path("/usr/bin/setpriv")
@@ -616,7 +616,7 @@ def _exit_description(code: int) -> str:
 def _listening_everywhere(port: int) -> bool:
     """Whether a socket listens on `port` of every address. A server on 127.0.0.1 alone
     passes a health check run inside the container, yet the load balancer cannot reach it."""
-    return any(address in EVERY_ADDRESS for address, _ in listeners(port))
+    return any(address in EVERY_ADDRESS for address in listening_addresses(port))
 
 
 def _stop_service(service: subprocess.Popen[bytes]) -> None:

@@ -17,6 +17,7 @@ from health_platform.api import audit, examples, rate_limit
 from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.models import AuditRecord, User
+from health_platform.api.sign_in_guard import guard_of
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 security_log = logging.getLogger("health_platform.api.security")
@@ -133,10 +134,13 @@ async def lock(
 
 
 @router.post("/users/{user_id}/unlock", response_model=AdminUserView, summary="Unlock an account")
-async def unlock(user_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> AdminUserView:
+async def unlock(
+    user_id: uuid.UUID, caller: AdminCaller, db: DbSession, deps: ServicesDep
+) -> AdminUserView:
     target = await _user(db, user_id)
     target.locked_until = None
     target.failed_logins = 0
+    await guard_of(deps.redis, deps.settings).forget(target.email)  # no address waits either
     await _admin_action(db, caller, "admin.user.unlock", target)
     return AdminUserView.of(target)
 

@@ -4,27 +4,41 @@ logout, the current user, TOTP enrollment."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 
-from health_platform.api import audit, examples, invitations, rate_limit, totp
-from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
+from health_platform.api import audit, examples, invitations, notices, rate_limit, totp
+from health_platform.api.deps import (
+    CurrentCaller,
+    DbSession,
+    Services,
+    ServicesDep,
+    client_address,
+)
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
+from health_platform.api.password_policy import MAX_LENGTH, MIN_LENGTH, require_strong
 from health_platform.api.passwords import hash_password, verify_password
 from health_platform.api.sessions import CSRF_COOKIE, SESSION_COOKIE
+from health_platform.api.sign_in_guard import guard_of
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 log = logging.getLogger("health_platform.api.auth")
 
 
-# A new password's length (sign-up, an invitation); a sign-in takes any up to the maximum.
-NewPassword = Annotated[str, Field(min_length=12, max_length=256)]
+# A password is taken exactly as typed: spaces are characters like any other (the models'
+# whitespace stripping is for names and emails). A new one (sign-up, an invitation) must
+# also be long and hard to guess (password_policy); a sign-in takes any up to the maximum.
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
+NewPassword = Annotated[Password, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+# Wrong codes before a pending TOTP enrollment is dropped (6 digits: guessing is the threat).
+ENROLLMENT_ATTEMPTS = 5
+PENDING_ENROLLMENT_SECONDS = 600
 
 
 class Strict(BaseModel):
@@ -69,7 +83,7 @@ class Credentials(Strict):
     )
 
     email: EmailStr
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Annotated[Password, Field(min_length=1, max_length=MAX_LENGTH)]
     totp: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
 
 
@@ -127,30 +141,89 @@ class MfaCode(Strict):
     code: Annotated[str, Field(pattern=r"^\d{6}$")]
 
 
-@router.post(
-    "/register", status_code=201, response_model=UserView, summary="Create a patient account"
+REGISTERED = (
+    "If this email had no account, it has one now: sign in with the password you chose."
+    " Either way, we sent a message to the address."
 )
-async def register(body: Registration, request: Request, db: DbSession) -> UserView:
-    user = User(
-        email=body.email.lower(),
-        password_hash=await hash_password(body.password),
-        display_name=body.display_name,
-        role="patient",
+
+
+class RegistrationReceipt(BaseModel):
+    model_config = examples.example({"email": "ada@example.com", "message": REGISTERED})
+
+    email: str
+    message: str
+
+
+@router.post(
+    "/register",
+    status_code=201,
+    response_model=RegistrationReceipt,
+    summary="Create a patient account",
+    description="A new and an already registered email get the same answer (saying which"
+    " would tell anyone whose email has an account); the address's owner is told by email"
+    " which it was. A new account can sign in at once.",
+    responses={
+        422: {"description": "Invalid input, or a password that is too easy to guess"},
+        429: {"description": "Too many registrations from this address"},
+    },
+)
+async def register(
+    body: Registration,
+    request: Request,
+    db: DbSession,
+    deps: ServicesDep,
+) -> RegistrationReceipt:
+    address = client_address(request)
+    # Each registration costs an Argon2 hash: limited like sign-in, not by the general limit.
+    await rate_limit.enforce(
+        deps.redis, deps.settings.login_rate, ("register-address", address or "unknown")
     )
-    db.add(user)
-    try:
-        await db.flush()
-    except IntegrityError as taken:
-        raise ApiError(409, "email_taken", "An account with this email exists.") from taken
-    await audit.record(
-        db,
-        actor_id=user.id,
-        action="account.register",
-        resource_type="user",
-        resource_id=user.id,
-        client_address=client_address(request),
+    email = body.email.lower()
+    await require_strong(body.password, email, body.display_name)
+    # Hashed whether or not the email is taken: the time taken tells nothing either.
+    password_hash = await hash_password(body.password)
+    # ON CONFLICT: a taken email is no error (nor a line with the email in PostgreSQL's log).
+    created = await db.scalar(
+        insert(User)
+        .values(
+            email=email,
+            password_hash=password_hash,
+            display_name=body.display_name,
+            role="patient",
+        )
+        .on_conflict_do_nothing()
+        .returning(User.id)
     )
-    return UserView.of(user)
+    if created is None:
+        existing = await db.scalar(select(User.id).where(func.lower(User.email) == email))
+        await audit.record(
+            db,
+            actor_id=None,
+            action="account.register",
+            resource_type="user",
+            resource_id=existing,
+            outcome="refused",
+            client_address=address,
+            detail={"reason": "email_taken"},
+        )
+        _tell(deps, email, notices.registration_attempt(), "registration_attempt")
+    else:
+        await audit.record(
+            db,
+            actor_id=created,
+            action="account.register",
+            resource_type="user",
+            resource_id=created,
+            client_address=address,
+        )
+        _tell(deps, email, notices.welcome(body.display_name), "welcome")
+    return RegistrationReceipt(email=email, message=REGISTERED)
+
+
+def _tell(deps: Services, to: str, notice: notices.Notice, about: str) -> None:
+    """Email `notice` to `to` beside the response."""
+    subject, text = notice
+    deps.outbox.send_later(to, subject, text, about=about)
 
 
 # Each reason its own answer: the link's rightful holder learns what to do next; a stranger
@@ -177,6 +250,8 @@ INVITATION_REFUSALS: dict[invitations.Refusal, tuple[int, str, str]] = {
     responses={
         400: {"description": "The token matches no invitation"},
         410: {"description": "The invitation was used already, or has expired"},
+        422: {"description": "Invalid input, or a password that is too easy to guess"},
+        429: {"description": "Too many attempts from this address"},
     },
 )
 async def accept_invitation(
@@ -208,6 +283,9 @@ async def accept_invitation(
         )
         raise ApiError(*INVITATION_REFUSALS[refused])
     assert invitation is not None
+    invited = await db.get(User, invitation.user_id)
+    assert invited is not None  # the foreign key deletes the invitation with its user
+    await require_strong(body.password, invited.email, invited.display_name)
     user = await invitations.accept(db, invitation, await hash_password(body.password), now)
     await audit.record(
         db,
@@ -221,23 +299,32 @@ async def accept_invitation(
 
 
 async def _failed_login(
-    db: DbSession, user: User | None, request: Request, deps: ServicesDep
+    db: DbSession,
+    user: User | None,
+    email: str,
+    address: str,
+    deps: Services,
 ) -> ApiError:
-    address = client_address(request)
-    outcome = "failure"
+    """Count and record a failed sign-in; tell the owner when one address reaches the
+    number of failures that starts slowing it down."""
+    failures = await guard_of(deps.redis, deps.settings).failed(email, address)
     if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= deps.settings.lockout_failures:
-            user.locked_until = datetime.now(UTC) + timedelta(minutes=deps.settings.lockout_minutes)
-            user.failed_logins = 0
-            outcome = "locked"
+        user.failed_logins += 1  # since the last success, for the administrators' list
+        if failures == deps.settings.failures_before_delay:
+            _tell(
+                deps,
+                user.email,
+                notices.failed_sign_ins(failures, address),
+                "failed_sign_ins",
+            )
     await audit.record(
         db,
         actor_id=user.id if user else None,
         action="auth.login",
         resource_type="session",
-        outcome=outcome,
+        outcome="failure",
         client_address=address,
+        detail={"failures_from_address": failures},
     )
     # The security event the observability stack's metric filter counts.
     log.warning(
@@ -252,65 +339,89 @@ async def _failed_login(
     return ApiError(401, "invalid_credentials", "Email or password is wrong.")
 
 
-@router.post("/login", response_model=LoginResult, summary="Sign in; sets the session cookie")
+@router.post(
+    "/login",
+    response_model=LoginResult,
+    summary="Sign in; sets the session cookie",
+    description="A wrong password or code answers 401 `invalid_credentials` whatever was"
+    " wrong. An account with a second factor answers 401 `mfa_required` to a request"
+    " without a code, whether or not its password was right, so the answer is no oracle"
+    " of the password. After a few failures from one address, that address must wait"
+    " longer before each attempt at that account (429 with Retry-After); other addresses,"
+    " the owner's, are not slowed.",
+    responses={
+        401: {"description": "Wrong credentials, or a code is required"},
+        423: {"description": "Right credentials, but an administrator locked the account"},
+        429: {"description": "Too many attempts from this address"},
+    },
+)
 async def login(
-    body: Credentials, request: Request, response: Response, db: DbSession, deps: ServicesDep
+    body: Credentials,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    deps: ServicesDep,
 ) -> LoginResult:
-    # Stricter limits on sign-in, per address and per account.
-    await rate_limit.enforce(
-        deps.redis,
-        deps.settings.login_rate,
-        ("login-address", client_address(request) or "unknown"),
-        ("login-account", body.email.lower()),
+    email = body.email.lower()
+    address = client_address(request) or "unknown"
+    await rate_limit.enforce(deps.redis, deps.settings.login_rate, ("login-address", address))
+    guard = guard_of(deps.redis, deps.settings)
+    await guard.refuse_if_waiting(email, address)
+    user = await db.scalar(select(User).where(func.lower(User.email) == email).with_for_update())
+    # Always one Argon2 verification, against a dummy hash for an unknown email: answering
+    # an unknown email faster would tell whether an account exists.
+    password_ok = await verify_password(user.password_hash if user else None, body.password)
+    if user is not None and user.totp_secret and body.totp is None:
+        # Both ways a write and a commit, so neither the answer nor its time tells whether
+        # the password was right; a wrong one is counted, though the answer does not say so.
+        if password_ok:
+            await audit.record(
+                db,
+                actor_id=user.id,
+                action="auth.login",
+                resource_type="session",
+                outcome="code_asked",
+                client_address=address,
+            )
+        else:
+            await _failed_login(db, user, email, address, deps)
+        await db.commit()
+        raise ApiError(401, "mfa_required", "Enter the 6-digit code from your authenticator app.")
+    code_ok = (
+        user is not None
+        and password_ok
+        and (
+            not user.totp_secret
+            or await totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp or "")
+        )
     )
-    user = await db.scalar(
-        select(User).where(func.lower(User.email) == body.email.lower()).with_for_update()
-    )
+    if user is None or not code_ok:
+        error = await _failed_login(db, user, email, address, deps)
+        await db.commit()  # the count and the audit record stand even though the request fails
+        raise error
     now = datetime.now(UTC)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    if user.locked_until is not None and user.locked_until > now:
+        # Said only to whoever proved the credentials: no one else learns of the lock.
         await audit.record(
             db,
             actor_id=user.id,
             action="auth.login",
             resource_type="session",
             outcome="locked",
-            client_address=client_address(request),
-        )
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        message = (
-            "This account is locked; contact an administrator."
-            if wait > 86400
-            else f"Too many failed sign-ins; try again in {wait // 60 + 1} minutes."
+            client_address=address,
         )
         await db.commit()  # the refused attempt stays on record
-        raise ApiError(423, "locked", message, headers={"Retry-After": str(min(wait, 86400))})
-    # Always one Argon2 verification, against a dummy hash for an unknown email: answering
-    # an unknown email faster would tell whether an account exists.
-    password_ok = await verify_password(user.password_hash if user else None, body.password)
-    if user is None or not password_ok:
-        error = await _failed_login(db, user, request, deps)
-        await db.commit()  # the count and the audit record stand even though the request fails
-        raise error
-    mfa = False
-    if user.totp_secret:
-        if body.totp is None:
-            raise ApiError(
-                401, "mfa_required", "Enter the 6-digit code from your authenticator app."
-            )
-        if not await totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp):
-            error = await _failed_login(db, user, request, deps)
-            await db.commit()
-            raise error
-        mfa = True
+        raise ApiError(423, "locked", "This account is locked; contact an administrator.")
+    mfa = bool(user.totp_secret)
+    await guard.succeeded(email, address)
     user.failed_logins = 0
-    user.locked_until = None
     session_id, session = await deps.sessions.create(str(user.id), user.role, mfa=mfa)
     await audit.record(
         db,
         actor_id=user.id,
         action="auth.login",
         resource_type="session",
-        client_address=client_address(request),
+        client_address=address,
     )
     await _count(deps, "logins")
     _set_cookies(response, session_id, session.csrf_token, deps.settings.cookie_secure)
@@ -366,15 +477,30 @@ async def enroll_mfa(caller: CurrentCaller, db: DbSession, deps: ServicesDep) ->
     if user.totp_secret:
         raise ApiError(409, "mfa_enrolled", "A second factor is already enrolled.")
     secret = totp.new_secret()
-    await deps.redis.set(f"mfa_pending:{user.id}", secret, ex=600)
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.set(f"mfa_pending:{user.id}", secret, ex=PENDING_ENROLLMENT_SECONDS)
+    pipe.delete(f"mfa_attempts:{user.id}")  # a new secret, a new allowance
+    await pipe.execute()
     return MfaEnrollment(secret=secret, otpauth_uri=totp.enrollment_uri(secret, user.email))
 
 
-@router.post("/mfa/verify", status_code=204, summary="Finish TOTP enrollment with a code")
+@router.post(
+    "/mfa/verify",
+    status_code=204,
+    summary="Finish TOTP enrollment with a code",
+    description=f"After {ENROLLMENT_ATTEMPTS} wrong codes the pending enrollment is dropped:"
+    " start again with a new secret.",
+    responses={
+        409: {"description": "No enrollment in progress (or it was dropped)"},
+        422: {"description": "The code is wrong"},
+    },
+)
 async def verify_mfa(
     body: MfaCode, caller: CurrentCaller, db: DbSession, deps: ServicesDep
 ) -> Response:
-    pending = await deps.redis.get(f"mfa_pending:{caller.user_id}")
+    pending_key = f"mfa_pending:{caller.user_id}"
+    attempts_key = f"mfa_attempts:{caller.user_id}"
+    pending = await deps.redis.get(pending_key)
     if pending is None:
         raise ApiError(409, "mfa_not_started", "Start enrollment first (it lasts 10 minutes).")
     secret = pending.decode() if isinstance(pending, bytes) else str(pending)
@@ -389,10 +515,20 @@ async def verify_mfa(
     )
     if not ok:
         await db.commit()
+        # Six digits are a million guesses: a few tries per secret, then a new secret.
+        attempts = await deps.redis.incr(attempts_key)
+        await deps.redis.expire(attempts_key, PENDING_ENROLLMENT_SECONDS)
+        if attempts >= ENROLLMENT_ATTEMPTS:
+            await deps.redis.delete(pending_key, attempts_key)
+            raise ApiError(
+                409,
+                "mfa_not_started",
+                "Too many wrong codes; start enrollment again with a new secret.",
+            )
         raise ApiError(422, "mfa_code_wrong", "That code is not valid now; try the current one.")
     user = await db.get(User, caller.user_id)
     assert user is not None
     user.totp_secret = secret
-    await deps.redis.delete(f"mfa_pending:{caller.user_id}")
+    await deps.redis.delete(pending_key, attempts_key)
     await deps.sessions.mark_mfa(caller.session_id, caller.session)
     return Response(status_code=204)

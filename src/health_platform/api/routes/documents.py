@@ -3,6 +3,7 @@ soft delete. The type comes from the bytes; the client's Content-Type is ignored
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from health_platform.api.errors import ApiError
 from health_platform.api.models import Document
 from health_platform.api.ownership import owned
 from health_platform.api.storage import ObjectWriter
+from health_platform.contract import ApiSettings
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -63,8 +65,33 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "too_large", f"Documents may be at most {limit // (1024 * 1024)} MB.")
 
 
-async def _receive(request: Request, writer_for: WriterFactory, limit: int) -> tuple[str, int, str]:
-    """Stream the body into storage; return (content type, size, sha256)."""
+# Storage errors that are the folder's state, not a bug: answered 507, as RFC 4918 has it.
+STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT}
+STORAGE_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _unstorable(error: OSError) -> ApiError | None:
+    """507 for a full or read-only storage folder (None: another fault, a bug's 500)."""
+    if error.errno in STORAGE_FULL:
+        why = "the storage is full"
+    elif error.errno in STORAGE_READ_ONLY:
+        why = "the storage is read-only"
+    else:
+        return None
+    return ApiError(
+        507,
+        "insufficient_storage",
+        f"Documents cannot be stored right now ({why}); try again later.",
+        headers={"Retry-After": "60"},
+    )
+
+
+async def _receive(
+    request: Request, writer_for: WriterFactory, settings: ApiSettings
+) -> tuple[str, int, str]:
+    """Stream the body into storage (kept to a minimum pace by api/request_body.py); return
+    (content type, size, sha256). On any failure nothing of it stays in storage."""
+    limit = settings.max_upload_bytes
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -93,11 +120,25 @@ async def _receive(request: Request, writer_for: WriterFactory, limit: int) -> t
             writer = await run_in_threadpool(writer_for, content_type)
             await run_in_threadpool(writer.write, head)
         await run_in_threadpool(writer.commit)
-    except (ApiError, ClientDisconnect, OSError):
-        if writer is not None:
-            await run_in_threadpool(writer.abort)
+    except ClientDisconnect:
+        await _discard(writer)
+        # No answer reaches a client that left; the status says so in the request's log line.
+        raise ApiError(499, "client_closed", "The client left before the upload ended.") from None
+    except OSError as error:
+        await _discard(writer)
+        unstorable = _unstorable(error)
+        if unstorable is None:
+            raise
+        raise unstorable from error
+    except ApiError:
+        await _discard(writer)
         raise
     return content_type, size, digest.hexdigest()
+
+
+async def _discard(writer: ObjectWriter | None) -> None:
+    if writer is not None:
+        await run_in_threadpool(writer.abort)
 
 
 def _accepted(head: bytes) -> str:
@@ -141,7 +182,7 @@ async def upload(
         raise _too_large(limit)  # refused before a byte is read
     document_id = uuid.uuid4()
     key = f"documents/{caller.user_id}/{document_id}"
-    content_type, size, sha256 = await _receive(request, WriterFactory(deps, key), limit)
+    content_type, size, sha256 = await _receive(request, WriterFactory(deps, key), deps.settings)
 
     # Its own unit of work, opened only now: no database connection waits on a slow upload.
     async with deps.database.session() as db:

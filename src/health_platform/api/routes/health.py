@@ -1,10 +1,12 @@
 """Liveness (/health: no dependencies) and readiness (/health/ready: PostgreSQL, Redis,
 storage, checked together, each within a time limit).
 
-Readiness also says what would not make the API unready but an operator must know: a
-database that is read-only because it was restored and not yet promoted, and a WAL archive
-that fails (`detail`; the status is then "degraded", still 200, so the load balancer keeps
-sending the reads that still work)."""
+Only PostgreSQL and Redis make the API unready: every request needs them. Readiness also
+says what would not make the API unready but an operator must know (`detail`; the status is
+then "degraded", still 200, so the load balancer keeps sending the requests that still
+work): a database that is read-only because it was restored and not yet promoted, a WAL
+archive that fails, and a storage that fails (full or read-only: only uploads and downloads
+need it, and they answer 507 or 500 on their own)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from health_platform.api.deps import Services, services_of
 
 router = APIRouter(tags=["health"])
 CHECK_SECONDS = 3.0
+REQUIRED = ("postgres", "redis")  # what every request needs
 
 
 @router.get(
@@ -59,13 +62,13 @@ async def _postgres(deps: Services, detail: dict[str, str]) -> None:
 
 @router.get(
     "/health/ready",
-    summary="Readiness: PostgreSQL, Redis and storage answer",
+    summary="Readiness: PostgreSQL and Redis answer (a failing storage only degrades)",
     responses={
         **examples.json_response(
             {"status": "ready", "checks": {"postgres": "ok", "redis": "ok", "storage": "ok"}}
         ),
         503: {
-            "description": "A dependency failed; its check says how",
+            "description": "PostgreSQL or Redis failed; its check says how",
             "content": {
                 "application/json": {
                     "example": {
@@ -91,7 +94,9 @@ async def ready(request: Request) -> JSONResponse:
         _outcome(to_thread.run_sync(deps.storage.check)),
     )
     checks = dict(zip(names, results, strict=True))
-    status = 200 if all(result == "ok" for result in results) else 503
+    if checks["storage"] != "ok":
+        detail["storage"] = f"{checks['storage']}: documents cannot be stored or read"
+    status = 200 if all(checks[name] == "ok" for name in REQUIRED) else 503
     said = "not ready" if status != 200 else "degraded" if detail else "ready"
     body: dict[str, object] = {"status": said, "checks": checks}
     if detail:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PastDate
 
 from health_platform.api import audit, examples
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep
@@ -26,6 +27,29 @@ class Profile(BaseModel):
     date_of_birth: str | None
 
 
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def _not_before_earliest(value: date) -> date:
+    if value < EARLIEST_BIRTH:
+        raise ValueError(f"must be on or after {EARLIEST_BIRTH.isoformat()}")
+    return value
+
+
+def _written_as_a_date(value: object) -> object:
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A calendar date written as one ("1985-12-10"), so a number is not read as seconds since
+# 1970; in the past, and not implausibly far.
+BirthDate = Annotated[
+    PastDate, BeforeValidator(_written_as_a_date), AfterValidator(_not_before_earliest)
+]
+
+
 class ProfileUpdate(BaseModel):
     model_config = examples.example(
         {"display_name": "Ada L.", "date_of_birth": "1985-12-10"},
@@ -34,7 +58,7 @@ class ProfileUpdate(BaseModel):
     )
 
     display_name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    date_of_birth: date | None = None  # null clears it
+    date_of_birth: BirthDate | None = None  # null clears it
 
 
 async def _own(db: DbSession, caller: CurrentCaller) -> User:

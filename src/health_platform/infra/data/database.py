@@ -47,6 +47,8 @@ PARAMETERS = {
     "log_connections": "1",
     "log_disconnections": "1",
     "log_statement": "ddl",  # schema changes are audit events; row data never is logged
+    # No DETAIL lines: a unique violation's DETAIL holds the key (a patient's email).
+    "log_error_verbosity": "terse",
 }
 
 

@@ -21,6 +21,9 @@ from constructs import Construct
 from health_platform.contract import HEALTH_PATH
 from health_platform.infra.data.buckets import ALB_LOG_PREFIX
 
+# How long a connection may stay silent before the ALB closes it; each byte restarts it.
+IDLE_TIMEOUT_SECONDS = 60
+
 
 def origin_name(domain: str) -> str:
     """The name CloudFront reaches the load balancer by, with a certificate that matches."""
@@ -63,7 +66,7 @@ class LoadBalancer(Construct):
             drop_invalid_header_fields=True,
             deletion_protection=deletion_protection,
             http2_enabled=True,
-            idle_timeout=Duration.seconds(60),
+            idle_timeout=Duration.seconds(IDLE_TIMEOUT_SECONDS),
         )
         # Logs go to the data stack's bucket, whose policy already admits this region's
         # load balancers; log_access_logs() would add a second grant there.
@@ -85,7 +88,8 @@ class LoadBalancer(Construct):
             port=443,
             protocol=elbv2.ApplicationProtocol.HTTPS,
             certificates=[certificate],
-            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,  # TLS 1.2 and 1.3 only
+            # TLS 1.2 (ECDHE with AES-GCM only) and 1.3; see deployability/listeners.py.
+            ssl_policy=elbv2.SslPolicy.TLS13_RES,
             open=False,
             # The default action is the frontend's target group, added by route().
         )

@@ -31,6 +31,7 @@ from health_platform.contract import (
 from health_platform.images import CONTAINER_DOCKERFILES, image_of
 from health_platform.infra import naming
 from health_platform.infra.services.load_balancer import LoadBalancer
+from health_platform.infra.services.mail import MailIdentity
 from health_platform.infra.services.scaling import autoscale
 from health_platform.infra.services.service import (
     FargateApplication,
@@ -70,7 +71,7 @@ class ServicesStack(PlatformStack):
         self.cluster.add_default_cloud_map_namespace(
             name=f"{env}.{naming.PROJECT}.internal", vpc=vpc
         )
-        zone = route53.HostedZone.from_hosted_zone_attributes(
+        zone = route53.PublicHostedZone.from_public_hosted_zone_attributes(
             self,
             "Zone",
             hosted_zone_id=settings.domain.hosted_zone_id,
@@ -86,6 +87,7 @@ class ServicesStack(PlatformStack):
             access_logs=data.buckets.alb_logs,
             deletion_protection=settings.is_production,
         )
+        self.mail = MailIdentity(self, "Mail", zone=zone, domain=settings.domain.name)
         platform = Platform(
             env=env,
             settings=settings.ecs,
@@ -263,6 +265,13 @@ class ServicesStack(PlatformStack):
                 uploads_bucket=uploads.bucket_name,
                 kms_key_id=data.key.key_arn,
                 trusted_proxies=2,  # CloudFront and the ALB each append to X-Forwarded-For
+                mail_backend="ses",
+                mail_from=self.mail.sender,
+                # Where the ALB's nodes live (the frontend's tasks, which may also reach the
+                # API, are in the private subnets and are not trusted to forward).
+                trusted_proxy_networks=",".join(
+                    subnet.ipv4_cidr_block for subnet in self.cluster.vpc.public_subnets
+                ),
             ),
             secrets={
                 env_name("redis_auth_token"): ecs.Secret.from_secrets_manager(redis_token),
@@ -276,6 +285,7 @@ class ServicesStack(PlatformStack):
                 *(parameter.parameter_arn for parameter in app_secrets.values()),
             ],
             task_statements=[
+                self.mail.send_statement(),
                 iam.PolicyStatement(
                     actions=["rds-db:connect"],
                     resources=[

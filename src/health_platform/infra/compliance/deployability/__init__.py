@@ -1,9 +1,10 @@
 """The deployability pack of `hp infra check`: rules about what AWS rejects at deploy time,
 or breaks at run time, that no schema (cfn-lint) or security pack (cdk-nag) sees: quotas,
 how Fargate mounts volumes and injects secrets, what CloudFront checks and caches, what
-the WAF blocks, where copies into the disaster-recovery region may go and what backups AWS
-Backup can restore. Each rule covers a class of defect, reads every template of an
-environment together, and has a known-bad test (tests/unit/test_deployability.py).
+the WAF blocks, what TLS a listener offers, where copies into the disaster-recovery region
+may go and what backups AWS Backup can restore. Each rule covers a class of defect, reads
+every template of an environment together, and has a known-bad test
+(tests/unit/test_deployability.py).
 
 A pass over the synthesized JSON rather than a cdk-nag NagPack: most rules need more than
 one resource (a security group and the ingress rules other stacks add to it, a
@@ -33,6 +34,8 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_SHARED_CACHE_KEY,
     WAF_BODY_RULES,
 )
+from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
+from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
 from health_platform.infra.compliance.deployability.model import Environment, Rule, Violation
 from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
 from health_platform.infra.compliance.deployability.operations import (
@@ -52,6 +55,8 @@ RULES: tuple[Rule, ...] = (
     CLOUDFRONT_SHARED_CACHE_KEY,
     CLOUDFRONT_LOGGING,
     WAF_BODY_RULES,
+    LISTENER_TLS_POLICY,
+    SES_SENDER_VERIFIED,
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
     IAM_DATABASE_SIGN_IN,
