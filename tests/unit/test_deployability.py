@@ -19,6 +19,9 @@ from health_platform.infra.compliance.deployability.backups import (
     RESTORE_OVERRIDES,
     RESTORE_TESTING,
 )
+from health_platform.infra.compliance.deployability.connections import (
+    DATABASE_CONNECTION_BUDGET,
+)
 from health_platform.infra.compliance.deployability.containers import (
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
@@ -97,6 +100,69 @@ def test_a_restricted_policy_and_a_plain_http_listener_pass() -> None:
     restricted = listener(Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06")
     assert messages(LISTENER_TLS_POLICY, restricted) == []
     assert messages(LISTENER_TLS_POLICY, listener(Protocol="HTTP", Port=80)) == []
+
+
+# --- database connections -------------------------------------------------------------------
+
+
+def api_on(
+    instance_class: str, *, connections: str | None, max_tasks: int, scheduled: int = 0
+) -> dict[str, Any]:
+    environment = [{"Name": "DATABASE_HOST", "Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}}]
+    if connections is not None:
+        environment.append({"Name": "DATABASE_CONNECTIONS", "Value": connections})
+    target: dict[str, Any] = {
+        "MaxCapacity": max_tasks,
+        "ResourceId": {
+            "Fn::Join": ["", ["service/", {"Ref": "Cluster"}, "/", {"Fn::GetAtt": ["Api", "Name"]}]]
+        },
+    }
+    if scheduled:
+        target["ScheduledActions"] = [{"ScalableTargetAction": {"MaxCapacity": scheduled}}]
+    return {
+        "services": stack(
+            Db=resource("AWS::RDS::DBInstance", DBInstanceClass=instance_class),
+            Task=resource(
+                "AWS::ECS::TaskDefinition",
+                ContainerDefinitions=[{"Name": "backend", "Environment": environment}],
+            ),
+            Api=resource(
+                "AWS::ECS::Service",
+                TaskDefinition={"Ref": "Task"},
+                DeploymentConfiguration={"MaximumPercent": 200},
+            ),
+            Scaling=resource("AWS::ApplicationAutoScaling::ScalableTarget", **target),
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    "templates",
+    [
+        # The API's default pools (30) on 3 tasks, doubled while deploying: 190 of about 95.
+        api_on("db.t3.micro", connections=None, max_tasks=3),
+        # A schedule that raises the maximum counts too.
+        api_on("db.t3.micro", connections="14", max_tasks=3, scheduled=5),
+    ],
+)
+def test_more_connections_than_the_class_admits_are_found(templates: dict[str, Any]) -> None:
+    (found,) = messages(DATABASE_CONNECTION_BUDGET, templates)
+    assert "db.t3.micro admits about 95" in found
+
+
+def test_connections_within_the_class_pass_and_an_unknown_class_is_named() -> None:
+    assert (
+        messages(DATABASE_CONNECTION_BUDGET, api_on("db.t3.micro", connections="14", max_tasks=3))
+        == []
+    )
+    assert (
+        messages(DATABASE_CONNECTION_BUDGET, api_on("db.r6g.large", connections=None, max_tasks=20))
+        == []
+    )
+    (unknown,) = messages(
+        DATABASE_CONNECTION_BUDGET, api_on("db.z9.huge", connections=None, max_tasks=1)
+    )
+    assert "cannot tell" in unknown
 
 
 # --- SES sender ----------------------------------------------------------------------------
@@ -607,7 +673,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 22
+    assert len({rule.id for rule in RULES}) == len(RULES) == 23
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 

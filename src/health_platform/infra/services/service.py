@@ -21,6 +21,8 @@ from health_platform.settings import EcsSettings
 
 # Fargate's maximum; the API drains in-flight requests within it on SIGTERM.
 STOP_TIMEOUT = Duration.seconds(120)
+# A deployment starts the new tasks before it stops the old: up to twice the desired count.
+DEPLOYMENT_MAX_PERCENT = 200
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ class FargateApplication(FargateTask):
             ],
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             min_healthy_percent=100,
-            max_healthy_percent=200,
+            max_healthy_percent=DEPLOYMENT_MAX_PERCENT,
             health_check_grace_period=Duration.seconds(60),
             cloud_map_options=ecs.CloudMapOptions(
                 name=spec.name,

@@ -30,10 +30,12 @@ from health_platform.contract import (
 )
 from health_platform.images import CONTAINER_DOCKERFILES, image_of
 from health_platform.infra import naming
+from health_platform.infra.data import connections
 from health_platform.infra.services.load_balancer import LoadBalancer
 from health_platform.infra.services.mail import MailIdentity
 from health_platform.infra.services.scaling import autoscale
 from health_platform.infra.services.service import (
+    DEPLOYMENT_MAX_PERCENT,
     FargateApplication,
     FargateTask,
     Platform,
@@ -42,7 +44,7 @@ from health_platform.infra.services.service import (
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.network import NetworkStack
-from health_platform.settings import EnvironmentSettings
+from health_platform.settings import EcsSettings, EnvironmentSettings
 
 
 class ServicesStack(PlatformStack):
@@ -265,6 +267,10 @@ class ServicesStack(PlatformStack):
                 uploads_bucket=uploads.bucket_name,
                 kms_key_id=data.key.key_arn,
                 trusted_proxies=2,  # CloudFront and the ALB each append to X-Forwarded-For
+                # The pools' share of the instance's connections at the most tasks at once.
+                database_connections=connections.per_task(
+                    settings.rds.instance_class, most_tasks(settings.ecs)
+                ),
                 mail_backend="ses",
                 mail_from=self.mail.sender,
                 # Where the ALB's nodes live (the frontend's tasks, which may also reach the
@@ -348,6 +354,13 @@ class ServicesStack(PlatformStack):
             secret_arns=[database.secret.secret_arn],
             extra_security_groups=[data_clients],
         )
+
+
+def most_tasks(ecs: EcsSettings) -> int:
+    """The most tasks of a service that may run at once: autoscaling's highest maximum,
+    doubled while a deployment replaces them."""
+    highest = max([ecs.max_tasks, *(schedule.max_tasks for schedule in ecs.scheduled_scaling)])
+    return highest * DEPLOYMENT_MAX_PERCENT // 100
 
 
 def _user_of(user: str | None, container: str) -> str:

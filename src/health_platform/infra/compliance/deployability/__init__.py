@@ -18,6 +18,9 @@ from health_platform.infra.compliance.deployability.backups import (
     RESTORE_OVERRIDES,
     RESTORE_TESTING,
 )
+from health_platform.infra.compliance.deployability.connections import (
+    DATABASE_CONNECTION_BUDGET,
+)
 from health_platform.infra.compliance.deployability.containers import (
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
@@ -60,6 +63,7 @@ RULES: tuple[Rule, ...] = (
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
     IAM_DATABASE_SIGN_IN,
+    DATABASE_CONNECTION_BUDGET,
     REPLICA_STORAGE_PARITY,
     REPLICA_OF_MANAGED_PASSWORD,
     STORAGE_ALARM_AT_ANY_SIZE,
