@@ -40,6 +40,8 @@ WARMUP_SECONDS = 2  # then this long at the scenario's rate, not measured
 API_PROCESSES = 2  # like two ECS tasks behind the load balancer: one per core here
 WARM_CONNECTIONS = 8  # per API process, opened before the first scenario
 UPLOAD_BYTES = 100 * 1024 * 1024
+OVERSIZED_BYTES = 60 * 1024 * 1024  # the campaign's sign-in bodies
+OVERSIZED_AT_ONCE = 6
 PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway account
 
 
@@ -165,6 +167,51 @@ async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
     )
 
 
+async def oversized_bodies(base_url: str, pids: list[int]) -> str:
+    """OVERSIZED_AT_ONCE sign-ins of OVERSIZED_BYTES each, sent at once without a length
+    (chunked: the API cannot refuse them by their header), the API's memory sampled every
+    10 ms: the body limit must cut each at 1 MB, leaving memory flat (unbounded, six 60 MB
+    sign-ins took a worker from 240 to 554 MB)."""
+    baseline = rss_kib(pids)
+    peak = baseline
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss_kib(pids))
+            time.sleep(0.01)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"email": "a@example.com", "password": "'
+        chunk = b"x" * (64 * 1024)
+        for _ in range(OVERSIZED_BYTES // len(chunk)):
+            yield chunk
+
+    async def send(client: httpx.AsyncClient) -> str:
+        try:
+            response = await client.post(
+                "/api/auth/login", content=body(), headers={"Content-Type": "application/json"}
+            )
+            return str(response.status_code)
+        except httpx.HTTPError as cut:  # the API answered and closed while we still sent
+            return type(cut).__name__
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            answers = await asyncio.gather(*(send(client) for _ in range(OVERSIZED_AT_ONCE)))
+    finally:
+        done.set()
+        sampler.join()
+    return (
+        f"{OVERSIZED_AT_ONCE} x {OVERSIZED_BYTES // 2**20} MB chunked sign-ins at once: answers"
+        f" {sorted(answers)}; API RSS {baseline / 1024:.0f} MiB before,"
+        f" {peak / 1024:.0f} MiB peak: +{(peak - baseline) / 1024:.1f} MiB"
+    )
+
+
 def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """One API process as the container runs it (one uvicorn worker per ECS task)."""
     return subprocess.Popen(  # noqa: S603
@@ -233,6 +280,8 @@ def main() -> int:
         print(f"{HEADER} {'server ms':>9}")
         for row in rows:
             print(row)
+        api = [servers[0].pid]
+        print(uvloop.run(oversized_bodies(f"http://127.0.0.1:{ports[0]}", api)))
         return 0
     finally:
         for server in servers:

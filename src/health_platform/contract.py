@@ -162,7 +162,7 @@ class ApiSettings(DatabaseSettings):
     mail_dir: str = ".local/mail"
     mail_from: str = "health-platform@localhost"
     # Requests per minute before 429: per client address, per signed-in user, and for
-    # sign-in attempts (per address and per account) much lower.
+    # sign-in and registration attempts (per address) much lower.
     rate_per_address: int = Field(default=600, ge=1)
     rate_per_user: int = Field(default=300, ge=1)
     login_rate: int = Field(default=10, ge=1)

@@ -56,6 +56,9 @@ def test_a_forged_session_cookie_is_recorded(app: FastAPI, patient: User, direct
     address = f"203.0.113.{uuid.uuid4().int % 250}"
     forger = client_for(app, address=address)
     forger.cookies.set(SESSION_COOKIE, f"{patient.id}.made-up-token.c2lnbmF0dXJl")
-    assert forger.get("/api/auth/me").status_code == 401
+    refused = forger.get("/api/auth/me")
+    assert refused.status_code == 401
+    # Cleared, so a browser holding a cookie of a former secret stops sending it.
+    assert refused.headers["set-cookie"].startswith(f"{SESSION_COOKIE}=; Max-Age=0")
     records = [r for r in refusals(direct, "auth.session") if r["address"] == address]
     assert records and records[0]["reason"] == "forged_session_cookie"

@@ -6,11 +6,14 @@ import time
 import uuid
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from health_platform.api.models import AuditRecord
 from health_platform.api.routes.auth import ENROLLMENT_ATTEMPTS
-from tests.api.conftest import PASSWORD, Direct, User, sign_up
+from health_platform.api.sign_in_guard import SignInGuard
+from health_platform.contract import ApiSettings
+from tests.api.conftest import PASSWORD, Direct, User, client_for, sign_up
 
 
 def enrolled_admin(app, direct: Direct) -> tuple[User, str]:  # type: ignore[no-untyped-def]
@@ -74,6 +77,40 @@ def test_a_missing_code_tells_nothing_of_the_password(app, direct: Direct) -> No
     assert "failure" in failures
 
 
+def test_the_right_password_without_a_code_is_counted_like_a_wrong_one(  # type: ignore[no-untyped-def]
+    app, direct: Direct, settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Otherwise the wait that follows would tell them apart: after the free attempts a
+    source waits whichever password it sent without a code."""
+    monkeypatch.setattr(
+        SignInGuard, "delay_after", lambda self, n: 60 if n >= self.failures_before_delay else 0
+    )
+    admin, secret = enrolled_admin(app, direct)
+    waits = []
+    for password in (PASSWORD, "a wrong password"):
+        source = client_for(app, address=f"203.0.113.{uuid.uuid4().int % 250}")
+        for _ in range(settings.failures_before_delay):
+            answer = source.post(
+                "/api/auth/login", json={"email": admin.email, "password": password}
+            )
+            assert answer.json()["error"]["code"] == "mfa_required"
+        waits.append(
+            source.post(
+                "/api/auth/login", json={"email": admin.email, "password": password}
+            ).status_code
+        )
+    assert waits == [429, 429]
+    # A sign-in with the code, from a source that has not waited, clears its own count.
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    owner = client_for(app, address="198.51.100.9")
+    assert (
+        owner.post(
+            "/api/auth/login", json={"email": admin.email, "password": PASSWORD, "totp": code}
+        ).status_code
+        == 200
+    )
+
+
 def test_enrollment_allows_a_few_wrong_codes_then_needs_a_new_secret(app) -> None:  # type: ignore[no-untyped-def]
     patient = sign_up(app)
     secret = patient.client.post("/api/auth/mfa/enroll", headers=patient.headers()).json()["secret"]
@@ -100,9 +137,13 @@ def test_lock_unlock_and_role_change_are_audited(app, direct: Direct, patient: U
     refused = patient.client.post(
         "/api/auth/login", json={"email": patient.email, "password": PASSWORD}
     )
-    assert refused.status_code == 423 and "administrator" in refused.json()["error"]["message"]
+    assert refused.status_code == 401  # as a wrong password: the owner is told by email
     unlocked = admin.client.post(f"/api/admin/users/{patient.id}/unlock", headers=admin.headers())
     assert unlocked.json()["locked"] is False
+    again = patient.client.post(
+        "/api/auth/login", json={"email": patient.email, "password": PASSWORD}
+    )
+    assert again.status_code == 200
     promoted = admin.client.put(
         f"/api/admin/users/{patient.id}/role", json={"role": "admin"}, headers=admin.headers()
     )

@@ -3,7 +3,6 @@ Host-built redirects, and dates that are dates."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -69,22 +68,6 @@ def test_an_upload_route_is_not_held_to_the_json_limit(patient: User) -> None:
     assert stored.status_code == 201, stored.text
 
 
-def test_several_oversized_bodies_at_once_are_all_refused(served: str) -> None:
-    head = (
-        b"POST /api/auth/register HTTP/1.1\r\nHost: localhost\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 62914560\r\n\r\n"
-    )
-
-    async def all_at_once() -> list[bytes]:
-        return list(
-            await asyncio.gather(
-                *(asyncio.to_thread(raw_request, served, head, b"{" * CHUNK) for _ in range(6))
-            )
-        )
-
-    assert all(a.startswith(b"HTTP/1.1 413") for a in asyncio.run(all_at_once()))
-
-
 def test_the_schema_and_docs_are_under_api(anonymous: TestClient) -> None:
     schema = anonymous.get(OPENAPI_PATH)
     assert schema.status_code == 200 and schema.json()["info"]["title"]
@@ -101,6 +84,9 @@ def test_every_operation_documents_its_errors(anonymous: TestClient) -> None:
     error = observations["403"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/ErrorBody"}
     assert "ErrorInfo" in spec["components"]["schemas"]
+    # The gate's statuses only where a route needs a signed-in caller (read from its
+    # dependencies): registering needs none.
+    assert "403" not in spec["paths"]["/api/auth/register"]["post"]["responses"]
 
 
 def test_a_wrong_method_names_the_right_ones(patient: User) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from health_platform.contract import PORTS, RUNTIME_ROLE
 from health_platform.images import image_of
-from health_platform.infra.naming import DATA, SERVICES
+from health_platform.infra.naming import DATA, NETWORK, SERVICES
 from tests.infra.conftest import Synthesis
 
 
@@ -192,6 +192,23 @@ def test_the_api_emails_through_ses_from_its_own_address_only(
         if s["Action"] == "ses:SendEmail"
     ]
     assert send["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
+
+
+def test_the_api_trusts_forwarded_addresses_only_from_the_load_balancers_subnets(
+    synthesis: Synthesis, env: str
+) -> None:
+    """Empty, every client would look like a proxy's peer no one trusts, and the sign-in
+    limits would count every client as the ALB's own address: all sign-ins at once."""
+    environment = {
+        e["Name"]: e["Value"] for e in container(synthesis, env, "backend")["Environment"]
+    }
+    networks = environment["TRUSTED_PROXY_NETWORKS"]
+    public = [
+        r["Properties"]["CidrBlock"]
+        for lid, r in synthesis.resources(env, NETWORK, "AWS::EC2::Subnet").items()
+        if "public" in lid.lower()
+    ]
+    assert public and sorted(networks.split(",")) == sorted(public)
 
 
 def test_services_run_privately_with_rollback_and_discovery(synthesis: Synthesis, env: str) -> None:

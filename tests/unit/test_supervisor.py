@@ -74,10 +74,14 @@ def test_the_back_off_grows_then_starts_over_after_a_stable_run(
     assert supervisor.running["redis"].restarts == 17  # the total is still counted
 
 
-def test_a_group_whose_leader_was_killed_is_stopped_whole() -> None:
-    # A master and a worker in a session of their own, as the supervisor starts components.
+def test_a_group_whose_leader_was_killed_is_stopped_whole(tmp_path: Path) -> None:
+    # A master and a worker in a session of their own, as the supervisor starts components,
+    # in the folder the platform runs in.
     master = subprocess.Popen(
-        ["sh", "-c", "sleep 60 & wait"], start_new_session=True, stdin=subprocess.DEVNULL
+        ["sh", "-c", "sleep 60 & wait"],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
     )
     deadline = time.monotonic() + 10
     while len(group_members(master.pid)) < 2:
@@ -88,7 +92,9 @@ def test_a_group_whose_leader_was_killed_is_stopped_whole() -> None:
     orphans = group_members(master.pid)
     assert [p.name() for p in orphans] == ["sleep"]  # it outlived its master
 
-    assert stop_group(master.pid, signal.SIGTERM, grace=5) == 1
+    assert stop_group(master.pid, signal.SIGTERM, tmp_path / "elsewhere", grace=5) == 0
+    assert len(group_members(master.pid)) == 1  # not ours: a stranger's group, left alone
+    assert stop_group(master.pid, signal.SIGTERM, tmp_path, grace=5) == 1
     assert group_members(master.pid) == []
 
 

@@ -20,7 +20,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: FieldProblem[] = [],
-    /** From Retry-After, on 429, 423 and 503. */
+    /** From Retry-After, on 429 and 503. */
     readonly retryAfterSeconds: number | null = null,
   ) {
     super(message);

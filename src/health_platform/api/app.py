@@ -90,7 +90,7 @@ def build_services(settings: ApiSettings) -> Services:
         ),
         storage=storage_for(settings),
         audit_trail=AuditTrail(database),
-        outbox=Outbox(mailer_for(settings)),
+        outbox=Outbox(mailer_for(settings), client),
     )
 
 
@@ -122,10 +122,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
-    openapi.install(app)
     app.include_router(health.router)
-    for module in (auth, profile, observations, documents, admin):
-        app.include_router(module.router, dependencies=[Depends(gate)])
+    routers = [module.router for module in (auth, profile, observations, documents, admin)]
+    for router in routers:
+        app.include_router(router, dependencies=[Depends(gate)])
+    openapi.install(app, routers)
 
     # Outermost last: the request context (request id, access line) wraps the body's guard.
     app.add_middleware(

@@ -129,12 +129,25 @@ async def gate(request: Request) -> SessionData | None:
     return session
 
 
+def _expired_session_cookie(request: Request) -> str:
+    secure = "; Secure" if services_of(request).settings.cookie_secure else ""
+    return f"{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=strict{secure}"
+
+
 async def current_caller(
     request: Request, session: Annotated[SessionData | None, Depends(gate)]
 ) -> Caller:
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id is None or session is None:
-        raise ApiError(401, "unauthenticated", "Sign in first (the session is missing or expired).")
+        # A cookie that names no session (expired, or forged, or signed with a former
+        # secret) is cleared, so the browser stops sending it (and writing refusals).
+        headers = {"Set-Cookie": _expired_session_cookie(request)} if session_id else None
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "Sign in first (the session is missing or expired).",
+            headers=headers,
+        )
     if request.method in UNSAFE_METHODS and not hmac.compare_digest(
         # As bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 403).
         request.headers.get(CSRF_HEADER, "").encode(),

@@ -12,21 +12,33 @@ BackgroundTasks run only after a success); a failure to send is logged, never ra
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import mailbox
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
+from redis.asyncio import Redis
 
 from health_platform.contract import ApiSettings
 
 log = logging.getLogger("health_platform.api.mail")
 
 
+# Threads of their own for sending, so a slow or hung mail service never holds the ones
+# Argon2 and the password checks run in; and short SES timeouts, so none is held long.
+MAIL_THREADS = 4
+SES_TIMEOUTS = {"connect_timeout": 3, "read_timeout": 5, "retries": {"max_attempts": 2}}
+# One message of a kind to one address per this many seconds: no one can fill an owner's
+# inbox by registering their address or failing to sign in to it again and again.
+ONCE_PER_SECONDS = 3600
+
+
 class Mailer(Protocol):
-    async def send(self, to: str, subject: str, body: str) -> None: ...
+    def deliver(self, to: str, subject: str, body: str) -> None:
+        """Send one message; blocking (the Outbox calls it in a thread)."""
 
 
 class MaildirMailer:
@@ -34,11 +46,8 @@ class MaildirMailer:
         self.folder = Path(folder)
         self.sender = sender
 
-    async def send(self, to: str, subject: str, body: str) -> None:
-        await to_thread.run_sync(self._deliver, message(self.sender, to, subject, body))
-
-    def _deliver(self, email: EmailMessage) -> None:
-        open_maildir(self.folder).add(email)
+    def deliver(self, to: str, subject: str, body: str) -> None:
+        open_maildir(self.folder).add(message(self.sender, to, subject, body))
 
 
 def open_maildir(folder: Path) -> mailbox.Maildir:
@@ -52,14 +61,12 @@ def open_maildir(folder: Path) -> mailbox.Maildir:
 class SesMailer:
     def __init__(self, sender: str) -> None:
         import boto3  # the AWS image has it; the local platform never loads it
+        from botocore.config import Config
 
         self.sender = sender
-        self.client = boto3.client("sesv2")
+        self.client = boto3.client("sesv2", config=Config(**SES_TIMEOUTS))
 
-    async def send(self, to: str, subject: str, body: str) -> None:
-        await to_thread.run_sync(self._deliver, to, subject, body)
-
-    def _deliver(self, to: str, subject: str, body: str) -> None:
+    def deliver(self, to: str, subject: str, body: str) -> None:
         self.client.send_email(
             FromEmailAddress=self.sender,
             Destination={"ToAddresses": [to]},
@@ -86,25 +93,41 @@ def mailer_for(settings: ApiSettings) -> Mailer:
 
 
 class Outbox:
-    """Sends in tasks of their own, kept until done (the loop holds tasks only weakly)."""
+    """Sends in tasks of their own, kept until done (the loop holds tasks only weakly), at
+    most one message of a kind (its subject) to an address per ONCE_PER_SECONDS."""
 
-    def __init__(self, mailer: Mailer) -> None:
+    def __init__(self, mailer: Mailer, redis: Redis) -> None:
         self.mailer = mailer
+        self.redis = redis
         self._sending: set[asyncio.Task[None]] = set()
+        self._threads: CapacityLimiter | None = None  # made on the serving loop
 
-    def send_later(self, to: str, subject: str, body: str, *, about: str) -> None:
-        """`about`: what the message is, for the log line (the address is not logged)."""
-        task = asyncio.create_task(self._send(to, subject, body, about))
+    def send_later(self, to: str, notice: tuple[str, str]) -> None:
+        task = asyncio.create_task(self._send(to, *notice))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, to: str, subject: str, body: str, about: str) -> None:
+    async def _send(self, to: str, subject: str, body: str) -> None:
+        kind = hashlib.sha256(subject.encode()).hexdigest()[:12]
+        recipient = hashlib.sha256(to.lower().encode()).hexdigest()
+        if self._threads is None:
+            self._threads = CapacityLimiter(MAIL_THREADS)
         try:
-            await self.mailer.send(to, subject, body)
+            first = await self.redis.set(
+                f"mail:{recipient}:{kind}", "1", nx=True, ex=ONCE_PER_SECONDS
+            )
+            if first:
+                await to_thread.run_sync(
+                    self.mailer.deliver, to, subject, body, limiter=self._threads
+                )
         except Exception as failed:  # an unsent notice must not become an error anywhere
             log.error(
                 "mail not sent",
-                extra={"event": "mail.failed", "about": about, "error_type": type(failed).__name__},
+                extra={
+                    "event": "mail.failed",
+                    "about": subject,  # never the address
+                    "error_type": type(failed).__name__,
+                },
             )
 
     async def close(self) -> None:

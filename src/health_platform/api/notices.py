@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from health_platform.api.sign_in_guard import Milestone
 
 Notice = tuple[str, str]
 
 
-def welcome(display_name: str) -> Notice:
+def welcome() -> Notice:
+    # No name or other text of the registrant's: the message must not carry what a
+    # stranger typed to someone else's address.
     return (
         "Your health-platform account",
-        f"Hello {display_name},\n\nyour account was created; sign in with the password you"
-        " chose.\n\nIf you did not create it, reply to this message.\n",
+        "Hello,\n\nan account was created with this email; sign in with the password chosen"
+        " then.\n\nIf you did not create it, reply to this message.\n",
     )
 
 
@@ -24,12 +26,25 @@ def registration_attempt() -> Notice:
     )
 
 
-def failed_sign_ins(count: int, address: str, at: datetime | None = None) -> Notice:
-    when = (at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+def failed_sign_ins(milestone: Milestone, address: str) -> Notice:
+    where = (
+        f"from the address {address}"
+        if milestone is Milestone.SOURCE_WAITS
+        else f"from many addresses (the latest {address})"
+    )
     return (
         "Failed sign-ins to your health-platform account",
-        f"Hello,\n\n{count} sign-ins to your account with a wrong password came from the"
-        f" address {address} (last at {when}). Further attempts from there are slowed down;"
-        " you can still sign in from your own devices.\n\nIf this was not you, choose a"
-        " longer password and turn on two-step sign-in in your account.\n",
+        f"Hello,\n\nsign-ins to your account with a wrong password came {where}. Further"
+        " attempts from there are slowed down; you can still sign in from your own"
+        " devices.\n\nIf this was not you, choose a longer password and turn on two-step"
+        " sign-in in your account.\n",
+    )
+
+
+def locked() -> Notice:
+    return (
+        "Your health-platform account is locked",
+        "Hello,\n\nsomeone signed in with your password, but an administrator has locked your"
+        " account. Contact your administrator; if it was not you, ask them to change your"
+        " password too.\n",
     )

@@ -7,13 +7,17 @@ them can answer, the gated ones those of the gate too, and every error response 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from health_platform.api import examples
+from health_platform.api.deps import current_caller
 
 
 class ErrorDetail(BaseModel):
@@ -54,11 +58,9 @@ SIGNED_IN = {
     "401": "Not signed in, or the session expired",
     "403": "Not allowed: a missing or wrong CSRF token, or the wrong role",
 }
-# Operations a caller reaches without a session.
-ANONYMOUS = {"/api/auth/register", "/api/auth/login", "/api/auth/invitations/accept"}
 
 
-def schema_with_errors(app: FastAPI) -> dict[str, Any]:
+def schema_with_errors(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
     if app.openapi_schema is None:
         spec = get_openapi(
             title=app.title,
@@ -70,17 +72,33 @@ def schema_with_errors(app: FastAPI) -> dict[str, Any]:
         error_body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(error_body.pop("$defs"))
         schemas["ErrorBody"] = error_body
+        gated = _signed_in_operations(routers)
         for path, operations in spec["paths"].items():
             if path.startswith("/api/"):
-                for operation in operations.values():
-                    _document_errors(operation, path in ANONYMOUS)
+                for method, operation in operations.items():
+                    _document_errors(operation, signed_in=(method.upper(), path) in gated)
         app.openapi_schema = spec
     return app.openapi_schema
 
 
-def _document_errors(operation: dict[str, Any], anonymous: bool) -> None:
+def _signed_in_operations(routers: Sequence[APIRouter]) -> set[tuple[str, str]]:
+    """(method, path) of every operation whose dependencies include the signed-in caller."""
+    return {
+        (method, route.path)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and _needs(route.dependant, current_caller)
+        for method in route.methods or ()
+    }
+
+
+def _needs(dependant: Dependant, dependency: Callable[..., Any]) -> bool:
+    return any(sub.call is dependency or _needs(sub, dependency) for sub in dependant.dependencies)
+
+
+def _document_errors(operation: dict[str, Any], *, signed_in: bool) -> None:
     responses = operation.setdefault("responses", {})
-    for status, description in {**EVERY_OPERATION, **({} if anonymous else SIGNED_IN)}.items():
+    for status, description in {**EVERY_OPERATION, **(SIGNED_IN if signed_in else {})}.items():
         responses.setdefault(status, {"description": description})
     for status, response in responses.items():
         if status[0] in "45":
@@ -90,5 +108,6 @@ def _document_errors(operation: dict[str, Any], anonymous: bool) -> None:
             }
 
 
-def install(app: FastAPI) -> None:
-    app.openapi = lambda: schema_with_errors(app)  # type: ignore[method-assign]
+def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """`routers`: those of the API's operations, whose routes tell who must be signed in."""
+    app.openapi = lambda: schema_with_errors(app, routers)  # type: ignore[method-assign]

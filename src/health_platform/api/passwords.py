@@ -22,6 +22,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        # An empty hash is no password either (never the dummy's, which anyone may know).
+        return _hasher.verify(password_hash or _DUMMY, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False

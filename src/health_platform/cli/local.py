@@ -72,7 +72,7 @@ def up(
         int | None, _rate("rate-per-user", "HP_RATE_PER_USER", "of one signed-in user")
     ] = None,
     login_rate: Annotated[
-        int | None, _rate("login-rate", "HP_LOGIN_RATE", "of sign-in attempts (address, account)")
+        int | None, _rate("login-rate", "HP_LOGIN_RATE", "of sign-ins and sign-ups per address")
     ] = None,
 ) -> None:
     """Run the whole platform on this machine and wait until every part is healthy.

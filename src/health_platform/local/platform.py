@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,12 +214,17 @@ def make_private(config: LocalConfig) -> None:
         folders[:] = [name for name in folders if _owned(here / name, mine, stat.S_ISDIR)]
         for name in files:
             if _owned(here / name, mine, stat.S_ISREG):
-                (here / name).chmod(0o600)
+                with suppress(FileNotFoundError):
+                    (here / name).chmod(0o600)
 
 
 def _owned(path: Path, owner: int, kind: Callable[[int], bool]) -> bool:
-    """Whether `path` is of `kind` (not a symbolic link) and belongs to `owner`."""
-    info = path.lstat()
+    """Whether `path` is of `kind` (not a symbolic link) and belongs to `owner`; False for
+    one gone meanwhile (a running platform's files come and go)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return False
     return info.st_uid == owner and kind(info.st_mode)
 
 

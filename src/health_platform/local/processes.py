@@ -43,9 +43,11 @@ def group_members(pgid: int) -> list[psutil.Process]:
     ]
 
 
-def stop_group(pgid: int, signum: int, grace: float = LEFTOVER_GRACE) -> int:
-    """Stop every process of group `pgid` (see `stop`). Returns how many there were."""
-    members = group_members(pgid)
+def stop_group(pgid: int, signum: int, within: Path, grace: float = LEFTOVER_GRACE) -> int:
+    """Stop every process of group `pgid` that runs in `within` (see `stop`): once its
+    leader is reaped, a group's id can be taken by a stranger's new session. Returns how
+    many there were."""
+    members = [member for member in group_members(pgid) if runs_in(member.pid, within)]
     stop(members, signum, grace)
     return len(members)
 

@@ -153,7 +153,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 run.process.kill()
                 run.process.wait()
-        stop_group(run.process.pid, run.component.stop_signal)  # and what it left running
+        # And what it left running.
+        stop_group(run.process.pid, run.component.stop_signal, self.config.state_dir)
         run.state = "stopped"
         self.config.pid_file(name).unlink(missing_ok=True)
         self.publish()
@@ -173,7 +174,7 @@ class Supervisor:
         print(f"{name} exited with code {run.process.returncode}; restarting", flush=True)
         run.state = "restarting"
         self.publish()
-        orphans = stop_group(run.process.pid, run.component.stop_signal)
+        orphans = stop_group(run.process.pid, run.component.stop_signal, self.config.state_dir)
         if orphans:
             print(f"{name}: stopped {orphans} leftover process(es) of its group", flush=True)
         up_for = self.clock() - run.started_at

@@ -206,7 +206,7 @@ async def register(
             client_address=address,
             detail={"reason": "email_taken"},
         )
-        _tell(deps, email, notices.registration_attempt(), "registration_attempt")
+        notice = notices.registration_attempt()
     else:
         await audit.record(
             db,
@@ -216,14 +216,15 @@ async def register(
             resource_id=created,
             client_address=address,
         )
-        _tell(deps, email, notices.welcome(body.display_name), "welcome")
+        notice = notices.welcome()
+    await db.commit()  # told only of what stands
+    _tell(deps, email, notice)
     return RegistrationReceipt(email=email, message=REGISTERED)
 
 
-def _tell(deps: Services, to: str, notice: notices.Notice, about: str) -> None:
+def _tell(deps: Services, to: str, notice: notices.Notice) -> None:
     """Email `notice` to `to` beside the response."""
-    subject, text = notice
-    deps.outbox.send_later(to, subject, text, about=about)
+    deps.outbox.send_later(to, notice)
 
 
 # Each reason its own answer: the link's rightful holder learns what to do next; a stranger
@@ -304,28 +305,25 @@ async def _failed_login(
     email: str,
     address: str,
     deps: Services,
+    *,
+    outcome: str = "failure",
 ) -> ApiError:
-    """Count and record a failed sign-in; tell the owner when one address reaches the
-    number of failures that starts slowing it down."""
-    failures = await guard_of(deps.redis, deps.settings).failed(email, address)
+    """Count and record a failed sign-in, and commit them (they stand though the request
+    fails); tell the owner when it starts slowing a source, or the whole account down."""
+    milestone = await guard_of(deps.redis, deps.settings).failed(email, address)
     if user is not None:
         user.failed_logins += 1  # since the last success, for the administrators' list
-        if failures == deps.settings.failures_before_delay:
-            _tell(
-                deps,
-                user.email,
-                notices.failed_sign_ins(failures, address),
-                "failed_sign_ins",
-            )
+        if milestone is not None:
+            _tell(deps, user.email, notices.failed_sign_ins(milestone, address))
     await audit.record(
         db,
         actor_id=user.id if user else None,
         action="auth.login",
         resource_type="session",
-        outcome="failure",
+        outcome=outcome,
         client_address=address,
-        detail={"failures_from_address": failures},
     )
+    await db.commit()
     # The security event the observability stack's metric filter counts.
     log.warning(
         "failed login",
@@ -344,14 +342,15 @@ async def _failed_login(
     response_model=LoginResult,
     summary="Sign in; sets the session cookie",
     description="A wrong password or code answers 401 `invalid_credentials` whatever was"
-    " wrong. An account with a second factor answers 401 `mfa_required` to a request"
-    " without a code, whether or not its password was right, so the answer is no oracle"
-    " of the password. After a few failures from one address, that address must wait"
-    " longer before each attempt at that account (429 with Retry-After); other addresses,"
-    " the owner's, are not slowed.",
+    " wrong, and so does an account an administrator locked (its owner is told by email)."
+    " An account with a second factor answers 401 `mfa_required` to a request without a"
+    " code, whether or not its password was right, and counts it alike: no oracle of the"
+    " password. After a few failures from one source (an IPv4 address, an IPv6 /64), that"
+    " source must wait longer before each attempt at that account (429 with Retry-After);"
+    " after many from anywhere, so must every source that never signed in to it. The"
+    " owner's own sources are not slowed.",
     responses={
         401: {"description": "Wrong credentials, or a code is required"},
-        423: {"description": "Right credentials, but an administrator locked the account"},
         429: {"description": "Too many attempts from this address"},
     },
 )
@@ -372,20 +371,11 @@ async def login(
     # an unknown email faster would tell whether an account exists.
     password_ok = await verify_password(user.password_hash if user else None, body.password)
     if user is not None and user.totp_secret and body.totp is None:
-        # Both ways a write and a commit, so neither the answer nor its time tells whether
-        # the password was right; a wrong one is counted, though the answer does not say so.
-        if password_ok:
-            await audit.record(
-                db,
-                actor_id=user.id,
-                action="auth.login",
-                resource_type="session",
-                outcome="code_asked",
-                client_address=address,
-            )
-        else:
-            await _failed_login(db, user, email, address, deps)
-        await db.commit()
+        # Right password or wrong, the same answer and the same count: neither the answer,
+        # its time, nor the source's wait that follows tells which (no password oracle).
+        # A sign-in with the code clears the count.
+        outcome = "code_asked" if password_ok else "failure"
+        await _failed_login(db, user, email, address, deps, outcome=outcome)
         raise ApiError(401, "mfa_required", "Enter the 6-digit code from your authenticator app.")
     code_ok = (
         user is not None
@@ -396,22 +386,12 @@ async def login(
         )
     )
     if user is None or not code_ok:
-        error = await _failed_login(db, user, email, address, deps)
-        await db.commit()  # the count and the audit record stand even though the request fails
-        raise error
-    now = datetime.now(UTC)
-    if user.locked_until is not None and user.locked_until > now:
-        # Said only to whoever proved the credentials: no one else learns of the lock.
-        await audit.record(
-            db,
-            actor_id=user.id,
-            action="auth.login",
-            resource_type="session",
-            outcome="locked",
-            client_address=address,
-        )
-        await db.commit()  # the refused attempt stays on record
-        raise ApiError(423, "locked", "This account is locked; contact an administrator.")
+        raise await _failed_login(db, user, email, address, deps)
+    if user.locked_until is not None and user.locked_until > datetime.now(UTC):
+        # Answered as a wrong password, and counted: a locked account is no oracle of its
+        # password either. The owner, who knows it was right, is told by email.
+        _tell(deps, user.email, notices.locked())
+        raise await _failed_login(db, user, email, address, deps, outcome="locked")
     mfa = bool(user.totp_secret)
     await guard.succeeded(email, address)
     user.failed_logins = 0
@@ -502,8 +482,21 @@ async def verify_mfa(
     attempts_key = f"mfa_attempts:{caller.user_id}"
     pending = await deps.redis.get(pending_key)
     if pending is None:
-        raise ApiError(409, "mfa_not_started", "Start enrollment first (it lasts 10 minutes).")
+        raise ApiError(
+            409,
+            "mfa_not_started",
+            f"Start enrollment first (it lasts {PENDING_ENROLLMENT_SECONDS // 60} minutes).",
+        )
     secret = pending.decode() if isinstance(pending, bytes) else str(pending)
+    # Counted before the code is checked, so codes sent at once cannot all be tried: six
+    # digits are a million guesses; a few tries per secret, then a new secret.
+    pipe = deps.redis.pipeline(transaction=False)
+    pipe.incr(attempts_key)
+    pipe.expire(attempts_key, PENDING_ENROLLMENT_SECONDS)
+    attempts = int((await pipe.execute())[0])
+    if attempts > ENROLLMENT_ATTEMPTS:
+        await deps.redis.delete(pending_key, attempts_key)
+        raise ApiError(409, "mfa_not_started", "Too many wrong codes; start enrollment again.")
     ok = await totp.verify(deps.redis, str(caller.user_id), secret, body.code)
     await audit.by(
         db,
@@ -515,10 +508,7 @@ async def verify_mfa(
     )
     if not ok:
         await db.commit()
-        # Six digits are a million guesses: a few tries per secret, then a new secret.
-        attempts = await deps.redis.incr(attempts_key)
-        await deps.redis.expire(attempts_key, PENDING_ENROLLMENT_SECONDS)
-        if attempts >= ENROLLMENT_ATTEMPTS:
+        if attempts == ENROLLMENT_ATTEMPTS:  # that was the last try
             await deps.redis.delete(pending_key, attempts_key)
             raise ApiError(
                 409,
