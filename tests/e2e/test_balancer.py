@@ -168,6 +168,8 @@ def test_bodies_over_the_limit_are_refused_except_on_the_upload_route(balancer: 
             )
             assert answer.status_code == 413, path
             assert answer.json()["error"]["code"] == "too_large"
+            # The API's shape in full: the request's id, the one the API would log.
+            assert re.fullmatch(r"[0-9a-f]{32}", answer.json()["error"]["request_id"])
         for method, path in LARGE_BODY_ROUTES:
             answer = client.request(method, path, content=b"%PDF-" + b"x" * MAX_BODY_BYTES)
             assert answer.status_code == 200, path  # reached the API (the stand-in)

@@ -22,9 +22,18 @@ FRONTEND_DIST = REPO / "frontend" / "dist"
 
 
 def _api_error(code: str, message: str) -> str:
-    """The API's error shape, for answers the load balancer gives in the API's place."""
+    """The API's error shape, for answers the load balancer gives in the API's place, with
+    the request's id (nginx's $request_id, the one it hands the API too)."""
     return json.dumps(
-        {"error": {"code": code, "message": message, "details": []}}, separators=(",", ":")
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "details": [],
+                "request_id": "$request_id",
+            }
+        },
+        separators=(",", ":"),
     )
 
 
@@ -68,6 +77,8 @@ TO_API = f"""
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            # One id for the request, in the balancer's answers and the API's log alike.
+            proxy_set_header X-Request-ID $request_id;
             proxy_request_buffering off;
             proxy_buffering off;
             error_page 413 @too_large;
