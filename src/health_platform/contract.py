@@ -50,6 +50,11 @@ LARGE_BODY_ROUTES = (("POST", "/api/documents"),)
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 # The most PostgreSQL connections one API process opens unless told otherwise.
 DEFAULT_DATABASE_CONNECTIONS = 30
+# A request's whole header must arrive within this many seconds of its first byte (the
+# balancer's client_header_timeout, and the API's own: api/server.py).
+REQUEST_HEADER_SECONDS = 10
+# uvicorn's HTTP protocol for the API (`--http`), which keeps that deadline.
+API_HTTP_PROTOCOL = "health_platform.api.server:HeaderDeadlineProtocol"
 # The largest body of every other route: JSON, refused with 413 above it (the load balancer
 # and the API alike).
 MAX_BODY_BYTES = 1024 * 1024

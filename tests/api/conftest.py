@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from health_platform.api.app import build_services, create_app
-from health_platform.contract import ApiSettings
+from health_platform.contract import API_HTTP_PROTOCOL, ApiSettings
 from health_platform.local.ports import free_port
 from tests.conftest import Direct
 
@@ -82,7 +82,11 @@ def serve(settings: ApiSettings) -> Iterator[str]:
     """The API served by uvicorn on a free port of 127.0.0.1, in a thread with its own
     loop (its lifespan builds the services); yields the base URL."""
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
+        create_app(settings),
+        host="127.0.0.1",
+        port=free_port(),
+        log_level="warning",
+        http=API_HTTP_PROTOCOL,  # as the container and the local platform run it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from health_platform.api import server
 from health_platform.contract import DOCS_PATH, MAX_BODY_BYTES, OPENAPI_PATH, ApiSettings
 from tests.api.conftest import User, serve
 
@@ -154,4 +155,29 @@ def test_a_trickled_json_body_is_cut_too(settings: ApiSettings) -> None:
                 time.sleep(0.2)
             answer = connection.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert time.monotonic() - started < 4
+
+
+def test_a_trickled_header_is_cut_at_the_api_too(
+    settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn has no header deadline of its own: the API's protocol closes a connection
+    whose header is not whole within the deadline (1 s here) of its first byte."""
+    monkeypatch.setattr(server, "REQUEST_HEADER_SECONDS", 1)
+    with serve(settings) as url:
+        host, port = url.removeprefix("http://").split(":")
+        started = time.monotonic()
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"GET /health HTTP/1.1\r\n")
+            answer = b"open"
+            for _ in range(30):  # a byte every 0.2 s, for 6 s at most
+                try:
+                    connection.sendall(b"X")
+                    time.sleep(0.2)
+                except OSError:  # closed by the API
+                    answer = b""
+                    break
+            if answer:
+                answer = connection.recv(4096)  # b"" once the API closed it
+    assert answer == b""
     assert time.monotonic() - started < 4

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from uvicorn.importer import import_from_string
 
+from health_platform.api.server import HeaderDeadlineProtocol
+from health_platform.contract import API_HTTP_PROTOCOL
 from health_platform.images.dockerfile import (
     DockerfileError,
     ImageSpec,
@@ -35,6 +38,9 @@ def test_backend_image() -> None:
     # The ALB closes idle connections first (AWS's advice; else an occasional 502).
     keep_alive = int(spec.cmd[spec.cmd.index("--timeout-keep-alive") + 1])
     assert keep_alive > IDLE_TIMEOUT_SECONDS
+    # The protocol with a deadline for request headers, as the local platform runs it.
+    assert spec.cmd[spec.cmd.index("--http") + 1] == API_HTTP_PROTOCOL
+    assert import_from_string(API_HTTP_PROTOCOL) is HeaderDeadlineProtocol
     assert spec.healthcheck == (
         "python",
         "-c",

@@ -21,6 +21,7 @@ import psycopg
 import redis
 
 from health_platform.contract import (
+    API_HTTP_PROTOCOL,
     DATABASE_NAME,
     DEFAULT_DATABASE_CONNECTIONS,
     LOCAL_OWNER_ROLE,
@@ -388,6 +389,8 @@ def components(
                 str(config.api_port),
                 "--workers",
                 str(config.api_workers),
+                "--http",
+                API_HTTP_PROTOCOL,  # a deadline for each request's header
                 "--no-proxy-headers",
                 "--no-access-log",  # the API writes its own line per request
                 "--timeout-graceful-shutdown",

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from health_platform.contract import LARGE_BODY_ROUTES, MAX_BODY_BYTES
+from health_platform.contract import LARGE_BODY_ROUTES, MAX_BODY_BYTES, REQUEST_HEADER_SECONDS
 from health_platform.errors import ToolchainError
 from health_platform.local.ports import http_ok
 from health_platform.paths import REPO
@@ -53,7 +53,7 @@ BALANCER_SOURCE_ADDRESS = "127.0.0.2"
 # answer may not pause longer (a body that trickles is cut by the API's own pace, see
 # ApiSettings.body_read_window_seconds), and an idle keep-alive connection closes after
 # twice this.
-CLIENT_TIMEOUT_SECONDS = 10
+CLIENT_TIMEOUT_SECONDS = REQUEST_HEADER_SECONDS
 # Short, and without includeSubDomains: the browser applies it to every port of localhost.
 HSTS_MAX_AGE_SECONDS = 3600
 # TLS 1.2 with forward secrecy and authenticated encryption only (no CBC, CCM8, ARIA or
