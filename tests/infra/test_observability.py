@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from health_platform.infra.data.connections import max_connections
 from health_platform.infra.naming import OBSERVABILITY
-from health_platform.infra.observability.alarms import postgres_max_connections
 from tests.infra.conftest import Synthesis
 
 
@@ -106,14 +106,14 @@ def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> Non
     )
     assert "events.amazonaws.com" in key_policy and "aws:SourceAccount" in key_policy
     connections = alarm(synthesis, env, "DatabaseInstanceConnections")
-    assert connections["Threshold"] == round(0.8 * postgres_max_connections(rds.instance_class))
+    assert connections["Threshold"] == round(0.8 * max_connections(rds.instance_class))
     if env == "prod":
         alarm(synthesis, env, "DatabaseReadReplicaConnections")
 
 
 def test_max_connections_follow_instance_memory() -> None:
-    assert postgres_max_connections("db.t3.micro") < postgres_max_connections("db.r6g.large")
-    assert 90 <= postgres_max_connections("db.t3.micro") <= 112
+    assert max_connections("db.t3.micro") < max_connections("db.r6g.large")
+    assert 85 <= max_connections("db.t3.micro") <= 112
 
 
 def test_redis_cpu_memory_evictions_per_node(synthesis: Synthesis, env: str) -> None:

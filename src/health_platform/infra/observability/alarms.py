@@ -12,23 +12,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 MINUTE = Duration.minutes(1)
-GIB = 1024**3
-
-# Memory of the RDS classes this project's environments may use. PostgreSQL's default
-# max_connections is LEAST(DBInstanceClassMemory / 9531392, 5000).
-RDS_CLASS_MEMORY_GIB = {
-    "db.t3.micro": 1, "db.t3.small": 2, "db.t3.medium": 4, "db.t3.large": 8,
-    "db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
-    "db.m6g.large": 8, "db.m6g.xlarge": 16, "db.m6g.2xlarge": 32, "db.m7g.large": 8,
-    "db.m7g.xlarge": 16, "db.m7g.2xlarge": 32, "db.r6g.large": 16, "db.r6g.xlarge": 32,
-    "db.r6g.2xlarge": 64, "db.r7g.large": 16, "db.r7g.xlarge": 32, "db.r7g.2xlarge": 64,
-}  # fmt: skip
-
-
-def postgres_max_connections(instance_class: str) -> int:
-    # RDS reserves some memory; DBInstanceClassMemory is a little below the nominal size.
-    usable = RDS_CLASS_MEMORY_GIB[instance_class] * GIB * 0.9
-    return min(int(usable / 9531392), 5000)
 
 
 @dataclass(frozen=True)

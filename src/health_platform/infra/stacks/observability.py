@@ -10,12 +10,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from health_platform.infra import naming
+from health_platform.infra.data.connections import max_connections
 from health_platform.infra.observability.alarms import (
     Alarms,
     Threshold,
     log_pattern_metric,
     metric,
-    postgres_max_connections,
 )
 from health_platform.infra.observability.alerts import AlertTopic
 from health_platform.infra.observability.audit_trail import AuditTrail
@@ -171,7 +171,7 @@ class ObservabilityStack(PlatformStack):
             label = instance.node.id
             free = metric("AWS/RDS", "FreeStorageSpace", identifier, "Minimum")
             connections = metric("AWS/RDS", "DatabaseConnections", identifier, "Maximum")
-            limit = 0.8 * postgres_max_connections(database.instance_class)
+            limit = 0.8 * max_connections(database.instance_class)
             self.alarms.add(
                 f"Database{label}Connections",
                 connections,
