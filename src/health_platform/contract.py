@@ -59,6 +59,11 @@ API_HTTP_PROTOCOL = "health_platform.api.server:HeaderDeadlineProtocol"
 # and the API alike).
 MAX_BODY_BYTES = 1024 * 1024
 
+# --- security events the API logs (a JSON line each, "event": ...; the observability
+# stack's metric filters count them)
+FAILED_LOGIN_EVENT = "login.failed"
+PRIVILEGE_CHANGE_EVENT = "privilege.change"
+
 # --- the database ----------------------------------------------------------------------------
 DATABASE_NAME = "health_platform"
 DATABASE_PORT = 5432

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from health_platform.infra.data.connections import max_connections
-from health_platform.infra.naming import OBSERVABILITY
+from health_platform.contract import PRIVILEGE_CHANGE_EVENT, SERVICES
+from health_platform.infra.data.connections import max_connections, memory_gib
+from health_platform.infra.naming import OBSERVABILITY, repository_name
 from tests.infra.conftest import Synthesis
 
 
@@ -30,10 +31,13 @@ def test_every_alarm_notifies_on_alarm_and_on_ok(synthesis: Synthesis, env: str)
     nodes = synthesis.environments[env].elasticache
     redis_nodes = nodes.shards * (nodes.replicas_per_shard + 1)
     databases = 2 if env == "prod" else 1
-    # 2 services x (CPU, memory) + 2 rates + latency + 2 unhealthy + databases x
-    # connections + Redis nodes x 3 + failed logins, unauthorized calls, IAM policy changes
-    # (storage speaks through RDS's events: test_database_storage_and_connections)
-    assert len(found) == 4 + 5 + databases + 3 * redis_nodes + 3
+    # 2 services x (CPU, memory) + 2 rates + latency + 2 unhealthy + network errors +
+    # request volume + databases x (connections, CPU, read and write latency, memory) +
+    # the replica's lag + Redis nodes x 3 + failed logins, privilege changes, unauthorized
+    # calls, IAM policy changes (storage speaks through RDS's events:
+    # test_database_storage_and_connections)
+    replica = 1 if env == "prod" else 0
+    assert len(found) == 4 + 5 + 2 + 5 * databases + replica + 3 * redis_nodes + 4
     for props in found.values():
         topic = [{"Ref": lid} for lid in synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Topic")]
         assert props["AlarmActions"] == topic
@@ -109,6 +113,53 @@ def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> Non
     assert connections["Threshold"] == round(0.8 * max_connections(rds.instance_class))
     if env == "prod":
         alarm(synthesis, env, "DatabaseReadReplicaConnections")
+
+
+def test_network_errors_above_1_percent_and_request_volume_anomalies(
+    synthesis: Synthesis, env: str
+) -> None:
+    errors = alarm(synthesis, env, "NetworkErrorRate")
+    assert errors["Threshold"] == 1 and errors["EvaluationPeriods"] == 2
+    names = {
+        m["MetricStat"]["Metric"]["MetricName"] for m in errors["Metrics"] if "MetricStat" in m
+    }
+    assert names == {"TargetConnectionErrorCount", "RejectedConnectionCount", "RequestCount"}
+    volume = alarm(synthesis, env, "RequestVolumeAnomaly")
+    assert volume["ComparisonOperator"] == "LessThanLowerOrGreaterThanUpperThreshold"
+    band = next(m for m in volume["Metrics"] if "Expression" in m)["Expression"]
+    assert band.startswith("ANOMALY_DETECTION_BAND(") and volume["ThresholdMetricId"]
+
+
+def test_database_cpu_latency_memory_and_replica_lag(synthesis: Synthesis, env: str) -> None:
+    rds = synthesis.environments[env].rds
+    assert alarm(synthesis, env, "DatabaseInstanceCpu")["Threshold"] == 80
+    for kind in ("Read", "Write"):
+        latency = alarm(synthesis, env, f"DatabaseInstance{kind}Latency")
+        assert latency["MetricName"] == f"{kind}Latency" and latency["Threshold"] == 0.02
+    memory = alarm(synthesis, env, "DatabaseInstanceFreeableMemory")
+    assert memory["ComparisonOperator"] == "LessThanThreshold"
+    assert memory["Threshold"] == round(0.1 * memory_gib(rds.instance_class) * 1024**3)
+    lags = [lid for lid in alarms(synthesis, env) if lid.startswith("DatabaseReadReplicaLag")]
+    assert len(lags) == (1 if rds.read_replica else 0)
+
+
+def test_critical_image_findings_and_privilege_changes_alert(
+    synthesis: Synthesis, env: str
+) -> None:
+    rules = synthesis.resources(env, OBSERVABILITY, "AWS::Events::Rule")
+    (scan,) = [
+        r["Properties"] for lid, r in rules.items() if lid.startswith("CriticalImageFindings")
+    ]
+    pattern = scan["EventPattern"]
+    assert pattern["detail-type"] == ["ECR Image Scan"]
+    assert pattern["detail"]["finding-severity-counts"] == {"CRITICAL": [{"numeric": [">", 0]}]}
+    assert sorted(pattern["detail"]["repository-name"]) == sorted(
+        repository_name(env, service) for service in SERVICES
+    )
+    filters = synthesis.resources(env, OBSERVABILITY, "AWS::Logs::MetricFilter").values()
+    patterns = [f["Properties"]["FilterPattern"] for f in filters]
+    assert any(PRIVILEGE_CHANGE_EVENT in p for p in patterns)
+    assert alarm(synthesis, env, "PrivilegeChange")["Threshold"] == 0
 
 
 def test_max_connections_follow_instance_memory() -> None:

@@ -18,6 +18,7 @@ from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.models import AuditRecord, User
 from health_platform.api.sign_in_guard import guard_of
+from health_platform.contract import PRIVILEGE_CHANGE_EVENT
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 security_log = logging.getLogger("health_platform.api.security")
@@ -161,7 +162,7 @@ async def change_role(
     security_log.warning(
         "role changed",
         extra={
-            "event": "privilege.change",
+            "event": PRIVILEGE_CHANGE_EVENT,
             "user_id": str(caller.user_id),
             "target_user_id": str(target.id),
             "role": body.role,

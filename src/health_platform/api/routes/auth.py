@@ -26,6 +26,7 @@ from health_platform.api.password_policy import MAX_LENGTH, MIN_LENGTH, require_
 from health_platform.api.passwords import hash_password, verify_password
 from health_platform.api.sessions import CSRF_COOKIE, SESSION_COOKIE
 from health_platform.api.sign_in_guard import guard_of
+from health_platform.contract import FAILED_LOGIN_EVENT
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 log = logging.getLogger("health_platform.api.auth")
@@ -328,7 +329,7 @@ async def _failed_login(
     log.warning(
         "failed login",
         extra={
-            "event": "login.failed",
+            "event": FAILED_LOGIN_EVENT,
             "client": address,
             "user_id": str(user.id) if user else None,
         },

@@ -52,6 +52,25 @@ class Alarms(Construct):
         self.alarms.append(alarm)
         return alarm
 
+    def anomaly(
+        self, name: str, metric: cloudwatch.Metric, std_devs: float, minutes: int, description: str
+    ) -> cloudwatch.AnomalyDetectionAlarm:
+        """Outside the band CloudWatch learns from the metric's own history, either way."""
+        alarm = cloudwatch.AnomalyDetectionAlarm(
+            self,
+            name,
+            alarm_description=description,
+            metric=metric,
+            std_devs=std_devs,
+            evaluation_periods=minutes,
+            datapoints_to_alarm=minutes,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        return alarm
+
 
 def metric(
     namespace: str, name: str, dimensions: dict[str, str], statistic: str = "Average"

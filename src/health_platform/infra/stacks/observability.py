@@ -9,8 +9,9 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from health_platform.contract import FAILED_LOGIN_EVENT, PRIVILEGE_CHANGE_EVENT, SERVICES
 from health_platform.infra import naming
-from health_platform.infra.data.connections import max_connections
+from health_platform.infra.data.connections import max_connections, memory_gib
 from health_platform.infra.observability.alarms import (
     Alarms,
     Threshold,
@@ -28,9 +29,14 @@ from health_platform.infra.stacks.network import NetworkStack
 from health_platform.infra.stacks.services import ServicesStack
 from health_platform.settings import EnvironmentSettings
 
-# The backend logs one JSON line with this event for every failed login (issue: API).
-FAILED_LOGIN_EVENT = "login.failed"
 FAILED_LOGINS_PER_5_MINUTES = 20
+NETWORK_ERROR_PERCENT = 1  # of requests: connections to targets failed or refused by the ALB
+REQUEST_ANOMALY_STD_DEVS = 3  # request volume outside this band of its learned pattern
+# The database: CPU, each read's or write's latency, memory left, a replica's lag.
+DATABASE_CPU_PERCENT = 80
+DATABASE_LATENCY_SECONDS = 0.02
+DATABASE_FREE_MEMORY_FRACTION = 0.1
+REPLICA_LAG_SECONDS = 60
 
 # RDS's storage events that need a person (see _storage_events): storage exhausted (0007),
 # autoscaling unable to scale (0223), about to reach its maximum (0224), at 80% of it
@@ -85,6 +91,7 @@ class ObservabilityStack(PlatformStack):
             self._cache(settings),
             self._security(services),
         ]
+        self._image_findings(env)
         rows.append([graph("Estimated charges (USD, account)", [estimated_charges()], width=24)])
         Dashboard(self, "Dashboard", name=name, rows=rows)
         CostBudget(
@@ -155,34 +162,136 @@ class ObservabilityStack(PlatformStack):
             metric("AWS/ApplicationELB", "TargetResponseTime", alb, statistic)
             for statistic in ("p50", "p90", "p99")
         ]
+        network = self._network_errors(alb, requests)
+        self.alarms.anomaly(
+            "RequestVolumeAnomaly",
+            metric("AWS/ApplicationELB", "RequestCount", alb, "Sum").with_(
+                period=Duration.minutes(5)
+            ),
+            REQUEST_ANOMALY_STD_DEVS,
+            3,
+            "Request volume outside its usual band for 15 minutes (a flood, or an outage)",
+        )
         return [
-            graph("Requests and 5xx", [requests, elb_5xx, target_5xx]),
+            graph("Requests and 5xx", [requests, elb_5xx, target_5xx, *network]),
             graph("Latency p50 / p90 / p99 (s)", percentiles),
         ]
 
+    def _network_errors(
+        self, alb: dict[str, str], requests: cloudwatch.Metric
+    ) -> list[cloudwatch.Metric]:
+        """Connections the ALB could not make to a target, and connections it refused."""
+        failed = metric("AWS/ApplicationELB", "TargetConnectionErrorCount", alb, "Sum")
+        rejected = metric("AWS/ApplicationELB", "RejectedConnectionCount", alb, "Sum")
+        rate = cloudwatch.MathExpression(
+            expression="IF(requests > 0, 100 * (failed + rejected) / requests, 0)",
+            using_metrics={"failed": failed, "rejected": rejected, "requests": requests},
+            period=Duration.minutes(1),
+            label="NetworkErrorRate (%)",
+        )
+        self.alarms.add(
+            "NetworkErrorRate",
+            rate,
+            Threshold(NETWORK_ERROR_PERCENT, 2),
+            f"Target connection errors and rejected connections above {NETWORK_ERROR_PERCENT}%"
+            " of requests for 2 minutes",
+        )
+        return [failed, rejected]
+
     def _database(self, settings: EnvironmentSettings, data: DataStack) -> list[cloudwatch.IWidget]:
-        database = settings.rds
+        instance_class = settings.rds.instance_class
         instances = [data.database.instance] + (
             [data.database.replica] if data.database.replica else []
         )
         widgets: list[cloudwatch.IWidget] = []
         for instance in instances:
             identifier = {"DBInstanceIdentifier": instance.instance_identifier}
-            label = instance.node.id
+            label = f"Database{instance.node.id}"
+            load = self._database_load(label, identifier, instance_class)
+            latencies = self._database_latency(label, identifier)
             free = metric("AWS/RDS", "FreeStorageSpace", identifier, "Minimum")
-            connections = metric("AWS/RDS", "DatabaseConnections", identifier, "Maximum")
-            limit = 0.8 * max_connections(database.instance_class)
-            self.alarms.add(
-                f"Database{label}Connections",
-                connections,
-                Threshold(round(limit), 5),
-                f"Database connections above 80% of the maximum ({round(limit)})",
-            )
-            cpu = metric("AWS/RDS", "CPUUtilization", identifier)
-            widgets.append(graph(f"Database {label}", [cpu, connections]))
-            widgets.append(graph(f"Database {label}: free storage (bytes)", [free]))
+            memory = self._database_memory(label, identifier, instance_class)
+            if instance is data.database.replica:
+                self.alarms.add(
+                    f"{label}Lag",
+                    metric("AWS/RDS", "ReplicaLag", identifier, "Maximum"),
+                    Threshold(REPLICA_LAG_SECONDS, 5),
+                    f"Read replica more than {REPLICA_LAG_SECONDS} s behind for 5 minutes",
+                )
+            widgets += [
+                graph(f"{label}: CPU (%) and connections", load),
+                graph(f"{label}: read and write latency (s)", latencies),
+                graph(f"{label}: free storage and memory (bytes)", [free, memory]),
+            ]
         self._storage_events([instance.instance_identifier for instance in instances])
         return widgets
+
+    def _database_load(
+        self, label: str, identifier: dict[str, str], instance_class: str
+    ) -> list[cloudwatch.IMetric]:
+        connections = metric("AWS/RDS", "DatabaseConnections", identifier, "Maximum")
+        limit = round(0.8 * max_connections(instance_class))
+        self.alarms.add(
+            f"{label}Connections",
+            connections,
+            Threshold(limit, 5),
+            f"Database connections above 80% of the maximum ({limit})",
+        )
+        cpu = metric("AWS/RDS", "CPUUtilization", identifier)
+        self.alarms.add(
+            f"{label}Cpu",
+            cpu,
+            Threshold(DATABASE_CPU_PERCENT, 5),
+            f"Database CPU above {DATABASE_CPU_PERCENT}% for 5 minutes",
+        )
+        return [cpu, connections]
+
+    def _database_latency(self, label: str, identifier: dict[str, str]) -> list[cloudwatch.IMetric]:
+        latencies: list[cloudwatch.IMetric] = []
+        for kind in ("Read", "Write"):
+            latency = metric("AWS/RDS", f"{kind}Latency", identifier)
+            self.alarms.add(
+                f"{label}{kind}Latency",
+                latency,
+                Threshold(DATABASE_LATENCY_SECONDS, 5),
+                f"Database {kind.lower()} latency above"
+                f" {DATABASE_LATENCY_SECONDS * 1000:.0f} ms for 5 minutes",
+            )
+            latencies.append(latency)
+        return latencies
+
+    def _database_memory(
+        self, label: str, identifier: dict[str, str], instance_class: str
+    ) -> cloudwatch.Metric:
+        memory = metric("AWS/RDS", "FreeableMemory", identifier, "Minimum")
+        floor = round(memory_gib(instance_class) * 1024**3 * DATABASE_FREE_MEMORY_FRACTION)
+        self.alarms.add(
+            f"{label}FreeableMemory",
+            memory,
+            Threshold(floor, 5, below=True),
+            f"Database freeable memory under {DATABASE_FREE_MEMORY_FRACTION:.0%} of the"
+            " class's for 5 minutes",
+        )
+        return memory
+
+    def _image_findings(self, env: str) -> None:
+        """An image scan (on every push) that found a critical vulnerability in one of the
+        environment's images reaches the alert topic: ECR reports it to EventBridge only."""
+        events.Rule(
+            self,
+            "CriticalImageFindings",
+            description="ECR scans with critical findings in this environment's images",
+            event_pattern=events.EventPattern(
+                source=["aws.ecr"],
+                detail_type=["ECR Image Scan"],
+                detail={
+                    "scan-status": ["COMPLETE"],
+                    "repository-name": [naming.repository_name(env, name) for name in SERVICES],
+                    "finding-severity-counts": {"CRITICAL": [{"numeric": [">", 0]}]},
+                },
+            ),
+            targets=[targets.SnsTopic(self.alerts.topic)],
+        )
 
     def _storage_events(self, identifiers: list[str]) -> None:
         """Storage alerts at any size. Storage autoscaling grows the volume, and CloudWatch
@@ -249,7 +358,21 @@ class ObservabilityStack(PlatformStack):
             Threshold(FAILED_LOGINS_PER_5_MINUTES, 1),
             f"More than {FAILED_LOGINS_PER_5_MINUTES} failed logins in 5 minutes",
         )
-        trail_metrics = []
+        privilege_changes = log_pattern_metric(
+            self,
+            "PrivilegeChangesFilter",
+            log_group=services.backend.log_group,
+            pattern=logs.FilterPattern.string_value("$.event", "=", PRIVILEGE_CHANGE_EVENT),
+            namespace=self.namespace,
+            name="PrivilegeChanges",
+        )
+        self.alarms.add(
+            "PrivilegeChange",
+            privilege_changes,
+            Threshold(0, 1),
+            "A role was changed in the application (an administrator made or unmade)",
+        )
+        trail_metrics = [privilege_changes]
         for label, pattern in (
             ("UnauthorizedApiCalls", UNAUTHORIZED_CALLS),
             ("IamPolicyChanges", IAM_POLICY_CHANGES),
