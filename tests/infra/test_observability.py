@@ -260,3 +260,30 @@ def test_cloudtrail(synthesis: Synthesis, env: str) -> None:
     assert "AuditTrailKey" in json.dumps(props["KMSKeyId"])
     assert "AuditTrailBucket" in json.dumps(props["S3BucketName"])
     assert "CloudWatchLogsLogGroupArn" in props
+    # Who read, wrote or deleted which patient document.
+    (selector,) = props["EventSelectors"]
+    assert selector["ReadWriteType"] == "All" and selector["IncludeManagementEvents"] is True
+    (resource,) = selector["DataResources"]
+    assert resource["Type"] == "AWS::S3::Object"
+    assert "BucketsUploads" in json.dumps(resource["Values"])
+
+
+def test_threat_detection_and_its_severe_findings_alert(synthesis: Synthesis, env: str) -> None:
+    (detector,) = synthesis.resources(env, OBSERVABILITY, "AWS::GuardDuty::Detector").values()
+    features = {f["Name"]: f["Status"] for f in detector["Properties"]["Features"]}
+    assert features == {"S3_DATA_EVENTS": "ENABLED", "RDS_LOGIN_EVENTS": "ENABLED"}
+    (hub,) = synthesis.resources(env, OBSERVABILITY, "AWS::SecurityHub::Hub").values()
+    assert hub["Properties"]["EnableDefaultStandards"] is True
+    (analyzer,) = synthesis.resources(env, OBSERVABILITY, "AWS::AccessAnalyzer::Analyzer").values()
+    assert analyzer["Properties"]["Type"] == "ACCOUNT"
+    topics = list(synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Topic"))
+    rules = {
+        r["Properties"]["EventPattern"]["source"][0]: r["Properties"]
+        for r in synthesis.resources(env, OBSERVABILITY, "AWS::Events::Rule").values()
+    }
+    for source in ("aws.guardduty", "aws.securityhub", "aws.access-analyzer"):
+        assert [t["Arn"] for t in rules[source]["Targets"]] == [{"Ref": topics[0]}]
+    guardduty = rules["aws.guardduty"]["EventPattern"]["detail"]
+    assert guardduty == {"severity": [{"numeric": [">=", 7]}]}
+    hub_findings = rules["aws.securityhub"]["EventPattern"]["detail"]["findings"]
+    assert hub_findings["Severity"]["Label"] == ["HIGH", "CRITICAL"]

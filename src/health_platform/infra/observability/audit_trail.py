@@ -1,5 +1,6 @@
 """CloudTrail: every region, log file validation, KMS-encrypted, into a dedicated bucket, and
-into CloudWatch Logs so security events can raise alarms."""
+into CloudWatch Logs so security events can raise alarms; with the S3 data events of the
+bucket that holds patients' documents."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from health_platform.infra import naming
@@ -24,6 +26,7 @@ class AuditTrail(Construct):
         env: str,
         logs_key: kms.IKey,
         retention_days: int,
+        data_events_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -78,4 +81,10 @@ class AuditTrail(Construct):
             enable_file_validation=True,
             send_to_cloud_watch_logs=True,
             cloud_watch_log_group=self.log_group,
+        )
+        # Who read, wrote or deleted which document: S3 data events of the uploads bucket.
+        self.trail.add_s3_event_selector(
+            [cloudtrail.S3EventSelector(bucket=data_events_bucket)],
+            read_write_type=cloudtrail.ReadWriteType.ALL,
+            include_management_events=True,
         )

@@ -23,6 +23,7 @@ from health_platform.infra.observability.audit_trail import AuditTrail
 from health_platform.infra.observability.backup_events import restore_failures
 from health_platform.infra.observability.budget import CostBudget
 from health_platform.infra.observability.dashboard import Dashboard, estimated_charges, graph
+from health_platform.infra.observability.threat_detection import ThreatDetection
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.data import DataStack
 from health_platform.infra.stacks.network import NetworkStack
@@ -83,7 +84,9 @@ class ObservabilityStack(PlatformStack):
             env=env,
             logs_key=network.logs_key,
             retention_days=settings.ecs.log_retention_days,
+            data_events_bucket=data.buckets.uploads,
         )
+        ThreatDetection(self, "ThreatDetection", name=name, topic=self.alerts.topic)
         rows = [
             self._services(services),
             self._load_balancer(services),
