@@ -7,15 +7,15 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup up down lint test unit infra-test check rehearse synth clean bench-api bench-dr bench-up frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check rehearse synth diagram clean bench-api bench-dr bench-up frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 # What the platform runs on (make up; pgBackRest archives and backs up its database); the
 # browser tests add chromium and a font for its screenshots; `hp infra rehearse` runs the
-# task definitions in bubblewrap's sandboxes.
-SYSTEM_PACKAGES := postgresql-15 pgbackrest redis-server nginx openssl
+# task definitions in bubblewrap's sandboxes; `hp diagram` lays its drawing out with Graphviz.
+SYSTEM_PACKAGES := postgresql-15 pgbackrest redis-server nginx openssl graphviz
 TEST_PACKAGES := chromium fonts-liberation bubblewrap
 # The frontend builds with the pinned Node 22 (package.json's node@22), not the machine's.
 NODE_PATH_PREFIX := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
@@ -90,6 +90,9 @@ rehearse: setup test-packages frontend ## hp infra rehearse dev: both services f
 
 synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 	$(HP) infra synth --all
+
+diagram: setup ## Redraw docs/architecture-dev.png (and the model it is drawn from) from the templates
+	$(HP) diagram dev --output docs/architecture-dev.png --model docs/architecture-dev.json
 
 bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not a test)
 	$(PYTHON) -m benchmarks.api_bench

@@ -24,7 +24,9 @@ from rich.text import Text
 from health_platform import __version__
 from health_platform.cli import (
     backup,
+    cost,
     db,
+    diagram,
     dr,
     infra,
     local,
@@ -49,6 +51,8 @@ app.add_typer(observe.app)
 app.add_typer(release.app)
 app.add_typer(backup.app)
 app.add_typer(restore.app)
+app.add_typer(diagram.app)
+app.add_typer(cost.app)
 app.add_typer(infra.app, name="infra")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")

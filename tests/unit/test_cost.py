@@ -1,0 +1,136 @@
+"""`hp cost`: the estimate by component, its assumptions, the price table's age, the seed's
+literal configuration beside ours, and the command's JSON and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from health_platform.cli import main
+from health_platform.cost.estimate import COMPONENTS, estimate, report, with_checked
+from health_platform.cost.inventory import DESIGN, average_floor, count_templates
+from health_platform.cost.tables import InvalidAssumptionError, price_table
+from health_platform.errors import ExitCode
+from health_platform.settings import load_environment
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_every_component_is_priced_for_each_environment(name: str, tmp_path: Path) -> None:
+    result = estimate(load_environment(name), tmp_path)
+    assert [c.name for c in result.ours] == list(COMPONENTS)
+    assert [c.name for c in result.seed] == list(COMPONENTS)
+    assert all(c.monthly_usd > 0 for c in result.ours), result.ours
+    assert result.monthly_usd == pytest.approx(sum(c.monthly_usd for c in result.ours))
+    assert result.counts_from.startswith("the design")
+
+
+def test_an_overridden_assumption_changes_the_figure(tmp_path: Path) -> None:
+    dev = load_environment("dev")
+    base = estimate(dev, tmp_path)
+    busier = estimate(dev, tmp_path, ["requests_per_month=100e6", "cdn_gb_out_per_month=1000"])
+    assert busier.assumptions["requests_per_month"] == 100e6
+    assert busier.monthly_usd > base.monthly_usd + 80
+    shorter = estimate(dev, tmp_path, ["hours_per_month=365"])
+    assert shorter.monthly_usd < base.monthly_usd
+
+
+def test_a_price_table_older_than_a_year_is_flagged(tmp_path: Path) -> None:
+    prices = price_table()
+    today = prices.checked + dt.timedelta(days=30)
+    assert not report([load_environment("dev")], tmp_path, today=today).stale
+    old = with_checked(prices, today - dt.timedelta(days=366))
+    assert report([load_environment("dev")], tmp_path, today=today, prices=old).stale
+
+
+def test_the_seed_literal_dev_costs_more_than_ours(tmp_path: Path) -> None:
+    dev = estimate(load_environment("dev"), tmp_path)
+    assert dev.seed_literal_usd > dev.monthly_usd
+    saved = dict(dev.savings)
+    assert "Fargate Spot instead of on demand" in saved
+    assert "1 NAT gateway(s) for 2 zones" in saved
+
+
+def test_business_hours_raise_prods_average_floor() -> None:
+    # 2 tasks, 4 from 07:00 to 19:00 UTC on weekdays.
+    assert average_floor(load_environment("prod").ecs) == pytest.approx(2 + 2 * 12 * 5 / 168)
+    assert average_floor(load_environment("dev").ecs) == 1
+
+
+def test_counts_come_from_the_synthesized_templates(tmp_path: Path) -> None:
+    endpoint = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Interface"}}
+    gateway = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Gateway"}}
+    acl = {"Type": "AWS::WAFv2::WebACL", "Properties": {"Rules": [{}, {}, {}]}}
+    for part, resources in {
+        "network": {"A": endpoint, "B": endpoint, "S3": gateway},
+        "edge": {"Acl": acl, "Key": {"Type": "AWS::KMS::Key"}},
+    }.items():
+        template = tmp_path / f"health-platform-dev-{part}.template.json"
+        template.write_text(json.dumps({"Resources": resources}))
+    counts = count_templates("dev", tmp_path)
+    assert counts is not None
+    assert (counts.interface_endpoints, counts.waf_rules, counts.kms_keys) == (2, 3, 1)
+    assert count_templates("prod", tmp_path) is None
+
+
+def test_the_design_counts_match_the_infrastructure_code() -> None:
+    from health_platform.infra.network.endpoints import INTERFACE_ENDPOINTS
+
+    assert len(INTERFACE_ENDPOINTS) == DESIGN.interface_endpoints
+
+
+def test_cost_all_json_gives_every_environment_and_the_seed_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cost", "--all", "--json", "--out", str(tmp_path)]) == ExitCode.OK
+    environments = json.loads(capsys.readouterr().out)["environments"]
+    assert set(environments) == set(ENVIRONMENTS)
+    for figures in environments.values():
+        assert figures["monthly_usd"] > 0
+        assert figures["seed_literal_usd"] > 0
+        assert [c["name"] for c in figures["components"]] == list(COMPONENTS)
+
+
+def test_cost_prints_a_table_with_the_assumptions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cost", "dev", "--out", str(tmp_path), "--assume", "alb_lcus=2"]) == 0
+    shown = capsys.readouterr().out
+    assert "dev: monthly estimate" in shown
+    assert "of the seed-literal bill (goal: at most 50%" in shown
+    assert "alb_lcus=2," in shown
+
+
+@pytest.mark.parametrize(
+    ("argv", "sentence"),
+    [
+        (["cost", "qa"], "Unknown environment 'qa'; known: dev, prod, staging."),
+        (["cost"], "Name an environment (e.g. `dev`) or pass --all."),
+        (["cost", "dev", "--assume", "requests_per_month"], "--assume 'requests_per_month' is"),
+        (["cost", "dev", "--assume", "visitors=3"], "--assume 'visitors=3' is not NAME=NUMBER"),
+        (["cost", "dev", "--assume", "alb_lcus=-1"], "'-1' is not a number of zero or more."),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], sentence: str
+) -> None:
+    assert main(argv) == ExitCode.INVALID_INPUT == InvalidAssumptionError.exit_code
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("error: ")
+    assert sentence in said
+    assert "\n" not in said
+
+
+def test_hp_cost_warns_when_the_price_table_is_old(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = with_checked(price_table(), dt.date.today() - dt.timedelta(days=400))
+    monkeypatch.setattr("health_platform.cost.estimate.price_table", lambda: old)
+    assert main(["cost", "dev", "--json", "--out", str(tmp_path)]) == ExitCode.OK
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["price_table"]["stale"] is True
+    assert "more than a year ago" in captured.err
