@@ -34,6 +34,26 @@ from health_platform.local.tls import ensure_certificate
 TIMEOUT = 2  # the balancer's client timeout here, shortened from CLIENT_TIMEOUT_SECONDS
 
 
+def read_request(connection: socket.socket) -> bytes:
+    """A whole request, its body by Content-Length: answering before the balancer has sent
+    the body would close the connection under it (a 502, and a flaky test)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return received
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    remaining = int(length[1]) - len(body) if length else 0
+    while remaining > 0:
+        chunk = connection.recv(min(remaining, 65536))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+    return head
+
+
 @dataclass
 class Recorder:
     """A stand-in for the API: answers 200 to anything and records each peer's address."""
@@ -52,8 +72,8 @@ class Recorder:
                     continue
                 with connection:
                     self.peers.append(host)
-                    connection.settimeout(2)
-                    connection.recv(65536)
+                    connection.settimeout(5)
+                    read_request(connection)
                     connection.sendall(
                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
                     )
