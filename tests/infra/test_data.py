@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
+from health_platform.infra.data import retention
 from health_platform.infra.naming import DATA, DISASTER_RECOVERY
 from tests.infra.conftest import Synthesis
 
@@ -226,6 +227,26 @@ def test_every_bucket_is_locked_down(synthesis: Synthesis, env: str, bucket: str
     assert transitions[30] == "STANDARD_IA"
     assert transitions[90] in ("GLACIER", "GLACIER_IR")
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+@pytest.mark.parametrize(
+    ("bucket", "kept"),
+    [
+        ("Uploads", retention.HEALTH_DATA),
+        ("Backups", retention.BACKUPS),
+        ("StaticAssets", retention.STATIC),
+        ("AlbLogs", retention.LOGS),
+        ("AccessLogs", retention.LOGS),
+    ],
+)
+def test_every_bucket_keeps_its_versions_as_the_retention_table_says(
+    synthesis: Synthesis, env: str, bucket: str, kept: retention.Retention
+) -> None:
+    resource = the_one(synthesis.resources(env, DATA, "AWS::S3::Bucket"), f"Buckets{bucket}")
+    (rule,) = resource["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule.get("ExpirationInDays") == kept.current_days
+    noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+    assert (noncurrent or rule.get("NoncurrentVersionExpirationInDays")) == kept.noncurrent_days
 
 
 @pytest.mark.parametrize("bucket", KMS_BUCKETS + SSE_S3_BUCKETS)

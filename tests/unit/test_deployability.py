@@ -38,6 +38,7 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_SHARED_CACHE_KEY,
     WAF_BODY_RULES,
 )
+from health_platform.infra.compliance.deployability.lifecycle import LIFECYCLE_ORDER
 from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
 from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
 from health_platform.infra.compliance.deployability.model import Rule
@@ -163,6 +164,63 @@ def test_connections_within_the_class_pass_and_an_unknown_class_is_named() -> No
         DATABASE_CONNECTION_BUDGET, api_on("db.z9.huge", connections=None, max_tasks=1)
     )
     assert "cannot tell" in unknown
+
+
+# --- S3 lifecycle order -----------------------------------------------------------------------
+
+
+def bucket_with(rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "data": stack(
+            Logs=resource(
+                "AWS::S3::Bucket", LifecycleConfiguration={"Rules": [{"Id": "tiering", **rule}]}
+            )
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        # Logs kept 30 days, still moved to Glacier at 90 (as CDK writes an expiry).
+        (
+            {
+                "ExpirationInDays": 30,
+                "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 90}],
+            },
+            "current objects move to GLACIER after 90 days but expire after 30",
+        ),
+        (
+            {
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                "NoncurrentVersionTransitions": [
+                    {"StorageClass": "STANDARD_IA", "TransitionInDays": 30}
+                ],
+            },
+            "noncurrent objects move to STANDARD_IA after 30 days but expire after 30",
+        ),
+        (
+            {"Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 7}]},
+            "(S3: 30 or more)",
+        ),
+    ],
+)
+def test_a_transition_s3_refuses_is_found(rule: dict[str, Any], said: str) -> None:
+    (found,) = messages(LIFECYCLE_ORDER, bucket_with(rule))
+    assert said in found
+
+
+def test_transitions_before_the_expiry_pass() -> None:
+    rule = {
+        "ExpirationInDays": 365,
+        "Transitions": [
+            {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
+            {"StorageClass": "GLACIER", "TransitionInDays": 90},
+        ],
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 35},
+        "NoncurrentVersionTransitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}],
+    }
+    assert messages(LIFECYCLE_ORDER, bucket_with(rule)) == []
 
 
 # --- SES sender ----------------------------------------------------------------------------
@@ -673,7 +731,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 23
+    assert len({rule.id for rule in RULES}) == len(RULES) == 24
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 

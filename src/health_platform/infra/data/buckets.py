@@ -16,31 +16,42 @@ from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 from health_platform.infra import naming
+from health_platform.infra.data import retention
+from health_platform.infra.data.retention import Retention
 
 ALB_LOG_PREFIX = "alb"
 
 
-def lifecycle_rules(cold_storage: s3.StorageClass) -> list[s3.LifecycleRule]:
-    """Standard-IA after 30 days, cold storage after 90, stale multipart uploads cleaned."""
+INFREQUENT_AFTER_DAYS = 30
+COLD_AFTER_DAYS = 90
+
+
+def lifecycle_rules(cold_storage: s3.StorageClass, retention: Retention) -> list[s3.LifecycleRule]:
+    """Standard-IA after 30 days, cold storage after 90, expiry as `retention` says, stale
+    multipart uploads cleaned. S3 refuses a transition on or after the expiry of the same
+    objects (HP-S3-LIFECYCLE-ORDER), so only the transitions before it are kept."""
+    steps = (
+        (s3.StorageClass.INFREQUENT_ACCESS, INFREQUENT_AFTER_DAYS),
+        (cold_storage, COLD_AFTER_DAYS),
+    )
+    current = retention.current_days
     return [
         s3.LifecycleRule(
             id="tiering",
             transitions=[
-                s3.Transition(
-                    storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                    transition_after=Duration.days(30),
-                ),
-                s3.Transition(storage_class=cold_storage, transition_after=Duration.days(90)),
+                s3.Transition(storage_class=kind, transition_after=Duration.days(days))
+                for kind, days in steps
+                if current is None or days < current
             ],
+            expiration=Duration.days(current) if current else None,
             noncurrent_version_transitions=[
                 s3.NoncurrentVersionTransition(
-                    storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                    transition_after=Duration.days(30),
-                ),
-                s3.NoncurrentVersionTransition(
-                    storage_class=cold_storage, transition_after=Duration.days(90)
-                ),
+                    storage_class=kind, transition_after=Duration.days(days)
+                )
+                for kind, days in steps
+                if days < retention.noncurrent_days
             ],
+            noncurrent_version_expiration=Duration.days(retention.noncurrent_days),
             abort_incomplete_multipart_upload_after=Duration.days(7),
         )
     ]
@@ -53,6 +64,7 @@ def private_bucket(
     name: str,
     key: kms.IKey | None,
     access_logs: s3.IBucket | None,
+    retention: Retention,
     cold_storage: s3.StorageClass = s3.StorageClass.GLACIER,
     object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
 ) -> s3.Bucket:
@@ -73,7 +85,7 @@ def private_bucket(
         object_ownership=object_ownership,
         server_access_logs_bucket=access_logs,
         server_access_logs_prefix=f"{construct_id.lower()}/" if access_logs else None,
-        lifecycle_rules=lifecycle_rules(cold_storage),
+        lifecycle_rules=lifecycle_rules(cold_storage, retention),
         removal_policy=RemovalPolicy.RETAIN,
     )
 
@@ -105,6 +117,7 @@ class Buckets(Construct):
             name=naming.bucket_name(env, "access-logs", account),
             key=None,
             access_logs=None,
+            retention=retention.LOGS,
         )
 
         def bucket(construct_id: str, purpose: str, **options: object) -> s3.Bucket:
@@ -118,10 +131,14 @@ class Buckets(Construct):
 
         # Served to people on demand: Glacier Instant Retrieval keeps millisecond reads.
         instant = s3.StorageClass.GLACIER_INSTANT_RETRIEVAL
-        self.uploads = bucket("Uploads", "uploads", key=key, cold_storage=instant)
-        self.static_assets = bucket("StaticAssets", "static", key=key, cold_storage=instant)
-        self.backups = bucket("Backups", "backups", key=key)
-        self.alb_logs = bucket("AlbLogs", "alb-logs", key=None)
+        self.uploads = bucket(
+            "Uploads", "uploads", key=key, cold_storage=instant, retention=retention.HEALTH_DATA
+        )
+        self.static_assets = bucket(
+            "StaticAssets", "static", key=key, cold_storage=instant, retention=retention.STATIC
+        )
+        self.backups = bucket("Backups", "backups", key=key, retention=retention.BACKUPS)
+        self.alb_logs = bucket("AlbLogs", "alb-logs", key=None, retention=retention.LOGS)
         self._let_load_balancers_write(self.alb_logs)
         self._let_cloudfront_read(self.static_assets, key)
         if dr_region:

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from health_platform.infra import naming
+from health_platform.infra.data import retention
 from health_platform.infra.data.buckets import private_bucket
 from health_platform.infra.keys import customer_key
 from health_platform.infra.log_groups import encrypted_log_group
@@ -55,6 +56,7 @@ class AuditTrail(Construct):
             name=naming.bucket_name(env, "trail-access-logs", stack.account),
             key=None,
             access_logs=None,
+            retention=retention.LOGS,
         )
         self.bucket = private_bucket(
             self,
@@ -62,6 +64,7 @@ class AuditTrail(Construct):
             name=naming.bucket_name(env, "cloudtrail", stack.account),
             key=self.key,
             access_logs=access_logs,
+            retention=retention.AUDIT_TRAIL,
         )
         self.log_group = encrypted_log_group(
             self,

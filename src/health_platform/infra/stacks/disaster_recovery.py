@@ -15,11 +15,15 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from health_platform.infra import naming
+from health_platform.infra.data import retention
 from health_platform.infra.data.buckets import private_bucket
 from health_platform.infra.data.registry import ReplicaRepositoryTemplate
 from health_platform.infra.keys import customer_key
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.settings import EnvironmentSettings
+
+# The DR region's copies are kept as long as the originals.
+REPLICA_RETENTION = {"uploads": retention.HEALTH_DATA, "backups": retention.BACKUPS}
 
 
 class DisasterRecoveryStack(PlatformStack):
@@ -62,6 +66,7 @@ class DisasterRecoveryStack(PlatformStack):
             name=naming.bucket_name(env, "dr-access-logs", account),
             key=None,
             access_logs=None,
+            retention=retention.LOGS,
         )
         self.replicas = {
             purpose: private_bucket(
@@ -70,8 +75,12 @@ class DisasterRecoveryStack(PlatformStack):
                 name=naming.bucket_name(env, f"{purpose}-replica", account),
                 key=self.key,
                 access_logs=access_logs,
+                retention=kept,
             )
-            for purpose in ("uploads", "backups")
+            for purpose, kept in (
+                ("uploads", retention.HEALTH_DATA),
+                ("backups", retention.BACKUPS),
+            )
         }
         self.vault = backup.BackupVault(
             self,

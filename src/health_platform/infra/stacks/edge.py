@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from health_platform.infra import naming
+from health_platform.infra.data import retention
 from health_platform.infra.data.buckets import private_bucket
 from health_platform.infra.edge.distribution import Distribution
 from health_platform.infra.edge.firewall import WebFirewall
@@ -71,6 +72,7 @@ class EdgeStack(PlatformStack):
             name=naming.bucket_name(env, "cdn-logs", settings.account),
             key=None,
             access_logs=None,
+            retention=retention.LOGS,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
         )
         self.distribution = Distribution(

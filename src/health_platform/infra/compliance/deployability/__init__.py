@@ -37,6 +37,7 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_SHARED_CACHE_KEY,
     WAF_BODY_RULES,
 )
+from health_platform.infra.compliance.deployability.lifecycle import LIFECYCLE_ORDER
 from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
 from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
 from health_platform.infra.compliance.deployability.model import Environment, Rule, Violation
@@ -59,6 +60,7 @@ RULES: tuple[Rule, ...] = (
     CLOUDFRONT_LOGGING,
     WAF_BODY_RULES,
     LISTENER_TLS_POLICY,
+    LIFECYCLE_ORDER,
     SES_SENDER_VERIFIED,
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
