@@ -12,7 +12,7 @@ class ExitCode(IntEnum):
     """Exit codes of `hp`; every command's --help lists the ones it uses."""
 
     OK = 0
-    FINDINGS = 1  # a check ran and found problems (cfn-lint, cdk-nag)
+    FINDINGS = 1  # a check ran and found problems (cfn-lint, cdk-nag, a safeguard without evidence)
     INVALID_INPUT = 2  # bad arguments, unknown environment, invalid environment file
     TOOLCHAIN = 3  # a required tool (the pinned Node, the CDK libraries) is missing
     NO_CREDENTIALS = 4  # the command talks to AWS and no credentials were found

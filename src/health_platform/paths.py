@@ -36,6 +36,11 @@ def drill_reports_dir() -> Path:
     return project_root() / "reports" / "drills"
 
 
+def compliance_reports_dir() -> Path:
+    """Where `hp compliance ENV` writes its reports unless told otherwise."""
+    return project_root() / "reports" / "compliance"
+
+
 def pinned_node() -> Path:
     """The Node 22 runtime that package.json pins (npm package `node@22`)."""
     return project_root() / "node_modules" / ".bin" / "node"

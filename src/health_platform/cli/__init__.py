@@ -24,6 +24,7 @@ from rich.text import Text
 from health_platform import __version__
 from health_platform.cli import (
     backup,
+    compliance,
     cost,
     db,
     diagram,
@@ -53,6 +54,7 @@ app.add_typer(backup.app)
 app.add_typer(restore.app)
 app.add_typer(diagram.app)
 app.add_typer(cost.app)
+app.add_typer(compliance.app)
 app.add_typer(infra.app, name="infra")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")

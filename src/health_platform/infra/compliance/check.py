@@ -45,6 +45,7 @@ class StackReport:
     region: str
     resources: int = 0
     acknowledged: list[str] = field(default_factory=list)  # "<rule> at <construct path>"
+    reasons: dict[str, str] = field(default_factory=dict)  # each acknowledged entry's reason
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -85,9 +86,10 @@ def check_app(app: App, built: Sequence[EnvironmentStacks], outdir: Path) -> lis
     for env in built:
         for part, stack in env.stacks.items():
             report = StackReport(stack.stack_name, stack.region)
-            report.acknowledged = [
-                f"{ack.rule} at {path}" for ack, path in acknowledge(stack, part, env.settings)
-            ]
+            for ack, path in acknowledge(stack, part, env.settings):
+                entry = f"{ack.rule} at {path}"
+                report.acknowledged.append(entry)
+                report.reasons[entry] = ack.reason
             reports[stack.stack_name] = report
     report_file = outdir / VALIDATION_REPORT
     report_file.unlink(missing_ok=True)
