@@ -310,9 +310,13 @@ async def _failed_login(
     outcome: str = "failure",
 ) -> ApiError:
     """Count and record a failed sign-in, and commit them (they stand though the request
-    fails); tell the owner when it starts slowing a source, or the whole account down."""
+    fails); tell the owner when it starts slowing a source, or the whole account down.
+    `outcome` "code_asked": the right password without the code, counted the same way
+    (the answers must not differ) but neither a failure on the owner's record nor a
+    security event."""
     milestone = await guard_of(deps.redis, deps.settings).failed(email, address)
-    if user is not None:
+    failed = outcome != "code_asked"
+    if user is not None and failed:
         user.failed_logins += 1  # since the last success, for the administrators' list
         if milestone is not None:
             _tell(deps, user.email, notices.failed_sign_ins(milestone, address))
@@ -325,16 +329,18 @@ async def _failed_login(
         client_address=address,
     )
     await db.commit()
-    # The security event the observability stack's metric filter counts.
-    log.warning(
-        "failed login",
-        extra={
-            "event": FAILED_LOGIN_EVENT,
-            "client": address,
-            "user_id": str(user.id) if user else None,
-        },
-    )
-    await _count(deps, "failed_logins")
+    if failed:
+        # The security event the observability stack's metric filter counts.
+        log.warning(
+            "failed login",
+            extra={
+                "event": FAILED_LOGIN_EVENT,
+                "client": address,
+                "user_id": str(user.id) if user else None,
+            },
+        )
+    # A tally either way, so the two answers cost the same round trips.
+    await _count(deps, "failed_logins" if failed else "codes_asked")
     return ApiError(401, "invalid_credentials", "Email or password is wrong.")
 
 
