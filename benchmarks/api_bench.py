@@ -17,8 +17,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import ExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -126,17 +127,42 @@ async def scenarios(client: Client, pids: list[int]) -> list[str]:
     return rows
 
 
-async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
-    """One 100 MB document, streamed; the API's resident memory sampled every 10 ms."""
-    baseline = rss_kib(pids)
-    peak = baseline
+@dataclass
+class Memory:
+    """Resident memory of some processes (KiB): before a piece of work, and its peak."""
+
+    baseline: int
+    peak: int
+
+    def line(self) -> str:
+        return (
+            f"API RSS {self.baseline / 1024:.0f} MiB before, {self.peak / 1024:.0f} MiB peak:"
+            f" +{(self.peak - self.baseline) / 1024:.1f} MiB"
+        )
+
+
+@contextmanager
+def peak_memory(pids: list[int]) -> Iterator[Memory]:
+    """`pids`' resident memory sampled every 10 ms while the block runs."""
+    memory = Memory(rss_kib(pids), rss_kib(pids))
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, rss_kib(pids))
+            memory.peak = max(memory.peak, rss_kib(pids))
             time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        yield memory
+    finally:
+        done.set()
+        sampler.join()
+
+
+async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
+    """One 100 MB document, streamed; the API's resident memory sampled every 10 ms."""
 
     async def chunks() -> AsyncIterator[bytes]:
         block = b"%PDF-1.7\n" + os.urandom(1024 * 1024 - 9)
@@ -145,10 +171,8 @@ async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
         for _ in range(UPLOAD_BYTES // len(filler) - 1):
             yield filler
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
     started = time.perf_counter()
-    try:
+    with peak_memory(pids) as memory:
         response: Response = await client.request(
             "POST",
             "/api/documents?filename=big.pdf",
@@ -156,14 +180,10 @@ async def upload(client: Client, auth: dict[str, str], pids: list[int]) -> str:
             stream=chunks(),
             length=UPLOAD_BYTES,
         )
-    finally:
-        done.set()
-        sampler.join()
     seconds = time.perf_counter() - started
     return (
         f"100 MB upload: HTTP {response.status}, {seconds:.2f} s "
-        f"({UPLOAD_BYTES / seconds / 1e6:.0f} MB/s); API RSS {baseline / 1024:.0f} MiB before, "
-        f"{peak / 1024:.0f} MiB peak: +{(peak - baseline) / 1024:.1f} MiB"
+        f"({UPLOAD_BYTES / seconds / 1e6:.0f} MB/s); {memory.line()}"
     )
 
 
@@ -172,15 +192,6 @@ async def oversized_bodies(base_url: str, pids: list[int]) -> str:
     (chunked: the API cannot refuse them by their header), the API's memory sampled every
     10 ms: the body limit must cut each at 1 MB, leaving memory flat (unbounded, six 60 MB
     sign-ins took a worker from 240 to 554 MB)."""
-    baseline = rss_kib(pids)
-    peak = baseline
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss_kib(pids))
-            time.sleep(0.01)
 
     async def body() -> AsyncIterator[bytes]:
         yield b'{"email": "a@example.com", "password": "'
@@ -197,18 +208,12 @@ async def oversized_bodies(base_url: str, pids: list[int]) -> str:
         except httpx.HTTPError as cut:  # the API answered and closed while we still sent
             return type(cut).__name__
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
+    with peak_memory(pids) as memory:
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             answers = await asyncio.gather(*(send(client) for _ in range(OVERSIZED_AT_ONCE)))
-    finally:
-        done.set()
-        sampler.join()
     return (
         f"{OVERSIZED_AT_ONCE} x {OVERSIZED_BYTES // 2**20} MB chunked sign-ins at once: answers"
-        f" {sorted(answers)}; API RSS {baseline / 1024:.0f} MiB before,"
-        f" {peak / 1024:.0f} MiB peak: +{(peak - baseline) / 1024:.1f} MiB"
+        f" {sorted(answers)}; {memory.line()}"
     )
 
 
