@@ -347,35 +347,35 @@ class ObservabilityStack(PlatformStack):
         return [graph("Redis CPU and memory (%)", metrics, width=12)]
 
     def _security(self, services: ServicesStack) -> list[cloudwatch.IWidget]:
-        failed_logins = log_pattern_metric(
-            self,
-            "FailedLoginsFilter",
-            log_group=services.backend.log_group,
-            pattern=logs.FilterPattern.string_value("$.event", "=", FAILED_LOGIN_EVENT),
-            namespace=self.namespace,
-            name="FailedLogins",
+        # The API's security events (one JSON line each): metric, alarm, threshold, why.
+        api_events = (
+            (
+                FAILED_LOGIN_EVENT,
+                "FailedLogins",
+                "FailedLoginSpike",
+                FAILED_LOGINS_PER_5_MINUTES,
+                f"More than {FAILED_LOGINS_PER_5_MINUTES} failed logins in 5 minutes",
+            ),
+            (
+                PRIVILEGE_CHANGE_EVENT,
+                "PrivilegeChanges",
+                "PrivilegeChange",
+                0,
+                "A role was changed in the application (an administrator made or unmade)",
+            ),
         )
-        self.alarms.add(
-            "FailedLoginSpike",
-            failed_logins,
-            Threshold(FAILED_LOGINS_PER_5_MINUTES, 1),
-            f"More than {FAILED_LOGINS_PER_5_MINUTES} failed logins in 5 minutes",
-        )
-        privilege_changes = log_pattern_metric(
-            self,
-            "PrivilegeChangesFilter",
-            log_group=services.backend.log_group,
-            pattern=logs.FilterPattern.string_value("$.event", "=", PRIVILEGE_CHANGE_EVENT),
-            namespace=self.namespace,
-            name="PrivilegeChanges",
-        )
-        self.alarms.add(
-            "PrivilegeChange",
-            privilege_changes,
-            Threshold(0, 1),
-            "A role was changed in the application (an administrator made or unmade)",
-        )
-        trail_metrics = [privilege_changes]
+        metrics = []
+        for event, name, alarm, threshold, description in api_events:
+            counted = log_pattern_metric(
+                self,
+                f"{name}Filter",
+                log_group=services.backend.log_group,
+                pattern=logs.FilterPattern.string_value("$.event", "=", event),
+                namespace=self.namespace,
+                name=name,
+            )
+            self.alarms.add(alarm, counted, Threshold(threshold, 1), description)
+            metrics.append(counted)
         for label, pattern in (
             ("UnauthorizedApiCalls", UNAUTHORIZED_CALLS),
             ("IamPolicyChanges", IAM_POLICY_CHANGES),
@@ -389,5 +389,5 @@ class ObservabilityStack(PlatformStack):
                 name=label,
             )
             self.alarms.add(label, events, Threshold(0, 1), f"CloudTrail: {label}")
-            trail_metrics.append(events)
-        return [graph("Security events", [failed_logins, *trail_metrics], width=24)]
+            metrics.append(events)
+        return [graph("Security events", metrics, width=24)]
