@@ -51,6 +51,19 @@ class EnvironmentFiles:
         path.write_text(yaml.safe_dump(data))
 
 
+def assert_refused_in_one_sentence(
+    capsys: pytest.CaptureFixture[str], argv: list[str], sentence: str
+) -> None:
+    """`hp ARGV` exits 2 (invalid input) with `sentence` alone on stderr, no traceback."""
+    from health_platform.cli import main
+    from health_platform.errors import ExitCode
+
+    assert main(argv) == ExitCode.INVALID_INPUT
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"error: {sentence}"
+    assert "Traceback" not in captured.err
+
+
 @pytest.fixture
 def environment_files(tmp_path: Path) -> EnvironmentFiles:
     return EnvironmentFiles(tmp_path / "environments")

@@ -11,7 +11,7 @@ import pytest
 
 from health_platform.cli import main
 from health_platform.errors import MEANINGS, ExitCode, exit_codes_help
-from tests.conftest import EnvironmentFiles
+from tests.conftest import EnvironmentFiles, assert_refused_in_one_sentence
 
 
 def test_help_does_not_import_the_cdk() -> None:
@@ -43,10 +43,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_misuse_is_one_sentence_and_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], sentence: str
 ) -> None:
-    assert main(argv) == ExitCode.INVALID_INPUT
-    captured = capsys.readouterr()
-    assert captured.err.strip() == f"error: {sentence}"
-    assert "Traceback" not in captured.err
+    assert_refused_in_one_sentence(capsys, argv, sentence)
 
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,8 @@ import pytest
 from health_platform.cli import main
 from health_platform.diagram import draw, read_architecture
 from health_platform.diagram.render import mermaid
-from health_platform.errors import ExitCode, InvalidInputError
+from health_platform.errors import InvalidInputError
+from tests.conftest import assert_refused_in_one_sentence
 
 P = "health-platform-dev"
 
@@ -327,10 +328,7 @@ def test_mermaid_names_every_part_and_connection(assembly: Path, tmp_path: Path)
 def test_mistakes_are_one_sentence_and_exit_2_before_synthesis(
     capsys: pytest.CaptureFixture[str], argv: list[str], sentence: str
 ) -> None:
-    assert main(argv) == ExitCode.INVALID_INPUT
-    captured = capsys.readouterr()
-    assert captured.err.strip() == f"error: {sentence}"
-    assert "Traceback" not in captured.err
+    assert_refused_in_one_sentence(capsys, argv, sentence)
 
 
 def test_an_unwritable_folder_is_refused(
