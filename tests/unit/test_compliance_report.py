@@ -80,7 +80,10 @@ DATA: dict[str, Any] = {
         },
         "Listener": {
             "Type": "AWS::ElasticLoadBalancingV2::Listener",
-            "Properties": {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+            "Properties": {
+                "Protocol": "HTTPS",
+                "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+            },
         },
     }
 }

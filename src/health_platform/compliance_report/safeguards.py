@@ -30,6 +30,7 @@ from health_platform.compliance_report.evidence import (
     starts_with,
     tag,
 )
+from health_platform.infra.compliance.deployability.listeners import AEAD_ONLY_POLICIES
 
 RDS = "AWS::RDS::DBInstance"
 BUCKET = "AWS::S3::Bucket"
@@ -182,10 +183,10 @@ LISTENER_HTTPS = probe(
     one_of("HTTPS"),
 )
 LISTENER_POLICY = probe(
-    "Load balancer TLS policy (TLS 1.2 or later)",
+    "Load balancer TLS policy (forward-secret AEAD suites only, as HP-ALB-TLS-POLICY)",
     "AWS::ElasticLoadBalancingV2::Listener",
     "SslPolicy",
-    starts_with("ELBSecurityPolicy-TLS13", "ELBSecurityPolicy-TLS-1-2", "ELBSecurityPolicy-FS-1-2"),
+    one_of(*sorted(AEAD_ONLY_POLICIES)),
 )
 TARGETS_TLS = probe(
     "Load balancer to tasks over TLS",
