@@ -55,6 +55,12 @@ DEFAULT_DATABASE_CONNECTIONS = 30
 REQUEST_HEADER_SECONDS = 10
 # uvicorn's HTTP protocol for the API (`--http`), which keeps that deadline.
 API_HTTP_PROTOCOL = "health_platform.api.server:HeaderDeadlineProtocol"
+# The load balancer's TLS to each service's tasks: every task makes its own key and a
+# self-signed certificate here when it starts (the ALB validates none; the key is never in
+# the image). Both images' commands and the frontend's nginx.conf name these paths.
+# /tmp is the task's own scratch volume (its images' one writable place), not a shared /tmp.
+TASK_CERTIFICATE = "/tmp/tls/task.crt"  # noqa: S108
+TASK_KEY = "/tmp/tls/task.key"  # noqa: S108
 # The largest body of every other route: JSON, refused with 413 above it (the load balancer
 # and the API alike).
 MAX_BODY_BYTES = 1024 * 1024
@@ -68,8 +74,9 @@ PRIVILEGE_CHANGE_EVENT = "privilege.change"
 DATABASE_NAME = "health_platform"
 DATABASE_PORT = 5432
 REDIS_PORT = 6379  # ElastiCache's, with TLS and AUTH
-# RDS's certificate authorities, in the backend's image (its Dockerfile fetches the bundle
-# to this path): the API and the migration verify the database's certificate with it.
+# RDS's certificate authorities, in the backend's image (its Dockerfile copies the bundle
+# kept in the repository to this path): the API and the migration verify the database's
+# certificate with it.
 RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
 # The API's runtime role: owns nothing, may only read and append the audit trail. On AWS it
 # signs in with IAM database authentication; locally with a password. Migrations run as the

@@ -179,10 +179,3 @@ def test_the_contracts_routes_are_the_apis() -> None:
     # the health checks.
     prefix = API_PATH_PATTERN.removesuffix("*")
     assert {p for p in paths if not p.startswith(prefix)} == {HEALTH_PATH, READY_PATH}
-
-
-def test_the_backend_image_holds_the_rds_certificate_bundle_the_tasks_name() -> None:
-    from health_platform.contract import BACKEND, RDS_CA_BUNDLE
-    from health_platform.images import DOCKERFILES
-
-    assert f" {RDS_CA_BUNDLE}\n" in DOCKERFILES[BACKEND].read_text()

@@ -5,12 +5,16 @@ environments pass it in tests/infra/test_compliance.py (hp infra check)."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 
+from health_platform.contract import BACKEND, RDS_CA_BUNDLE
 from health_platform.images import CONTAINER_DOCKERFILES
 from health_platform.infra.compliance.deployability import RULES, Environment, check_environment
 from health_platform.infra.compliance.deployability.alerts import SNS_ENDPOINT_CONFIRMS
@@ -31,7 +35,11 @@ from health_platform.infra.compliance.deployability.data import (
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
 )
-from health_platform.infra.compliance.deployability.database_auth import IAM_DATABASE_SIGN_IN
+from health_platform.infra.compliance.deployability.database_auth import (
+    IAM_DATABASE_SIGN_IN,
+    RDS_CA_BUNDLE_FILE,
+    RDS_CA_TRUSTED,
+)
 from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_LOGGING,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
@@ -53,6 +61,7 @@ from health_platform.infra.compliance.deployability.replication import (
     SECRET_REPLICAS,
 )
 from health_platform.infra.edge.waf_rules import BODY_RULES, COMMON_RULE_SET
+from health_platform.paths import REPO
 
 CLOUDFRONT_LIST = "pl-3b927c52"
 DOCKERFILES = dict(CONTAINER_DOCKERFILES)
@@ -731,7 +740,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 24
+    assert len({rule.id for rule in RULES}) == len(RULES) == 25
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -808,6 +817,35 @@ def test_an_iam_sign_in_needs_connect_rights_as_its_user_and_iam_on_the_instance
     del no_policy["services"]["Resources"]["Role"]["Properties"]["ManagedPolicyArns"]
     (refused,) = messages(IAM_DATABASE_SIGN_IN, no_policy)
     assert "every connection is refused" in refused
+
+
+def test_a_database_certificate_authority_needs_a_valid_root_in_the_apis_bundle() -> None:
+    def ca_messages(region: str, **properties: Any) -> list[str]:
+        templates = {"data": stack(Db=resource("AWS::RDS::DBInstance", **properties))}
+        env = Environment(templates, DOCKERFILES, {}, regions={"data": region})
+        return [v.message for v in RDS_CA_TRUSTED.run(env)]
+
+    assert not ca_messages("us-east-1", CACertificateIdentifier="rds-ca-rsa2048-g1")
+    assert not ca_messages("eu-west-1", CACertificateIdentifier="rds-ca-ecc384-g1")
+    # rds-ca-2019's roots expired in 2024: the bundle keeps none of them.
+    (expired,) = ca_messages("us-east-1", CACertificateIdentifier="rds-ca-2019")
+    assert "rds-ca-2019" in expired and "refuses every connection" in expired
+    (unknown_region,) = ca_messages("mars-north-1", CACertificateIdentifier="rds-ca-rsa2048-g1")
+    assert "Amazon RDS mars-north-1 Root CA RSA2048 G1" in unknown_region
+    (unnamed,) = ca_messages("us-east-1")
+    assert "names no CACertificateIdentifier" in unnamed
+
+
+def test_the_rds_bundle_is_the_one_its_provenance_names() -> None:
+    """The committed bundle matches the checksum scripts/update-rds-ca-bundle wrote beside
+    it, and the image copies it to where the tasks' DATABASE_SSLROOTCERT points."""
+    provenance = tomllib.loads(RDS_CA_BUNDLE_FILE.with_suffix(".toml").read_text())
+    pem = RDS_CA_BUNDLE_FILE.read_bytes()
+    assert hashlib.sha256(pem).hexdigest() == provenance["sha256"]
+    assert len(x509.load_pem_x509_certificates(pem)) == provenance["certificates"]
+    dockerfile = DOCKERFILES[BACKEND].read_text()
+    copied = f"COPY {RDS_CA_BUNDLE_FILE.relative_to(REPO)} {RDS_CA_BUNDLE}\n"
+    assert copied in dockerfile
 
 
 # --- what hp's day-2 commands read ----------------------------------------------------------

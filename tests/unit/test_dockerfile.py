@@ -6,7 +6,7 @@ import pytest
 from uvicorn.importer import import_from_string
 
 from health_platform.api.server import HeaderDeadlineProtocol
-from health_platform.contract import API_HTTP_PROTOCOL
+from health_platform.contract import API_HTTP_PROTOCOL, FRONTEND, TASK_CERTIFICATE, TASK_KEY
 from health_platform.images.dockerfile import (
     DockerfileError,
     ImageSpec,
@@ -14,7 +14,16 @@ from health_platform.images.dockerfile import (
     read_dockerfile,
 )
 from health_platform.infra.services.load_balancer import IDLE_TIMEOUT_SECONDS
+from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_TASK_CERTIFICATE
+from health_platform.rehearse.plan import STAND_INS
 from tests.conftest import REPO
+
+# Where the frontend image keeps its certificate script, as the rehearsal lays it.
+(REHEARSED_TASK_CERTIFICATE,) = (
+    path
+    for path, source in STAND_INS[FRONTEND].binds.items()
+    if source == FRONTEND_TASK_CERTIFICATE
+)
 
 
 def parse(*lines: str) -> ImageSpec:
@@ -25,15 +34,33 @@ def parse(*lines: str) -> ImageSpec:
 def test_frontend_image() -> None:
     spec = read_dockerfile(REPO / "frontend" / "Dockerfile")
     assert spec.user == "101"
-    assert spec.cmd == ("nginx", "-g", "daemon off;")
-    assert spec.healthcheck == ("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/health")
+    # The task's own certificate first (the load balancer's TLS to it), then nginx.
+    assert spec.cmd == ("task-certificate", "nginx", "-g", "daemon off;")
+    assert spec.healthcheck == ("curl", "-fsSk", "-o", "/dev/null", "https://127.0.0.1:3000/health")
+    dockerfile = (REPO / "frontend" / "Dockerfile").read_text()
+    assert f"COPY task-certificate {REHEARSED_TASK_CERTIFICATE}\n" in dockerfile
+    # The script writes where nginx.conf reads, the paths the contract names.
+    script = FRONTEND_TASK_CERTIFICATE.read_text()
+    assert f"key={TASK_KEY}\n" in script and f"certificate={TASK_CERTIFICATE}\n" in script
+    conf = FRONTEND_CONF.read_text()
+    assert f"ssl_certificate {TASK_CERTIFICATE};" in conf
+    assert f"ssl_certificate_key {TASK_KEY};" in conf
 
 
 def test_backend_image() -> None:
     spec = read_dockerfile(REPO / "src" / "health_platform" / "api" / "Dockerfile")
     assert spec.user == "10001"
     assert spec.cmd is not None
-    assert spec.cmd[:2] == ("uvicorn", "health_platform.api.main:app")
+    # The task's own certificate first (the load balancer's TLS to it), then the server.
+    assert spec.cmd[:5] == (
+        "python",
+        "-m",
+        "health_platform.api.task_certificate",
+        "uvicorn",
+        "health_platform.api.main:app",
+    )
+    assert spec.cmd[spec.cmd.index("--ssl-keyfile") + 1] == TASK_KEY
+    assert spec.cmd[spec.cmd.index("--ssl-certfile") + 1] == TASK_CERTIFICATE
     assert spec.cmd[spec.cmd.index("--port") + 1] == "5000"
     # The ALB closes idle connections first (AWS's advice; else an occasional 502).
     keep_alive = int(spec.cmd[spec.cmd.index("--timeout-keep-alive") + 1])
@@ -41,11 +68,8 @@ def test_backend_image() -> None:
     # The protocol with a deadline for request headers, as the local platform runs it.
     assert spec.cmd[spec.cmd.index("--http") + 1] == API_HTTP_PROTOCOL
     assert import_from_string(API_HTTP_PROTOCOL) is HeaderDeadlineProtocol
-    assert spec.healthcheck == (
-        "python",
-        "-c",
-        "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=3)",
-    )
+    assert spec.healthcheck is not None
+    assert "'https://127.0.0.1:5000/health'" in spec.healthcheck[-1]
 
 
 @pytest.mark.parametrize(

@@ -105,9 +105,11 @@ def up(
         warn_if_read_only(running)
         return
     warn_if_read_only(config)
+    from health_platform.local.tls import certificate_paths
+
     out.print(
         f"\nThe platform is up ({time.monotonic() - began:.1f} s): [bold]{config.url}[/]\n"
-        f"(a self-signed certificate: {config.path('tls', 'localhost.crt')})\n"
+        f"(a self-signed certificate: {certificate_paths(config.path('tls'))[0]})\n"
         f"Backups: {config.backups_dir}\n"
         "Create the first administrator:  hp users create-admin local EMAIL --name NAME\n"
         "Stop it:  hp down   ·   Check it:  hp doctor local   ·   Logs:  hp logs local -f"

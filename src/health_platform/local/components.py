@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 import psycopg
 import redis
@@ -48,6 +49,7 @@ from health_platform.local.nginx import (
 from health_platform.local.pgbackrest import give_to_cluster_owner
 from health_platform.local.ports import http_ok
 from health_platform.local.postgres import owner_user, postgres_bin
+from health_platform.local.tls import certificate_paths
 
 
 @dataclass
@@ -77,9 +79,12 @@ def database_url(config: LocalConfig, credentials: Credentials, role: Role = "ru
         "owner": (LOCAL_OWNER_ROLE, credentials.database, DATABASE_NAME),
         "runtime": (RUNTIME_ROLE, credentials.runtime, DATABASE_NAME),
     }[role]
+    # The server is proven as on AWS (verify-full), by the local certificate (local/tls.py),
+    # its own authority: a wrong or missing certificate fails here first.
+    authority = quote(str(certificate_paths(config.path("tls"))[0]))
     return (
         f"postgresql+psycopg://{user}:{password}@127.0.0.1:{config.postgres_port}/{name}"
-        "?sslmode=require"
+        f"?sslmode=verify-full&sslrootcert={authority}"
     )
 
 

@@ -18,6 +18,7 @@ from health_platform.contract import READY_PATH
 from health_platform.local.backup_health import backup_checks
 from health_platform.local.config import LocalConfig
 from health_platform.local.platform import status, supervisor_pid
+from health_platform.local.tls import certificate_paths
 
 # Below these the disk check warns, then fails: PostgreSQL stops accepting writes when its
 # disk is full, and the WAL archive beside it grows by a segment every archive_timeout.
@@ -115,7 +116,7 @@ def _disk(folder: Path, component: str = "disk") -> Check:
 
 
 def _certificate(config: LocalConfig, now: datetime) -> Check:
-    path = config.path("tls", "localhost.crt")
+    path = certificate_paths(config.path("tls"))[0]
     openssl = shutil.which("openssl") or "openssl"
     printed = subprocess.run(  # noqa: S603
         [openssl, "x509", "-noout", "-enddate", "-in", str(path)],

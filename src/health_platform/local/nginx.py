@@ -19,6 +19,8 @@ from health_platform.paths import REPO
 
 FRONTEND_CONF = REPO / "frontend" / "nginx.conf"
 FRONTEND_DIST = REPO / "frontend" / "dist"
+# The frontend image's /usr/local/bin/task-certificate (its Dockerfile copies it there).
+FRONTEND_TASK_CERTIFICATE = REPO / "frontend" / "task-certificate"
 
 
 def _api_error(code: str, message: str) -> str:
@@ -64,7 +66,7 @@ TLS12_CIPHERS = ":".join(
     for key in ("ECDSA", "RSA")
 )
 # The directives of frontend/nginx.conf that differ on this machine, by their marker.
-LOCAL_MARKS = ("listen", "root", "pid", "temp")
+LOCAL_MARKS = ("listen", "tls", "root", "pid", "temp")
 
 # How a location hands requests to the API, from BALANCER_SOURCE_ADDRESS. The body streams through
 # unbuffered: the API counts, paces and stores it. (error_page is set per location: one of a
@@ -87,8 +89,9 @@ TO_API = f"""
 
 def frontend_conf(source: str, *, port: int, root: Path, state_dir: Path) -> str:
     """frontend/nginx.conf for this machine: the lines marked `# local: <what>` rewritten
-    (listen on 127.0.0.1:`port`, serve `root`, keep pid and temporary files in
-    `state_dir`); every other line exactly as the container runs it."""
+    (listen on 127.0.0.1:`port` in plain HTTP, the task certificate's lines commented out, serve
+    `root`, keep pid and temporary files in `state_dir`); every other line exactly as the
+    container runs it."""
     seen: set[str] = set()
     lines = []
     for line in source.splitlines():
@@ -102,6 +105,9 @@ def frontend_conf(source: str, *, port: int, root: Path, state_dir: Path) -> str
         seen.add(what)
         indent = code[: len(code) - len(code.lstrip())]
         directive = code.split()[0]
+        if what == "tls":  # commented out: the local frontend serves the balancer in plain
+            lines.append(f"{indent}# {code.strip()}")
+            continue
         if what == "listen":
             lines.append(f"{indent}listen 127.0.0.1:{port};")
         elif what == "root":

@@ -13,9 +13,14 @@ from health_platform.errors import ToolchainError
 VALID_DAYS = 825
 
 
+def certificate_paths(folder: Path) -> tuple[Path, Path]:
+    """Where (certificate, key) are kept in `folder`."""
+    return folder / "localhost.crt", folder / "localhost.key"
+
+
 def ensure_certificate(folder: Path, valid_days: int = VALID_DAYS) -> tuple[Path, Path]:
     """(certificate, key) in `folder`, made if missing; the key is readable by its owner only."""
-    certificate, key = folder / "localhost.crt", folder / "localhost.key"
+    certificate, key = certificate_paths(folder)
     if certificate.exists() and key.exists():
         return certificate, key
     openssl = shutil.which("openssl")

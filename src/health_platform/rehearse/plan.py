@@ -28,7 +28,7 @@ from health_platform.contract import (
 )
 from health_platform.images import image_of
 from health_platform.images.fargate import bind_mount_volumes, volume_owner
-from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_DIST
+from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_DIST, FRONTEND_TASK_CERTIFICATE
 from health_platform.rehearse.sandbox import DEFAULT_PATH, Rehearsal
 
 
@@ -43,11 +43,13 @@ class ImageStandIn:
 
 
 STAND_INS = {
-    # Debian's nginx with the image's nginx.conf and the built frontend.
+    # Debian's nginx, openssl and curl with the image's nginx.conf, the built frontend and
+    # the script that makes the task's certificate.
     FRONTEND: ImageStandIn(
         binds={
             "/etc/nginx/nginx.conf": FRONTEND_CONF,
             "/usr/share/nginx/html": FRONTEND_DIST,
+            "/usr/local/bin/task-certificate": FRONTEND_TASK_CERTIFICATE,
         },
         path=DEFAULT_PATH,
     ),

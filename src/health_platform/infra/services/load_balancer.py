@@ -5,7 +5,9 @@ One ingress rule, 443 from CloudFront's origin-facing prefix list: a prefix-list
 weighs its maximum entries (55) against the 60 rules a security group may hold per
 direction, so a second one (port 80) would exceed the quota. CloudFront reaches the
 origin over HTTPS only, and viewers' HTTP is redirected at the edge, so there is no port
-80 listener either."""
+80 listener either. From the ALB to the tasks it is HTTPS again: each task serves TLS with
+a certificate it makes when it starts (AWS: the load balancer validates no target
+certificate, so a self-signed one serves)."""
 
 from __future__ import annotations
 
@@ -116,11 +118,14 @@ class LoadBalancer(Construct):
             f"{name.capitalize()}Targets",
             vpc=self.alb.vpc,
             port=port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
+            # TLS to the tasks too (each makes its own certificate at start; the ALB
+            # validates none), and so to their health checks.
+            protocol=elbv2.ApplicationProtocol.HTTPS,
             target_type=elbv2.TargetType.IP,
             targets=[service],
             deregistration_delay=Duration.seconds(30),
             health_check=elbv2.HealthCheck(
+                protocol=elbv2.Protocol.HTTPS,
                 path=HEALTH_PATH,
                 healthy_http_codes="200",
                 interval=Duration.seconds(15),

@@ -18,7 +18,6 @@ from health_platform.contract import (
     BACKEND,
     DATABASE_NAME,
     FRONTEND,
-    HEALTH_PATH,
     MIGRATION,
     MIGRATION_COMMAND,
     PORTS,
@@ -202,14 +201,7 @@ class ServicesStack(PlatformStack):
             name=FRONTEND,
             user=_user_of(image.user, FRONTEND),
             port=PORTS[FRONTEND],
-            health_command=[
-                "CMD",
-                "wget",
-                "-q",
-                "-O",
-                "/dev/null",
-                f"http://127.0.0.1:{PORTS[FRONTEND]}{HEALTH_PATH}",
-            ],
+            health_command=_health_command_of(image.healthcheck, FRONTEND),
             scratch_paths=image.volumes,
         )
 
@@ -240,13 +232,7 @@ class ServicesStack(PlatformStack):
             name=BACKEND,
             user=_user_of(image.user, BACKEND),
             port=PORTS[BACKEND],
-            health_command=[
-                "CMD",
-                "python",
-                "-c",
-                "import urllib.request; urllib.request.urlopen("
-                f"'http://127.0.0.1:{PORTS[BACKEND]}{HEALTH_PATH}', timeout=3)",
-            ],
+            health_command=_health_command_of(image.healthcheck, BACKEND),
             scratch_paths=image.volumes,
             environment=api_environment(
                 environment=env,
@@ -361,6 +347,14 @@ def most_tasks(ecs: EcsSettings) -> int:
     doubled while a deployment replaces them."""
     highest = max([ecs.max_tasks, *(schedule.max_tasks for schedule in ecs.scheduled_scaling)])
     return highest * DEPLOYMENT_MAX_PERCENT // 100
+
+
+def _health_command_of(healthcheck: tuple[str, ...] | None, container: str) -> list[str]:
+    """The task's health check: the image's own HEALTHCHECK (Fargate ignores a Dockerfile's;
+    the task definition must repeat it)."""
+    if not healthcheck:
+        raise ValueError(f"{CONTAINER_DOCKERFILES[container]} has no HEALTHCHECK in exec form")
+    return ["CMD", *healthcheck]
 
 
 def _user_of(user: str | None, container: str) -> str:

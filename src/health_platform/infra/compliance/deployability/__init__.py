@@ -30,7 +30,10 @@ from health_platform.infra.compliance.deployability.data import (
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
 )
-from health_platform.infra.compliance.deployability.database_auth import IAM_DATABASE_SIGN_IN
+from health_platform.infra.compliance.deployability.database_auth import (
+    IAM_DATABASE_SIGN_IN,
+    RDS_CA_TRUSTED,
+)
 from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_LOGGING,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
@@ -65,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     CONTAINER_WRITABLE_PATHS,
     SERVICE_ROTATING_SECRETS,
     IAM_DATABASE_SIGN_IN,
+    RDS_CA_TRUSTED,
     DATABASE_CONNECTION_BUDGET,
     REPLICA_STORAGE_PARITY,
     REPLICA_OF_MANAGED_PASSWORD,
