@@ -93,6 +93,11 @@ class NetworkSettings(_Strict):
     availability_zones: list[str]
     # One NAT gateway per AZ is the seed's layout; fewer is a documented cost option (dev).
     nat_gateways: Annotated[int, Field(ge=1, le=6)]
+    # Interface endpoints (ECR, logs, metrics, secrets, SSM, KMS) keep AWS API calls off the
+    # internet; each costs about $7 a month in every zone. Without them (a cost option for
+    # dev) the tasks reach those APIs through the NAT gateway, over TLS as always; S3 keeps
+    # its free gateway endpoint either way.
+    interface_endpoints: bool = True
     flow_log_retention_days: LogRetentionDays
 
 

@@ -24,7 +24,9 @@ def test_every_component_is_priced_for_each_environment(name: str, tmp_path: Pat
     result = estimate(load_environment(name), tmp_path)
     assert [c.name for c in result.ours] == list(COMPONENTS)
     assert [c.name for c in result.seed] == list(COMPONENTS)
-    assert all(c.monthly_usd > 0 for c in result.ours), result.ours
+    # Every component but what an environment chose to go without (dev: interface endpoints).
+    unpriced = {c.name for c in result.ours if c.monthly_usd <= 0}
+    assert unpriced <= ({"VPC interface endpoints"} if name == "dev" else set()), unpriced
     assert result.monthly_usd == pytest.approx(sum(c.monthly_usd for c in result.ours))
     assert result.counts_from.startswith("the design")
 
@@ -53,6 +55,36 @@ def test_the_seed_literal_dev_costs_more_than_ours(tmp_path: Path) -> None:
     saved = dict(dev.savings)
     assert "Fargate Spot instead of on demand" in saved
     assert "1 NAT gateway(s) for 2 zones" in saved
+
+
+def test_without_interface_endpoints_aws_api_calls_are_priced_through_the_nat(
+    tmp_path: Path,
+) -> None:
+    dev = load_environment("dev")
+    assert not dev.network.interface_endpoints  # dev's cost option
+    result = estimate(dev, tmp_path)
+    ours = {c.name: c for c in result.ours}
+    assert ours["VPC interface endpoints"].monthly_usd == 0
+    assert "GB of AWS API calls" in ours["NAT gateways"].detail
+    with_endpoints = dev.model_copy(
+        update={"network": dev.network.model_copy(update={"interface_endpoints": True})}
+    )
+    saved = dict(result.savings)["No interface endpoints (7 x 2 zones)"]
+    assert saved == pytest.approx(
+        estimate(with_endpoints, tmp_path).monthly_usd - result.monthly_usd
+    )
+
+
+def test_security_monitoring_is_priced_alike_for_ours_and_the_seeds(tmp_path: Path) -> None:
+    result = estimate(load_environment("staging"), tmp_path)
+    ours, seed = (
+        next(c for c in side if c.name == "Security monitoring")
+        for side in (result.ours, result.seed)
+    )
+    assert ours.monthly_usd == seed.monthly_usd > 0
+    assert ours.detail == "GuardDuty, Security Hub, Config, CloudTrail data events"
+    quieter = estimate(load_environment("staging"), tmp_path, ["config_evaluations_per_month=0"])
+    assert quieter.monthly_usd == pytest.approx(result.monthly_usd - 20000 * 0.001)
 
 
 def test_business_hours_raise_prods_average_floor() -> None:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from health_platform.cost.inventory import (
+    DESIGN,
     SEED_CHOICES,
     SERVICES,
+    Counts,
     Inventory,
     of_environment,
     seed_literal,
@@ -45,6 +47,7 @@ COMPONENTS = (
     "KMS",
     "Secrets Manager",
     "Data transfer",
+    "Security monitoring",
 )
 
 
@@ -86,6 +89,7 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
     log_months = inv.log_retention_days / 30
     web_acls = 1 if c.waf_rules else 0
     dr = a["dr_gb_copied_per_month"] if inv.dr_region else 0.0
+    api_through_nat = 0.0 if c.interface_endpoints else a["aws_api_gb_per_month"]
     lines = [
         (
             _fargate(inv, p, a, inv.use_spot),
@@ -98,8 +102,9 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
         ),
         (
             inv.nat_gateways * hours * p["nat_gateway_hour"]
-            + a["nat_gb_per_month"] * p["nat_gateway_gb"],
-            f"{inv.nat_gateways} for {inv.az_count} zones, {_n(a['nat_gb_per_month'])} GB",
+            + (a["nat_gb_per_month"] + api_through_nat) * p["nat_gateway_gb"],
+            f"{inv.nat_gateways} for {inv.az_count} zones, {_n(a['nat_gb_per_month'])} GB"
+            + (f" + {_n(api_through_nat)} GB of AWS API calls" if api_through_nat else ""),
         ),
         (
             (inv.nat_gateways + inv.az_count) * hours * p["public_ipv4_hour"],
@@ -107,9 +112,14 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
         ),
         (
             endpoint_azs * hours * p["interface_endpoint_az_hour"]
-            + a["aws_api_gb_per_month"] * p["interface_endpoint_gb"],
-            f"{c.interface_endpoints} endpoints x {inv.az_count} zones,"
-            f" {_n(a['aws_api_gb_per_month'])} GB; S3 through a free gateway",
+            + (a["aws_api_gb_per_month"] - api_through_nat) * p["interface_endpoint_gb"],
+            (
+                f"{c.interface_endpoints} endpoints x {inv.az_count} zones,"
+                f" {_n(a['aws_api_gb_per_month'])} GB"
+                if c.interface_endpoints
+                else "none: AWS APIs through the NAT gateway"
+            )
+            + "; S3 through a free gateway",
         ),
         (
             (primary + replica) * hours,
@@ -163,8 +173,33 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
             f"{_n(a['cross_az_gb_per_month'])} GB between zones"
             + (f", {_n(dr)} GB to {inv.dr_region}" if inv.dr_region else ""),
         ),
+        _security_monitoring(c, p, a),
     ]
     return [Component(n, usd, d) for n, (usd, d) in zip(COMPONENTS, lines, strict=True)]
+
+
+def _security_monitoring(c: Counts, p: PriceTable, a: Mapping[str, float]) -> tuple[float, str]:
+    """GuardDuty, Security Hub and Config where the stacks turn them on, and CloudTrail's
+    data events on the uploads bucket."""
+    usd = {
+        "guardduty": a["management_events_millions"] * p["guardduty_per_million_management_events"]
+        + a["flow_and_dns_gb_per_month"] * p["guardduty_flow_and_dns_gb"]
+        + a["s3_data_events_millions"] * p["guardduty_per_million_s3_events"],
+        "security_hub": a["security_hub_checks_per_month"] * p["security_hub_per_check"],
+        "config": a["config_items_per_month"] * p["config_per_item"]
+        + a["config_evaluations_per_month"] * p["config_per_rule_evaluation"],
+    }
+    names = {"guardduty": "GuardDuty", "security_hub": "Security Hub", "config": "Config"}
+    present = [service for service in usd if service in c.security_services]
+    trails = c.cloudtrail_data_event_trails
+    data_events = (
+        trails * a["s3_data_events_millions"] * 10 * p["cloudtrail_per_100000_data_events"]
+    )
+    parts = [names[service] for service in present] + (["CloudTrail data events"] if trails else [])
+    return (
+        sum(usd[service] for service in present) + data_events,
+        ", ".join(parts) if parts else "none in this environment's account",
+    )
 
 
 def savings(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[tuple[str, float]]:
@@ -178,9 +213,19 @@ def savings(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[tuple
         fewer = inv.az_count - inv.nat_gateways
         saved = fewer * hours * (p["nat_gateway_hour"] + p["public_ipv4_hour"])
         found.append((f"{inv.nat_gateways} NAT gateway(s) for {inv.az_count} zones", saved))
-    api = a["aws_api_gb_per_month"] * (p["nat_gateway_gb"] - p["interface_endpoint_gb"])
     s3 = a["s3_gb_per_month"] * p["nat_gateway_gb"]
-    found.append(("AWS API and S3 traffic through endpoints, not NAT", api + s3))
+    if inv.counts.interface_endpoints:
+        api = a["aws_api_gb_per_month"] * (p["nat_gateway_gb"] - p["interface_endpoint_gb"])
+        found.append(("AWS API and S3 traffic through endpoints, not NAT", api + s3))
+    else:
+        found.append(("S3 traffic through its free gateway endpoint, not NAT", s3))
+        endpoints = DESIGN.interface_endpoints * inv.az_count * hours
+        saved = endpoints * p["interface_endpoint_az_hour"] - a["aws_api_gb_per_month"] * (
+            p["nat_gateway_gb"] - p["interface_endpoint_gb"]
+        )
+        found.append(
+            (f"No interface endpoints ({DESIGN.interface_endpoints} x {inv.az_count} zones)", saved)
+        )
     if not inv.cache_replicated:
         replica = inv.cache_nodes * p.size("elasticache_node_hour", inv.cache_node_type) * hours
         found.append(("Redis without a replica (restored from its daily snapshot)", replica))

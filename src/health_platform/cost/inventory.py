@@ -29,6 +29,10 @@ class Counts:
     alarms: int
     dashboards: int
     waf_rules: int  # 0: no web ACL
+    # The account's security services the stacks create (GuardDuty, Security Hub, Config);
+    # billed by what they watch, in the account that holds them.
+    security_services: frozenset[str]
+    cloudtrail_data_event_trails: int
     source: str
 
 
@@ -43,6 +47,8 @@ DESIGN = Counts(
     alarms=16,
     dashboards=1,
     waf_rules=1 + len(MANAGED_RULE_GROUPS) + 1,
+    security_services=frozenset(("guardduty", "security_hub", "config")),
+    cloudtrail_data_event_trails=1,
     source="the design (no synthesized templates; `hp infra synth ENV` counts them exactly)",
 )
 
@@ -69,6 +75,14 @@ class Inventory:
     counts: Counts
 
 
+# Each billed security service, by the resource that turns it on in an account.
+SECURITY_SERVICE_TYPES = {
+    "guardduty": "AWS::GuardDuty::Detector",
+    "security_hub": "AWS::SecurityHub::Hub",
+    "config": "AWS::Config::ConfigurationRecorder",
+}
+
+
 def count_templates(env: str, cdk_out: Path) -> Counts | None:
     """The counts in `env`'s synthesized templates, or None when there are none."""
     parts = (
@@ -84,7 +98,7 @@ def count_templates(env: str, cdk_out: Path) -> Counts | None:
     if not found:
         return None
     types: Counter[str] = Counter()
-    endpoints = waf_rules = 0
+    endpoints = waf_rules = data_event_trails = 0
     for file in found:
         for resource in json.loads(file.read_text("utf-8")).get("Resources", {}).values():
             kind, properties = resource.get("Type", ""), resource.get("Properties", {})
@@ -93,6 +107,10 @@ def count_templates(env: str, cdk_out: Path) -> Counts | None:
                 endpoints += 1
             if kind == "AWS::WAFv2::WebACL":
                 waf_rules += len(properties.get("Rules", []))
+            if kind == "AWS::CloudTrail::Trail" and (
+                properties.get("EventSelectors") or properties.get("AdvancedEventSelectors")
+            ):
+                data_event_trails += 1
     return Counts(
         interface_endpoints=endpoints,
         kms_keys=types["AWS::KMS::Key"],
@@ -100,6 +118,10 @@ def count_templates(env: str, cdk_out: Path) -> Counts | None:
         alarms=types["AWS::CloudWatch::Alarm"],
         dashboards=types["AWS::CloudWatch::Dashboard"],
         waf_rules=waf_rules,
+        security_services=frozenset(
+            service for service, kind in SECURITY_SERVICE_TYPES.items() if types[kind]
+        ),
+        cloudtrail_data_event_trails=data_event_trails,
         source=f"the synthesized templates in {cdk_out}",
     )
 
@@ -141,7 +163,10 @@ def average_floor(ecs: EcsSettings) -> float:
 
 
 def of_environment(settings: EnvironmentSettings, cdk_out: Path) -> Inventory:
-    counts = count_templates(settings.name, cdk_out) or DESIGN
+    counts = count_templates(settings.name, cdk_out) or replace(
+        DESIGN,
+        interface_endpoints=DESIGN.interface_endpoints * settings.network.interface_endpoints,
+    )
     cache = settings.elasticache
     return Inventory(
         name=settings.name,
@@ -195,6 +220,8 @@ SEED_CHOICES = (
     "interface endpoints for ECR and CloudWatch only (component 1); S3 through a gateway",
     "Parameter Store for secrets (component 9), no Secrets Manager",
     "no WAF (the seed names none)",
+    "the same security monitoring as ours (its Security Monitoring section asks for anomaly"
+    " and drift detection and names no service)",
 )
 
 

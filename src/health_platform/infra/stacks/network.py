@@ -28,13 +28,14 @@ class NetworkStack(PlatformStack):
         self.vpc = network.vpc
         self.private_subnets = network.private_subnets
         self.database_subnets = network.database_subnets
-        ServiceEndpoints(
-            self,
-            "Endpoints",
-            vpc=self.vpc,
-            vpc_cidr=str(settings.network.vpc_cidr),
-            subnets=self.private_subnets,
-        )
+        if settings.network.interface_endpoints:
+            ServiceEndpoints(
+                self,
+                "Endpoints",
+                vpc=self.vpc,
+                vpc_cidr=str(settings.network.vpc_cidr),
+                subnets=self.private_subnets,
+            )
         FlowLogs(
             self,
             "FlowLogs",
