@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -191,10 +191,20 @@ class EnvironmentSettings(_Strict):
     elasticache: CacheSettings
     alerts: AlertSettings
     budget: BudgetSettings
+    # GuardDuty's detector, Security Hub, IAM Access Analyzer and AWS Config's recorder and
+    # delivery channel exist once per account and region. `existing`: the account has
+    # them already (its AWS Organization's, or another environment's in the same account
+    # and region), so the stacks create none and keep only what sends their findings to
+    # the alert topic, and the HIPAA conformance pack (docs/operations.md).
+    security_services: Literal["create", "existing"] = "create"
 
     @property
     def is_production(self) -> bool:
         return self.name == "prod" or self.name.startswith("prod-")
+
+    @property
+    def creates_security_services(self) -> bool:
+        return self.security_services == "create"
 
 
 @dataclass(frozen=True)
@@ -319,7 +329,9 @@ def _rules_across(envs: Sequence[EnvironmentSettings]) -> Iterable[Problem]:
     """Environments share peering and VPN space one day; their CIDRs must never overlap.
     A public hosted zone answers the internet only from the account it is delegated to, so
     environments in different accounts need zones of their own (a subdomain delegated
-    from the parent zone): ACM's DNS validation in any other account never completes."""
+    from the parent zone): ACM's DNS validation in any other account never completes.
+    The account's security services exist once per account and region, so only one
+    environment there may create them; a second one's deployment would fail on them."""
     for i, first in enumerate(envs):
         for second in envs[i + 1 :]:
             if first.network.vpc_cidr.overlaps(second.network.vpc_cidr):
@@ -334,6 +346,16 @@ def _rules_across(envs: Sequence[EnvironmentSettings]) -> Iterable[Problem]:
                     f"{zone} is also {first.name}'s zone, in another account; give"
                     f" {second.name} a zone of its own (e.g. {second.domain.name}, delegated"
                     f" from {zone} with an NS record)",
+                )
+            same_place = (first.account, first.region) == (second.account, second.region)
+            if same_place and first.creates_security_services and second.creates_security_services:
+                yield Problem(
+                    f"{second.name}.security_services",
+                    f"{first.name} also creates the security services of account"
+                    f" {first.account} in {first.region} (GuardDuty, Security Hub, IAM Access"
+                    " Analyzer, the AWS Config recorder), which exist once per account and"
+                    f" region; set security_services: existing in {second.name} or"
+                    f" {first.name}",
                 )
 
 
@@ -369,6 +391,8 @@ def _describe(error: Any) -> str:
             return f"{value!r} is not a whole number"
         case "bool_parsing" | "bool_type":
             return f"{value!r} is not true or false"
+        case "literal_error":
+            return f"{value!r} is not {ctx['expected']}"
         case "ip_v4_network" | "ip_v4_address":
             return f"{value!r} is not an IPv4 network in CIDR notation"
         case "value_error":

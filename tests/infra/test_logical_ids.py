@@ -72,6 +72,8 @@ PINNED = (
             "AuditTrailBucketA91FD435",
             "AuditTrailKeyA4D56A7A",
             "AuditTrailLogsD47DB5AF",
+            "ConfigurationRecordingKey565E166D",
+            "ConfigurationRecordingHistoryBB05ADD6",
         }
         for env in EVERY_ENV
     }

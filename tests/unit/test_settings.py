@@ -77,6 +77,8 @@ def test_the_shipped_environments_hold_the_seed_tables() -> None:
         (("prod", "ecs.scheduled_scaling", [{"name": "peak", "cron": "at seven", "min_tasks": 1, "max_tasks": 4}]), "prod.ecs.scheduled_scaling[0].cron: 'at seven' does not match the pattern"),
         (("dev", "edge.cloudfront_prefix_list_id", "sg-123"), "dev.edge.cloudfront_prefix_list_id: 'sg-123' does not match the pattern"),
         (("dev", "name", "development"), "dev.name: 'development' differs from the file name 'dev'"),
+        (("dev", "security_services", "maybe"), "dev.security_services: 'maybe' is not 'create' or 'existing'"),
+        (("staging", "account", "111111111111"), "staging.security_services: dev also creates the security services of account 111111111111 in us-east-1"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_named_with_its_path(
@@ -142,6 +144,7 @@ def test_names_come_from_the_files(environment_files: EnvironmentFiles) -> None:
 
 def test_environments_in_one_account_may_share_a_zone(environment_files: EnvironmentFiles) -> None:
     environment_files.edit("staging", "account", "111111111111")  # dev's account
+    environment_files.edit("staging", "security_services", "existing")  # dev creates them
     environment_files.edit("staging", "domain.hosted_zone_name", "dev.health.example.com")
     environment_files.edit("staging", "domain.name", "staging.dev.health.example.com")
     assert load_environment("staging", environment_files.directory).account == "111111111111"
@@ -156,3 +159,27 @@ def test_a_slack_webhook_is_refused_with_what_to_set_instead(
     assert len(problems) == 2  # with the file's other problem, at once
     (webhook,) = [p for p in problems if "slack_endpoint" in p]
     assert "alerts.slack.workspace_id" in webhook
+
+
+def test_one_environment_per_account_and_region_creates_the_security_services(
+    environment_files: EnvironmentFiles,
+) -> None:
+    """GuardDuty, Security Hub, Access Analyzer and the Config recorder exist once per account
+    and region: a second environment there uses them (`existing`); one in another region of
+    the same account creates its own."""
+    environment_files.edit("staging", "account", "111111111111")  # dev's account
+    environment_files.edit("staging", "domain.hosted_zone_name", "dev.health.example.com")
+    environment_files.edit("staging", "domain.name", "staging.dev.health.example.com")
+    problems = problems_after(environment_files)
+    assert problems == [
+        "staging.security_services: dev also creates the security services of account"
+        " 111111111111 in us-east-1 (GuardDuty, Security Hub, IAM Access Analyzer, the AWS"
+        " Config recorder), which exist once per account and region; set security_services:"
+        " existing in staging or dev"
+    ]
+    environment_files.edit("staging", "security_services", "existing")
+    assert not load_environment("staging", environment_files.directory).creates_security_services
+    environment_files.edit("staging", "security_services", "create")
+    environment_files.edit("staging", "region", "us-west-2")
+    environment_files.edit("staging", "network.availability_zones", ["us-west-2a", "us-west-2b"])
+    assert load_environment("staging", environment_files.directory).creates_security_services

@@ -107,6 +107,22 @@ def bucket_name(env: str, purpose: str, account: str) -> str:
     return f"{PROJECT}-{env}-{purpose}-{account}"
 
 
+def conformance_pack_name(env: str) -> str:
+    """The environment's AWS Config conformance pack (the HIPAA rules)."""
+    return resource_name(env, "hipaa")
+
+
+def config_rule_name(env: str, rule: str) -> str:
+    """One rule of the conformance pack. Every name starts with config_rule_prefix(env),
+    which is how the alert rule picks this environment's rules (AWS Config may add a
+    suffix of its own to a pack's rule names)."""
+    return f"{config_rule_prefix(env)}{rule}"
+
+
+def config_rule_prefix(env: str) -> str:
+    return f"{conformance_pack_name(env)}-"
+
+
 def release_parameter(env: str, service: str) -> str:
     """The SSM parameter holding the image tag a service runs; `hp release` writes it."""
     return f"/{PROJECT}/{env}/release/{service}"

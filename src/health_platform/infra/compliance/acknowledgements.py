@@ -40,6 +40,10 @@ def _not_production(env: EnvironmentSettings) -> bool:
     return not env.is_production
 
 
+def _creates_security_services(env: EnvironmentSettings) -> bool:
+    return env.creates_security_services
+
+
 @dataclass(frozen=True)
 class Acknowledgement:
     rule: str
@@ -241,6 +245,16 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
         "The trail records every region and its bucket is versioned, KMS-encrypted and"
         " retained; CloudTrail's digest files prove the logs unaltered. A cross-region copy"
         " of the audit trail is not yet part of the DR design.",
+    ),
+    Acknowledgement(
+        "S3BucketReplicationEnabled",
+        naming.OBSERVABILITY,
+        "ConfigurationRecording/History/Resource",
+        "The bucket receives AWS Config's deliveries of the configuration history, which AWS"
+        " Config also keeps in its own store (seven years by default); the bucket is"
+        " versioned, KMS-encrypted and retained. Like the audit trail's, a cross-region copy"
+        " is not yet part of the DR design.",
+        _creates_security_services,
     ),
     Acknowledgement(
         "IAMNoInlinePolicy",

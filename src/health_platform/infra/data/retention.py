@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # HIPAA keeps the documentation of what was done six years (45 CFR 164.316(b)(2)); the
-# audit trail is that record.
+# audit trail is that record, and AWS Config's history of each resource's configuration
+# is the record of the safeguards in place.
 SIX_YEARS = 6 * 365 + 2
 
 
@@ -24,11 +25,12 @@ class Retention:
 
 LOGS = Retention("access logs (S3 server access, ALB, CloudFront)", 365, 30)
 AUDIT_TRAIL = Retention("CloudTrail log files", SIX_YEARS, 30)
+CONFIGURATION_HISTORY = Retention("AWS Config's configuration history and snapshots", SIX_YEARS, 30)
 HEALTH_DATA = Retention("patients' documents, and their copies in the DR region", None, 90)
 BACKUPS = Retention("database exports, and their copies in the DR region", None, 35)
 STATIC = Retention("the frontend's static assets", None, 30)
 
-TABLE = (HEALTH_DATA, BACKUPS, STATIC, LOGS, AUDIT_TRAIL)
+TABLE = (HEALTH_DATA, BACKUPS, STATIC, LOGS, AUDIT_TRAIL, CONFIGURATION_HISTORY)
 
 
 def markdown_table() -> str:

@@ -50,7 +50,8 @@ class AuditTrail(Construct):
                 conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
             )
         )
-        access_logs = private_bucket(
+        # Also where the other audit evidence buckets of this stack log their access.
+        self.access_logs = private_bucket(
             self,
             "AccessLogs",
             name=naming.bucket_name(env, "trail-access-logs", stack.account),
@@ -63,7 +64,7 @@ class AuditTrail(Construct):
             "Bucket",
             name=naming.bucket_name(env, "cloudtrail", stack.account),
             key=self.key,
-            access_logs=access_logs,
+            access_logs=self.access_logs,
             retention=retention.AUDIT_TRAIL,
         )
         self.log_group = encrypted_log_group(

@@ -12,22 +12,21 @@ added later alerts by itself.
 from __future__ import annotations
 
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from health_platform.infra.observability.event_alerts import alert_on_events
 
 FAILED_STATES = ("FAILED", "ABORTED")
 
 
 def restore_failures(scope: Construct, construct_id: str, *, topic: sns.ITopic) -> events.Rule:
-    return events.Rule(
+    return alert_on_events(
         scope,
         construct_id,
+        topic=topic,
         description="AWS Backup restore jobs (the monthly restore test) that failed",
-        event_pattern=events.EventPattern(
-            source=["aws.backup"],
-            detail_type=["Restore Job State Change"],
-            detail={"status": list(FAILED_STATES)},
-        ),
-        targets=[targets.SnsTopic(topic)],
+        source="aws.backup",
+        detail_type="Restore Job State Change",
+        detail={"status": list(FAILED_STATES)},
     )

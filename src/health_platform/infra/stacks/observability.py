@@ -1,11 +1,10 @@
-"""`health-platform-<env>-observability`: alerts, alarms, dashboard, budget, audit trail."""
+"""`health-platform-<env>-observability`: alerts, alarms, dashboard, budget, audit trail,
+threat detection and AWS Config."""
 
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -22,7 +21,9 @@ from health_platform.infra.observability.alerts import AlertTopic
 from health_platform.infra.observability.audit_trail import AuditTrail
 from health_platform.infra.observability.backup_events import restore_failures
 from health_platform.infra.observability.budget import CostBudget
+from health_platform.infra.observability.configuration_recording import ConfigurationRecording
 from health_platform.infra.observability.dashboard import Dashboard, estimated_charges, graph
+from health_platform.infra.observability.event_alerts import alert_on_events
 from health_platform.infra.observability.threat_detection import ThreatDetection
 from health_platform.infra.stacks.base import PlatformStack
 from health_platform.infra.stacks.data import DataStack
@@ -70,7 +71,9 @@ class ObservabilityStack(PlatformStack):
         data: DataStack,
         services: ServicesStack,
     ) -> None:
-        super().__init__(scope, settings, description="alarms, dashboard, budget, CloudTrail")
+        super().__init__(
+            scope, settings, description="alarms, dashboard, budget, CloudTrail, AWS Config"
+        )
         self.add_stack_dependency(services)
         env = settings.name
         name = naming.resource_name(env)
@@ -86,7 +89,20 @@ class ObservabilityStack(PlatformStack):
             retention_days=settings.ecs.log_retention_days,
             data_events_bucket=data.buckets.uploads,
         )
-        ThreatDetection(self, "ThreatDetection", name=name, topic=self.alerts.topic)
+        ThreatDetection(
+            self,
+            "ThreatDetection",
+            name=name,
+            topic=self.alerts.topic,
+            create_services=settings.creates_security_services,
+        )
+        ConfigurationRecording(
+            self,
+            "ConfigurationRecording",
+            settings=settings,
+            topic=self.alerts.topic,
+            access_logs=self.trail.access_logs,
+        )
         rows = [
             self._services(services),
             self._load_balancer(services),
@@ -280,20 +296,18 @@ class ObservabilityStack(PlatformStack):
     def _image_findings(self, env: str) -> None:
         """An image scan (on every push) that found a critical vulnerability in one of the
         environment's images reaches the alert topic: ECR reports it to EventBridge only."""
-        events.Rule(
+        alert_on_events(
             self,
             "CriticalImageFindings",
+            topic=self.alerts.topic,
             description="ECR scans with critical findings in this environment's images",
-            event_pattern=events.EventPattern(
-                source=["aws.ecr"],
-                detail_type=["ECR Image Scan"],
-                detail={
-                    "scan-status": ["COMPLETE"],
-                    "repository-name": [naming.repository_name(env, name) for name in SERVICES],
-                    "finding-severity-counts": {"CRITICAL": [{"numeric": [">", 0]}]},
-                },
-            ),
-            targets=[targets.SnsTopic(self.alerts.topic)],
+            source="aws.ecr",
+            detail_type="ECR Image Scan",
+            detail={
+                "scan-status": ["COMPLETE"],
+                "repository-name": [naming.repository_name(env, name) for name in SERVICES],
+                "finding-severity-counts": {"CRITICAL": [{"numeric": [">", 0]}]},
+            },
         )
 
     def _storage_events(self, identifiers: list[str]) -> None:
@@ -303,19 +317,14 @@ class ObservabilityStack(PlatformStack):
         storage exhausted, autoscaling near its maximum, about to reach it, or unable to
         scale (DATABASE_STORAGE_EVENTS). Picked by id through EventBridge: an RDS event
         subscription takes whole categories, which hold routine events too."""
-        events.Rule(
+        alert_on_events(
             self,
             "DatabaseStorageEvents",
+            topic=self.alerts.topic,
             description="RDS storage events that need a person (autoscaling at its limits)",
-            event_pattern=events.EventPattern(
-                source=["aws.rds"],
-                detail_type=["RDS DB Instance Event"],
-                detail={
-                    "EventID": list(DATABASE_STORAGE_EVENTS),
-                    "SourceIdentifier": identifiers,
-                },
-            ),
-            targets=[targets.SnsTopic(self.alerts.topic)],
+            source="aws.rds",
+            detail_type="RDS DB Instance Event",
+            detail={"EventID": list(DATABASE_STORAGE_EVENTS), "SourceIdentifier": identifiers},
         )
 
     def _cache(self, settings: EnvironmentSettings) -> list[cloudwatch.IWidget]:
