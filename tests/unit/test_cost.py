@@ -82,7 +82,7 @@ def test_security_monitoring_is_priced_alike_for_ours_and_the_seeds(tmp_path: Pa
         for side in (result.ours, result.seed)
     )
     assert ours.monthly_usd == seed.monthly_usd > 0
-    assert ours.detail == "GuardDuty, Security Hub, Config, CloudTrail data events"
+    assert ours.detail == "GuardDuty, Security Hub, Config, Config rules, CloudTrail data events"
     quieter = estimate(load_environment("staging"), tmp_path, ["config_evaluations_per_month=0"])
     assert quieter.monthly_usd == pytest.approx(result.monthly_usd - 20000 * 0.001)
 

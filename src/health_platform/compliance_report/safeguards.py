@@ -143,6 +143,18 @@ SECURITY_HUB = probe(
     "EnableDefaultStandards",
     is_true,
 )
+CONFIG_RECORDER = probe(
+    "AWS Config records every supported resource type",
+    "AWS::Config::ConfigurationRecorder",
+    "RecordingGroup/AllSupported",
+    is_true,
+)
+CONFIG_PACK = probe(
+    "AWS Config evaluates the HIPAA conformance pack",
+    "AWS::Config::ConformancePack",
+    "ConformancePackName",
+    is_set,
+)
 
 # --- integrity ------------------------------------------------------------------------------
 BUCKET_VERSIONING = probe(
@@ -286,6 +298,8 @@ SAFEGUARDS: tuple[Section, ...] = (
             WAF_LOGGING,
             GUARDDUTY,
             SECURITY_HUB,
+            CONFIG_RECORDER,
+            CONFIG_PACK,
         ),
     ),
     Section(
@@ -371,7 +385,7 @@ PRACTICES: tuple[Section, ...] = (
         "Compliance: HIPAA",
         "Health data protection requirements: the safeguards above and the cdk-nag"
         " HIPAA Security pack below.",
-        (GUARDDUTY, SECURITY_HUB),
+        (GUARDDUTY, SECURITY_HUB, CONFIG_RECORDER, CONFIG_PACK),
     ),
     Section(
         "Compliance: SOC 2",

@@ -186,10 +186,15 @@ def _security_monitoring(c: Counts, p: PriceTable, a: Mapping[str, float]) -> tu
         + a["flow_and_dns_gb_per_month"] * p["guardduty_flow_and_dns_gb"]
         + a["s3_data_events_millions"] * p["guardduty_per_million_s3_events"],
         "security_hub": a["security_hub_checks_per_month"] * p["security_hub_per_check"],
-        "config": a["config_items_per_month"] * p["config_per_item"]
-        + a["config_evaluations_per_month"] * p["config_per_rule_evaluation"],
+        "config": a["config_items_per_month"] * p["config_per_item"],
+        "config_rules": a["config_evaluations_per_month"] * p["config_per_rule_evaluation"],
     }
-    names = {"guardduty": "GuardDuty", "security_hub": "Security Hub", "config": "Config"}
+    names = {
+        "guardduty": "GuardDuty",
+        "security_hub": "Security Hub",
+        "config": "Config",
+        "config_rules": "Config rules",
+    }
     present = [service for service in usd if service in c.security_services]
     trails = c.cloudtrail_data_event_trails
     data_events = (

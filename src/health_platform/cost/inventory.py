@@ -42,12 +42,12 @@ class Counts:
 # managed groups and its body-rule label rule.
 DESIGN = Counts(
     interface_endpoints=7,
-    kms_keys=5,
+    kms_keys=6,
     secrets=2,
     alarms=16,
     dashboards=1,
     waf_rules=1 + len(MANAGED_RULE_GROUPS) + 1,
-    security_services=frozenset(("guardduty", "security_hub", "config")),
+    security_services=frozenset(("guardduty", "security_hub", "config", "config_rules")),
     cloudtrail_data_event_trails=1,
     source="the design (no synthesized templates; `hp infra synth ENV` counts them exactly)",
 )
@@ -75,11 +75,14 @@ class Inventory:
     counts: Counts
 
 
-# Each billed security service, by the resource that turns it on in an account.
+# Each billed security service, by the resource that turns it on: the recorder's items and
+# the pack's rule evaluations are billed apart (an account with `security_services:
+# existing` records with its own recorder and still evaluates the environment's pack).
 SECURITY_SERVICE_TYPES = {
     "guardduty": "AWS::GuardDuty::Detector",
     "security_hub": "AWS::SecurityHub::Hub",
     "config": "AWS::Config::ConfigurationRecorder",
+    "config_rules": "AWS::Config::ConformancePack",
 }
 
 
