@@ -543,7 +543,9 @@ class _Builder:
                 m.edge(node, "cloudwatch", "logs", dashed=True)
         for nat in (n.id for n in m.nodes if n.kind == "nat" and service):
             m.edge(node, nat, "egress", dashed=True)
-        m.edge(node, "endpoints", "AWS APIs", dashed=True)
+        # Only S3's gateway (dev's cost option): the other AWS APIs go out through the NAT.
+        reached = "AWS APIs" if set(self.endpoint_services) - {"s3"} else "S3"
+        m.edge(node, "endpoints", reached, dashed=True)
 
     def _monitoring(self) -> None:
         m = self.model
