@@ -1,13 +1,23 @@
-"""Audit records for every access to health data and every administrative action.
+"""Audit records for every access to health data and every administrative action, written
+through one interface, `Audit`, which decides how each kind of record is stored:
 
-A change's record is written in the change's transaction (`by`, `record`, `recorded`): it
-commits with the change or not at all. A read's record stands on its own and goes through
-the process's AuditTrail (`read`), written before the response is sent."""
+- `read`: a read's record has nothing to commit with; it goes through the process's
+  AuditTrail (group commit) and is stored before the response is sent.
+- `refusal`: a refused request's record, the same way: it stands though the request fails.
+- `change`: in the transaction of the change it describes, so it commits with the change or
+  not at all.
+- `run_recorded`: a change and its record as one statement (`recorded`), for the busiest
+  writes: atomic on its own and one round trip.
+
+An `Audit` knows who acts (a signed-in caller, someone signing in, or nobody yet) and from
+where; the routes say what was done to which resource, and with what outcome."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -15,100 +25,109 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.audit_trail import INSERT_ONE, AuditTrail, record_values
 from health_platform.api.db import Database
-from health_platform.api.deps import Caller
+
+ResourceId = uuid.UUID | str | None
 
 
-async def record(
-    session: AsyncSession,
-    *,
-    actor_id: uuid.UUID | str | None,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None = None,
-    outcome: str = "success",
-    client_address: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Insert an audit record in `session`'s transaction: it commits with the change it
-    describes, or not at all. Handed to the driver directly: SQLAlchemy's execution path
-    cost about twice the INSERT itself."""
-    values = record_values(
-        actor_id, action, resource_type, resource_id, outcome, client_address, detail
-    )
-    connection = await (await session.connection()).get_raw_connection()
-    driver = connection.driver_connection  # psycopg's, in the session's transaction
-    assert isinstance(driver, psycopg.AsyncConnection)
-    if values["detail"] is not None:
-        values["detail"] = Jsonb(values["detail"])
-    await driver.execute(INSERT_ONE, values)
+class Acting(Protocol):
+    """A signed-in caller, as far as a record needs one (deps.Caller is one)."""
 
+    @property
+    def user_id(self) -> uuid.UUID: ...
 
-def _succeeded(
-    caller: Caller,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None,
-    detail: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The values of a record of something a signed-in caller did, from where they did it."""
-    return record_values(
-        caller.user_id, action, resource_type, resource_id, "success", caller.address, detail
-    )
+    @property
+    def address(self) -> str | None: ...
 
 
 def recorded(change: str) -> str:
     """`change` (one INSERT, UPDATE or DELETE for psycopg, its parameters named apart from
-    the audit record's COLUMNS) and the audit record of it as one statement: PostgreSQL's
-    data-modifying WITH, atomic on its own and one round trip. Run it with `run_recorded`."""
+    the audit record's columns) and the audit record of it as one statement: PostgreSQL's
+    data-modifying WITH. Run it with `Audit.run_recorded`."""
     return f"WITH change AS ({change}) {INSERT_ONE}"
 
 
-async def run_recorded(
-    database: Database,
-    statement: str,
-    change: dict[str, Any],
-    caller: Caller,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID | str,
-) -> None:
-    """Execute a `recorded` statement; `change` gives its change's parameters."""
-    record = _succeeded(caller, action, resource_type, resource_id, None)
-    async with database.connection() as connection:
-        await connection.execute(statement, {**change, **record})
+@dataclass(frozen=True)
+class Audit:
+    trail: AuditTrail
+    actor_id: uuid.UUID | str | None  # None: nobody is signed in (yet)
+    address: str | None
 
+    @classmethod
+    def of(cls, trail: AuditTrail, caller: Acting) -> Audit:
+        return cls(trail, caller.user_id, caller.address)
 
-async def by(
-    session: AsyncSession,
-    caller: Caller,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None = None,
-    *,
-    outcome: str = "success",
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """`record` for something a signed-in caller did, from where they did it."""
-    await record(
-        session,
-        actor_id=caller.user_id,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        outcome=outcome,
-        client_address=caller.address,
-        detail=detail,
-    )
+    def acting_as(self, actor_id: uuid.UUID | str | None) -> Audit:
+        """The same place, another actor: someone who just registered or signed in."""
+        return dataclasses.replace(self, actor_id=actor_id)
 
+    def values(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: ResourceId = None,
+        *,
+        outcome: str = "success",
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return record_values(
+            self.actor_id, action, resource_type, resource_id, outcome, self.address, detail
+        )
 
-async def read(
-    trail: AuditTrail,
-    caller: Caller,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID | str | None = None,
-    *,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """The record of a read by a signed-in caller, stored before this returns."""
-    await trail.write(_succeeded(caller, action, resource_type, resource_id, detail))
+    async def read(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: ResourceId = None,
+        *,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A read, stored before this returns (so before anything of it is sent)."""
+        await self.trail.write(self.values(action, resource_type, resource_id, detail=detail))
+
+    async def refusal(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: ResourceId = None,
+        *,
+        outcome: str = "refused",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A refused request, stored before this returns: it stays on record though the
+        request fails and its transaction, if any, rolls back."""
+        values = self.values(action, resource_type, resource_id, outcome=outcome, detail=detail)
+        await self.trail.write(values)
+
+    async def change(
+        self,
+        session: AsyncSession,
+        action: str,
+        resource_type: str,
+        resource_id: ResourceId = None,
+        *,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A change, in `session`'s transaction: it commits with the change or not at all.
+        Handed to the driver directly: SQLAlchemy's execution path cost about twice the
+        INSERT itself."""
+        values = self.values(action, resource_type, resource_id, detail=detail)
+        connection = await (await session.connection()).get_raw_connection()
+        driver = connection.driver_connection  # psycopg's, in the session's transaction
+        assert isinstance(driver, psycopg.AsyncConnection)
+        if values["detail"] is not None:
+            values["detail"] = Jsonb(values["detail"])
+        await driver.execute(INSERT_ONE, values)
+
+    async def run_recorded(
+        self,
+        database: Database,
+        statement: str,
+        change: dict[str, Any],
+        action: str,
+        resource_type: str,
+        resource_id: ResourceId,
+    ) -> None:
+        """Execute a `recorded` statement; `change` gives its change's parameters."""
+        record = self.values(action, resource_type, resource_id)
+        async with database.connection() as connection:
+            await connection.execute(statement, {**change, **record})

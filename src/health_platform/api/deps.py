@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api import rate_limit
-from health_platform.api.audit_trail import AuditTrail, record_values
+from health_platform.api.audit import Audit
+from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
 from health_platform.api.mail import Outbox
@@ -171,10 +172,8 @@ async def refused(
         "method": request.method,
         "route": getattr(route, "path", request.url.path),  # the template: no ids
     }
-    values = record_values(
-        actor_id, action, "request", None, "refused", client_address(request), detail
-    )
-    await services_of(request).audit_trail.write(values)
+    audit = Audit(services_of(request).audit_trail, actor_id, client_address(request))
+    await audit.refusal(action, "request", detail=detail)
 
 
 async def patient_caller(

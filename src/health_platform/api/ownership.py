@@ -8,8 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_platform.api import audit
-from health_platform.api.deps import Caller
+from health_platform.api.audit import Audit
 from health_platform.api.errors import not_found
 
 Row = TypeVar("Row")
@@ -17,7 +16,7 @@ Row = TypeVar("Row")
 
 async def owned(
     db: AsyncSession,
-    caller: Caller,
+    audit: Audit,
     model: type[Row],
     row_id: uuid.UUID,
     *,
@@ -25,15 +24,12 @@ async def owned(
     resource: str,
 ) -> Row:
     row: Any = await db.get(model, row_id)
-    if row is None or row.user_id != caller.user_id or getattr(row, "deleted_at", None):
-        await audit.by(
-            db,
-            caller,
+    if row is None or row.user_id != audit.actor_id or getattr(row, "deleted_at", None):
+        await audit.refusal(
             action,
             resource,
             row_id,
-            outcome="not_found" if row is None or row.user_id == caller.user_id else "denied",
+            outcome="not_found" if row is None or row.user_id == audit.actor_id else "denied",
         )
-        await db.commit()  # the refusal stays on record though the request fails
         raise not_found(resource)
     return row  # type: ignore[no-any-return]

@@ -11,12 +11,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import func, select
 
-from health_platform.api import audit, examples, rate_limit
+from health_platform.api import examples, rate_limit
+from health_platform.api.audit import Audit
+from health_platform.api.data import accounts
+from health_platform.api.data import audit_log as audit_log_data
+from health_platform.api.data.audit_log import Search
+from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
 from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError, not_found
-from health_platform.api.models import AuditRecord, User
+from health_platform.api.models import User
 from health_platform.api.sign_in_guard import guard_of
 from health_platform.contract import PRIVILEGE_CHANGE_EVENT
 
@@ -37,23 +41,28 @@ class AdminUserView(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, user: User) -> AdminUserView:
+    def of(cls, user: Any) -> AdminUserView:
+        """From a User, or a row of the data layer's accounts list."""
         return cls(
             id=str(user.id),
             email=user.email,
             display_name=user.display_name,
             role=user.role,
             locked=user.locked_until is not None and user.locked_until > datetime.now(UTC),
-            mfa_enabled=user.totp_secret is not None,
+            mfa_enabled=user.mfa_enabled,
             created_at=user.created_at,
         )
 
 
 class UserPage(BaseModel):
-    model_config = examples.example({"items": [examples.ADMIN_USER_VIEW], "total": 1})
+    model_config = examples.example(
+        {"items": [examples.ADMIN_USER_VIEW], "total": 1, "limit": 50, "offset": 0}
+    )
 
     items: list[AdminUserView]
     total: int
+    limit: int
+    offset: int
 
 
 class RoleChange(BaseModel):
@@ -75,12 +84,30 @@ class AuditView(BaseModel):
     client_address: str | None
     request_id: str | None
 
+    @classmethod
+    def of(cls, row: Any) -> AuditView:
+        return cls(
+            id=row.id,
+            at=row.at,
+            actor_id=str(row.actor_id) if row.actor_id else None,
+            action=row.action,
+            resource_type=row.resource_type,
+            resource_id=row.resource_id,
+            outcome=row.outcome,
+            client_address=row.client_address,
+            request_id=row.request_id,
+        )
+
 
 class AuditPage(BaseModel):
-    model_config = examples.example({"items": [examples.AUDIT_RECORD], "total": 1})
+    model_config = examples.example(
+        {"items": [examples.AUDIT_RECORD], "total": 1, "limit": 100, "offset": 0}
+    )
 
     items: list[AuditView]
     total: int
+    limit: int
+    offset: int
 
 
 async def _user(db: DbSession, user_id: uuid.UUID) -> User:
@@ -91,33 +118,26 @@ async def _user(db: DbSession, user_id: uuid.UUID) -> User:
 
 
 async def _admin_action(
-    db: DbSession, caller: AdminCaller, action: str, target: User, **detail: Any
+    db: DbSession, deps: ServicesDep, caller: AdminCaller, action: str, target: User, **detail: Any
 ) -> None:
-    await audit.by(db, caller, action, "user", target.id, detail=detail or None)
+    audit = Audit.of(deps.audit_trail, caller)
+    await audit.change(db, action, "user", target.id, detail=detail or None)
 
 
 @router.get("/users", response_model=UserPage, summary="List accounts")
 async def list_users(
     caller: AdminCaller,
-    db: DbSession,
     deps: ServicesDep,
     email: Annotated[
         str | None, Query(min_length=1, max_length=254, description="Part of the address, any case")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UserPage:
-    matching = select(User)
-    if email is not None:
-        # The text as typed: % and _ match themselves, not any characters.
-        literal = email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        matching = matching.where(User.email.ilike(f"%{literal}%", escape="\\"))
-    total = await db.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    users = await db.scalars(
-        matching.order_by(User.created_at, User.id).limit(limit).offset(offset)
-    )
-    await audit.read(deps.audit_trail, caller, "admin.users.list", "user")
-    return UserPage(items=[AdminUserView.of(u) for u in users], total=total)
+    page = await accounts.page(deps.database, email, limit, offset)
+    await Audit.of(deps.audit_trail, caller).read("admin.users.list", "user")
+    items = [AdminUserView.of(u) for u in page.rows]
+    return UserPage(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.post("/users/{user_id}/lock", response_model=AdminUserView, summary="Lock an account")
@@ -128,7 +148,7 @@ async def lock(
     if target.id == caller.user_id:
         raise ApiError(409, "self_lock", "Administrators cannot lock themselves out.")
     target.locked_until = datetime.now(UTC) + LOCK_FOR
-    await _admin_action(db, caller, "admin.user.lock", target)
+    await _admin_action(db, deps, caller, "admin.user.lock", target)
     await db.commit()
     await deps.sessions.delete_all_for(str(target.id))  # a locked account is signed out everywhere
     return AdminUserView.of(target)
@@ -142,7 +162,7 @@ async def unlock(
     target.locked_until = None
     target.failed_logins = 0
     await guard_of(deps.redis, deps.settings).forget(target.email)  # no address waits either
-    await _admin_action(db, caller, "admin.user.unlock", target)
+    await _admin_action(db, deps, caller, "admin.user.unlock", target)
     return AdminUserView.of(target)
 
 
@@ -155,7 +175,9 @@ async def change_role(
         raise ApiError(409, "self_role", "Administrators cannot change their own role.")
     previous = target.role
     target.role = body.role
-    await _admin_action(db, caller, "admin.user.role", target, previous=previous, new=body.role)
+    await _admin_action(
+        db, deps, caller, "admin.user.role", target, previous=previous, new=body.role
+    )
     await db.commit()
     await deps.sessions.delete_all_for(str(target.id))  # the new role applies from the next sign-in
     # A privilege change is a security event (the seed's "privilege escalation").
@@ -174,7 +196,6 @@ async def change_role(
 @router.get("/audit", response_model=AuditPage, summary="Search the audit log")
 async def audit_log(
     caller: AdminCaller,
-    db: DbSession,
     deps: ServicesDep,
     user_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
@@ -182,37 +203,15 @@ async def audit_log(
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
-    query = select(AuditRecord)
-    if user_id is not None:
-        query = query.where(AuditRecord.actor_id == user_id)
-    if action is not None:
-        query = query.where(AuditRecord.action == action)
-    if resource_type is not None:
-        query = query.where(AuditRecord.resource_type == resource_type)
-    if since is not None:
-        query = query.where(AuditRecord.at >= since)
-    if until is not None:
-        query = query.where(AuditRecord.at <= until)
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await db.scalars(query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset))
-    items = [
-        AuditView(
-            id=r.id,
-            at=r.at,
-            actor_id=str(r.actor_id) if r.actor_id else None,
-            action=r.action,
-            resource_type=r.resource_type,
-            resource_id=r.resource_id,
-            outcome=r.outcome,
-            client_address=r.client_address,
-            request_id=r.request_id,
-        )
-        for r in rows
-    ]
-    await audit.read(deps.audit_trail, caller, "admin.audit.search", "audit")
-    return AuditPage(items=items, total=total)
+    search = Search(
+        actor_id=user_id, action=action, resource_type=resource_type, since=since, until=until
+    )
+    page = await audit_log_data.page(deps.database, search, limit, offset)
+    await Audit.of(deps.audit_trail, caller).read("admin.audit.search", "audit")
+    items = [AuditView.of(r) for r in page.rows]
+    return AuditPage(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get(

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from health_platform.api import audit, examples, invitations, notices, rate_limit, totp
+from health_platform.api import examples, invitations, notices, rate_limit, totp
+from health_platform.api.audit import Audit
 from health_platform.api.deps import (
     CurrentCaller,
     DbSession,
@@ -195,28 +196,14 @@ async def register(
         .on_conflict_do_nothing()
         .returning(User.id)
     )
+    audit = Audit(deps.audit_trail, None, address)
     if created is None:
         existing = await db.scalar(select(User.id).where(func.lower(User.email) == email))
-        await audit.record(
-            db,
-            actor_id=None,
-            action="account.register",
-            resource_type="user",
-            resource_id=existing,
-            outcome="refused",
-            client_address=address,
-            detail={"reason": "email_taken"},
-        )
+        detail = {"reason": "email_taken"}
+        await audit.refusal("account.register", "user", existing, detail=detail)
         notice = notices.registration_attempt()
     else:
-        await audit.record(
-            db,
-            actor_id=created,
-            action="account.register",
-            resource_type="user",
-            resource_id=created,
-            client_address=address,
-        )
+        await audit.acting_as(created).change(db, "account.register", "user", created)
         notice = notices.welcome()
     await db.commit()  # told only of what stands
     _tell(deps, email, notice)
@@ -267,18 +254,11 @@ async def accept_invitation(
     now = datetime.now(UTC)
     invitation = await invitations.find(db, invitations.token_sha256(body.token))
     refused = invitations.refusal(invitation, now)
+    audit = Audit(deps.audit_trail, None, address)
     if refused is not None:
-        await audit.record(
-            db,
-            actor_id=None,
-            action="admin.invitation.accept",
-            resource_type="user",
-            resource_id=invitation.user_id if invitation else None,
-            outcome="refused",
-            client_address=address,
-            detail={"reason": refused},
-        )
-        await db.commit()  # the refusal stays on record
+        invited_id = invitation.user_id if invitation else None
+        detail = {"reason": refused}
+        await audit.refusal("admin.invitation.accept", "user", invited_id, detail=detail)
         log.warning(
             "enrollment link refused",
             extra={"event": "invitation.refused", "outcome": refused, "client": address},
@@ -289,14 +269,7 @@ async def accept_invitation(
     assert invited is not None  # the foreign key deletes the invitation with its user
     await require_strong(body.password, invited.email, invited.display_name)
     user = await invitations.accept(db, invitation, await hash_password(body.password), now)
-    await audit.record(
-        db,
-        actor_id=user.id,
-        action="admin.invitation.accept",
-        resource_type="user",
-        resource_id=user.id,
-        client_address=address,
-    )
+    await audit.acting_as(user.id).change(db, "admin.invitation.accept", "user", user.id)
     return Response(status_code=204)
 
 
@@ -320,15 +293,9 @@ async def _failed_login(
         user.failed_logins += 1  # since the last success, for the administrators' list
         if milestone is not None:
             _tell(deps, user.email, notices.failed_sign_ins(milestone, address))
-    await audit.record(
-        db,
-        actor_id=user.id if user else None,
-        action="auth.login",
-        resource_type="session",
-        outcome=outcome,
-        client_address=address,
-    )
-    await db.commit()
+    audit = Audit(deps.audit_trail, user.id if user else None, address)
+    await audit.refusal("auth.login", "session", outcome=outcome)
+    await db.commit()  # the count on the owner's record stands though the request fails
     if failed:
         # The security event the observability stack's metric filter counts.
         log.warning(
@@ -403,13 +370,7 @@ async def login(
     await guard.succeeded(email, address)
     user.failed_logins = 0
     session_id, session = await deps.sessions.create(str(user.id), user.role, mfa=mfa)
-    await audit.record(
-        db,
-        actor_id=user.id,
-        action="auth.login",
-        resource_type="session",
-        client_address=address,
-    )
+    await Audit(deps.audit_trail, user.id, address).change(db, "auth.login", "session")
     await _count(deps, "logins")
     _set_cookies(response, session_id, session.csrf_token, deps.settings.cookie_secure)
     return LoginResult(
@@ -441,7 +402,7 @@ async def logout(
     caller: CurrentCaller, response: Response, db: DbSession, deps: ServicesDep
 ) -> Response:
     await deps.sessions.delete(caller.session_id)
-    await audit.by(db, caller, "auth.logout", "session")
+    await Audit.of(deps.audit_trail, caller).change(db, "auth.logout", "session")
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
@@ -505,16 +466,9 @@ async def verify_mfa(
         await deps.redis.delete(pending_key, attempts_key)
         raise ApiError(409, "mfa_not_started", "Too many wrong codes; start enrollment again.")
     ok = await totp.verify(deps.redis, str(caller.user_id), secret, body.code)
-    await audit.by(
-        db,
-        caller,
-        "auth.mfa_enroll",
-        "user",
-        caller.user_id,
-        outcome="success" if ok else "failure",
-    )
+    audit = Audit.of(deps.audit_trail, caller)
     if not ok:
-        await db.commit()
+        await audit.refusal("auth.mfa_enroll", "user", caller.user_id, outcome="failure")
         if attempts == ENROLLMENT_ATTEMPTS:  # that was the last try
             await deps.redis.delete(pending_key, attempts_key)
             raise ApiError(
@@ -526,6 +480,7 @@ async def verify_mfa(
     user = await db.get(User, caller.user_id)
     assert user is not None
     user.totp_secret = secret
+    await audit.change(db, "auth.mfa_enroll", "user", caller.user_id)
     await deps.redis.delete(pending_key, attempts_key)
     await deps.sessions.mark_mfa(caller.session_id, caller.session)
     return Response(status_code=204)

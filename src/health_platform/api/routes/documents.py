@@ -7,17 +7,20 @@ import errno
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from starlette.requests import ClientDisconnect
 
-from health_platform.api import audit, documents, examples
+from health_platform.api import documents, examples
+from health_platform.api.audit import Audit
+from health_platform.api.data import documents as stored_documents
+from health_platform.api.data.documents import RESOURCE
+from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
 from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import Document
@@ -39,7 +42,8 @@ class DocumentView(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: Document) -> DocumentView:
+    def of(cls, row: Any) -> DocumentView:
+        """From a Document, or a row of the data layer's list."""
         return cls(
             id=str(row.id),
             filename=row.filename,
@@ -184,27 +188,16 @@ async def upload(
     key = f"documents/{caller.user_id}/{document_id}"
     content_type, size, sha256 = await _receive(request, WriterFactory(deps, key), deps.settings)
 
-    # Its own unit of work, opened only now: no database connection waits on a slow upload.
-    async with deps.database.session() as db:
-        row = Document(
-            id=document_id,
-            user_id=caller.user_id,
-            filename=documents.safe_filename(filename),
-            content_type=content_type,
-            size_bytes=size,
-            sha256=sha256,
-            storage_key=key,
-        )
-        db.add(row)
-        await db.flush()
-        await audit.by(
-            db,
-            caller,
-            "document.upload",
-            "document",
-            document_id,
-            detail={"size_bytes": size, "content_type": content_type},
-        )
+    row = Document(
+        id=document_id,
+        user_id=caller.user_id,
+        filename=documents.safe_filename(filename),
+        content_type=content_type,
+        size_bytes=size,
+        sha256=sha256,
+        storage_key=key,
+    )
+    await stored_documents.add(deps.database, Audit.of(deps.audit_trail, caller), row)
     return DocumentView.of(row)
 
 
@@ -232,23 +225,15 @@ async def limits(_: PatientCaller, deps: ServicesDep) -> UploadLimits:
 @router.get("", response_model=DocumentPage, summary="List one's documents (newest first)")
 async def list_documents(
     caller: PatientCaller,
-    db: DbSession,
     deps: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentPage:
-    query = select(Document).where(
-        Document.user_id == caller.user_id, Document.deleted_at.is_(None)
-    )
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await db.scalars(
-        query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
-    )
-    items = [DocumentView.of(r) for r in rows]
-    await audit.read(
-        deps.audit_trail, caller, "document.list", "document", detail={"count": len(items)}
-    )
-    return DocumentPage(items=items, total=total, limit=limit, offset=offset)
+    page = await stored_documents.page(deps.database, caller.user_id, limit, offset)
+    items = [DocumentView.of(r) for r in page.rows]
+    audit = Audit.of(deps.audit_trail, caller)
+    await audit.read("document.list", RESOURCE, detail={"count": len(items)})
+    return DocumentPage(items=items, total=page.total, limit=limit, offset=offset)
 
 
 async def _read_own(
@@ -256,8 +241,9 @@ async def _read_own(
 ) -> Document:
     """The caller's document, its read recorded as `action` before anything of it leaves
     (anyone else's: 404, and the attempt recorded)."""
-    row = await owned(db, caller, Document, document_id, action=action, resource="document")
-    await audit.read(deps.audit_trail, caller, action, "document", document_id)
+    audit = Audit.of(deps.audit_trail, caller)
+    row = await owned(db, audit, Document, document_id, action=action, resource="document")
+    await audit.read(action, "document", document_id)
     return row
 
 
@@ -298,10 +284,13 @@ async def download(
 
 
 @router.delete("/{document_id}", status_code=204, summary="Delete a document (kept in history)")
-async def delete(document_id: uuid.UUID, caller: PatientCaller, db: DbSession) -> Response:
+async def delete(
+    document_id: uuid.UUID, caller: PatientCaller, db: DbSession, deps: ServicesDep
+) -> Response:
+    audit = Audit.of(deps.audit_trail, caller)
     row = await owned(
-        db, caller, Document, document_id, action="document.delete", resource="document"
+        db, audit, Document, document_id, action="document.delete", resource="document"
     )
     row.deleted_at = datetime.now(UTC)
-    await audit.by(db, caller, "document.delete", "document", document_id)
+    await audit.change(db, "document.delete", "document", document_id)
     return Response(status_code=204)

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PastDate
 
-from health_platform.api import audit, examples
+from health_platform.api import examples
+from health_platform.api.audit import Audit
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -71,14 +72,16 @@ async def _own(db: DbSession, caller: CurrentCaller) -> User:
 @router.get("", response_model=Profile, summary="Read one's own profile")
 async def read_profile(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Profile:
     user = await _own(db, caller)
-    await audit.read(deps.audit_trail, caller, "profile.read", "profile", user.id)
+    await Audit.of(deps.audit_trail, caller).read("profile.read", "profile", user.id)
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
 
 
 @router.patch("", response_model=Profile, summary="Update one's own profile")
-async def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSession) -> Profile:
+async def update_profile(
+    body: ProfileUpdate, caller: CurrentCaller, db: DbSession, deps: ServicesDep
+) -> Profile:
     user = await _own(db, caller)
     changes = body.model_dump(exclude_unset=True)
     if "display_name" in changes and changes["display_name"] is None:
@@ -90,9 +93,8 @@ async def update_profile(body: ProfileUpdate, caller: CurrentCaller, db: DbSessi
         )
     for field, value in changes.items():
         setattr(user, field, value.isoformat() if isinstance(value, date) else value)
-    await audit.by(
-        db, caller, "profile.update", "profile", user.id, detail={"fields": sorted(changes)}
-    )
+    audit = Audit.of(deps.audit_trail, caller)
+    await audit.change(db, "profile.update", "profile", user.id, detail={"fields": sorted(changes)})
     return Profile(
         email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
     )
