@@ -1,6 +1,13 @@
-"""Accounts as administrators see them: found by part of their address, a page at a time."""
+"""Accounts: registered, found for a sign-in, and listed for administrators (found by part
+of their address, a page at a time)."""
 
 from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.data.pages import ListQuery, Page, read_page
 from health_platform.api.db import Database
@@ -32,3 +39,33 @@ async def page(database: Database, email_part: str | None, limit: int, offset: i
     params = {"email": _pattern(email_part) if email_part is not None else None}
     async with database.connection() as connection:
         return await read_page(connection, LIST, conditions, params, limit=limit, offset=offset)
+
+
+async def register(
+    session: AsyncSession, email: str, password_hash: str, display_name: str
+) -> uuid.UUID | None:
+    """A new patient's id, or None when the email is taken. ON CONFLICT: a taken email is
+    no error (nor a line with the email in PostgreSQL's log)."""
+    return await session.scalar(
+        insert(User)
+        .values(
+            email=email, password_hash=password_hash, display_name=display_name, role="patient"
+        )
+        .on_conflict_do_nothing()
+        .returning(User.id)
+    )
+
+
+async def id_of(session: AsyncSession, email: str) -> uuid.UUID | None:
+    return await session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+
+
+async def for_sign_in(session: AsyncSession, email: str) -> User | None:
+    """The account of `email`, locked for this transaction: two sign-ins at once count
+    their failures one after the other."""
+    query = select(User).where(func.lower(User.email) == email.lower()).with_for_update()
+    return await session.scalar(query)
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID | str) -> User | None:
+    return await session.get(User, user_id)

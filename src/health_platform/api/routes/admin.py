@@ -111,7 +111,7 @@ class AuditPage(BaseModel):
 
 
 async def _user(db: DbSession, user_id: uuid.UUID) -> User:
-    user = await db.get(User, user_id)
+    user = await accounts.get(db, user_id)
     if user is None:
         raise not_found("user")
     return user

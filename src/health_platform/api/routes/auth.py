@@ -9,11 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from health_platform.api import examples, invitations, notices, rate_limit, totp
 from health_platform.api.audit import Audit
+from health_platform.api.data import accounts
 from health_platform.api.deps import (
     CurrentCaller,
     DbSession,
@@ -184,21 +183,10 @@ async def register(
     await require_strong(body.password, email, body.display_name)
     # Hashed whether or not the email is taken: the time taken tells nothing either.
     password_hash = await hash_password(body.password)
-    # ON CONFLICT: a taken email is no error (nor a line with the email in PostgreSQL's log).
-    created = await db.scalar(
-        insert(User)
-        .values(
-            email=email,
-            password_hash=password_hash,
-            display_name=body.display_name,
-            role="patient",
-        )
-        .on_conflict_do_nothing()
-        .returning(User.id)
-    )
+    created = await accounts.register(db, email, password_hash, body.display_name)
     audit = Audit(deps.audit_trail, None, address)
     if created is None:
-        existing = await db.scalar(select(User.id).where(func.lower(User.email) == email))
+        existing = await accounts.id_of(db, email)
         detail = {"reason": "email_taken"}
         await audit.refusal("account.register", "user", existing, detail=detail)
         notice = notices.registration_attempt()
@@ -265,7 +253,7 @@ async def accept_invitation(
         )
         raise ApiError(*INVITATION_REFUSALS[refused])
     assert invitation is not None
-    invited = await db.get(User, invitation.user_id)
+    invited = await accounts.get(db, invitation.user_id)
     assert invited is not None  # the foreign key deletes the invitation with its user
     await require_strong(body.password, invited.email, invited.display_name)
     user = await invitations.accept(db, invitation, await hash_password(body.password), now)
@@ -340,7 +328,7 @@ async def login(
     await rate_limit.enforce(deps.redis, deps.settings.login_rate, ("login-address", address))
     guard = guard_of(deps.redis, deps.settings)
     await guard.refuse_if_waiting(email, address)
-    user = await db.scalar(select(User).where(func.lower(User.email) == email).with_for_update())
+    user = await accounts.for_sign_in(db, email)
     # Always one Argon2 verification, against a dummy hash for an unknown email: answering
     # an unknown email faster would tell whether an account exists.
     password_ok = await verify_password(user.password_hash if user else None, body.password)
@@ -411,7 +399,7 @@ async def logout(
 
 @router.get("/me", response_model=UserView, summary="The signed-in user")
 async def me(caller: CurrentCaller, db: DbSession) -> UserView:
-    user = await db.get(User, caller.user_id)
+    user = await accounts.get(db, caller.user_id)
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     return UserView.of(user)
@@ -419,7 +407,7 @@ async def me(caller: CurrentCaller, db: DbSession) -> UserView:
 
 @router.post("/mfa/enroll", response_model=MfaEnrollment, summary="Start TOTP enrollment")
 async def enroll_mfa(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> MfaEnrollment:
-    user = await db.get(User, caller.user_id)
+    user = await accounts.get(db, caller.user_id)
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     if user.totp_secret:
@@ -477,7 +465,7 @@ async def verify_mfa(
                 "Too many wrong codes; start enrollment again with a new secret.",
             )
         raise ApiError(422, "mfa_code_wrong", "That code is not valid now; try the current one.")
-    user = await db.get(User, caller.user_id)
+    user = await accounts.get(db, caller.user_id)
     assert user is not None
     user.totp_secret = secret
     await audit.change(db, "auth.mfa_enroll", "user", caller.user_id)

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PastDate
 
 from health_platform.api import examples
 from health_platform.api.audit import Audit
+from health_platform.api.data import accounts
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
@@ -63,7 +64,7 @@ class ProfileUpdate(BaseModel):
 
 
 async def _own(db: DbSession, caller: CurrentCaller) -> User:
-    user = await db.get(User, caller.user_id)
+    user = await accounts.get(db, caller.user_id)
     if user is None:
         raise ApiError(401, "unauthenticated", "The account no longer exists.")
     return user
