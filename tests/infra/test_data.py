@@ -102,11 +102,17 @@ def test_the_rotation_reaches_secrets_manager_and_postgres_only(
     (rotation_id, rotation) = the_one_item(
         {k: v for k, v in groups.items() if k.startswith("DatabaseRotationSecurityGroup")}
     )
-    cidr = str(synthesis.environments[env].network.vpc_cidr)
+    network = synthesis.environments[env].network
+    # Secrets Manager at its VPC endpoint, or (dev, without endpoints) through the NAT.
+    cidr, description = (
+        (str(network.vpc_cidr), "Secrets Manager via its VPC endpoint")
+        if network.interface_endpoints
+        else ("0.0.0.0/0", "Secrets Manager through the NAT gateway")
+    )
     assert rotation["Properties"]["SecurityGroupEgress"] == [
         {
             "CidrIp": cidr,
-            "Description": "Secrets Manager via its VPC endpoint",
+            "Description": description,
             "FromPort": 443,
             "IpProtocol": "tcp",
             "ToPort": 443,

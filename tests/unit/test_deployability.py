@@ -50,7 +50,10 @@ from health_platform.infra.compliance.deployability.lifecycle import LIFECYCLE_O
 from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
 from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
 from health_platform.infra.compliance.deployability.model import Rule
-from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+from health_platform.infra.compliance.deployability.network import (
+    SECURITY_GROUP_RULE_WEIGHT,
+    VPC_FUNCTION_REACHES_AWS,
+)
 from health_platform.infra.compliance.deployability.operations import (
     OUTPUTS_HP_READS,
     RELEASE_TAGS,
@@ -740,7 +743,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 25
+    assert len({rule.id for rule in RULES}) == len(RULES) == 26
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -846,6 +849,40 @@ def test_the_rds_bundle_is_the_one_its_provenance_names() -> None:
     dockerfile = DOCKERFILES[BACKEND].read_text()
     copied = f"COPY {RDS_CA_BUNDLE_FILE.relative_to(REPO)} {RDS_CA_BUNDLE}\n"
     assert copied in dockerfile
+
+
+def _rotation(egress: list[dict[str, Any]] | None, *, endpoint: bool) -> dict[str, Any]:
+    group = (
+        resource("AWS::EC2::SecurityGroup")
+        if egress is None
+        else resource("AWS::EC2::SecurityGroup", SecurityGroupEgress=egress)
+    )
+    data = stack(
+        Group=group,
+        Rotation=resource(
+            "AWS::Serverless::Application",
+            Parameters={
+                "vpcSecurityGroupIds": {"Fn::Join": [",", [{"Fn::GetAtt": ["Group", "GroupId"]}]]}
+            },
+        ),
+    )
+    network = stack(
+        Endpoint=resource("AWS::EC2::VPCEndpoint", VpcEndpointType="Interface"),
+        Gateway=resource("AWS::EC2::VPCEndpoint", VpcEndpointType="Gateway"),
+    )
+    if not endpoint:
+        del network["Resources"]["Endpoint"]
+    return {"data": data, "network": network}
+
+
+def test_a_function_in_the_vpc_reaches_aws_through_an_endpoint_or_the_nat() -> None:
+    vpc_only = [{"CidrIp": "10.0.0.0/16", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}]
+    out = [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}]
+    assert not messages(VPC_FUNCTION_REACHES_AWS, _rotation(vpc_only, endpoint=True))
+    assert not messages(VPC_FUNCTION_REACHES_AWS, _rotation(out, endpoint=False))
+    assert not messages(VPC_FUNCTION_REACHES_AWS, _rotation(None, endpoint=False))  # default
+    (stuck,) = messages(VPC_FUNCTION_REACHES_AWS, _rotation(vpc_only, endpoint=False))
+    assert "time out" in stuck and "no interface endpoints" in stuck
 
 
 # --- what hp's day-2 commands read ----------------------------------------------------------

@@ -52,6 +52,10 @@ PARAMETERS = {
 }
 
 
+# Where HTTPS may go to reach an AWS API without an interface endpoint: its public address.
+ANYWHERE = "0.0.0.0/0"
+
+
 class Database(Construct):
     def __init__(
         self,
@@ -63,7 +67,7 @@ class Database(Construct):
         vpc: ec2.IVpc,
         subnets: list[ec2.ISubnet],
         rotation_subnets: list[ec2.ISubnet],
-        vpc_cidr: str,
+        secrets_manager: str,
         clients: ec2.ISecurityGroup,
         key: kms.IKey,
         logs_key: kms.IKey,
@@ -142,7 +146,7 @@ class Database(Construct):
             "Instance", self.instance, identifier, logs_key, settings.log_retention_days
         )
         self.secret = self._rotate_master_secret(
-            vpc, rotation_subnets, vpc_cidr, logs_key, settings.log_retention_days
+            vpc, rotation_subnets, secrets_manager, logs_key, settings.log_retention_days
         )
         self.replica: rds.DatabaseInstanceReadReplica | None = None
         if settings.read_replica:
@@ -167,7 +171,7 @@ class Database(Construct):
         self,
         vpc: ec2.IVpc,
         subnets: list[ec2.ISubnet],
-        vpc_cidr: str,
+        secrets_manager: str,
         logs_key: kms.IKey,
         retention_days: int,
     ) -> secretsmanager.Secret:
@@ -176,9 +180,10 @@ class Database(Construct):
 
         The function runs in the private subnets, not the database subnets: the database
         subnets' network ACL admits PostgreSQL from the private subnets only and lets nothing
-        out to the interface endpoints. From there it reaches Secrets Manager through the
-        VPC's interface endpoint (private DNS; the endpoint admits HTTPS from the VPC) and the
-        instance on its port (the rotation adds that rule to both security groups)."""
+        out to the interface endpoints. From there it reaches the instance on its port (the
+        rotation adds that rule to both security groups) and Secrets Manager at
+        `secrets_manager`: the VPC (its interface endpoint, private DNS) or, in a VPC without
+        interface endpoints, anywhere (through the NAT gateway; HP-VPC-FUNCTION-AWS-REACH)."""
         secret, attached = self.instance.node.find_child("Secret"), self.instance.secret
         assert isinstance(secret, secretsmanager.Secret) and attached is not None
         secret.apply_removal_policy(RemovalPolicy.RETAIN)
@@ -186,11 +191,15 @@ class Database(Construct):
             self,
             "RotationSecurityGroup",
             vpc=vpc,
-            description="Master secret rotation: PostgreSQL and HTTPS to the VPC endpoints",
+            description="Master secret rotation: PostgreSQL, and HTTPS to Secrets Manager",
             allow_all_outbound=False,
         )
         self.rotation_security_group.add_egress_rule(
-            ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "Secrets Manager via its VPC endpoint"
+            ec2.Peer.ipv4(secrets_manager),
+            ec2.Port.tcp(443),
+            "Secrets Manager through the NAT gateway"
+            if secrets_manager == ANYWHERE
+            else "Secrets Manager via its VPC endpoint",
         )
         # What instance.add_rotation_single_user makes, with the instance's port written as a
         # number: through the instance's own connections the security group rules would carry

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from health_platform.contract import DATABASE_PORT, REDIS_PORT
 from health_platform.infra import naming
+from health_platform.infra.data import database
 from health_platform.infra.data.backup import DatabaseBackup
 from health_platform.infra.data.backup_replication import AutomatedBackupReplication
 from health_platform.infra.data.buckets import Buckets
@@ -66,7 +67,12 @@ class DataStack(PlatformStack):
             vpc=network.vpc,
             subnets=network.database_subnets,
             rotation_subnets=network.private_subnets,
-            vpc_cidr=str(settings.network.vpc_cidr),
+            # Secrets Manager for the rotation: the VPC's endpoint, or through the NAT.
+            secrets_manager=(
+                str(settings.network.vpc_cidr)
+                if settings.network.interface_endpoints
+                else database.ANYWHERE
+            ),
             clients=self.clients,
             key=self.key,
             logs_key=network.logs_key,

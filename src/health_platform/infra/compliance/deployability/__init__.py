@@ -44,7 +44,10 @@ from health_platform.infra.compliance.deployability.lifecycle import LIFECYCLE_O
 from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
 from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
 from health_platform.infra.compliance.deployability.model import Environment, Rule, Violation
-from health_platform.infra.compliance.deployability.network import SECURITY_GROUP_RULE_WEIGHT
+from health_platform.infra.compliance.deployability.network import (
+    SECURITY_GROUP_RULE_WEIGHT,
+    VPC_FUNCTION_REACHES_AWS,
+)
 from health_platform.infra.compliance.deployability.operations import (
     OUTPUTS_HP_READS,
     RELEASE_TAGS,
@@ -58,6 +61,7 @@ from health_platform.infra.compliance.deployability.replication import (
 PACK = "Deployability"
 RULES: tuple[Rule, ...] = (
     SECURITY_GROUP_RULE_WEIGHT,
+    VPC_FUNCTION_REACHES_AWS,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
     CLOUDFRONT_SHARED_CACHE_KEY,
     CLOUDFRONT_LOGGING,

@@ -1,4 +1,5 @@
-"""Security groups: the rules a group holds, weighed as AWS counts them against its quota.
+"""Security groups: the rules a group holds, weighed as AWS counts them against its quota;
+and what a function in the VPC can reach through them.
 
 A rule that references a prefix list counts as the list's weight (AWS-managed lists) or
 its maximum entries (customer-managed ones), not as one rule: CloudFront's origin-facing
@@ -87,4 +88,69 @@ SECURITY_GROUP_RULE_WEIGHT = Rule(
     "Security group rules, weighted as AWS counts them, within the quota",
     "https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html",
     _check,
+)
+
+
+# --- functions in the VPC and AWS's APIs -----------------------------------------------------
+HTTPS = 443
+
+
+def _function_groups(env: Environment) -> Iterator[tuple[Resource, list[Resource]]]:
+    """Each function attached to the VPC and its security groups: a Lambda function's own
+    VpcConfig, or the VPC parameters of a serverless application (AWS's rotation functions)."""
+    for function in env.resources("AWS::Lambda::Function", "AWS::Serverless::Application"):
+        properties = function.properties
+        named = (properties.get("VpcConfig") or {}).get("SecurityGroupIds") or (
+            properties.get("Parameters") or {}
+        ).get("vpcSecurityGroupIds")
+        groups = [
+            pointer.resource
+            for pointer in env.pointers_in(function.stack, named)
+            if pointer.resource.type == "AWS::EC2::SecurityGroup"
+        ]
+        if groups:
+            yield function, groups
+
+
+def _reaches_internet_https(env: Environment, group: Resource) -> bool:
+    """Whether the group lets HTTPS out to any address (so through a NAT gateway)."""
+    for _, rule in _rules_of(env, group, "SecurityGroupEgress", "AWS::EC2::SecurityGroupEgress"):
+        everywhere = rule.get("CidrIp") == "0.0.0.0/0" or rule.get("CidrIpv6") == "::/0"
+        protocol = str(rule.get("IpProtocol"))
+        covers = protocol == "-1" or (
+            protocol in ("tcp", "6")
+            and int(rule.get("FromPort", 0)) <= HTTPS <= int(rule.get("ToPort", 65535))
+        )
+        if everywhere and covers:
+            return True
+    # A group that names no egress of its own keeps CloudFormation's default: all traffic out.
+    return "SecurityGroupEgress" not in group.properties
+
+
+def _function_reach(env: Environment) -> Iterator[tuple[Resource, str]]:
+    interface_endpoints = any(
+        endpoint.properties.get("VpcEndpointType") == "Interface"
+        for endpoint in env.resources("AWS::EC2::VPCEndpoint")
+    )
+    if interface_endpoints:
+        return
+    for function, groups in _function_groups(env):
+        if not any(_reaches_internet_https(env, group) for group in groups):
+            yield (
+                function,
+                (
+                    "runs in the VPC with HTTPS allowed only to addresses inside it, and the VPC"
+                    " has no interface endpoints: its calls to AWS's APIs (Secrets Manager for a"
+                    " rotation) time out; allow HTTPS out through the NAT gateway, or keep the"
+                    " endpoints"
+                ),
+            )
+
+
+VPC_FUNCTION_REACHES_AWS = Rule(
+    "HP-VPC-FUNCTION-AWS-REACH",
+    "A function in the VPC reaches AWS's APIs: through an interface endpoint, or HTTPS out"
+    " through the NAT gateway",
+    "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-internet.html",
+    _function_reach,
 )
