@@ -42,7 +42,8 @@ def superuser(platform: Platform) -> str:
 
 
 def database_of(platform: Platform) -> str:
-    return superuser(platform).rsplit("/", 1)[0] + "/health_platform?sslmode=require"
+    # The superuser's URL with the platform's database (its TLS options kept).
+    return superuser(platform).replace("/postgres?", "/health_platform?", 1)
 
 
 def backups_listed(platform: Platform) -> str:

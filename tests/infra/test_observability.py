@@ -31,13 +31,13 @@ def test_every_alarm_notifies_on_alarm_and_on_ok(synthesis: Synthesis, env: str)
     nodes = synthesis.environments[env].elasticache
     redis_nodes = nodes.shards * (nodes.replicas_per_shard + 1)
     databases = 2 if env == "prod" else 1
-    # 2 services x (CPU, memory) + 2 rates + latency + 2 unhealthy + network errors +
+    # 2 services x (CPU, memory) + 2 rates + latency + unhealthy targets + network errors +
     # request volume + databases x (connections, CPU, read and write latency, memory) +
     # the replica's lag + Redis nodes x 3 + failed logins, privilege changes, unauthorized
     # calls, IAM policy changes (storage speaks through RDS's events:
     # test_database_storage_and_connections)
     replica = 1 if env == "prod" else 0
-    assert len(found) == 4 + 5 + 2 + 5 * databases + replica + 3 * redis_nodes + 4
+    assert len(found) == 4 + 4 + 2 + 5 * databases + replica + 3 * redis_nodes + 4
     for props in found.values():
         topic = [{"Ref": lid} for lid in synthesis.resources(env, OBSERVABILITY, "AWS::SNS::Topic")]
         assert props["AlarmActions"] == topic
@@ -77,10 +77,15 @@ def test_response_time_above_1_second_for_5_minutes(synthesis: Synthesis, env: s
     assert (props["Threshold"], props["EvaluationPeriods"], props["Period"]) == (1, 5, 60)
 
 
-def test_unhealthy_targets(synthesis: Synthesis, env: str) -> None:
-    for service in ("Frontend", "Backend"):
-        props = alarm(synthesis, env, f"{service}UnhealthyTargets")
-        assert props["MetricName"] == "UnHealthyHostCount" and props["Threshold"] == 0
+def test_unhealthy_targets_of_every_target_group_without_importing_one(
+    synthesis: Synthesis, env: str
+) -> None:
+    props = alarm(synthesis, env, "UnhealthyTargets")
+    (query,) = props["Metrics"]
+    parts = query["Expression"]["Fn::Join"][1]
+    assert parts[0].startswith("SELECT MAX(UnHealthyHostCount) FROM SCHEMA(")
+    assert "LoadBalancerFullName" in parts[1]["Fn::ImportValue"]  # the ALB: never replaced
+    assert parts[2] == "' GROUP BY TargetGroup" and props["Threshold"] == 0
 
 
 def test_database_storage_and_connections(synthesis: Synthesis, env: str) -> None:

@@ -129,6 +129,7 @@ def release(account: Account, **options: Any) -> Any:
         on_step=steps.append,
         on_log=logs.append,
         timeout_s=options.pop("timeout_s", 600),
+        rollout=options.pop("rollout", True),
         sleep=time.sleep,
         clock=time.clock,
     )
@@ -369,6 +370,17 @@ def test_the_first_release_pushes_and_sets_the_tags_and_names_the_next_commands(
     assert tags(account) == entry.tags
     assert "ecs.RunTask" not in account.operations()
     assert "`hp infra apply dev`, then `hp db migrate dev`" in steps[-1]
+
+
+def test_a_release_without_rollout_migrates_and_sets_the_tags_but_leaves_the_services(
+    account: Account,
+) -> None:
+    tasks_that_stop(account("ecs", deployed.REGION), MIGRATION, exit_code=0)
+    entry, _, steps, _ = release(account, rollout=False)
+    assert tags(account) == entry.tags
+    assert "ecs.RunTask" in account.operations()  # the migrations ran
+    assert "cloudformation.UpdateStack" not in account.operations()
+    assert "until `hp infra apply dev` deploys them" in steps[-1]
 
 
 def _git(repo: Path, *arguments: str) -> None:

@@ -46,6 +46,7 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_SHARED_CACHE_KEY,
     WAF_BODY_RULES,
 )
+from health_platform.infra.compliance.deployability.exports import IMPORTS_OF_REPLACEABLE
 from health_platform.infra.compliance.deployability.lifecycle import LIFECYCLE_ORDER
 from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
 from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
@@ -743,7 +744,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 26
+    assert len({rule.id for rule in RULES}) == len(RULES) == 27
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -883,6 +884,37 @@ def test_a_function_in_the_vpc_reaches_aws_through_an_endpoint_or_the_nat() -> N
     assert not messages(VPC_FUNCTION_REACHES_AWS, _rotation(None, endpoint=False))  # default
     (stuck,) = messages(VPC_FUNCTION_REACHES_AWS, _rotation(vpc_only, endpoint=False))
     assert "time out" in stuck and "no interface endpoints" in stuck
+
+
+def test_no_stack_imports_a_resource_its_usual_changes_replace() -> None:
+    services = {
+        "Resources": {
+            "Targets": resource("AWS::ElasticLoadBalancingV2::TargetGroup", Protocol="HTTPS"),
+            "Alb": resource("AWS::ElasticLoadBalancingV2::LoadBalancer"),
+        },
+        "Outputs": {
+            "TargetsName": {
+                "Value": {"Fn::GetAtt": ["Targets", "TargetGroupFullName"]},
+                "Export": {"Name": "services:TargetsName"},
+            },
+            "AlbName": {
+                "Value": {"Fn::GetAtt": ["Alb", "LoadBalancerFullName"]},
+                "Export": {"Name": "services:AlbName"},
+            },
+        },
+    }
+
+    def alarm(imported: str) -> dict[str, Any]:
+        dimension = {"Name": "X", "Value": {"Fn::ImportValue": imported}}
+        return stack(Alarm=resource("AWS::CloudWatch::Alarm", Dimensions=[dimension]))
+
+    assert not messages(
+        IMPORTS_OF_REPLACEABLE, {"services": services, "watch": alarm("services:AlbName")}
+    )
+    (tied,) = messages(
+        IMPORTS_OF_REPLACEABLE, {"services": services, "watch": alarm("services:TargetsName")}
+    )
+    assert "services/Targets.TargetGroupFullName" in tied and "fails" in tied
 
 
 # --- what hp's day-2 commands read ----------------------------------------------------------

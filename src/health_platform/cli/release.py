@@ -62,6 +62,14 @@ def release(
     timeout: Annotated[
         int, typer.Option("--timeout", help="Seconds to wait for each task and the rollout.")
     ] = 1800,
+    no_rollout: Annotated[
+        bool,
+        typer.Option(
+            "--no-rollout",
+            help="Push, migrate and set the tags, then stop: `hp infra apply` rolls them out"
+            " with the template of the same commit.",
+        ),
+    ] = False,
     yes: YesOption = False,
 ) -> None:
     """Ship the application: images, then migrations, then the services.
@@ -123,6 +131,7 @@ def release(
             on_step=lambda text: err.print(text, highlight=False, markup=False),
             on_log=lambda line: err.print(f"  {line}", highlight=False, markup=False),
             timeout_s=timeout,
+            rollout=not no_rollout,
         )
     except ReleaseError as failed:
         for line in failed.diagnostics:

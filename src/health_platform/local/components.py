@@ -105,9 +105,19 @@ def api_database_connections(workers: int) -> int:
     return min(share, DEFAULT_DATABASE_CONNECTIONS)
 
 
+def present_certificate(data_dir: Path, certificate: tuple[Path, Path]) -> None:
+    """The server's own copy of the local certificate, written at every start: clients
+    verify the server against the current one (verify-full), and a data folder restored from
+    a backup holds the copy of its day. PostgreSQL insists its key belongs to it."""
+    for source, target in zip(certificate, ("server.crt", "server.key"), strict=True):
+        shutil.copyfile(source, data_dir / target)
+        (data_dir / target).chmod(0o600)
+        give_to_cluster_owner(data_dir / target)
+
+
 def server_settings(data_dir: Path, port: int) -> dict[str, str]:
     """How every local cluster listens (127.0.0.1, TLS, scram), the platform's and a
-    drill's scratch copy alike: the certificate is in the data folder, so a restore has it."""
+    drill's scratch copy alike, with the certificate `present_certificate` copies in."""
     return {
         "listen_addresses": "127.0.0.1",
         "port": str(port),
@@ -160,6 +170,7 @@ class LocalPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self.create_cluster()
         self.restrict_access()
+        present_certificate(self.data_dir, self.certificate)
 
     def restrict_access(self) -> None:
         """pg_hba.conf as ACCESS_RULES say (a cluster made or restored by an older version
@@ -194,11 +205,6 @@ class LocalPostgres:
             )
         finally:
             password_file.unlink()
-        # The server's own copy of the certificate: PostgreSQL insists its key belongs to it.
-        for source, target in zip(self.certificate, ("server.crt", "server.key"), strict=True):
-            shutil.copyfile(source, self.data_dir / target)
-            (self.data_dir / target).chmod(0o600)
-            give_to_cluster_owner(self.data_dir / target)
 
     def configure_backups(self) -> None:
         prepare_backups_dir(self.config)

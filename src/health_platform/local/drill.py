@@ -42,13 +42,19 @@ from health_platform.local.backups import (
     pgbackrest_for,
     take_backup,
 )
-from health_platform.local.components import libpq_url, postgres_argv, server_settings
+from health_platform.local.components import (
+    libpq_url,
+    postgres_argv,
+    present_certificate,
+    server_settings,
+)
 from health_platform.local.config import LocalConfig
 from health_platform.local.pgbackrest import PgBackRest, give_to_cluster_owner, lsn_of
 from health_platform.local.platform import credentials_of, supervisor_pid
 from health_platform.local.ports import free_ports
 from health_platform.local.postgres import owner_user
 from health_platform.local.restore import restore_command
+from health_platform.local.tls import certificate_paths
 from health_platform.local.wal import archive_a_commit, unarchived_commit, wait_until_archived
 from health_platform.recovery import LOCAL_TARGETS, DrillReport, Finding, TableResult
 
@@ -155,6 +161,7 @@ def _schema_version(
 class ScratchCluster:
     folder: Path
     port: int
+    certificate: tuple[Path, Path]
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -167,6 +174,7 @@ class ScratchCluster:
             **server_settings(self.data_dir, self.port),
             "archive_mode": "off",  # never into the platform's repository
         }
+        present_certificate(self.data_dir, self.certificate)
         log = (self.folder / "postgres.log").open("ab")
         self.process = subprocess.Popen(  # noqa: S603
             postgres_argv(self.data_dir, settings),
@@ -271,7 +279,11 @@ def drill(config: LocalConfig, *, to: datetime | None, progress: Progress) -> Dr
         archive_a_commit(superuser, progress)
         report.notes.append("Restored to a past time: tables counted, no reference to compare.")
 
-    cluster = ScratchCluster(config.path("drill", f"{started:%Y%m%dT%H%M%SZ}"), free_ports(1)[0])
+    cluster = ScratchCluster(
+        config.path("drill", f"{started:%Y%m%dT%H%M%SZ}"),
+        free_ports(1)[0],
+        certificate_paths(config.path("tls")),
+    )
     try:
         clock = time.monotonic()
         progress(f"restoring into a scratch cluster on 127.0.0.1:{cluster.port}")

@@ -329,9 +329,13 @@ def execute(
     on_step: OnStep,
     on_log: OnLog,
     timeout_s: float,
+    rollout: bool = True,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> ReleaseEntry:
+    """`rollout=False`: images, migrations and the release parameters, but the services
+    keep running what they run until `hp infra apply` deploys the services stack with the
+    new tags (a release whose images need the template of the same commit)."""
     env, region = settings.name, settings.region
     if not plan.tags:
         raise InvalidInputError(f"Nothing to release to {env}.")
@@ -369,6 +373,15 @@ def execute(
                 f"The migrations failed ({run.summary}); nothing else changed:"
                 f" {env}'s services still run {_tags_text(plan.current)}."
             )
+    if not rollout:
+        _write_tags(settings, clients, {s: plan.tags[s] for s in plan.services})
+        entry = _entry(settings, clients, plan, "released")
+        _record(settings, clients, entry)
+        on_step(
+            "The images are pushed, migrated and their tags set; the services run the"
+            f" previous ones until `hp infra apply {env}` deploys them with its template."
+        )
+        return entry
     on_step("Setting the release parameters…")
     try:
         _write_tags(settings, clients, {s: plan.tags[s] for s in plan.services})

@@ -48,9 +48,7 @@ async def register(
     no error (nor a line with the email in PostgreSQL's log)."""
     return await session.scalar(
         insert(User)
-        .values(
-            email=email, password_hash=password_hash, display_name=display_name, role="patient"
-        )
+        .values(email=email, password_hash=password_hash, display_name=display_name, role="patient")
         .on_conflict_do_nothing()
         .returning(User.id)
     )

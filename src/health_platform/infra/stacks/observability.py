@@ -3,7 +3,7 @@ threat detection and AWS Config."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration
+from aws_cdk import CfnOutput, Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -164,19 +164,29 @@ class ObservabilityStack(PlatformStack):
             Threshold(1, 5),
             "Average target response time above 1 s for 5 minutes",
         )
-        for name, group in services.target_groups.items():
-            unhealthy = metric(
-                "AWS/ApplicationELB",
-                "UnHealthyHostCount",
-                {**alb, "TargetGroup": group.target_group_full_name},
-                "Maximum",
-            )
-            self.alarms.add(
-                f"{name.capitalize()}UnhealthyTargets",
-                unhealthy,
-                Threshold(0, 2),
-                f"{name} has unhealthy targets for 2 minutes",
-            )
+        # Every target group of the load balancer, found by the query: a target group is
+        # replaced when its protocol or port changes, and an alarm naming it would tie this
+        # stack to an export CloudFormation cannot then change (HP-IMPORT-OF-REPLACEABLE).
+        unhealthy = cloudwatch.MathExpression(
+            expression=Fn.join(
+                "",
+                [
+                    'SELECT MAX(UnHealthyHostCount) FROM SCHEMA("AWS/ApplicationELB",'
+                    " LoadBalancer, TargetGroup) WHERE LoadBalancer = '",
+                    alb["LoadBalancer"],
+                    "' GROUP BY TargetGroup",
+                ],
+            ),
+            using_metrics={},
+            period=Duration.minutes(1),
+            label="Unhealthy targets, by target group",
+        )
+        self.alarms.add(
+            "UnhealthyTargets",
+            unhealthy,
+            Threshold(0, 2),
+            "A target group (frontend or backend) has unhealthy targets for 2 minutes",
+        )
         percentiles = [
             metric("AWS/ApplicationELB", "TargetResponseTime", alb, statistic)
             for statistic in ("p50", "p90", "p99")

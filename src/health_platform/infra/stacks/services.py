@@ -154,7 +154,6 @@ class ServicesStack(PlatformStack):
         )
         autoscale(self.frontend.service, settings.ecs, frontend_targets)
         autoscale(self.backend.service, settings.ecs, backend_targets)
-        self.target_groups = {"frontend": frontend_targets, "backend": backend_targets}
         for name, value in {
             "ClusterName": self.cluster.cluster_name,
             "LoadBalancerDnsName": self.load_balancer.alb.load_balancer_dns_name,

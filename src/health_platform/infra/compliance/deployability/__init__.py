@@ -40,6 +40,7 @@ from health_platform.infra.compliance.deployability.edge import (
     CLOUDFRONT_SHARED_CACHE_KEY,
     WAF_BODY_RULES,
 )
+from health_platform.infra.compliance.deployability.exports import IMPORTS_OF_REPLACEABLE
 from health_platform.infra.compliance.deployability.lifecycle import LIFECYCLE_ORDER
 from health_platform.infra.compliance.deployability.listeners import LISTENER_TLS_POLICY
 from health_platform.infra.compliance.deployability.mail import SES_SENDER_VERIFIED
@@ -62,6 +63,7 @@ PACK = "Deployability"
 RULES: tuple[Rule, ...] = (
     SECURITY_GROUP_RULE_WEIGHT,
     VPC_FUNCTION_REACHES_AWS,
+    IMPORTS_OF_REPLACEABLE,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
     CLOUDFRONT_SHARED_CACHE_KEY,
     CLOUDFRONT_LOGGING,

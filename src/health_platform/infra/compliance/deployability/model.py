@@ -100,9 +100,10 @@ class Environment:
         return cls(templates, dockerfiles, weights, regions or {}, account, dr_region)
 
     def resources(self, *types: str) -> Iterator[Resource]:
+        """The resources of these types (of every type: none named)."""
         for stack, template in self.templates.items():
             for logical_id, resource in template.get("Resources", {}).items():
-                if resource.get("Type") in types:
+                if not types or resource.get("Type") in types:
                     yield Resource(
                         stack, logical_id, resource["Type"], resource.get("Properties", {})
                     )
