@@ -84,7 +84,17 @@ def test_security_monitoring_is_priced_alike_for_ours_and_the_seeds(tmp_path: Pa
     assert ours.monthly_usd == seed.monthly_usd > 0
     assert ours.detail == "GuardDuty, Security Hub, Config, Config rules, CloudTrail data events"
     quieter = estimate(load_environment("staging"), tmp_path, ["config_evaluations_per_month=0"])
-    assert quieter.monthly_usd == pytest.approx(result.monthly_usd - 20000 * 0.001)
+    evaluations = result.assumptions["config_evaluations_per_month"]
+    per_evaluation = price_table()["config_per_rule_evaluation"]
+    assert quieter.monthly_usd == pytest.approx(result.monthly_usd - evaluations * per_evaluation)
+
+
+def test_an_account_with_its_own_security_services_pays_only_for_the_pack(tmp_path: Path) -> None:
+    staging = load_environment("staging")
+    existing = estimate(staging.model_copy(update={"security_services": "existing"}), tmp_path)
+    ours = {c.name: c for c in existing.ours}
+    assert ours["Security monitoring"].detail == "Config rules, CloudTrail data events"
+    assert ours["KMS"].detail == f"{DESIGN.kms_keys - 1} customer-managed keys"
 
 
 def test_business_hours_raise_prods_average_floor() -> None:

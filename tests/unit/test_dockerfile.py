@@ -14,7 +14,7 @@ from health_platform.images.dockerfile import (
     read_dockerfile,
 )
 from health_platform.infra.services.load_balancer import IDLE_TIMEOUT_SECONDS
-from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_TASK_CERTIFICATE
+from health_platform.local.nginx import FRONTEND_CONF, FRONTEND_TASK_CERTIFICATE, TLS12_CIPHERS
 from health_platform.rehearse.plan import STAND_INS
 from tests.conftest import REPO
 
@@ -45,6 +45,7 @@ def test_frontend_image() -> None:
     conf = FRONTEND_CONF.read_text()
     assert f"ssl_certificate {TASK_CERTIFICATE};" in conf
     assert f"ssl_certificate_key {TASK_KEY};" in conf
+    assert f"ssl_ciphers {TLS12_CIPHERS};" in conf  # the local balancer's AEAD-only list
 
 
 def test_backend_image() -> None:

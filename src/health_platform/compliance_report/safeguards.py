@@ -238,8 +238,14 @@ RDS_FORCE_SSL = probe(
     "Parameters/rds.force_ssl",
     lambda value: str(value) == "1",
 )
+# Every endpoint with its kind: S3's gateway everywhere; interface endpoints for the other
+# AWS APIs only where the environment keeps them (dev's calls go out through the NAT).
 VPC_ENDPOINTS = probe(
-    "AWS APIs reached through VPC endpoints", "AWS::EC2::VPCEndpoint", "ServiceName", is_set
+    "VPC endpoints (S3's gateway; the other AWS APIs' where the environment has them)",
+    "AWS::EC2::VPCEndpoint",
+    "VpcEndpointType",
+    exists,
+    lambda kind: f"{kind or 'Gateway'}",
 )
 
 # --- network --------------------------------------------------------------------------------

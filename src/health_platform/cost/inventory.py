@@ -165,11 +165,23 @@ def average_floor(ecs: EcsSettings) -> float:
     return sum(hours) / len(hours)
 
 
-def of_environment(settings: EnvironmentSettings, cdk_out: Path) -> Inventory:
-    counts = count_templates(settings.name, cdk_out) or replace(
+def _designed(settings: EnvironmentSettings) -> Counts:
+    """The design's counts as the environment file trims them: no interface endpoints (dev),
+    the account's own security services (`security_services: existing`: only the pack's
+    rules are the environment's, and no Config key)."""
+    counts = replace(
         DESIGN,
         interface_endpoints=DESIGN.interface_endpoints * settings.network.interface_endpoints,
     )
+    if settings.creates_security_services:
+        return counts
+    return replace(
+        counts, security_services=frozenset({"config_rules"}), kms_keys=counts.kms_keys - 1
+    )
+
+
+def of_environment(settings: EnvironmentSettings, cdk_out: Path) -> Inventory:
+    counts = count_templates(settings.name, cdk_out) or _designed(settings)
     cache = settings.elasticache
     return Inventory(
         name=settings.name,
