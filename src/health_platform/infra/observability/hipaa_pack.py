@@ -8,7 +8,9 @@ ElastiCache encryption.
 
 Every rule is one the platform's design passes, so a NON_COMPLIANT result means drift (a
 change made outside the code) or a gap of the account that its owner must close (root MFA,
-a password policy, a default VPC left open), each worth an alert. Left out because the
+a password policy, a default VPC left open, and the log groups AWS creates itself outside
+the stacks: Container Insights', RDSOSMetrics, a CDK custom resource's; docs/operations.md
+says how), each worth an alert. Left out because the
 design differs on purpose (several are cdk-nag acknowledgements too, in acknowledgements.py):
 KMS default encryption and access logging of every bucket (log buckets take SSE-S3 and do
 not log themselves), replication of every bucket, no ACLs on any bucket (CloudFront's log delivery
