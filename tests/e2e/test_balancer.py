@@ -23,6 +23,7 @@ from health_platform.local.nginx import (
     BALANCER_SOURCE_ADDRESS,
     CLIENT_TIMEOUT_SECONDS,
     FRONTEND_CONF,
+    FRONTEND_DIST,
     HSTS_MAX_AGE_SECONDS,
     Nginx,
     frontend_nginx,
@@ -199,6 +200,21 @@ def test_the_api_sees_the_balancer_at_its_own_source_address(balancer: Balancer)
     with balancer.client() as client:
         assert client.get("/api/documents").status_code == 200
     assert balancer.api.peers[-1] == BALANCER_SOURCE_ADDRESS != "127.0.0.1"
+
+
+def test_the_frontends_files_arrive_compressed_as_through_cloudfront(balancer: Balancer) -> None:
+    """The frontend's Nginx compresses what it serves (as behind the ALB, over HTTP/1.1);
+    the API's answers are not (CloudFront's API behaviour caches nothing, so compresses
+    nothing)."""
+    script = max((FRONTEND_DIST / "assets").glob("*.js"), key=lambda path: path.stat().st_size)
+    with balancer.client() as client:
+        asset = client.get(f"/assets/{script.name}", headers={"Accept-Encoding": "gzip"})
+        assert asset.status_code == 200
+        assert asset.headers["content-encoding"] == "gzip"
+        assert asset.content == script.read_bytes()  # httpx decodes it
+        assert asset.num_bytes_downloaded < script.stat().st_size / 2
+        api = client.get("/api/anything", headers={"Accept-Encoding": "gzip"})
+        assert "content-encoding" not in api.headers
 
 
 def test_the_configurations_slow_client_timeouts(tmp_path: Path) -> None:

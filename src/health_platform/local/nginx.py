@@ -209,6 +209,10 @@ http {{
         }}
         location / {{
             proxy_pass http://frontend;
+            # HTTP/1.1, as the ALB speaks to its targets: the frontend's Nginx compresses only
+            # 1.1 requests (gzip_http_version), so over 1.0 every asset went out whole.
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_set_header Host $host;
             error_page 413 @too_large;
             error_page 502 503 504 = @frontend_unavailable;
