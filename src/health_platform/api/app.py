@@ -21,7 +21,15 @@ from health_platform.api.iam_auth import password_source
 from health_platform.api.mail import Outbox, mailer_for
 from health_platform.api.middleware import RequestContext
 from health_platform.api.request_body import RequestBodyGuard
-from health_platform.api.routes import admin, auth, documents, health, observations, profile
+from health_platform.api.routes import (
+    admin,
+    auth,
+    documents,
+    export,
+    health,
+    observations,
+    profile,
+)
 from health_platform.api.sessions import SessionStore
 from health_platform.api.storage import FilesystemStorage, S3Storage, Storage
 from health_platform.contract import (
@@ -123,7 +131,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    routers = [module.router for module in (auth, profile, observations, documents, admin)]
+    routers = [module.router for module in (auth, profile, observations, documents, export, admin)]
     for router in routers:
         app.include_router(router, dependencies=[Depends(gate)])
     openapi.install(app, routers)

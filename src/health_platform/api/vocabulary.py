@@ -14,6 +14,8 @@ class ObservationType:
     unit: str
     minimum: float
     maximum: float
+    # FHIR's observation category (an export's Observation.category).
+    category: str = "vital-signs"
 
 
 TYPES: dict[str, ObservationType] = {
@@ -28,7 +30,9 @@ TYPES: dict[str, ObservationType] = {
         ObservationType(
             "blood_pressure_diastolic", "Diastolic blood pressure", "8462-4", "mm[Hg]", 20, 200
         ),
-        ObservationType("blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000),
+        ObservationType(
+            "blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000, category="laboratory"
+        ),
         ObservationType("body_temperature", "Body temperature", "8310-5", "Cel", 25, 45),
         ObservationType("oxygen_saturation", "Oxygen saturation", "59408-5", "%", 50, 100),
     )

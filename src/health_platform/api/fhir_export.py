@@ -1,0 +1,89 @@
+"""A patient's record as a FHIR R4 Bundle: the Patient, an Observation per measurement
+(LOINC code, UCUM quantity, time) and a DocumentReference per document, built with the
+fhir.resources models (R4B, FHIR 4.3: R4's Patient, Observation and DocumentReference), so
+every resource is checked against FHIR's own definitions as it is made."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.documentreference import DocumentReference
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+
+from health_platform.api import vocabulary
+from health_platform.api.data.export import Record
+
+MEDIA_TYPE = "application/fhir+json"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+CATEGORIES = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+
+def _urn(resource_id: Any) -> str:
+    return f"urn:uuid:{resource_id}"
+
+
+def _patient(account: Any) -> Patient:
+    return Patient(
+        id=str(account.id),
+        name=[{"text": account.display_name}],
+        telecom=[{"system": "email", "value": account.email}],
+        birthDate=account.date_of_birth,
+    )
+
+
+def _observation(row: Any, patient: str) -> Observation:
+    kind = vocabulary.TYPES[row.type]
+    return Observation(
+        id=str(row.id),
+        status="final",
+        category=[{"coding": [{"system": CATEGORIES, "code": kind.category}]}],
+        code={"coding": [{"system": LOINC, "code": kind.loinc, "display": kind.display}]},
+        subject={"reference": patient},
+        effectiveDateTime=row.effective_at,
+        valueQuantity={
+            "value": row.value,
+            "unit": kind.unit,
+            "system": UCUM,
+            "code": kind.unit,
+        },
+        note=[{"text": row.note}] if row.note else None,
+    )
+
+
+def _document(row: Any, patient: str, base_url: str) -> DocumentReference:
+    return DocumentReference(
+        id=str(row.id),
+        status="current",
+        subject={"reference": patient},
+        date=row.created_at,
+        content=[
+            {
+                "attachment": {
+                    "contentType": row.content_type,
+                    "title": row.filename,
+                    "size": row.size_bytes,
+                    "url": f"{base_url}api/documents/{row.id}/content",
+                    "creation": row.created_at,
+                }
+            }
+        ],
+    )
+
+
+def bundle_of(record: Record, base_url: str) -> Bundle:
+    """The record as a `collection` Bundle; entries refer to the Patient by its urn."""
+    patient = _urn(record.account.id)
+    entries: list[dict[str, Any]] = [{"fullUrl": patient, "resource": _patient(record.account)}]
+    entries += [
+        {"fullUrl": _urn(row.id), "resource": _observation(row, patient)}
+        for row in record.observations
+    ]
+    entries += [
+        {"fullUrl": _urn(row.id), "resource": _document(row, patient, base_url)}
+        for row in record.documents
+    ]
+    return Bundle(type="collection", timestamp=datetime.now(UTC), entry=entries)
