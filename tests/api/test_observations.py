@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -49,6 +50,7 @@ def test_create_read_update_delete(patient: User) -> None:
         ({**HEART_RATE, "effective_at": "2026-11-25T08:30:00"}, "effective_at", "timezone"),
         ({**HEART_RATE, "colour": "red"}, "colour", "Extra inputs"),
         ({**HEART_RATE, "value": "sixty"}, "value", "valid number"),
+        ({**HEART_RATE, "effective_at": "2999-01-01T00:00:00Z"}, "effective_at", "future"),
     ],
 )
 def test_invalid_measurements_are_422_saying_why(
@@ -60,6 +62,29 @@ def test_invalid_measurements_are_422_saying_why(
     assert any(d["field"] == field and says.lower() in d["problem"].lower() for d in details), (
         details
     )
+
+
+def test_a_time_a_few_minutes_ahead_is_a_clock_not_a_mistake(patient: User) -> None:
+    ahead = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
+    created = patient.client.post(
+        "/api/observations", json={**HEART_RATE, "effective_at": ahead}, headers=patient.headers()
+    )
+    assert created.status_code == 201, created.text
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    moved = patient.client.patch(
+        f"/api/observations/{created.json()['id']}",
+        json={"effective_at": later},
+        headers=patient.headers(),
+    )
+    assert moved.status_code == 422 and "future" in moved.text
+
+
+def test_every_type_says_its_usual_range_inside_its_plausible_one(anonymous) -> None:  # type: ignore[no-untyped-def]
+    for kind in anonymous.get("/api/observations/types").json():
+        low, high = kind["reference_low"], kind["reference_high"]
+        assert (low is None) == (high is None)
+        if low is not None:
+            assert kind["minimum"] <= low < high <= kind["maximum"], kind
 
 
 def test_list_filters_and_paginates(patient: User) -> None:

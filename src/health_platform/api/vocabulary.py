@@ -1,5 +1,6 @@
 """The observation types a patient may record: LOINC code, the one accepted unit (UCUM),
-and the physiologically plausible range."""
+the physiologically plausible range (outside it: refused), and the usual adult range
+(outside it: marked, not refused)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ class ObservationType:
     maximum: float
     # FHIR's observation category (an export's Observation.category).
     category: str = "vital-signs"
+    # The usual range for an adult at rest, for an in-range mark (None: no single range, as
+    # for weight and height). Information for the patient, not a diagnosis.
+    reference_low: float | None = None
+    reference_high: float | None = None
 
 
 TYPES: dict[str, ObservationType] = {
@@ -23,18 +28,56 @@ TYPES: dict[str, ObservationType] = {
     for t in (
         ObservationType("body_weight", "Body weight", "29463-7", "kg", 0.5, 500),
         ObservationType("body_height", "Body height", "8302-2", "cm", 20, 272),
-        ObservationType("heart_rate", "Heart rate", "8867-4", "/min", 20, 300),
         ObservationType(
-            "blood_pressure_systolic", "Systolic blood pressure", "8480-6", "mm[Hg]", 40, 300
+            "heart_rate", "Heart rate", "8867-4", "/min", 20, 300, "vital-signs", 60, 100
         ),
         ObservationType(
-            "blood_pressure_diastolic", "Diastolic blood pressure", "8462-4", "mm[Hg]", 20, 200
+            "blood_pressure_systolic",
+            "Systolic blood pressure",
+            "8480-6",
+            "mm[Hg]",
+            40,
+            300,
+            "vital-signs",
+            90,
+            120,
         ),
         ObservationType(
-            "blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000, category="laboratory"
+            "blood_pressure_diastolic",
+            "Diastolic blood pressure",
+            "8462-4",
+            "mm[Hg]",
+            20,
+            200,
+            "vital-signs",
+            60,
+            80,
         ),
-        ObservationType("body_temperature", "Body temperature", "8310-5", "Cel", 25, 45),
-        ObservationType("oxygen_saturation", "Oxygen saturation", "59408-5", "%", 50, 100),
+        ObservationType(
+            "blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000, "laboratory", 70, 140
+        ),
+        ObservationType(
+            "body_temperature",
+            "Body temperature",
+            "8310-5",
+            "Cel",
+            25,
+            45,
+            "vital-signs",
+            36.1,
+            37.2,
+        ),
+        ObservationType(
+            "oxygen_saturation",
+            "Oxygen saturation",
+            "59408-5",
+            "%",
+            50,
+            100,
+            "vital-signs",
+            95,
+            100,
+        ),
     )
 }
 

@@ -5,12 +5,12 @@ cached or not, leaves an audit record."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from health_platform.api import examples, vocabulary
 from health_platform.api.audit import Audit
@@ -20,6 +20,20 @@ from health_platform.api.deps import DbSession, PatientCaller, Services, Service
 from health_platform.api.errors import ApiError
 
 router = APIRouter(prefix="/api/observations", tags=["observations"])
+
+
+# A measurement's time may run this far ahead of the server's clock (a phone's clock drifts);
+# beyond it the time is a mistake, refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_in_the_future(value: datetime) -> datetime:
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("cannot be in the future")
+    return value
+
+
+MeasuredAt = Annotated[AwareDatetime, AfterValidator(_not_in_the_future)]
 
 
 class ObservationIn(BaseModel):
@@ -41,7 +55,7 @@ class ObservationIn(BaseModel):
     type: str
     value: Annotated[float, Field(allow_inf_nan=False)]
     unit: str
-    effective_at: AwareDatetime
+    effective_at: MeasuredAt
     note: Annotated[str | None, Field(max_length=500)] = None
 
 
@@ -50,7 +64,7 @@ class ObservationPatch(BaseModel):
 
     value: Annotated[float | None, Field(allow_inf_nan=False)] = None
     unit: str | None = None
-    effective_at: AwareDatetime | None = None
+    effective_at: MeasuredAt | None = None
     note: Annotated[str | None, Field(max_length=500)] = None
 
 
