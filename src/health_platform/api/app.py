@@ -22,6 +22,7 @@ from health_platform.api.mail import Outbox, mailer_for
 from health_platform.api.middleware import RequestContext
 from health_platform.api.request_body import RequestBodyGuard
 from health_platform.api.routes import (
+    account,
     admin,
     auth,
     documents,
@@ -131,7 +132,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    routers = [module.router for module in (auth, profile, observations, documents, export, admin)]
+    routers = [
+        module.router for module in (auth, account, profile, observations, documents, export, admin)
+    ]
     for router in routers:
         app.include_router(router, dependencies=[Depends(gate)])
     openapi.install(app, routers)

@@ -48,3 +48,12 @@ def locked() -> Notice:
         " account. Contact your administrator; if it was not you, ask them to change your"
         " password too.\n",
     )
+
+
+def password_changed(address: str | None) -> Notice:
+    return (
+        "Your health-platform password was changed",
+        "Hello,\n\nthe password of your account was changed"
+        f"{f' from {address}' if address else ''}, and every other session signed out.\n\n"
+        "If it was not you, reset your password and tell us by replying to this message.\n",
+    )

@@ -32,10 +32,38 @@ class SessionData:
     csrf_token: str
     created_at: float
     mfa: bool = False  # signed in with a second factor (or enrolled one since)
+    # Where it was signed in from, for the owner's list of their sessions.
+    address: str | None = None
+    agent: str | None = None  # the browser's User-Agent, cut to AGENT_LENGTH
+
+
+AGENT_LENGTH = 200
+HANDLE_LENGTH = 16  # hex digits of a session's key: names it to its owner, opens nothing
+
+
+@dataclass(frozen=True)
+class Listed:
+    handle: str
+    data: SessionData
 
 
 def _key(session_id: str) -> str:
     return "session:" + hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def handle_of(session_id: str) -> str:
+    """How a session is named to its owner: a prefix of its key, not of its id."""
+    return _key(session_id).removeprefix("session:")[:HANDLE_LENGTH]
+
+
+def _handle_of_member(member: bytes | str) -> str:
+    """The handle of a key as the user's index holds it."""
+    key = member.decode() if isinstance(member, bytes) else member
+    return key.removeprefix("session:")[:HANDLE_LENGTH]
+
+
+def _sessions_of(user_id: str) -> str:
+    return f"user_sessions:{user_id}"
 
 
 class SessionStore:
@@ -63,13 +91,29 @@ class SessionStore:
             return None
         return user_id
 
-    async def create(self, user_id: str, role: str, *, mfa: bool) -> tuple[str, SessionData]:
+    async def create(
+        self,
+        user_id: str,
+        role: str,
+        *,
+        mfa: bool,
+        address: str | None = None,
+        agent: str | None = None,
+    ) -> tuple[str, SessionData]:
         unsigned = f"{user_id}.{secrets.token_urlsafe(32)}"
         session_id = f"{unsigned}.{self._signature(unsigned).decode()}"
-        data = SessionData(user_id, role, secrets.token_urlsafe(32), time.time(), mfa)
+        data = SessionData(
+            user_id,
+            role,
+            secrets.token_urlsafe(32),
+            time.time(),
+            mfa,
+            address,
+            agent[:AGENT_LENGTH] if agent else None,
+        )
         pipe = self.client.pipeline()
         pipe.set(_key(session_id), json.dumps(asdict(data)), ex=self.idle_seconds)
-        pipe.sadd(f"user_sessions:{user_id}", _key(session_id))
+        pipe.sadd(_sessions_of(user_id), _key(session_id))
         await pipe.execute()
         return session_id, data
 
@@ -104,12 +148,43 @@ class SessionStore:
     async def delete(self, session_id: str) -> None:
         await self.client.delete(_key(session_id))
 
-    async def delete_all_for(self, user_id: str) -> None:
-        """End every session of a user (locked, role changed)."""
-        members = await self.client.smembers(f"user_sessions:{user_id}")
-        if members:
-            await self.client.delete(*members)
-        await self.client.delete(f"user_sessions:{user_id}")
+    async def delete_all_for(self, user_id: str, *, keep: str | None = None) -> None:
+        """End every session of a user (locked, role changed, password changed), but the
+        one `keep` names."""
+        members = await self.client.smembers(_sessions_of(user_id))
+        kept = _key(keep) if keep else None
+        ended = [m for m in members if (m.decode() if isinstance(m, bytes) else m) != kept]
+        if ended:
+            await self.client.delete(*ended)
+            await self.client.srem(_sessions_of(user_id), *ended)
+
+    async def of_user(self, user_id: str) -> list[Listed]:
+        """The user's live sessions, oldest first (ended ones are dropped from the index)."""
+        members = sorted(await self.client.smembers(_sessions_of(user_id)))
+        if not members:
+            return []
+        pipe = self.client.pipeline(transaction=False)  # not MGET: keys span cluster slots
+        for member in members:
+            pipe.get(member)
+        found = await pipe.execute()
+        gone = [m for m, raw in zip(members, found, strict=True) if raw is None]
+        if gone:
+            await self.client.srem(_sessions_of(user_id), *gone)
+        listed = [
+            Listed(_handle_of_member(m), SessionData(**json.loads(raw)))
+            for m, raw in zip(members, found, strict=True)
+            if raw is not None
+        ]
+        return sorted(listed, key=lambda item: item.data.created_at)
+
+    async def delete_by_handle(self, user_id: str, handle: str) -> bool:
+        """End the user's session that `handle` names; False when none does."""
+        for member in await self.client.smembers(_sessions_of(user_id)):
+            if _handle_of_member(member) == handle:
+                await self.client.delete(member)
+                await self.client.srem(_sessions_of(user_id), member)
+                return True
+        return False
 
     async def active_count(self) -> int:
         return len([key async for key in self.client.scan_iter(match="session:*", count=500)])

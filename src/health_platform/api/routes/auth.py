@@ -357,7 +357,13 @@ async def login(
     mfa = bool(user.totp_secret)
     await guard.succeeded(email, address)
     user.failed_logins = 0
-    session_id, session = await deps.sessions.create(str(user.id), user.role, mfa=mfa)
+    session_id, session = await deps.sessions.create(
+        str(user.id),
+        user.role,
+        mfa=mfa,
+        address=address,
+        agent=request.headers.get("user-agent"),
+    )
     await Audit(deps.audit_trail, user.id, address).change(db, "auth.login", "session")
     await _count(deps, "logins")
     _set_cookies(response, session_id, session.csrf_token, deps.settings.cookie_secure)
