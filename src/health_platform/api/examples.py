@@ -36,6 +36,7 @@ ADMIN_USER_VIEW = {
     **USER,
     "locked": False,
     "created_at": "2026-11-01T10:00:00Z",
+    "last_sign_in_at": "2026-11-25T08:29:41Z",
 }
 AUDIT_RECORD = {
     "id": 4711,
@@ -47,6 +48,8 @@ AUDIT_RECORD = {
     "outcome": "success",
     "client_address": "203.0.113.7",
     "request_id": "4f9a1c0e8b7d4e2a9c3f5b6d7e8f9a0b",
+    "actor_email": USER["email"],
+    "actor_name": USER["display_name"],
 }
 
 

@@ -44,11 +44,6 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    @property
-    def mfa_enabled(self) -> bool:
-        """As the accounts list reads it (data/accounts.py), without the secret."""
-        return self.totp_secret is not None
-
 
 class Observation(Base):
     __tablename__ = "observations"

@@ -57,3 +57,12 @@ def password_changed(address: str | None) -> Notice:
         f"{f' from {address}' if address else ''}, and every other session signed out.\n\n"
         "If it was not you, reset your password and tell us by replying to this message.\n",
     )
+
+
+def second_factor_reset() -> Notice:
+    return (
+        "The second factor of your health-platform account was reset",
+        "Hello,\n\nan administrator reset the authenticator of your account, and every session"
+        " signed out. Enroll your authenticator again at your next sign-in.\n\n"
+        "If you did not ask for this, tell us by replying to this message.\n",
+    )

@@ -4,14 +4,15 @@ of their address, a page at a time)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_platform.api.data.pages import ListQuery, Page, read_page
+from health_platform.api.data.pages import ListQuery, Page, contains, read_page
 from health_platform.api.db import Database
-from health_platform.api.models import User
+from health_platform.api.models import AuditRecord, User
 
 LIST = ListQuery(
     User.__tablename__,
@@ -23,22 +24,30 @@ LIST = ListQuery(
         "locked_until",
         "totp_secret IS NOT NULL AS mfa_enabled",  # whether, never the secret
         "created_at",
+        # Through the audit log's (actor_id, at) index: one look per account listed.
+        (
+            f"(SELECT max(at) FROM {AuditRecord.__tablename__} WHERE actor_id = users.id"  # noqa: S608
+            " AND action = 'auth.login' AND outcome = 'success') AS last_sign_in_at"
+        ),
     ),
     "created_at, id",
 )
 
 
-def _pattern(part: str) -> str:
-    """An ILIKE pattern for `part` as typed: % and _ match themselves, not any characters."""
-    literal = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal}%"
-
-
 async def page(database: Database, email_part: str | None, limit: int, offset: int) -> Page:
     conditions = ("email ILIKE %(email)s ESCAPE '\\'",) if email_part is not None else ()
-    params = {"email": _pattern(email_part) if email_part is not None else None}
+    params = {"email": contains(email_part) if email_part is not None else None}
     async with database.connection() as connection:
         return await read_page(connection, LIST, conditions, params, limit=limit, offset=offset)
+
+
+async def view(database: Database, user_id: uuid.UUID) -> Any:
+    """One account as the list shows it (None when there is none)."""
+    async with database.connection() as connection:
+        page = await read_page(
+            connection, LIST, ("id = %(id)s",), {"id": user_id}, limit=1, offset=0
+        )
+    return page.rows[0] if page.rows else None
 
 
 async def register(

@@ -37,6 +37,13 @@ class Page:
     offset: int
 
 
+def contains(part: str) -> str:
+    """An ILIKE pattern (with ESCAPE '\\') for `part` as typed: % and _ match themselves,
+    not any characters."""
+    literal = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal}%"
+
+
 @functools.cache
 def statements(query: ListQuery, conditions: tuple[str, ...]) -> tuple[str, str]:
     """The page statement (with the total beside each row) and the count statement."""
