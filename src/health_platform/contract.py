@@ -178,6 +178,9 @@ class ApiSettings(DatabaseSettings):
     mail_backend: Literal["maildir", "ses"] = "maildir"
     mail_dir: str = ".local/mail"
     mail_from: str = "health-platform@localhost"
+    # Where people open the application: the links in its emails (verify an address, reset a
+    # password) start here.
+    public_url: str = Field(default="https://localhost:8443", pattern=r"^https://[^/]+$")
     # Requests per minute before 429: per client address, per signed-in user, and for
     # sign-in and registration attempts (per address) much lower.
     rate_per_address: int = Field(default=600, ge=1)

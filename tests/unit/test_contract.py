@@ -58,6 +58,7 @@ EXAMPLES: dict[str, str] = {
     "mail_backend": "ses",
     "mail_dir": "/data/mail",
     "mail_from": "no-reply@health.example.com",
+    "public_url": "https://health.example.com",
     "rate_per_address": "700",
     "rate_per_user": "350",
     "login_rate": "12",

@@ -29,6 +29,7 @@ from health_platform.api.routes import (
     export,
     health,
     observations,
+    password_reset,
     profile,
 )
 from health_platform.api.sessions import SessionStore
@@ -132,9 +133,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    routers = [
-        module.router for module in (auth, account, profile, observations, documents, export, admin)
-    ]
+    modules = (auth, password_reset, account, profile, observations, documents, export, admin)
+    routers = [module.router for module in modules]
     for router in routers:
         app.include_router(router, dependencies=[Depends(gate)])
     openapi.install(app, routers)

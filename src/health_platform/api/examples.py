@@ -31,6 +31,7 @@ USER = {
     "display_name": "Ada",
     "role": "patient",
     "mfa_enabled": False,
+    "email_verified": True,
 }
 ADMIN_USER_VIEW = {
     **USER,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from health_platform.contract import database_settings_from_environment
 
@@ -26,6 +27,11 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision: what a migrated database's schema_version is."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def migrate(database_url: str) -> None:

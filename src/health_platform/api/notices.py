@@ -7,13 +7,43 @@ from health_platform.api.sign_in_guard import Milestone
 Notice = tuple[str, str]
 
 
-def welcome() -> Notice:
+def welcome(verify_link: str) -> Notice:
     # No name or other text of the registrant's: the message must not carry what a
     # stranger typed to someone else's address.
     return (
         "Your health-platform account",
         "Hello,\n\nan account was created with this email; sign in with the password chosen"
-        " then.\n\nIf you did not create it, reply to this message.\n",
+        " then. To confirm the address is yours (a forgotten password can be reset only"
+        f" through a confirmed one), open:\n\n{verify_link}\n\n"
+        "If you did not create it, reply to this message.\n",
+    )
+
+
+def verify_email(verify_link: str) -> Notice:
+    return (
+        "Confirm your email for health-platform",
+        f"Hello,\n\nto confirm this address for your account, open:\n\n{verify_link}\n\n"
+        "The link works once, for a week.\n",
+    )
+
+
+def password_reset(reset_link: str) -> Notice:
+    return (
+        "Reset your health-platform password",
+        "Hello,\n\nsomeone asked to reset the password of your account. To choose a new one,"
+        f" open:\n\n{reset_link}\n\nThe link works once, for an hour. If it was not you,"
+        " ignore this message: your password stays as it is.\n",
+    )
+
+
+def reset_needs_a_confirmed_address(verify_link: str) -> Notice:
+    # A subject of its own: the Outbox sends one message of a subject per address an hour,
+    # and the reset link must still go out once the address is confirmed.
+    return (
+        "Confirm your email to reset your health-platform password",
+        "Hello,\n\nsomeone asked to reset the password of your account, but this address is"
+        " not confirmed yet, and a password can be reset only through a confirmed one."
+        f" Confirm it by opening:\n\n{verify_link}\n\nthen ask for the reset again.\n",
     )
 
 

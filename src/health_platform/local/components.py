@@ -341,6 +341,7 @@ def local_api_environment(config: LocalConfig, credentials: Credentials) -> dict
         storage_backend="filesystem",
         storage_path=config.path("uploads"),
         mail_dir=config.path("mail"),  # what the API emails account owners: a Maildir
+        public_url=config.url,  # the balancer's address, as the emails' links name it
         cookie_secure=True,  # the load balancer speaks HTTPS
         trusted_proxies=1,  # the load balancer
         rate_per_address=config.rate_per_address,  # hp up --rate-per-address, ...

@@ -23,6 +23,7 @@ LIST = ListQuery(
         "role",
         "locked_until",
         "totp_secret IS NOT NULL AS mfa_enabled",  # whether, never the secret
+        "email_verified_at IS NOT NULL AS email_verified",
         "created_at",
         # Through the audit log's (actor_id, at) index: one look per account listed.
         (

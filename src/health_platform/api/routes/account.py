@@ -1,18 +1,18 @@
 """One's own account's security: change the password, see where one is signed in, sign a
-session out, or every session at once."""
+session out, or every session at once; confirm one's email address."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from health_platform.api import examples, notices, rate_limit
+from health_platform.api import email_links, examples, notices, rate_limit
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
-from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep
+from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.password_policy import MAX_LENGTH, MIN_LENGTH, require_strong
 from health_platform.api.passwords import hash_password, verify_password
@@ -120,3 +120,39 @@ async def sign_out_everywhere(
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return response
+
+
+class LinkToken(BaseModel):
+    model_config = examples.example({"token": "q3J0cH1Zb0x2c5Wm9aVt..."}, forbid_extra=True)
+
+    token: Annotated[str, Field(min_length=16, max_length=100)]
+
+
+@router.post("/email/verification", status_code=204, summary="Send the address a new link")
+async def send_verification(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Response:
+    await rate_limit.enforce(
+        deps.redis, deps.settings.login_rate, ("verification", str(caller.user_id))
+    )
+    user = await accounts.get(db, caller.user_id)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    if user.email_verified_at is None:
+        link = await email_links.issue(deps.redis, deps.settings.public_url, "verify", user.id)
+        deps.outbox.send_later(user.email, notices.verify_email(link))
+    return Response(status_code=204)
+
+
+@router.post("/email/verify", status_code=204, summary="Confirm one's address (the link's token)")
+async def verify_email(
+    body: LinkToken, request: Request, db: DbSession, deps: ServicesDep
+) -> Response:
+    # No session needed: the link may open in another browser; the token is the proof.
+    user_id = await email_links.redeem(deps.redis, "verify", body.token)
+    user = await accounts.get(db, user_id) if user_id else None
+    audit = Audit(deps.audit_trail, user_id, client_address(request))
+    if user is None:
+        await audit.refusal("account.email_verify", "user", user_id, detail={"reason": "token"})
+        raise ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
+    await audit.change(db, "account.email_verify", "user", user.id)
+    return Response(status_code=204)

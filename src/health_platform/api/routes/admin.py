@@ -42,6 +42,7 @@ class AdminUserView(BaseModel):
     role: str
     locked: bool
     mfa_enabled: bool
+    email_verified: bool
     created_at: datetime
     last_sign_in_at: datetime | None
 
@@ -55,6 +56,7 @@ class AdminUserView(BaseModel):
             role=user.role,
             locked=user.locked_until is not None and user.locked_until > datetime.now(UTC),
             mfa_enabled=user.mfa_enabled,
+            email_verified=user.email_verified,
             created_at=user.created_at,
             last_sign_in_at=user.last_sign_in_at,
         )

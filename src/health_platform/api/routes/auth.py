@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from health_platform.api import examples, invitations, notices, rate_limit, totp
+from health_platform.api import email_links, examples, invitations, notices, rate_limit, totp
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import (
@@ -96,6 +96,8 @@ class UserView(BaseModel):
     display_name: str
     role: str
     mfa_enabled: bool
+    # Whether the owner opened a link sent to the address (the application reminds them).
+    email_verified: bool
 
     @classmethod
     def of(cls, user: User) -> UserView:
@@ -105,6 +107,7 @@ class UserView(BaseModel):
             display_name=user.display_name,
             role=user.role,
             mfa_enabled=user.totp_secret is not None,
+            email_verified=user.email_verified_at is not None,
         )
 
 
@@ -192,7 +195,8 @@ async def register(
         notice = notices.registration_attempt()
     else:
         await audit.acting_as(created).change(db, "account.register", "user", created)
-        notice = notices.welcome()
+        link = await email_links.issue(deps.redis, deps.settings.public_url, "verify", created)
+        notice = notices.welcome(link)
     await db.commit()  # told only of what stands
     _tell(deps, email, notice)
     return RegistrationReceipt(email=email, message=REGISTERED)

@@ -258,6 +258,7 @@ class ServicesStack(PlatformStack):
                 ),
                 mail_backend="ses",
                 mail_from=self.mail.sender,
+                public_url=f"https://{settings.domain.name}",
                 # Where the ALB's nodes live (the frontend's tasks, which may also reach the
                 # API, are in the private subnets and are not trusted to forward).
                 trusted_proxy_networks=",".join(

@@ -1,0 +1,48 @@
+"""One-time links sent to an account's address: to show the address is its owner's, and to
+choose a new password. The token travels in the link's fragment (never sent to a server,
+so in no log); Redis keeps only its SHA-256, with the account it is for, until it is used
+or expires."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Literal
+
+from redis.asyncio import Redis
+
+Purpose = Literal["verify", "reset"]
+# How long a link works: a reset soon, or not at all; a verification within the week.
+LIFETIME_SECONDS: dict[Purpose, int] = {"verify": 7 * 24 * 3600, "reset": 3600}
+# Where the application opens each link (frontend routes).
+PATHS: dict[Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}
+
+
+def _key(purpose: Purpose, token: str) -> str:
+    return f"email_link:{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+
+
+async def issue(redis: Redis, public_url: str, purpose: Purpose, user_id: uuid.UUID) -> str:
+    """A new link for `user_id` (earlier ones keep working until they expire)."""
+    token = secrets.token_urlsafe(32)
+    await redis.set(_key(purpose, token), str(user_id), ex=LIFETIME_SECONDS[purpose])
+    return f"{public_url}{PATHS[purpose]}#token={token}"
+
+
+def _user(found: bytes | str | None) -> uuid.UUID | None:
+    if found is None:
+        return None
+    return uuid.UUID(found.decode() if isinstance(found, bytes) else found)
+
+
+async def holder(redis: Redis, purpose: Purpose, token: str) -> uuid.UUID | None:
+    """The account a token was issued for, the token left as it is (a refused new password
+    must not spend the link)."""
+    return _user(await redis.get(_key(purpose, token)))
+
+
+async def redeem(redis: Redis, purpose: Purpose, token: str) -> uuid.UUID | None:
+    """The account a token was issued for, once: the token is gone after this (of two
+    requests with one token, one gets None)."""
+    return _user(await redis.getdel(_key(purpose, token)))

@@ -1,0 +1,97 @@
+"""A forgotten password: a link to choose a new one, sent only to a confirmed address.
+
+Asking answers the same whether the address has an account, a confirmed one or none
+(nothing to enumerate); the owner of an unconfirmed address is sent a confirmation link
+instead. Choosing the new password ends every session of the account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from health_platform.api import email_links, examples, notices, rate_limit
+from health_platform.api.audit import Audit
+from health_platform.api.data import accounts
+from health_platform.api.deps import DbSession, ServicesDep, client_address
+from health_platform.api.errors import ApiError
+from health_platform.api.password_policy import require_strong
+from health_platform.api.passwords import hash_password
+from health_platform.api.routes.auth import NewPassword
+
+router = APIRouter(prefix="/api/auth/password-reset", tags=["auth"])
+ASKED = "If the address has an account, a message is on its way to it."
+
+
+class ResetRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"email": "ada@example.com"}]},
+    )
+
+    email: EmailStr
+
+
+class ResetAsked(BaseModel):
+    model_config = examples.example({"message": ASKED})
+
+    message: str
+
+
+class NewPasswordChoice(BaseModel):
+    model_config = examples.example(
+        {"token": "q3J0cH1Zb0x2c5Wm9aVt...", "new_password": "staple orbit lantern"},
+        forbid_extra=True,
+    )
+
+    token: Annotated[str, Field(min_length=16, max_length=100)]
+    new_password: NewPassword
+
+
+@router.post("", status_code=202, response_model=ResetAsked, summary="Ask for a reset link")
+async def ask(body: ResetRequest, request: Request, db: DbSession, deps: ServicesDep) -> ResetAsked:
+    address = client_address(request) or "unknown"
+    email = body.email.lower()
+    # Per address and per account: neither a mailbox nor the mailer is anyone's to flood.
+    for key in (("reset-address", address), ("reset-email", email)):
+        await rate_limit.enforce(deps.redis, deps.settings.login_rate, key)
+    user_id = await accounts.id_of(db, email)
+    user = await accounts.get(db, user_id) if user_id else None
+    if user is not None:
+        confirmed = user.email_verified_at is not None
+        purpose: email_links.Purpose = "reset" if confirmed else "verify"
+        link = await email_links.issue(deps.redis, deps.settings.public_url, purpose, user.id)
+        notice = (
+            notices.password_reset(link)
+            if confirmed
+            else (notices.reset_needs_a_confirmed_address(link))
+        )
+        deps.outbox.send_later(user.email, notice)
+        await Audit(deps.audit_trail, None, address).read(
+            "account.password_reset_asked", "user", user.id, detail={"confirmed": confirmed}
+        )
+    return ResetAsked(message=ASKED)
+
+
+@router.post("/confirm", status_code=204, summary="Choose a new password (the link's token)")
+async def confirm(
+    body: NewPasswordChoice, request: Request, db: DbSession, deps: ServicesDep
+) -> Response:
+    user_id = await email_links.holder(deps.redis, "reset", body.token)
+    user = await accounts.get(db, user_id) if user_id else None
+    audit = Audit(deps.audit_trail, user_id, client_address(request))
+    if user is None:
+        await audit.refusal("account.password_reset", "user", user_id, detail={"reason": "token"})
+        raise ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+    await require_strong(body.new_password, user.email, user.display_name)  # link kept
+    if await email_links.redeem(deps.redis, "reset", body.token) is None:  # used meanwhile
+        raise ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+    user.password_hash = await hash_password(body.new_password)
+    user.failed_logins = 0
+    await audit.change(db, "account.password_reset", "user", user.id)
+    await db.commit()
+    await deps.sessions.delete_all_for(str(user.id))  # whoever had the old one is out
+    deps.outbox.send_later(user.email, notices.password_changed(client_address(request)))
+    return Response(status_code=204)

@@ -1,0 +1,107 @@
+"""Links sent to an account's address: confirming the address (sent at sign-up, and again
+on request), and resetting a forgotten password, which only a confirmed address may do;
+asking tells nobody whether an address has an account."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from health_platform.api.mail import open_maildir
+from health_platform.contract import ApiSettings
+from tests.api.conftest import PASSWORD, User, client_for
+
+NEW_PASSWORD = "violet harbour tractor glimmer"  # noqa: S105 - a test account's new password
+LINK = re.compile(r"(https://\S+)#token=(\S+)")
+
+
+def links_to(settings: ApiSettings, email: str, expected: int) -> dict[str, list[str]]:
+    """The tokens of the links the API emailed `email`, by the page they open, once
+    `expected` messages arrived (they are sent beside the response) or after 5 s."""
+    deadline = time.monotonic() + 5
+    while True:
+        messages = [m for m in open_maildir(Path(settings.mail_dir)) if m["To"] == email]
+        if len(messages) >= expected or time.monotonic() > deadline:
+            found: dict[str, list[str]] = {}
+            for message in messages:
+                match = LINK.search(message.get_payload(decode=True).decode())
+                if match:
+                    page = match[1].removeprefix(settings.public_url)
+                    found.setdefault(page, []).append(match[2])
+            return found
+        time.sleep(0.05)
+
+
+def test_the_welcome_link_confirms_the_address(
+    patient: User, anonymous: TestClient, settings: ApiSettings
+) -> None:
+    assert patient.client.get("/api/auth/me").json()["email_verified"] is False
+    assert list(links_to(settings, patient.email, 1)) == ["/verify-email"]
+    (token,) = links_to(settings, patient.email, 1)["/verify-email"]
+    # Opened anywhere, signed in or not: the token is the proof; once.
+    assert anonymous.post("/api/account/email/verify", json={"token": token}).status_code == 204
+    again = anonymous.post("/api/account/email/verify", json={"token": token})
+    assert again.status_code == 400 and again.json()["error"]["code"] == "link_invalid"
+    assert patient.client.get("/api/auth/me").json()["email_verified"] is True
+
+
+def test_a_reset_goes_only_through_a_confirmed_address(
+    app: FastAPI, patient: User, anonymous: TestClient, settings: ApiSettings
+) -> None:
+    asked = anonymous.post("/api/auth/password-reset", json={"email": patient.email})
+    assert asked.status_code == 202
+    # Not confirmed yet: the owner is sent a confirmation link, no reset link.
+    sent = links_to(settings, patient.email, 2)
+    assert "/reset-password" not in sent and len(sent["/verify-email"]) == 2
+    confirm = anonymous.post("/api/account/email/verify", json={"token": sent["/verify-email"][0]})
+    assert confirm.status_code == 204
+    assert (
+        anonymous.post("/api/auth/password-reset", json={"email": patient.email}).status_code == 202
+    )
+    (reset,) = links_to(settings, patient.email, 3)["/reset-password"]
+    weak = anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": reset, "new_password": "password123"}
+    )
+    assert weak.status_code == 422  # and the link still works: a refusal does not spend it
+    chosen = anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": reset, "new_password": NEW_PASSWORD}
+    )
+    assert chosen.status_code == 204, chosen.text
+    spent = anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": reset, "new_password": NEW_PASSWORD}
+    )
+    assert spent.status_code == 400
+    assert patient.client.get("/api/auth/me").status_code == 401  # every session ended
+    signed_in = client_for(app).post(
+        "/api/auth/login", json={"email": patient.email, "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 200
+    old = client_for(app).post(
+        "/api/auth/login", json={"email": patient.email, "password": PASSWORD}
+    )
+    assert old.status_code == 401
+
+
+def test_asking_tells_nothing_of_the_address(
+    anonymous: TestClient, patient: User, settings: ApiSettings
+) -> None:
+    unknown = "nobody-here@example.com"
+    answers = [
+        anonymous.post("/api/auth/password-reset", json={"email": email})
+        for email in (unknown, patient.email)
+    ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json() == answers[1].json()
+    assert links_to(settings, unknown, 1) == {}
+
+
+def test_a_signed_in_owner_can_ask_for_a_new_confirmation_link(
+    patient: User, settings: ApiSettings
+) -> None:
+    sent = patient.client.post("/api/account/email/verification", headers=patient.headers())
+    assert sent.status_code == 204
+    assert len(links_to(settings, patient.email, 2)["/verify-email"]) == 2
