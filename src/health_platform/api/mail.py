@@ -16,6 +16,7 @@ import hashlib
 import logging
 import mailbox
 from email.message import EmailMessage
+from email.utils import formatdate
 from pathlib import Path
 from typing import Protocol
 
@@ -82,6 +83,7 @@ class SesMailer:
 def message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = sender, to, subject
+    email["Date"] = formatdate(usegmt=True)
     email.set_content(body)
     return email
 

@@ -31,6 +31,7 @@ from health_platform.cli import (
     dr,
     infra,
     local,
+    mail,
     observe,
     release,
     restore,
@@ -48,6 +49,7 @@ app = command_group(
     pretty_exceptions_enable=False,
 )
 app.add_typer(local.app)
+app.add_typer(mail.app)
 app.add_typer(observe.app)
 app.add_typer(release.app)
 app.add_typer(backup.app)
