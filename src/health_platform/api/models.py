@@ -20,7 +20,7 @@ from sqlalchemy import (
     String,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -40,6 +40,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default="patient")
     date_of_birth: Mapped[str | None] = mapped_column(String(10), nullable=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Digests of the unused recovery codes (api/recovery_codes.py); None: none made.
+    recovery_codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)), nullable=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

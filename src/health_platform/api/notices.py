@@ -96,3 +96,13 @@ def second_factor_reset() -> Notice:
         " signed out. Enroll your authenticator again at your next sign-in.\n\n"
         "If you did not ask for this, tell us by replying to this message.\n",
     )
+
+
+def recovery_code_used(left: int) -> Notice:
+    return (
+        "A recovery code signed in to your health-platform account",
+        "Hello,\n\nsomeone signed in to your account with one of its recovery codes instead of"
+        f" the authenticator's code; {left} unused code{'s' if left != 1 else ''} left. Make"
+        " new codes in the application when few are left.\n\n"
+        "If it was not you, change your password and tell us by replying to this message.\n",
+    )

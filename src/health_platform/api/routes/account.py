@@ -1,5 +1,6 @@
 """One's own account's security: change the password, see where one is signed in, sign a
-session out, or every session at once; confirm one's email address."""
+session out, or every session at once; confirm one's email address; make recovery codes
+for the authenticator."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from health_platform.api import email_links, examples, notices, rate_limit
+from health_platform.api import email_links, examples, notices, rate_limit, recovery_codes
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
@@ -156,3 +157,36 @@ async def verify_email(
     user.email_verified_at = user.email_verified_at or datetime.now(UTC)
     await audit.change(db, "account.email_verify", "user", user.id)
     return Response(status_code=204)
+
+
+class RecoveryCodes(BaseModel):
+    model_config = examples.example(
+        {"codes": ["k7hm-2qpx-9wzt", "b3nd-x8fr-q4ce"], "shown_once": True}
+    )
+
+    codes: list[str]
+    shown_once: bool = True  # only their digests are kept: write them down now
+
+
+@router.post(
+    "/recovery-codes",
+    response_model=RecoveryCodes,
+    summary="Make new recovery codes (the earlier ones stop working)",
+)
+async def make_recovery_codes(
+    caller: CurrentCaller, db: DbSession, deps: ServicesDep
+) -> RecoveryCodes:
+    user = await accounts.get(db, caller.user_id)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    if user.totp_secret is None:
+        raise ApiError(409, "mfa_not_enabled", "Turn on the authenticator first.")
+    if not caller.session.mfa:
+        # Codes stand in for the second factor: only a session that proved it makes them.
+        raise ApiError(403, "mfa_required", "Sign in with your authenticator's code first.")
+    codes = recovery_codes.new_set(user)
+    detail = {"count": len(codes)}
+    await Audit.of(deps.audit_trail, caller).change(
+        db, "account.recovery_codes", "user", user.id, detail=detail
+    )
+    return RecoveryCodes(codes=codes)

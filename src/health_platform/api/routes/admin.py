@@ -199,6 +199,7 @@ async def reset_second_factor(
             409, "self_mfa_reset", "Administrators cannot reset their own second factor."
         )
     target.totp_secret = None
+    target.recovery_codes = None  # they stood in for that factor
     await _admin_action(db, deps, caller, "admin.user.mfa_reset", target)
     await db.commit()
     # Sessions proven with the old factor end; the owner is told, in case it was not asked.

@@ -10,7 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from health_platform.api import email_links, examples, invitations, notices, rate_limit, totp
+from health_platform.api import (
+    email_links,
+    examples,
+    invitations,
+    notices,
+    rate_limit,
+    recovery_codes,
+    totp,
+)
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import (
@@ -86,6 +94,8 @@ class Credentials(Strict):
     email: EmailStr
     password: Annotated[Password, Field(min_length=1, max_length=MAX_LENGTH)]
     totp: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
+    # In place of `totp`, when the authenticator is lost: one of the account's codes, once.
+    recovery_code: Annotated[str | None, Field(pattern=recovery_codes.PATTERN)] = None
 
 
 class UserView(BaseModel):
@@ -265,6 +275,19 @@ async def accept_invitation(
     return Response(status_code=204)
 
 
+async def _second_factor_holds(deps: Services, user: User, body: Credentials) -> bool:
+    """The account's second factor, if it has one: the current TOTP code, or an unused
+    recovery code (used up here, in the sign-in's transaction; the owner is told)."""
+    if not user.totp_secret:
+        return True
+    if body.recovery_code is not None:
+        if not recovery_codes.redeem(user, body.recovery_code):
+            return False
+        _tell(deps, user.email, notices.recovery_code_used(recovery_codes.left(user)))
+        return True
+    return await totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp or "")
+
+
 async def _failed_login(
     db: DbSession,
     user: User | None,
@@ -336,21 +359,15 @@ async def login(
     # Always one Argon2 verification, against a dummy hash for an unknown email: answering
     # an unknown email faster would tell whether an account exists.
     password_ok = await verify_password(user.password_hash if user else None, body.password)
-    if user is not None and user.totp_secret and body.totp is None:
+    second_factor_given = body.totp is not None or body.recovery_code is not None
+    if user is not None and user.totp_secret and not second_factor_given:
         # Right password or wrong, the same answer and the same count: neither the answer,
         # its time, nor the source's wait that follows tells which (no password oracle).
         # A sign-in with the code clears the count.
         outcome = "code_asked" if password_ok else "failure"
         await _failed_login(db, user, email, address, deps, outcome=outcome)
         raise ApiError(401, "mfa_required", "Enter the 6-digit code from your authenticator app.")
-    code_ok = (
-        user is not None
-        and password_ok
-        and (
-            not user.totp_secret
-            or await totp.verify(deps.redis, str(user.id), user.totp_secret, body.totp or "")
-        )
-    )
+    code_ok = user is not None and password_ok and await _second_factor_holds(deps, user, body)
     if user is None or not code_ok:
         raise await _failed_login(db, user, email, address, deps)
     if user.locked_until is not None and user.locked_until > datetime.now(UTC):

@@ -1,0 +1,49 @@
+"""Recovery codes for an account with TOTP whose authenticator is lost: made by a session
+that proved the factor, each good once in place of the 6 digits, the owner told of each use;
+making new ones ends the old."""
+
+from __future__ import annotations
+
+import pyotp
+from fastapi import FastAPI
+
+from health_platform.api import recovery_codes
+from tests.api.conftest import PASSWORD, User, client_for, sign_up
+
+
+def _with_totp(app: FastAPI) -> tuple[User, str]:
+    """A patient who turned on the authenticator (optional for patients), signed in with it."""
+    patient = sign_up(app)
+    secret = patient.client.post("/api/auth/mfa/enroll", headers=patient.headers()).json()["secret"]
+    verified = patient.client.post(
+        "/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=patient.headers()
+    )
+    assert verified.status_code == 204, verified.text
+    return patient, secret
+
+
+def _sign_in(app: FastAPI, patient: User, **second: str) -> int:
+    body = {"email": patient.email, "password": PASSWORD, **second}
+    return client_for(app).post("/api/auth/login", json=body).status_code
+
+
+def test_a_recovery_code_signs_in_once_in_place_of_the_code(app: FastAPI) -> None:
+    patient, _ = _with_totp(app)
+    made = patient.client.post("/api/account/recovery-codes", headers=patient.headers())
+    assert made.status_code == 200, made.text
+    codes = made.json()["codes"]
+    assert len(codes) == recovery_codes.COUNT == len(set(codes))
+    assert _sign_in(app, patient) == 401  # the second factor is still asked for
+    assert _sign_in(app, patient, recovery_code=codes[0]) == 200
+    assert _sign_in(app, patient, recovery_code=codes[0]) == 401  # used up
+    assert _sign_in(app, patient, recovery_code="not-a-code") == 422  # not even the shape
+    # New codes end the old ones.
+    newer = patient.client.post("/api/account/recovery-codes", headers=patient.headers())
+    assert _sign_in(app, patient, recovery_code=codes[1]) == 401
+    assert _sign_in(app, patient, recovery_code=newer.json()["codes"][0]) == 200
+
+
+def test_codes_need_an_authenticator_turned_on(app: FastAPI) -> None:
+    plain = sign_up(app)
+    refused = plain.client.post("/api/account/recovery-codes", headers=plain.headers())
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "mfa_not_enabled"
