@@ -11,12 +11,23 @@ import uuid
 from typing import Literal
 
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from health_platform.api.audit import Audit
+from health_platform.api.data import accounts
+from health_platform.api.errors import ApiError
+from health_platform.api.models import User
 
 Purpose = Literal["verify", "reset"]
 # How long a link works: a reset soon, or not at all; a verification within the week.
 LIFETIME_SECONDS: dict[Purpose, int] = {"verify": 7 * 24 * 3600, "reset": 3600}
 # Where the application opens each link (frontend routes).
 PATHS: dict[Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}
+# The audit action of using each.
+ACTIONS: dict[Purpose, str] = {
+    "verify": "account.email_verify",
+    "reset": "account.password_reset",
+}
 
 
 def _key(purpose: Purpose, token: str) -> str:
@@ -46,3 +57,22 @@ async def redeem(redis: Redis, purpose: Purpose, token: str) -> uuid.UUID | None
     """The account a token was issued for, once: the token is gone after this (of two
     requests with one token, one gets None)."""
     return _user(await redis.getdel(_key(purpose, token)))
+
+
+def invalid() -> ApiError:
+    return ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+
+
+async def account_of(
+    db: AsyncSession, redis: Redis, audit: Audit, purpose: Purpose, token: str, *, spend: bool
+) -> tuple[User, Audit]:
+    """The account a link's token names, and `audit` acting as it; a token that names none
+    is refused (400), the attempt on record as a refusal of ACTIONS[purpose]. `spend`: the
+    token is used up here; otherwise the caller redeems it once its change is sure."""
+    found = await (redeem if spend else holder)(redis, purpose, token)
+    user = await accounts.get(db, found) if found else None
+    acting = audit.acting_as(found)
+    if user is None:
+        await acting.refusal(ACTIONS[purpose], "user", found, detail={"reason": "token"})
+        raise invalid()
+    return user, acting

@@ -148,14 +148,12 @@ async def verify_email(
     body: LinkToken, request: Request, db: DbSession, deps: ServicesDep
 ) -> Response:
     # No session needed: the link may open in another browser; the token is the proof.
-    user_id = await email_links.redeem(deps.redis, "verify", body.token)
-    user = await accounts.get(db, user_id) if user_id else None
-    audit = Audit(deps.audit_trail, user_id, client_address(request))
-    if user is None:
-        await audit.refusal("account.email_verify", "user", user_id, detail={"reason": "token"})
-        raise ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+    anyone = Audit(deps.audit_trail, None, client_address(request))
+    user, audit = await email_links.account_of(
+        db, deps.redis, anyone, "verify", body.token, spend=True
+    )
     user.email_verified_at = user.email_verified_at or datetime.now(UTC)
-    await audit.change(db, "account.email_verify", "user", user.id)
+    await audit.change(db, email_links.ACTIONS["verify"], "user", user.id)
     return Response(status_code=204)
 
 

@@ -15,7 +15,6 @@ from health_platform.api import email_links, examples, notices, rate_limit
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import DbSession, ServicesDep, client_address
-from health_platform.api.errors import ApiError
 from health_platform.api.password_policy import require_strong
 from health_platform.api.passwords import hash_password
 from health_platform.api.routes.auth import NewPassword
@@ -79,18 +78,16 @@ async def ask(body: ResetRequest, request: Request, db: DbSession, deps: Service
 async def confirm(
     body: NewPasswordChoice, request: Request, db: DbSession, deps: ServicesDep
 ) -> Response:
-    user_id = await email_links.holder(deps.redis, "reset", body.token)
-    user = await accounts.get(db, user_id) if user_id else None
-    audit = Audit(deps.audit_trail, user_id, client_address(request))
-    if user is None:
-        await audit.refusal("account.password_reset", "user", user_id, detail={"reason": "token"})
-        raise ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+    anyone = Audit(deps.audit_trail, None, client_address(request))
+    user, audit = await email_links.account_of(
+        db, deps.redis, anyone, "reset", body.token, spend=False
+    )
     await require_strong(body.new_password, user.email, user.display_name)  # link kept
     if await email_links.redeem(deps.redis, "reset", body.token) is None:  # used meanwhile
-        raise ApiError(400, "link_invalid", "This link is not valid any more; ask for a new one.")
+        raise email_links.invalid()
     user.password_hash = await hash_password(body.new_password)
     user.failed_logins = 0
-    await audit.change(db, "account.password_reset", "user", user.id)
+    await audit.change(db, email_links.ACTIONS["reset"], "user", user.id)
     await db.commit()
     await deps.sessions.delete_all_for(str(user.id))  # whoever had the old one is out
     deps.outbox.send_later(user.email, notices.password_changed(client_address(request)))
