@@ -71,3 +71,5 @@ def test_resetting_a_second_factor_signs_the_account_out_and_it_enrolls_again(
     assert again.status_code == 200 and again.json()["mfa_enrollment_required"] is True
     own = admin.client.post(f"/api/admin/users/{admin.id}/mfa/reset", headers=admin.headers())
     assert own.status_code == 409
+    nothing = admin.client.post(f"/api/admin/users/{other.id}/mfa/reset", headers=admin.headers())
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "mfa_not_enabled"

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from health_platform.api.mail import open_maildir
+from health_platform.api.models import User as UserRow
 from health_platform.contract import ApiSettings
-from tests.api.conftest import PASSWORD, User, client_for
+from tests.api.conftest import PASSWORD, Direct, User, client_for
 
 NEW_PASSWORD = "violet harbour tractor glimmer"  # noqa: S105 - a test account's new password
 LINK = re.compile(r"(https://\S+)#token=(\S+)")
@@ -54,11 +57,15 @@ def test_a_reset_goes_only_through_a_confirmed_address(
 ) -> None:
     asked = anonymous.post("/api/auth/password-reset", json={"email": patient.email})
     assert asked.status_code == 202
-    # Not confirmed yet: the owner is sent a confirmation link, no reset link.
+    # Not confirmed yet: the owner is sent a confirmation link, no reset link; the new
+    # confirmation link is the one live (the welcome's no longer works).
     sent = links_to(settings, patient.email, 2)
     assert "/reset-password" not in sent and len(sent["/verify-email"]) == 2
-    confirm = anonymous.post("/api/account/email/verify", json={"token": sent["/verify-email"][0]})
-    assert confirm.status_code == 204
+    answers = sorted(
+        anonymous.post("/api/account/email/verify", json={"token": token}).status_code
+        for token in sent["/verify-email"]
+    )
+    assert answers == [204, 400]
     assert (
         anonymous.post("/api/auth/password-reset", json={"email": patient.email}).status_code == 202
     )
@@ -105,3 +112,44 @@ def test_a_signed_in_owner_can_ask_for_a_new_confirmation_link(
     sent = patient.client.post("/api/account/email/verification", headers=patient.headers())
     assert sent.status_code == 204
     assert len(links_to(settings, patient.email, 2)["/verify-email"]) == 2
+
+
+def test_a_password_change_ends_the_reset_link(
+    patient: User, anonymous: TestClient, settings: ApiSettings
+) -> None:
+    (welcome,) = links_to(settings, patient.email, 1)["/verify-email"]
+    assert anonymous.post("/api/account/email/verify", json={"token": welcome}).status_code == 204
+    assert (
+        anonymous.post("/api/auth/password-reset", json={"email": patient.email}).status_code == 202
+    )
+    (reset,) = links_to(settings, patient.email, 2)["/reset-password"]
+    changed = patient.client.post(
+        "/api/account/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=patient.headers(),
+    )
+    assert changed.status_code == 204
+    late = anonymous.post(
+        "/api/auth/password-reset/confirm",
+        json={"token": reset, "new_password": "another long harbour phrase"},
+    )
+    assert late.status_code == 400 and late.json()["error"]["code"] == "link_invalid"
+
+
+def test_an_invited_administrator_who_never_chose_a_password_gets_no_link(
+    anonymous: TestClient, settings: ApiSettings, direct: Direct
+) -> None:
+    """The operator hands an invitation over; a reset must not stand in for it."""
+    email = f"invited-{uuid.uuid4().hex[:8]}@example.com"
+    with direct.session() as session:
+        session.add(
+            UserRow(
+                email=email,
+                display_name="Invited",
+                role="admin",
+                password_hash=None,
+                email_verified_at=datetime.now(UTC),
+            )
+        )
+    assert anonymous.post("/api/auth/password-reset", json={"email": email}).status_code == 202
+    assert links_to(settings, email, 1) == {}

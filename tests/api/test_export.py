@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from health_platform.api import vocabulary
 from health_platform.api.models import AuditRecord
+from health_platform.contract import ApiSettings
 from tests.api.conftest import Direct, User
 
 PDF = b"%PDF-1.4\n" + b"0" * 256
@@ -35,11 +36,11 @@ def _fill(patient: User) -> None:
 
 
 def test_the_fhir_export_is_a_valid_bundle_of_the_whole_record(
-    patient: User, other_patient: User, direct: Direct
+    patient: User, other_patient: User, direct: Direct, settings: ApiSettings
 ) -> None:
     _fill(patient)
     _record(other_patient, "heart_rate", 99, "2026-11-25T09:00:00Z")
-    answer = patient.client.get("/api/export/fhir")
+    answer = patient.client.get("/api/export/fhir", headers={"Host": "evil.example"})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/fhir+json"
     assert "attachment" in answer.headers["content-disposition"]
@@ -70,7 +71,8 @@ def test_the_fhir_export_is_a_valid_bundle_of_the_whole_record(
         "lab.pdf",
         len(PDF),
     )
-    assert attachment.url.endswith(f"/api/documents/{document.id}/content")
+    # The settings' address, whatever Host the request named.
+    assert attachment.url == f"{settings.public_url}/api/documents/{document.id}/content"
     assert 99 not in [o.valueQuantity.value for o in observations]  # the other patient's
     with direct.session() as session:
         (detail,) = session.scalars(
@@ -100,3 +102,9 @@ def test_the_csv_export_lists_the_measurements_oldest_first(patient: User) -> No
 def test_an_export_needs_a_signed_in_patient(anonymous) -> None:  # type: ignore[no-untyped-def]
     for path in ("/api/export/fhir", "/api/export/csv"):
         assert anonymous.get(path).status_code == 401
+
+
+def test_a_note_that_looks_like_a_formula_is_text_in_the_csv(patient: User) -> None:
+    _record(patient, "heart_rate", 70, "2026-11-25T10:00:00Z", '=HYPERLINK("http://x","y")')
+    rows = list(csv.DictReader(io.StringIO(patient.client.get("/api/export/csv").text)))
+    assert rows[0]["note"] == '\'=HYPERLINK("http://x","y")'

@@ -111,8 +111,9 @@ def test_the_right_password_without_a_code_is_counted_like_a_wrong_one(  # type:
     )
 
 
-def test_enrollment_allows_a_few_wrong_codes_then_needs_a_new_secret(app) -> None:  # type: ignore[no-untyped-def]
-    patient = sign_up(app)
+def test_enrollment_allows_a_few_wrong_codes_then_needs_a_new_secret(app, direct: Direct) -> None:  # type: ignore[no-untyped-def]
+    # An administrator: a patient enrolls only with a confirmed address (test_recovery_codes).
+    patient = sign_up(app, role="admin", direct=direct)
     secret = patient.client.post("/api/auth/mfa/enroll", headers=patient.headers()).json()["secret"]
     right = pyotp.TOTP(secret).now()
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"

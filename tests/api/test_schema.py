@@ -30,6 +30,18 @@ def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> No
             ).scalars()
         )
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        columns = set(
+            connection.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+                )
+            ).scalars()
+        )
+        indexes = set(
+            connection.execute(
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_records'")
+            ).scalars()
+        )
     engine.dispose()
     assert {
         "users",
@@ -39,7 +51,10 @@ def test_migrations_run_on_an_empty_database_and_again(backends: Backends) -> No
         "admin_invitations",
         "alembic_version",
     } <= tables
-    assert version == head_revision()
+    assert version == head_revision() is not None
+    # What the later migrations add, there.
+    assert {"email_verified_at", "recovery_codes"} <= columns
+    assert "ix_audit_sign_ins" in indexes
 
 
 @pytest.mark.parametrize(

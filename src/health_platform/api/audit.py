@@ -3,6 +3,7 @@ through one interface, `Audit`, which decides how each kind of record is stored:
 
 - `read`: a read's record has nothing to commit with; it goes through the process's
   AuditTrail (group commit) and is stored before the response is sent.
+- `act`: the same for something done outside the database (a session ended, a link sent).
 - `refusal`: a refused request's record, the same way: it stands though the request fails.
 - `change`: in the transaction of the change it describes, so it commits with the change or
   not at all.
@@ -82,6 +83,18 @@ class Audit:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """A read, stored before this returns (so before anything of it is sent)."""
+        await self.trail.write(self.values(action, resource_type, resource_id, detail=detail))
+
+    async def act(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: ResourceId = None,
+        *,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Something done outside the database (a session ended, a link sent), stored before
+        this returns, as a read's record is."""
         await self.trail.write(self.values(action, resource_type, resource_id, detail=detail))
 
     async def refusal(

@@ -34,11 +34,27 @@ def _key(purpose: Purpose, token: str) -> str:
     return f"email_link:{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
 
 
+def _live(purpose: Purpose, user_id: uuid.UUID) -> str:
+    """Where the key of a user's one live link of a purpose is kept."""
+    return f"email_link_live:{purpose}:{user_id}"
+
+
 async def issue(redis: Redis, public_url: str, purpose: Purpose, user_id: uuid.UUID) -> str:
-    """A new link for `user_id` (earlier ones keep working until they expire)."""
+    """A new link for `user_id`; the earlier one of the same purpose stops working (one live
+    link a purpose: an old reset link found in a mailbox later opens nothing)."""
+    await revoke(redis, purpose, user_id)
     token = secrets.token_urlsafe(32)
-    await redis.set(_key(purpose, token), str(user_id), ex=LIFETIME_SECONDS[purpose])
+    lifetime = LIFETIME_SECONDS[purpose]
+    await redis.set(_key(purpose, token), str(user_id), ex=lifetime)
+    await redis.set(_live(purpose, user_id), _key(purpose, token), ex=lifetime)
     return f"{public_url}{PATHS[purpose]}#token={token}"
+
+
+async def revoke(redis: Redis, purpose: Purpose, user_id: uuid.UUID) -> None:
+    """End the user's live link of `purpose` (a password changed: no reset link stays)."""
+    live = await redis.getdel(_live(purpose, user_id))
+    if live is not None:
+        await redis.delete(live)
 
 
 def _user(found: bytes | str | None) -> uuid.UUID | None:

@@ -36,7 +36,7 @@ def _patient(account: Any) -> Patient:
 
 
 def _observation(row: Any, patient: str) -> Observation:
-    kind = vocabulary.TYPES[row.type]
+    kind = vocabulary.TYPES[row.type]  # the unit is the row's (UCUM, as stored)
     return Observation(
         id=str(row.id),
         status="final",
@@ -44,17 +44,12 @@ def _observation(row: Any, patient: str) -> Observation:
         code={"coding": [{"system": LOINC, "code": kind.loinc, "display": kind.display}]},
         subject={"reference": patient},
         effectiveDateTime=row.effective_at,
-        valueQuantity={
-            "value": row.value,
-            "unit": kind.unit,
-            "system": UCUM,
-            "code": kind.unit,
-        },
+        valueQuantity={"value": row.value, "unit": row.unit, "system": UCUM, "code": row.unit},
         note=[{"text": row.note}] if row.note else None,
     )
 
 
-def _document(row: Any, patient: str, base_url: str) -> DocumentReference:
+def _document(row: Any, patient: str, public_url: str) -> DocumentReference:
     return DocumentReference(
         id=str(row.id),
         status="current",
@@ -66,7 +61,7 @@ def _document(row: Any, patient: str, base_url: str) -> DocumentReference:
                     "contentType": row.content_type,
                     "title": row.filename,
                     "size": row.size_bytes,
-                    "url": f"{base_url}api/documents/{row.id}/content",
+                    "url": f"{public_url}/api/documents/{row.id}/content",
                     "creation": row.created_at,
                 }
             }
@@ -74,8 +69,10 @@ def _document(row: Any, patient: str, base_url: str) -> DocumentReference:
     )
 
 
-def bundle_of(record: Record, base_url: str) -> Bundle:
-    """The record as a `collection` Bundle; entries refer to the Patient by its urn."""
+def bundle_of(record: Record, public_url: str) -> Bundle:
+    """The record as a `collection` Bundle; entries refer to the Patient by its urn, the
+    documents' bytes by their address at `public_url` (the settings', never a request's
+    Host header)."""
     patient = _urn(record.account.id)
     entries: list[dict[str, Any]] = [{"fullUrl": patient, "resource": _patient(record.account)}]
     entries += [
@@ -83,7 +80,12 @@ def bundle_of(record: Record, base_url: str) -> Bundle:
         for row in record.observations
     ]
     entries += [
-        {"fullUrl": _urn(row.id), "resource": _document(row, patient, base_url)}
+        {"fullUrl": _urn(row.id), "resource": _document(row, patient, public_url)}
         for row in record.documents
     ]
     return Bundle(type="collection", timestamp=datetime.now(UTC), entry=entries)
+
+
+def bundle_json(record: Record, public_url: str) -> str:
+    """The Bundle as its JSON (what a request thread-offloads: building and dumping)."""
+    return bundle_of(record, public_url).model_dump_json(exclude_none=True)

@@ -106,3 +106,12 @@ def recovery_code_used(left: int) -> Notice:
         " new codes in the application when few are left.\n\n"
         "If it was not you, change your password and tell us by replying to this message.\n",
     )
+
+
+def password_change_failures(address: str) -> Notice:
+    return (
+        "Wrong passwords in a signed-in session of your health-platform account",
+        "Hello,\n\na session signed in to your account, from "
+        f"{address}, tried several wrong passwords to change yours; further tries from there"
+        " now wait. If it was not you, sign out everywhere and change your password.\n",
+    )

@@ -1,7 +1,7 @@
 """`python -m health_platform.api.verify_restore [--host HOST]`: what a restored database holds,
 as one JSON line on stdout, for `hp dr drill` (ops/dr/verify.py reads it from the task's log):
 
-    {"schema_version": "0005", "head_revision": "0005", "schema_known": true,
+    {"schema_version": "<revision>", "head_revision": "<revision>", "schema_known": true,
      "tables": {"users": 12, ...}}
 
 `schema_version` is the database's alembic revision (null when it has none), `head_revision`

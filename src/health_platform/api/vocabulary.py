@@ -29,57 +29,34 @@ TYPES: dict[str, ObservationType] = {
         ObservationType("body_weight", "Body weight", "29463-7", "kg", 0.5, 500),
         ObservationType("body_height", "Body height", "8302-2", "cm", 20, 272),
         ObservationType(
-            "heart_rate", "Heart rate", "8867-4", "/min", 20, 300, "vital-signs", 60, 100
+            "heart_rate", "Heart rate", "8867-4", "/min", 20, 300, reference_low=60,
+            reference_high=100,
         ),
         ObservationType(
-            "blood_pressure_systolic",
-            "Systolic blood pressure",
-            "8480-6",
-            "mm[Hg]",
-            40,
-            300,
-            "vital-signs",
-            90,
-            120,
+            "blood_pressure_systolic", "Systolic blood pressure", "8480-6", "mm[Hg]", 40, 300,
+            reference_low=90, reference_high=120,
         ),
         ObservationType(
-            "blood_pressure_diastolic",
-            "Diastolic blood pressure",
-            "8462-4",
-            "mm[Hg]",
-            20,
-            200,
-            "vital-signs",
-            60,
-            80,
+            "blood_pressure_diastolic", "Diastolic blood pressure", "8462-4", "mm[Hg]", 20, 200,
+            reference_low=60, reference_high=80,
+        ),
+        # Fasting: the usual range most home readings are compared against (after a meal,
+        # up to 140 is usual too; 126 fasting is already diabetic, so one range for both
+        # would mark it as usual).
+        ObservationType(
+            "blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000,
+            category="laboratory", reference_low=70, reference_high=99,
         ),
         ObservationType(
-            "blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000, "laboratory", 70, 140
+            "body_temperature", "Body temperature", "8310-5", "Cel", 25, 45,
+            reference_low=36.1, reference_high=37.2,
         ),
         ObservationType(
-            "body_temperature",
-            "Body temperature",
-            "8310-5",
-            "Cel",
-            25,
-            45,
-            "vital-signs",
-            36.1,
-            37.2,
-        ),
-        ObservationType(
-            "oxygen_saturation",
-            "Oxygen saturation",
-            "59408-5",
-            "%",
-            50,
-            100,
-            "vital-signs",
-            95,
-            100,
+            "oxygen_saturation", "Oxygen saturation", "59408-5", "%", 50, 100,
+            reference_low=95, reference_high=100,
         ),
     )
-}
+}  # fmt: skip
 
 
 def problems(type_code: str, value: float, unit: str) -> list[dict[str, str]]:

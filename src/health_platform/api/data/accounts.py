@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.data.pages import ListQuery, Page, contains, read_page
 from health_platform.api.db import Database
+from health_platform.api.errors import ApiError
 from health_platform.api.models import AuditRecord, User
 
 LIST = ListQuery(
@@ -25,7 +26,7 @@ LIST = ListQuery(
         "totp_secret IS NOT NULL AS mfa_enabled",  # whether, never the secret
         "email_verified_at IS NOT NULL AS email_verified",
         "created_at",
-        # Through the audit log's (actor_id, at) index: one look per account listed.
+        # Through the index of successful sign-ins (migration 0007): one entry per account.
         (
             f"(SELECT max(at) FROM {AuditRecord.__tablename__} WHERE actor_id = users.id"  # noqa: S608
             " AND action = 'auth.login' AND outcome = 'success') AS last_sign_in_at"
@@ -64,6 +65,10 @@ async def register(
     )
 
 
+async def by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
 async def id_of(session: AsyncSession, email: str) -> uuid.UUID | None:
     return await session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
 
@@ -77,3 +82,11 @@ async def for_sign_in(session: AsyncSession, email: str) -> User | None:
 
 async def get(session: AsyncSession, user_id: uuid.UUID | str) -> User | None:
     return await session.get(User, user_id)
+
+
+async def own(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The signed-in caller's own account; gone since the session began: 401."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    return user

@@ -35,9 +35,10 @@ class Record:
 
 
 async def record_of(database: Database, user_id: uuid.UUID) -> Record:
-    """The patient's whole record, read in one transaction (one consistent moment)."""
+    """The patient's whole record, read at one moment (one snapshot for the three reads)."""
     params = {"user_id": user_id}
     async with database.connection() as connection, connection.transaction():
+        await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         cursor = connection.cursor(row_factory=namedtuple_row)
         account = await (await cursor.execute(ACCOUNT, params)).fetchone()
         measured = await (await cursor.execute(MEASUREMENTS, params)).fetchall()

@@ -18,6 +18,7 @@ from health_platform.api.errors import ApiError, not_found
 from health_platform.api.password_policy import MAX_LENGTH, MIN_LENGTH, require_strong
 from health_platform.api.passwords import hash_password, verify_password
 from health_platform.api.sessions import CSRF_COOKIE, SESSION_COOKIE, handle_of
+from health_platform.api.sign_in_guard import guard_of
 
 router = APIRouter(prefix="/api/account", tags=["account"])
 
@@ -51,20 +52,29 @@ class SessionView(BaseModel):
     current: bool
 
 
-@router.post("/password", status_code=204, summary="Change one's password")
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change one's password",
+    responses={403: {"description": "The current password is not right (wrong_password)"}},
+)
 async def change_password(
     body: PasswordChange, caller: CurrentCaller, db: DbSession, deps: ServicesDep
 ) -> Response:
-    # Each try costs an Argon2 check of the current password: limited like sign-in.
+    # Each try costs an Argon2 check of the current password, and guesses it: limited and
+    # slowed down as sign-in is (a stolen session is not a way round the sign-in guard).
     await rate_limit.enforce(
         deps.redis, deps.settings.login_rate, ("password-change", str(caller.user_id))
     )
-    user = await accounts.get(db, caller.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    user = await accounts.own(db, caller.user_id)
+    address = caller.address or "unknown"
+    guard = guard_of(deps.redis, deps.settings)
+    await guard.refuse_if_waiting(user.email, address)
     audit = Audit.of(deps.audit_trail, caller)
     if not await verify_password(user.password_hash, body.current_password):
         await audit.refusal("account.password_change", "user", user.id, outcome="failure")
+        if await guard.failed(user.email, address) is not None:
+            deps.outbox.send_later(user.email, notices.password_change_failures(address))
         raise ApiError(
             403,
             "wrong_password",
@@ -75,8 +85,9 @@ async def change_password(
     user.password_hash = await hash_password(body.new_password)
     await audit.change(db, "account.password_change", "user", user.id)
     await db.commit()
-    # Whoever knew the old password is signed out; this session stays.
+    # Whoever knew the old password is signed out, and no reset link stays; this session does.
     await deps.sessions.delete_all_for(str(user.id), keep=caller.session_id)
+    await email_links.revoke(deps.redis, "reset", user.id)
     deps.outbox.send_later(user.email, notices.password_changed(caller.address))
     return Response(status_code=204)
 
@@ -101,12 +112,24 @@ async def sessions(caller: CurrentCaller, deps: ServicesDep) -> list[SessionView
     ]
 
 
-@router.delete("/sessions/{session}", status_code=204, summary="Sign one session out")
-async def end_session(session: str, caller: CurrentCaller, deps: ServicesDep) -> Response:
+@router.delete(
+    "/sessions/{session}",
+    status_code=204,
+    summary="Sign one session out (this one too: its cookies are cleared)",
+    responses={404: {"description": "No session of one's own has this id"}},
+)
+async def end_session(
+    session: str, caller: CurrentCaller, response: Response, deps: ServicesDep
+) -> Response:
+    audit = Audit.of(deps.audit_trail, caller)
     if not await deps.sessions.delete_by_handle(str(caller.user_id), session):
+        await audit.refusal("account.session_end", "session", session, outcome="not_found")
         raise not_found("session")
-    await Audit.of(deps.audit_trail, caller).read("account.session_end", "session", session)
-    return Response(status_code=204)
+    await audit.act("account.session_end", "session", session)
+    response.status_code = 204
+    if session == handle_of(caller.session_id):
+        _clear_cookies(response)
+    return response
 
 
 @router.post(
@@ -116,11 +139,15 @@ async def sign_out_everywhere(
     caller: CurrentCaller, response: Response, deps: ServicesDep
 ) -> Response:
     await deps.sessions.delete_all_for(str(caller.user_id))
-    await Audit.of(deps.audit_trail, caller).read("account.sign_out_everywhere", "session")
+    await Audit.of(deps.audit_trail, caller).act("account.sign_out_everywhere", "session")
     response.status_code = 204
+    _clear_cookies(response)
+    return response
+
+
+def _clear_cookies(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
-    return response
 
 
 class LinkToken(BaseModel):
@@ -134,26 +161,31 @@ async def send_verification(caller: CurrentCaller, db: DbSession, deps: Services
     await rate_limit.enforce(
         deps.redis, deps.settings.login_rate, ("verification", str(caller.user_id))
     )
-    user = await accounts.get(db, caller.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    user = await accounts.own(db, caller.user_id)
     if user.email_verified_at is None:
         link = await email_links.issue(deps.redis, deps.settings.public_url, "verify", user.id)
         deps.outbox.send_later(user.email, notices.verify_email(link))
     return Response(status_code=204)
 
 
-@router.post("/email/verify", status_code=204, summary="Confirm one's address (the link's token)")
+@router.post(
+    "/email/verify",
+    status_code=204,
+    summary="Confirm one's address (the link's token)",
+    responses={400: {"description": "The link is not valid any more (link_invalid)"}},
+)
 async def verify_email(
     body: LinkToken, request: Request, db: DbSession, deps: ServicesDep
 ) -> Response:
     # No session needed: the link may open in another browser; the token is the proof.
     anyone = Audit(deps.audit_trail, None, client_address(request))
     user, audit = await email_links.account_of(
-        db, deps.redis, anyone, "verify", body.token, spend=True
+        db, deps.redis, anyone, "verify", body.token, spend=False
     )
     user.email_verified_at = user.email_verified_at or datetime.now(UTC)
     await audit.change(db, email_links.ACTIONS["verify"], "user", user.id)
+    await db.commit()
+    await email_links.redeem(deps.redis, "verify", body.token)  # spent once it counted
     return Response(status_code=204)
 
 
@@ -170,21 +202,23 @@ class RecoveryCodes(BaseModel):
     "/recovery-codes",
     response_model=RecoveryCodes,
     summary="Make new recovery codes (the earlier ones stop working)",
+    responses={
+        403: {"description": "This session did not prove the second factor"},
+        409: {"description": "No authenticator is turned on"},
+    },
 )
 async def make_recovery_codes(
     caller: CurrentCaller, db: DbSession, deps: ServicesDep
 ) -> RecoveryCodes:
-    user = await accounts.get(db, caller.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    user = await accounts.own(db, caller.user_id)
+    audit = Audit.of(deps.audit_trail, caller)
     if user.totp_secret is None:
         raise ApiError(409, "mfa_not_enabled", "Turn on the authenticator first.")
     if not caller.session.mfa:
         # Codes stand in for the second factor: only a session that proved it makes them.
+        await audit.refusal("account.recovery_codes", "user", user.id, detail={"reason": "mfa"})
         raise ApiError(403, "mfa_required", "Sign in with your authenticator's code first.")
     codes = recovery_codes.new_set(user)
     detail = {"count": len(codes)}
-    await Audit.of(deps.audit_trail, caller).change(
-        db, "account.recovery_codes", "user", user.id, detail=detail
-    )
+    await audit.change(db, "account.recovery_codes", "user", user.id, detail=detail)
     return RecoveryCodes(codes=codes)

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from health_platform.api import examples, notices, rate_limit
 from health_platform.api.audit import Audit
+from health_platform.api.csv_cells import spreadsheet_safe
 from health_platform.api.data import accounts
 from health_platform.api.data import audit_log as audit_log_data
 from health_platform.api.data.audit_log import Search
@@ -132,7 +133,10 @@ async def _user(db: DbSession, user_id: uuid.UUID) -> User:
 
 async def _view(deps: ServicesDep, target: User) -> AdminUserView:
     """The account as the list shows it, read after the change committed."""
-    return AdminUserView.of(await accounts.view(deps.database, target.id))
+    row = await accounts.view(deps.database, target.id)
+    if row is None:  # deleted meanwhile
+        raise not_found("user")
+    return AdminUserView.of(row)
 
 
 async def _admin_action(
@@ -189,6 +193,10 @@ async def unlock(
     "/users/{user_id}/mfa/reset",
     response_model=AdminUserView,
     summary="Reset an account's second factor (it enrolls again at its next sign-in)",
+    responses={
+        404: {"description": "No such account"},
+        409: {"description": "One's own, or an account with no second factor"},
+    },
 )
 async def reset_second_factor(
     user_id: uuid.UUID, caller: AdminCaller, db: DbSession, deps: ServicesDep
@@ -198,6 +206,8 @@ async def reset_second_factor(
         raise ApiError(
             409, "self_mfa_reset", "Administrators cannot reset their own second factor."
         )
+    if target.totp_secret is None:
+        raise ApiError(409, "mfa_not_enabled", "This account has no second factor to reset.")
     target.totp_secret = None
     target.recovery_codes = None  # they stood in for that factor
     await _admin_action(db, deps, caller, "admin.user.mfa_reset", target)
@@ -258,6 +268,10 @@ class AuditSearch:
     def of(self) -> Search:
         return self.search
 
+    def filters(self) -> dict[str, str]:
+        """The filters set, as text, for the search's own audit record."""
+        return {name: str(value) for name, value in vars(self.search).items() if value is not None}
+
 
 @router.get("/audit", response_model=AuditPage, summary="Search the audit log")
 async def audit_log(
@@ -268,7 +282,9 @@ async def audit_log(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
     page = await audit_log_data.page(deps.database, search.of(), limit, offset)
-    await Audit.of(deps.audit_trail, caller).read("admin.audit.search", "audit")
+    # Whose records were looked up, on record too.
+    detail = {"filters": search.filters(), "count": len(page.rows)}
+    await Audit.of(deps.audit_trail, caller).read("admin.audit.search", "audit", detail=detail)
     items = [AuditView.of(r) for r in page.rows]
     return AuditPage(items=items, total=page.total, limit=limit, offset=offset)
 
@@ -283,13 +299,13 @@ async def audit_log_csv(
     caller: AdminCaller, deps: ServicesDep, search: Annotated[AuditSearch, Depends()]
 ) -> Response:
     page = await audit_log_data.page(deps.database, search.of(), EXPORT_ROWS, 0)
-    detail = {"rows": len(page.rows), "total": page.total}
+    detail = {"filters": search.filters(), "rows": len(page.rows), "total": page.total}
     await Audit.of(deps.audit_trail, caller).read("admin.audit.export", "audit", detail=detail)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(AuditView.model_fields)
     for row in page.rows:
-        writer.writerow(AuditView.of(row).model_dump(mode="json").values())
+        writer.writerow(spreadsheet_safe(AuditView.of(row).model_dump(mode="json").values()))
     return Response(
         content=out.getvalue(),
         media_type="text/csv; charset=utf-8",

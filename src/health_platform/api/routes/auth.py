@@ -94,8 +94,12 @@ class Credentials(Strict):
     email: EmailStr
     password: Annotated[Password, Field(min_length=1, max_length=MAX_LENGTH)]
     totp: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
-    # In place of `totp`, when the authenticator is lost: one of the account's codes, once.
-    recovery_code: Annotated[str | None, Field(pattern=recovery_codes.PATTERN)] = None
+    # In place of `totp`, when the authenticator is lost: one of the account's codes, once
+    # (as written down: any case).
+    recovery_code: (
+        Annotated[str, StringConstraints(to_lower=True, pattern=f"(?i){recovery_codes.PATTERN}")]
+        | None
+    ) = None
 
 
 class UserView(BaseModel):
@@ -367,14 +371,16 @@ async def login(
         outcome = "code_asked" if password_ok else "failure"
         await _failed_login(db, user, email, address, deps, outcome=outcome)
         raise ApiError(401, "mfa_required", "Enter the 6-digit code from your authenticator app.")
-    code_ok = user is not None and password_ok and await _second_factor_holds(deps, user, body)
-    if user is None or not code_ok:
+    if user is None or not password_ok:
         raise await _failed_login(db, user, email, address, deps)
     if user.locked_until is not None and user.locked_until > datetime.now(UTC):
         # Answered as a wrong password, and counted: a locked account is no oracle of its
-        # password either. The owner, who knows it was right, is told by email.
+        # password either. The owner, who knows it was right, is told by email. Checked
+        # before the second factor, so no recovery code is spent on a refusal.
         _tell(deps, user.email, notices.locked())
         raise await _failed_login(db, user, email, address, deps, outcome="locked")
+    if not await _second_factor_holds(deps, user, body):
+        raise await _failed_login(db, user, email, address, deps)
     mfa = bool(user.totp_secret)
     await guard.succeeded(email, address)
     user.failed_logins = 0
@@ -426,19 +432,28 @@ async def logout(
 
 @router.get("/me", response_model=UserView, summary="The signed-in user")
 async def me(caller: CurrentCaller, db: DbSession) -> UserView:
-    user = await accounts.get(db, caller.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    user = await accounts.own(db, caller.user_id)
     return UserView.of(user)
 
 
-@router.post("/mfa/enroll", response_model=MfaEnrollment, summary="Start TOTP enrollment")
+@router.post(
+    "/mfa/enroll",
+    response_model=MfaEnrollment,
+    summary="Start TOTP enrollment",
+    responses={409: {"description": "Already enrolled, or (a patient) the email not confirmed"}},
+)
 async def enroll_mfa(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> MfaEnrollment:
-    user = await accounts.get(db, caller.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "The account no longer exists.")
+    user = await accounts.own(db, caller.user_id)
     if user.totp_secret:
         raise ApiError(409, "mfa_enrolled", "A second factor is already enrolled.")
+    if user.role == "patient" and user.email_verified_at is None:
+        # Else whoever registered someone else's address first could lock its owner out
+        # behind an authenticator of their own, past a reset.
+        raise ApiError(
+            409,
+            "email_unconfirmed",
+            "Confirm your email address first (the link sent to it), then turn this on.",
+        )
     secret = totp.new_secret()
     pipe = deps.redis.pipeline(transaction=False)
     pipe.set(f"mfa_pending:{user.id}", secret, ex=PENDING_ENROLLMENT_SECONDS)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 
-from fastapi import APIRouter, Request, Response
+from anyio import to_thread
+from fastapi import APIRouter, Response
 
-from health_platform.api import vocabulary
+from health_platform.api import rate_limit, vocabulary
 from health_platform.api.audit import Audit
+from health_platform.api.csv_cells import spreadsheet_safe
 from health_platform.api.data.export import record_of
 from health_platform.api.deps import PatientCaller, ServicesDep
 
@@ -27,19 +29,25 @@ def _attachment(filename: str) -> dict[str, str]:
     response_class=Response,
     responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}},
 )
-async def fhir(request: Request, caller: PatientCaller, deps: ServicesDep) -> Response:
+async def fhir(caller: PatientCaller, deps: ServicesDep) -> Response:
     # Imported here: FHIR's models are large, and only an export needs them.
-    from health_platform.api.fhir_export import MEDIA_TYPE, bundle_of
+    from health_platform.api.fhir_export import MEDIA_TYPE, bundle_json
 
+    await _limit(deps, caller)
     record = await record_of(deps.database, caller.user_id)
     counts = {"observations": len(record.observations), "documents": len(record.documents)}
     await Audit.of(deps.audit_trail, caller).read("export.fhir", "record", detail=counts)
-    bundle = bundle_of(record, str(request.base_url))
+    # Seconds of CPU for a long record: in a thread, so the worker's other requests (its
+    # health checks among them) go on meanwhile.
+    body = await to_thread.run_sync(bundle_json, record, deps.settings.public_url)
     return Response(
-        content=bundle.model_dump_json(exclude_none=True),
-        media_type=MEDIA_TYPE,
-        headers=_attachment("health-record.fhir.json"),
+        content=body, media_type=MEDIA_TYPE, headers=_attachment("health-record.fhir.json")
     )
+
+
+async def _limit(deps: ServicesDep, caller: PatientCaller) -> None:
+    """An export reads the whole record: a few a minute per patient (as sign-ins are)."""
+    await rate_limit.enforce(deps.redis, deps.settings.login_rate, ("export", str(caller.user_id)))
 
 
 @router.get(
@@ -49,6 +57,7 @@ async def fhir(request: Request, caller: PatientCaller, deps: ServicesDep) -> Re
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def measurements_csv(caller: PatientCaller, deps: ServicesDep) -> Response:
+    await _limit(deps, caller)
     record = await record_of(deps.database, caller.user_id)
     detail = {"observations": len(record.observations)}
     await Audit.of(deps.audit_trail, caller).read("export.csv", "record", detail=detail)
@@ -56,9 +65,9 @@ async def measurements_csv(caller: PatientCaller, deps: ServicesDep) -> Response
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in record.observations:
-        kind = vocabulary.TYPES[row.type]
-        when = row.effective_at.isoformat()
-        writer.writerow((when, row.type, kind.loinc, row.value, kind.unit, row.note or ""))
+        loinc = vocabulary.TYPES[row.type].loinc
+        cells = (row.effective_at.isoformat(), row.type, loinc, row.value, row.unit, row.note or "")
+        writer.writerow(spreadsheet_safe(cells))
     return Response(
         content=out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -6,6 +6,8 @@ instead. Choosing the new password ends every session of the account."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -14,12 +16,15 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from health_platform.api import email_links, examples, notices, rate_limit
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
-from health_platform.api.deps import DbSession, ServicesDep, client_address
+from health_platform.api.deps import DbSession, Services, ServicesDep, client_address
+from health_platform.api.models import User
 from health_platform.api.password_policy import require_strong
 from health_platform.api.passwords import hash_password
 from health_platform.api.routes.auth import NewPassword
 
 router = APIRouter(prefix="/api/auth/password-reset", tags=["auth"])
+# The links being looked up and sent (the loop keeps tasks only weakly).
+_pending: set[asyncio.Task[None]] = set()
 ASKED = "If the address has an account, a message is on its way to it."
 
 
@@ -49,32 +54,55 @@ class NewPasswordChoice(BaseModel):
     new_password: NewPassword
 
 
-@router.post("", status_code=202, response_model=ResetAsked, summary="Ask for a reset link")
-async def ask(body: ResetRequest, request: Request, db: DbSession, deps: ServicesDep) -> ResetAsked:
-    address = client_address(request) or "unknown"
-    email = body.email.lower()
-    # Per address and per account: neither a mailbox nor the mailer is anyone's to flood.
-    for key in (("reset-address", address), ("reset-email", email)):
-        await rate_limit.enforce(deps.redis, deps.settings.login_rate, key)
-    user_id = await accounts.id_of(db, email)
-    user = await accounts.get(db, user_id) if user_id else None
-    if user is not None:
+def resettable(user: User) -> bool:
+    """Whether a reset link may be sent for the account: one whose owner chose a password
+    (an invited administrator who never did holds only the operator's link), and no
+    administrator without the second factor (between a reset of it and its enrolment)."""
+    return user.password_hash is not None and not (user.role == "admin" and not user.totp_secret)
+
+
+async def _send_link(deps: Services, email: str, address: str) -> None:
+    """The link, if the address has an account that may have one; off the request, so the
+    answer takes as long whatever the address (no timing to tell accounts apart)."""
+    async with deps.database.session() as db:
+        user = await accounts.by_email(db, email)
+        if user is None or not resettable(user):
+            return
         confirmed = user.email_verified_at is not None
         purpose: email_links.Purpose = "reset" if confirmed else "verify"
         link = await email_links.issue(deps.redis, deps.settings.public_url, purpose, user.id)
         notice = (
             notices.password_reset(link)
             if confirmed
-            else (notices.reset_needs_a_confirmed_address(link))
+            else notices.reset_needs_a_confirmed_address(link)
         )
         deps.outbox.send_later(user.email, notice)
-        await Audit(deps.audit_trail, None, address).read(
+        await Audit(deps.audit_trail, None, address).act(
             "account.password_reset_asked", "user", user.id, detail={"confirmed": confirmed}
         )
+
+
+@router.post("", status_code=202, response_model=ResetAsked, summary="Ask for a reset link")
+async def ask(body: ResetRequest, request: Request, deps: ServicesDep) -> ResetAsked:
+    address = client_address(request) or "unknown"
+    email = body.email.lower()
+    # Per address and per account (its digest: no address in Redis's keys): neither a
+    # mailbox nor the mailer is anyone's to flood.
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+    for key in (("reset-address", address), ("reset-email", digest)):
+        await rate_limit.enforce(deps.redis, deps.settings.login_rate, key)
+    task = asyncio.create_task(_send_link(deps, email, address))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
     return ResetAsked(message=ASKED)
 
 
-@router.post("/confirm", status_code=204, summary="Choose a new password (the link's token)")
+@router.post(
+    "/confirm",
+    status_code=204,
+    summary="Choose a new password (the link's token)",
+    responses={400: {"description": "The link is not valid any more (link_invalid)"}},
+)
 async def confirm(
     body: NewPasswordChoice, request: Request, db: DbSession, deps: ServicesDep
 ) -> Response:
@@ -82,6 +110,9 @@ async def confirm(
     user, audit = await email_links.account_of(
         db, deps.redis, anyone, "reset", body.token, spend=False
     )
+    if not resettable(user):  # made resettable-less since the link went out
+        await audit.refusal(email_links.ACTIONS["reset"], "user", user.id)
+        raise email_links.invalid()
     await require_strong(body.new_password, user.email, user.display_name)  # link kept
     if await email_links.redeem(deps.redis, "reset", body.token) is None:  # used meanwhile
         raise email_links.invalid()

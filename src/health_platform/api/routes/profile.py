@@ -64,10 +64,7 @@ class ProfileUpdate(BaseModel):
 
 
 async def _own(db: DbSession, caller: CurrentCaller) -> User:
-    user = await accounts.get(db, caller.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "The account no longer exists.")
-    return user
+    return await accounts.own(db, caller.user_id)
 
 
 @router.get("", response_model=Profile, summary="Read one's own profile")
