@@ -15,8 +15,9 @@ from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
 from health_platform.api.errors import ApiError, not_found
-from health_platform.api.password_policy import MAX_LENGTH, MIN_LENGTH, require_strong
+from health_platform.api.password_policy import MAX_LENGTH, require_strong
 from health_platform.api.passwords import hash_password, verify_password
+from health_platform.api.routes.auth import LinkToken, NewPassword, Password
 from health_platform.api.sessions import CSRF_COOKIE, SESSION_COOKIE, handle_of
 from health_platform.api.sign_in_guard import guard_of
 
@@ -29,8 +30,8 @@ class PasswordChange(BaseModel):
         forbid_extra=True,
     )
 
-    current_password: Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
-    new_password: Annotated[str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+    current_password: Annotated[Password, Field(min_length=1, max_length=MAX_LENGTH)]
+    new_password: NewPassword
 
 
 SESSION_EXAMPLE = {
@@ -150,10 +151,10 @@ def _clear_cookies(response: Response) -> None:
     response.delete_cookie(CSRF_COOKIE, path="/")
 
 
-class LinkToken(BaseModel):
+class LinkUse(BaseModel):
     model_config = examples.example({"token": "q3J0cH1Zb0x2c5Wm9aVt..."}, forbid_extra=True)
 
-    token: Annotated[str, Field(min_length=16, max_length=100)]
+    token: LinkToken
 
 
 @router.post("/email/verification", status_code=204, summary="Send the address a new link")
@@ -175,7 +176,7 @@ async def send_verification(caller: CurrentCaller, db: DbSession, deps: Services
     responses={400: {"description": "The link is not valid any more (link_invalid)"}},
 )
 async def verify_email(
-    body: LinkToken, request: Request, db: DbSession, deps: ServicesDep
+    body: LinkUse, request: Request, db: DbSession, deps: ServicesDep
 ) -> Response:
     # No session needed: the link may open in another browser; the token is the proof.
     anyone = Audit(deps.audit_trail, None, client_address(request))

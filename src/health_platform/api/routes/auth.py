@@ -45,6 +45,8 @@ log = logging.getLogger("health_platform.api.auth")
 # also be long and hard to guess (password_policy); a sign-in takes any up to the maximum.
 Password = Annotated[str, StringConstraints(strip_whitespace=False)]
 NewPassword = Annotated[Password, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+# A token from a link's fragment (an invitation, a confirmation, a reset): URL-safe base64.
+LinkToken = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 # Wrong codes before a pending TOTP enrollment is dropped (6 digits: guessing is the threat).
 ENROLLMENT_ATTEMPTS = 5
 PENDING_ENROLLMENT_SECONDS = 600
@@ -82,7 +84,7 @@ class InvitationAcceptance(Strict):
     )
 
     # The fragment of the enrollment link: new_token's 43 URL-safe characters.
-    token: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+    token: LinkToken
     password: NewPassword
 
 

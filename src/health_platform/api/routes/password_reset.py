@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr
 
 from health_platform.api import email_links, examples, notices, rate_limit
 from health_platform.api.audit import Audit
@@ -20,7 +19,7 @@ from health_platform.api.deps import DbSession, Services, ServicesDep, client_ad
 from health_platform.api.models import User
 from health_platform.api.password_policy import require_strong
 from health_platform.api.passwords import hash_password
-from health_platform.api.routes.auth import NewPassword
+from health_platform.api.routes.auth import LinkToken, NewPassword
 
 router = APIRouter(prefix="/api/auth/password-reset", tags=["auth"])
 # The links being looked up and sent (the loop keeps tasks only weakly).
@@ -50,7 +49,7 @@ class NewPasswordChoice(BaseModel):
         forbid_extra=True,
     )
 
-    token: Annotated[str, Field(min_length=16, max_length=100)]
+    token: LinkToken
     new_password: NewPassword
 
 
