@@ -85,17 +85,9 @@ class Audit:
         """A read, stored before this returns (so before anything of it is sent)."""
         await self.trail.write(self.values(action, resource_type, resource_id, detail=detail))
 
-    async def act(
-        self,
-        action: str,
-        resource_type: str,
-        resource_id: ResourceId = None,
-        *,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Something done outside the database (a session ended, a link sent), stored before
-        this returns, as a read's record is."""
-        await self.trail.write(self.values(action, resource_type, resource_id, detail=detail))
+    # Something done outside the database (a session ended, a link sent): its record stands
+    # alone too, stored the same way.
+    act = read
 
     async def refusal(
         self,
