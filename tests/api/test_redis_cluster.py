@@ -1,6 +1,6 @@
 """The API on Redis in cluster mode, as ElastiCache runs it: three local nodes with the hash
-slots split between them. Sessions, rate limits, the observation cache and the admin
-counters all work although their keys live on different nodes."""
+slots split between them. Sessions, rate limits, the observation cache, the admin counters
+and the account's links and sessions all work although their keys live on different nodes."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from health_platform.local.config import LocalConfig
 from health_platform.local.credentials import load_or_create
 from health_platform.local.data_servers import supervised
 from health_platform.local.ports import free_ports
-from tests.api.conftest import HEART_RATE_BODY, Direct, make_app, sign_up
+from tests.api.conftest import HEART_RATE_BODY, PASSWORD, Direct, client_for, make_app, sign_up
+from tests.api.test_email_links import links_to
 from tests.api.test_mfa_and_admin import enrolled_admin
 
 
@@ -113,3 +114,44 @@ def test_the_api_works_on_a_cluster(cluster: Cluster, direct: Direct) -> None:
     # keys miss one node of three a few times in a hundred runs.)
     holding = [redis.Redis.from_url(url).dbsize() > 0 for url in cluster.urls]
     assert sum(holding) >= 2, holding
+
+
+def test_account_security_works_on_a_cluster(cluster: Cluster, settings: ApiSettings) -> None:
+    """Sessions listed and ended, links issued, replaced and spent, a password changed: the
+    user's index of sessions, the links and their live pointers sit on different nodes."""
+    cluster_app = cluster.app
+    patient = sign_up(cluster_app)
+    phone = client_for(cluster_app)
+    assert (
+        phone.post(
+            "/api/auth/login", json={"email": patient.email, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    listed = patient.client.get("/api/account/sessions").json()
+    assert len(listed) == 2
+    other = next(s["id"] for s in listed if not s["current"])
+    ended = patient.client.delete(f"/api/account/sessions/{other}", headers=patient.headers())
+    assert ended.status_code == 204 and phone.get("/api/auth/me").status_code == 401
+    (welcome,) = links_to(settings, patient.email, 1)["/verify-email"]
+    anonymous = client_for(cluster_app)
+    assert anonymous.post("/api/account/email/verify", json={"token": welcome}).status_code == 204
+    assert (
+        anonymous.post("/api/auth/password-reset", json={"email": patient.email}).status_code == 202
+    )
+    (reset,) = links_to(settings, patient.email, 2)["/reset-password"]
+    changed = patient.client.post(
+        "/api/account/password",
+        json={"current_password": PASSWORD, "new_password": "violet harbour tractor glimmer"},
+        headers=patient.headers(),
+    )
+    assert changed.status_code == 204
+    late = anonymous.post(
+        "/api/auth/password-reset/confirm",
+        json={"token": reset, "new_password": "another long harbour phrase"},
+    )
+    assert late.status_code == 400  # the change ended the link, across nodes
+    everywhere = patient.client.post(
+        "/api/account/sessions/sign-out-everywhere", headers=patient.headers()
+    )
+    assert everywhere.status_code == 204 and patient.client.get("/api/auth/me").status_code == 401
