@@ -39,6 +39,18 @@ def links_to(settings: ApiSettings, email: str, expected: int) -> dict[str, list
         time.sleep(0.05)
 
 
+def reset_link_of_a_confirmed_address(
+    anonymous: TestClient, settings: ApiSettings, email: str
+) -> str:
+    """Confirm a new account's address with its welcome link, ask for a reset, and return
+    the reset link's token."""
+    (welcome,) = links_to(settings, email, 1)["/verify-email"]
+    assert anonymous.post("/api/account/email/verify", json={"token": welcome}).status_code == 204
+    assert anonymous.post("/api/auth/password-reset", json={"email": email}).status_code == 202
+    (reset,) = links_to(settings, email, 2)["/reset-password"]
+    return reset
+
+
 def test_the_welcome_link_confirms_the_address(
     patient: User, anonymous: TestClient, settings: ApiSettings
 ) -> None:
@@ -117,12 +129,7 @@ def test_a_signed_in_owner_can_ask_for_a_new_confirmation_link(
 def test_a_password_change_ends_the_reset_link(
     patient: User, anonymous: TestClient, settings: ApiSettings
 ) -> None:
-    (welcome,) = links_to(settings, patient.email, 1)["/verify-email"]
-    assert anonymous.post("/api/account/email/verify", json={"token": welcome}).status_code == 204
-    assert (
-        anonymous.post("/api/auth/password-reset", json={"email": patient.email}).status_code == 202
-    )
-    (reset,) = links_to(settings, patient.email, 2)["/reset-password"]
+    reset = reset_link_of_a_confirmed_address(anonymous, settings, patient.email)
     changed = patient.client.post(
         "/api/account/password",
         json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},

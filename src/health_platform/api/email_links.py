@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,12 @@ async def redeem(redis: Redis, purpose: Purpose, token: str) -> uuid.UUID | None
     """The account a token was issued for, once: the token is gone after this (of two
     requests with one token, one gets None)."""
     return _user(await redis.getdel(_key(purpose, token)))
+
+
+# How the routes that take a link's token document its refusal (`invalid`).
+INVALID_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The link is not valid any more (link_invalid)"}
+}
 
 
 def invalid() -> ApiError:

@@ -173,7 +173,7 @@ async def send_verification(caller: CurrentCaller, db: DbSession, deps: Services
     "/email/verify",
     status_code=204,
     summary="Confirm one's address (the link's token)",
-    responses={400: {"description": "The link is not valid any more (link_invalid)"}},
+    responses=email_links.INVALID_RESPONSES,
 )
 async def verify_email(
     body: LinkUse, request: Request, db: DbSession, deps: ServicesDep

@@ -100,7 +100,7 @@ async def ask(body: ResetRequest, request: Request, deps: ServicesDep) -> ResetA
     "/confirm",
     status_code=204,
     summary="Choose a new password (the link's token)",
-    responses={400: {"description": "The link is not valid any more (link_invalid)"}},
+    responses=email_links.INVALID_RESPONSES,
 )
 async def confirm(
     body: NewPasswordChoice, request: Request, db: DbSession, deps: ServicesDep
