@@ -51,15 +51,18 @@ def _key(session_id: str) -> str:
     return "session:" + hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def handle_of(session_id: str) -> str:
-    """How a session is named to its owner: a prefix of its key, not of its id."""
-    return _key(session_id).removeprefix("session:")[:HANDLE_LENGTH]
+def _text(member: bytes | str) -> str:
+    """A key as the user's index holds it (bytes from Redis), as text."""
+    return member.decode() if isinstance(member, bytes) else member
 
 
 def _handle_of_member(member: bytes | str) -> str:
-    """The handle of a key as the user's index holds it."""
-    key = member.decode() if isinstance(member, bytes) else member
-    return key.removeprefix("session:")[:HANDLE_LENGTH]
+    """How a session is named to its owner: a prefix of its key, not of its id."""
+    return _text(member).removeprefix("session:")[:HANDLE_LENGTH]
+
+
+def handle_of(session_id: str) -> str:
+    return _handle_of_member(_key(session_id))
 
 
 def _sessions_of(user_id: str) -> str:
@@ -153,14 +156,14 @@ class SessionStore:
         one `keep` names."""
         members = await self.client.smembers(_sessions_of(user_id))
         kept = _key(keep) if keep else None
-        ended = [m for m in members if (m.decode() if isinstance(m, bytes) else m) != kept]
+        ended = [m for m in members if _text(m) != kept]
         if ended:
             await self.client.delete(*ended)
             await self.client.srem(_sessions_of(user_id), *ended)
 
     async def of_user(self, user_id: str) -> list[Listed]:
         """The user's live sessions, oldest first (ended ones are dropped from the index)."""
-        members = sorted(await self.client.smembers(_sessions_of(user_id)))
+        members = list(await self.client.smembers(_sessions_of(user_id)))
         if not members:
             return []
         pipe = self.client.pipeline(transaction=False)  # not MGET: keys span cluster slots
