@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from health_platform.api.data.pages import ListQuery, Page, contains, read_page
+from health_platform.api.data.pages import ListQuery, Page, contains, read_page, set_filters
 from health_platform.api.db import Database
 from health_platform.api.models import AuditRecord, User
 
@@ -50,16 +50,17 @@ class Search:
 
     def conditions(self) -> tuple[str, ...]:
         """The WHERE of the filters that are set (their values are parameters)."""
-        found = {
-            f"{_RECORDS}.actor_id = %(actor_id)s": self.actor_id,
-            f"{_PEOPLE}.email ILIKE %(actor_email)s ESCAPE '\\'": self.actor_email,
-            f"{_RECORDS}.action = %(action)s": self.action,
-            f"{_RECORDS}.resource_type = %(resource_type)s": self.resource_type,
-            f"{_RECORDS}.outcome = %(outcome)s": self.outcome,
-            f"{_RECORDS}.at >= %(since)s": self.since,
-            f"{_RECORDS}.at <= %(until)s": self.until,
-        }
-        return tuple(condition for condition, value in found.items() if value is not None)
+        return set_filters(
+            {
+                f"{_RECORDS}.actor_id = %(actor_id)s": self.actor_id,
+                f"{_PEOPLE}.email ILIKE %(actor_email)s ESCAPE '\\'": self.actor_email,
+                f"{_RECORDS}.action = %(action)s": self.action,
+                f"{_RECORDS}.resource_type = %(resource_type)s": self.resource_type,
+                f"{_RECORDS}.outcome = %(outcome)s": self.outcome,
+                f"{_RECORDS}.at >= %(since)s": self.since,
+                f"{_RECORDS}.at <= %(until)s": self.until,
+            }
+        )
 
     def params(self) -> dict[str, object]:
         values = vars(self).copy()

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.audit import Audit, recorded
-from health_platform.api.data.pages import ListQuery, Page, read_page
+from health_platform.api.data.pages import ListQuery, Page, read_page, set_filters
 from health_platform.api.db import Database, insert_statement
 from health_platform.api.models import Observation
 from health_platform.api.ownership import owned
@@ -54,14 +54,16 @@ class Filters:
 
     def conditions(self) -> tuple[str, ...]:
         """The page's WHERE, from which filters are set (their values are parameters)."""
-        found = ["user_id = %(user_id)s"]
-        if self.type is not None:
-            found.append("type = %(type)s")
-        if self.since is not None:
-            found.append("effective_at >= %(since)s")
-        if self.until is not None:
-            found.append("effective_at <= %(until)s")
-        return tuple(found)
+        return (
+            "user_id = %(user_id)s",
+            *set_filters(
+                {
+                    "type = %(type)s": self.type,
+                    "effective_at >= %(since)s": self.since,
+                    "effective_at <= %(until)s": self.until,
+                }
+            ),
+        )
 
 
 @dataclass

@@ -44,6 +44,11 @@ def contains(part: str) -> str:
     return f"%{literal}%"
 
 
+def set_filters(conditions: dict[str, object]) -> tuple[str, ...]:
+    """The conditions (SQL, with named parameters) whose value is set: a list's filters."""
+    return tuple(condition for condition, value in conditions.items() if value is not None)
+
+
 @functools.cache
 def statements(query: ListQuery, conditions: tuple[str, ...]) -> tuple[str, str]:
     """The page statement (with the total beside each row) and the count statement."""
