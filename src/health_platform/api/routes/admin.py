@@ -3,8 +3,6 @@ Administrators see accounts and the audit trail, never a patient's health data."
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 import uuid
@@ -16,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from health_platform.api import examples, notices, rate_limit
 from health_platform.api.audit import Audit
-from health_platform.api.csv_cells import spreadsheet_safe
+from health_platform.api.csv_cells import csv_download
 from health_platform.api.data import accounts
 from health_platform.api.data import audit_log as audit_log_data
 from health_platform.api.data.audit_log import Search
@@ -301,16 +299,8 @@ async def audit_log_csv(
     page = await audit_log_data.page(deps.database, search.of(), EXPORT_ROWS, 0)
     detail = {"filters": search.filters(), "rows": len(page.rows), "total": page.total}
     await Audit.of(deps.audit_trail, caller).read("admin.audit.export", "audit", detail=detail)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(AuditView.model_fields)
-    for row in page.rows:
-        writer.writerow(spreadsheet_safe(AuditView.of(row).model_dump(mode="json").values()))
-    return Response(
-        content=out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
+    rows = (AuditView.of(row).model_dump(mode="json").values() for row in page.rows)
+    return csv_download("audit-log.csv", AuditView.model_fields, rows)
 
 
 @router.get(

@@ -3,24 +3,17 @@ Bundle, or the measurements as CSV. Each export is an audit record, with what it
 
 from __future__ import annotations
 
-import csv
-import io
-
 from anyio import to_thread
 from fastapi import APIRouter, Response
 
 from health_platform.api import rate_limit, vocabulary
 from health_platform.api.audit import Audit
-from health_platform.api.csv_cells import spreadsheet_safe
+from health_platform.api.csv_cells import csv_download
 from health_platform.api.data.export import record_of
 from health_platform.api.deps import PatientCaller, ServicesDep
 
 router = APIRouter(prefix="/api/export", tags=["export"])
 CSV_COLUMNS = ("effective_at", "type", "loinc", "value", "unit", "note")
-
-
-def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 @router.get(
@@ -41,7 +34,9 @@ async def fhir(caller: PatientCaller, deps: ServicesDep) -> Response:
     # health checks among them) go on meanwhile.
     body = await to_thread.run_sync(bundle_json, record, deps.settings.public_url)
     return Response(
-        content=body, media_type=MEDIA_TYPE, headers=_attachment("health-record.fhir.json")
+        content=body,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="health-record.fhir.json"'},
     )
 
 
@@ -61,15 +56,15 @@ async def measurements_csv(caller: PatientCaller, deps: ServicesDep) -> Response
     record = await record_of(deps.database, caller.user_id)
     detail = {"observations": len(record.observations)}
     await Audit.of(deps.audit_trail, caller).read("export.csv", "record", detail=detail)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in record.observations:
-        loinc = vocabulary.TYPES[row.type].loinc
-        cells = (row.effective_at.isoformat(), row.type, loinc, row.value, row.unit, row.note or "")
-        writer.writerow(spreadsheet_safe(cells))
-    return Response(
-        content=out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers=_attachment("measurements.csv"),
+    rows = (
+        (
+            row.effective_at.isoformat(),
+            row.type,
+            vocabulary.TYPES[row.type].loinc,
+            row.value,
+            row.unit,
+            row.note or "",
+        )
+        for row in record.observations
     )
+    return csv_download("measurements.csv", CSV_COLUMNS, rows)
