@@ -57,6 +57,17 @@ def test_the_seed_literal_dev_costs_more_than_ours(tmp_path: Path) -> None:
     assert "1 NAT gateway(s) for 2 zones" in saved
 
 
+def test_graviton_classes_are_priced_as_a_saving_on_the_seeds_t3(tmp_path: Path) -> None:
+    dev = load_environment("dev")
+    result = estimate(dev, tmp_path)
+    saved = dict(result.savings)["db.t4g.micro instead of the seed's db.t3.micro"]
+    on_t3 = dev.model_copy(
+        update={"rds": dev.rds.model_copy(update={"instance_class": "db.t3.micro"})}
+    )
+    assert saved == pytest.approx(estimate(on_t3, tmp_path).monthly_usd - result.monthly_usd)
+    assert not [choice for choice, _ in estimate(on_t3, tmp_path).savings if "db.t" in choice]
+
+
 def test_without_interface_endpoints_aws_api_calls_are_priced_through_the_nat(
     tmp_path: Path,
 ) -> None:

@@ -234,6 +234,23 @@ def savings(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[tuple
     if not inv.cache_replicated:
         replica = inv.cache_nodes * p.size("elasticache_node_hour", inv.cache_node_type) * hours
         found.append(("Redis without a replica (restored from its daily snapshot)", replica))
+    found += _class_savings(inv, p, hours)
+    return found
+
+
+def _class_savings(inv: Inventory, p: PriceTable, hours: float) -> list[tuple[str, float]]:
+    """Instance classes of ours cheaper than the seed table's of the same size (Graviton),
+    priced on our counts of instances and nodes."""
+    seed = seed_literal(inv)
+    instances = (2 if inv.rds_multi_az else 1) + (1 if inv.rds_read_replica else 0)
+    found: list[tuple[str, float]] = []
+    for table, ours, theirs, count in (
+        ("rds_instance_hour", inv.rds_class, seed.rds_class, instances),
+        ("elasticache_node_hour", inv.cache_node_type, seed.cache_node_type, inv.cache_nodes),
+    ):
+        saved = (p.size(table, theirs) - p.size(table, ours)) * count * hours
+        if saved > 0:
+            found.append((f"{ours} instead of the seed's {theirs}", saved))
     return found
 
 
