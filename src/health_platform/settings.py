@@ -24,6 +24,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from health_platform.errors import InvalidInputError, UnknownEnvironmentError
+from health_platform.office_hours import OfficeHours
 from health_platform.paths import environments_dir
 
 # Values CloudWatch Logs accepts for a log group's retention.
@@ -197,6 +198,9 @@ class EnvironmentSettings(_Strict):
     # and region), so the stacks create none and keep only what sends their findings to
     # the alert topic, and the HIPAA conformance pack (docs/operations.md).
     security_services: Literal["create", "existing"] = "create"
+    # A cost option for dev: outside these hours the database is stopped and the services
+    # run no task (health_platform.office_hours; `hp wake` starts them early).
+    office_hours: OfficeHours | None = None
 
     @property
     def is_production(self) -> bool:
@@ -304,6 +308,20 @@ def _rule_production(env: EnvironmentSettings) -> Iterable[Problem]:
         yield Problem(f"{env.name}.dr_region", f"{env.dr_region} is the primary region itself")
 
 
+def _rule_office_hours(env: EnvironmentSettings) -> Iterable[Problem]:
+    hours = env.office_hours
+    if hours is None:
+        return
+    path = f"{env.name}.office_hours"
+    if env.is_production:
+        yield Problem(path, "production runs around the clock; remove office_hours")
+    if env.rds.read_replica:
+        # RDS stops no instance that has a read replica (USER_StopInstance.html).
+        yield Problem(path, "RDS cannot stop a database that has a read replica (rds.read_replica)")
+    for key, message in hours.problems():
+        yield Problem(f"{path}.{key}", message)
+
+
 def _rule_domain(env: EnvironmentSettings) -> Iterable[Problem]:
     domain = env.domain
     if domain.name != domain.hosted_zone_name and not domain.name.endswith(
@@ -321,6 +339,7 @@ _RULES: tuple[Callable[[EnvironmentSettings], Iterable[Problem]], ...] = (
     _rule_fargate_size,
     _rule_database,
     _rule_production,
+    _rule_office_hours,
     _rule_domain,
 )
 

@@ -80,6 +80,15 @@ def test_the_shipped_environments_hold_the_seed_tables() -> None:
         (("dev", "name", "development"), "dev.name: 'development' differs from the file name 'dev'"),
         (("dev", "security_services", "maybe"), "dev.security_services: 'maybe' is not 'create' or 'existing'"),
         (("staging", "account", "111111111111"), "staging.security_services: dev also creates the security services of account 111111111111 in us-east-1"),
+        (("dev", "office_hours.start", 420), "dev.office_hours.start: 420 is not a time: write it in quotes, e.g. '07:00'"),
+        (("dev", "office_hours.stop", "7pm"), "dev.office_hours.stop: '7pm' is not a time of day as HH:MM"),
+        (("dev", "office_hours.time_zone", "Mars/Olympus"), "dev.office_hours.time_zone: 'Mars/Olympus' is not an IANA time zone"),
+        (("dev", "office_hours.days", ["MON", "FUN"]), "dev.office_hours.days[1]: 'FUN' is not 'MON', 'TUE'"),
+        (("dev", "office_hours.stop", "14:00"), "dev.office_hours.stop: office hours of 07:00 are too short: the backups, the maintenance window and the secret's rotation need the database for 09:00"),
+        (("dev", "office_hours.start", "00:10"), "dev.office_hours.start: 00:10 leaves no time to start the database 30 min before"),
+        (("dev", "office_hours.stop", "23:50"), "dev.office_hours.stop: 23:50 leaves no time to stop the database 15 min after, that day"),
+        (("dev", "rds.read_replica", True), "dev.office_hours: RDS cannot stop a database that has a read replica"),
+        (("prod", "office_hours", {"time_zone": "UTC", "days": ["MON"], "start": "07:00", "stop": "19:00"}), "prod.office_hours: production runs around the clock"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_named_with_its_path(
@@ -87,6 +96,21 @@ def test_each_mistake_is_named_with_its_path(
 ) -> None:
     problems = problems_after(environment_files, edit)
     assert any(p.startswith(message) for p in problems), problems
+
+
+def test_office_hours_without_daylight_saving_need_an_hour_less(
+    environment_files: EnvironmentFiles,
+) -> None:
+    # The UTC windows (RDS, Secrets Manager) move by an hour on New York's clock, not Kolkata's.
+    environment_files.edit("dev", "office_hours.time_zone", "Asia/Kolkata")
+    environment_files.edit("dev", "office_hours.stop", "15:00")
+    assert load_environment("dev", directory=environment_files.directory).office_hours
+    environment_files.edit("dev", "office_hours.time_zone", "America/New_York")
+    assert problems_after(environment_files) == [
+        "dev.office_hours.stop: office hours of 08:00 are too short: the backups, the"
+        " maintenance window and the secret's rotation need the database for 09:00 (with this"
+        " zone's daylight saving time)"
+    ]
 
 
 def test_a_missing_key_is_reported(environment_files: EnvironmentFiles) -> None:
