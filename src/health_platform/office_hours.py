@@ -79,7 +79,7 @@ def _hhmm(since_midnight: dt.timedelta) -> str:
 
 
 @functools.cache
-def _offsets(zone: str) -> tuple[dt.timedelta, dt.timedelta]:
+def utc_offsets(zone: str) -> tuple[dt.timedelta, dt.timedelta]:
     """The zone's smallest and largest offset from UTC over this year and the next."""
     tz = zoneinfo.ZoneInfo(zone)
     first = dt.date(dt.date.today().year, 1, 1)
@@ -119,21 +119,26 @@ class OfficeHours(BaseModel):
     def first_day(self) -> Weekday:
         return self.ordered_days[0]
 
+    def cron_fields(self, at: dt.timedelta) -> tuple[str, str, str]:
+        """Minute, hour and days of week of `at` past midnight on each office day."""
+        minutes = int(at.total_seconds() // 60)
+        return str(minutes % 60), str(minutes // 60), ",".join(self.ordered_days)
+
     def cron(self, at: dt.timedelta) -> str:
         """Six-field cron (EventBridge Scheduler, Application Auto Scaling, AWS Backup) for
         `at` past midnight on each office day, in the zone's own clock."""
-        minutes = int(at.total_seconds() // 60)
-        return f"{minutes % 60} {minutes // 60} ? * {','.join(self.ordered_days)} *"
+        minute, hour, days = self.cron_fields(at)
+        return f"{minute} {hour} ? * {days} *"
 
     @property
     def daylight_shift(self) -> dt.timedelta:
         """How far a UTC time moves on the zone's clock between its offsets (DST)."""
-        smallest, largest = _offsets(self.time_zone)
+        smallest, largest = utc_offsets(self.time_zone)
         return largest - smallest
 
     def _utc(self, local: dt.timedelta) -> dt.timedelta:
         """A local time as UTC by the zone's smallest offset: the earliest it falls locally."""
-        smallest, _ = _offsets(self.time_zone)
+        smallest, _ = utc_offsets(self.time_zone)
         return local - smallest
 
     def utc_daily_window(self, job: tuple[dt.timedelta, dt.timedelta]) -> str:
@@ -147,7 +152,7 @@ class OfficeHours(BaseModel):
         day of 2024's first week) by the zone's smallest offset."""
         monday = dt.datetime(2024, 1, 1)
         local = monday + dt.timedelta(days=WEEKDAYS.index(self.first_day)) + self.opens + offset
-        return local - _offsets(self.time_zone)[0]
+        return local - utc_offsets(self.time_zone)[0]
 
     def utc_weekly_window(self, job: tuple[dt.timedelta, dt.timedelta]) -> str:
         """RDS's PreferredMaintenanceWindow form, on the first office day: ddd:HH:MM-ddd:HH:MM."""
@@ -206,6 +211,15 @@ class OfficeHours(BaseModel):
             found.append(("start", f"{self.start} puts the secret's rotation window across"
                                    " midnight UTC, which Secrets Manager refuses"))  # fmt: skip
         return found
+
+    def database_runs_at(self, moment: dt.datetime) -> bool:
+        """Whether the schedule keeps the database running at `moment` (an aware time)."""
+        local = moment.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+        since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return (
+            WEEKDAYS[local.weekday()] in self.days
+            and self.opens - DATABASE_LEAD <= since_midnight < self.closes + DATABASE_LAG
+        )
 
     def running_share(self, *, database: bool) -> float:
         """The share of a week the tasks (or the database, which starts earlier and stops

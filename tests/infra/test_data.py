@@ -77,7 +77,14 @@ def test_the_master_secret_is_generated_encrypted_kept_and_rotated(
         synthesis.resources(env, DATA, "AWS::SecretsManager::RotationSchedule")
     )
     assert schedule["Properties"]["SecretId"] == {"Ref": attachment_id}
-    assert schedule["Properties"]["RotationRules"] == {"ScheduleExpression": "rate(7 days)"}
+    # Weekly: every 7 days, or on the first office day where the database sleeps at night
+    # (tests/infra/test_office_hours.py).
+    rules = schedule["Properties"]["RotationRules"]
+    assert rules["ScheduleExpression"] == (
+        "rate(7 days)"
+        if synthesis.environments[env].office_hours is None
+        else "cron(0 17 ? * MON *)"
+    )
     application_id = schedule["Properties"]["RotationLambdaARN"]["Fn::GetAtt"][0]
     application = synthesis.raw(env, DATA)["Resources"][application_id]
     assert application["Type"] == "AWS::Serverless::Application"
@@ -317,7 +324,8 @@ def test_backup_plan_covers_the_database(synthesis: Synthesis, env: str) -> None
     settings = synthesis.environments[env]
     plan = the_one(synthesis.resources(env, DATA, "AWS::Backup::BackupPlan"), "Backup")
     rule = plan["Properties"]["BackupPlan"]["BackupPlanRule"][0]
-    assert rule["ScheduleExpression"] == "cron(0 5 * * ? *)"
+    if settings.office_hours is None:  # dev's: tests/infra/test_office_hours.py
+        assert rule["ScheduleExpression"] == "cron(0 5 * * ? *)"
     assert rule["Lifecycle"]["DeleteAfterDays"] == settings.rds.backup_retention_days
     copies = rule.get("CopyActions", [])
     if settings.dr_region:

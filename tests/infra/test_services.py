@@ -242,7 +242,8 @@ def test_autoscaling_ranges_and_policies(synthesis: Synthesis, env: str) -> None
         props = target["Properties"]
         assert (props["MinCapacity"], props["MaxCapacity"]) == expected_range
         schedules = props.get("ScheduledActions", [])
-        assert len(schedules) == len(ecs.scheduled_scaling)
+        office_hours = 2 if synthesis.environments[env].office_hours else 0  # stop and start
+        assert len(schedules) == len(ecs.scheduled_scaling) + office_hours
     policies = synthesis.resources(env, SERVICES, "AWS::ApplicationAutoScaling::ScalingPolicy")
     metrics = sorted(
         p["Properties"]["TargetTrackingScalingPolicyConfiguration"][

@@ -68,6 +68,25 @@ def test_graviton_classes_are_priced_as_a_saving_on_the_seeds_t3(tmp_path: Path)
     assert not [choice for choice, _ in estimate(on_t3, tmp_path).savings if "db.t" in choice]
 
 
+def test_office_hours_bill_the_database_and_the_tasks_for_their_share_of_the_week(
+    tmp_path: Path,
+) -> None:
+    dev = load_environment("dev")
+    assert dev.office_hours is not None  # dev's cost option
+    result = estimate(dev, tmp_path)
+    always = estimate(dev.model_copy(update={"office_hours": None}), tmp_path)
+    ours, around_the_clock = (
+        {c.name: c.monthly_usd for c in side.ours} for side in (result, always)
+    )
+    tasks, database = (dev.office_hours.running_share(database=d) for d in (False, True))
+    assert ours["ECS Fargate"] == pytest.approx(around_the_clock["ECS Fargate"] * tasks)
+    assert ours["RDS instances"] == pytest.approx(around_the_clock["RDS instances"] * database)
+    assert ours["ElastiCache"] == around_the_clock["ElastiCache"]  # Redis cannot be stopped
+    saved = dict(result.savings)[f"Stopped outside office hours ({dev.office_hours.describe()})"]
+    assert saved == pytest.approx(always.monthly_usd - result.monthly_usd)
+    assert result.seed_literal_usd == pytest.approx(always.seed_literal_usd)
+
+
 def test_without_interface_endpoints_aws_api_calls_are_priced_through_the_nat(
     tmp_path: Path,
 ) -> None:

@@ -64,6 +64,7 @@ from health_platform.infra.compliance.deployability.replication import (
     IMAGE_REPLICATION,
     SECRET_REPLICAS,
 )
+from health_platform.infra.compliance.deployability.stopped_database import STOPPED_DATABASE_JOBS
 from health_platform.infra.edge.waf_rules import BODY_RULES, COMMON_RULE_SET
 from health_platform.paths import REPO
 
@@ -744,7 +745,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 27
+    assert len({rule.id for rule in RULES}) == len(RULES) == 28
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -1262,3 +1263,124 @@ def test_list_valued_restore_overrides_are_json_arrays() -> None:
     assert "vpcSecurityGroupIds with something other than a JSON array" in found
     listed = {"VPCSecurityGroupIds": '["sg-0123456789abcdef0"]', "dbInstanceClass": "db.t3.micro"}
     assert not dr_messages(RESTORE_OVERRIDES, restore_testing(RestoreMetadataOverrides=listed))
+
+
+# --- a database stopped by a schedule -------------------------------------------------------
+
+
+def sleeping_database(**changes: Any) -> dict[str, Any]:
+    """Dev's office hours (MON-FRI 07:00-19:00 New York) as the data stack writes them;
+    `changes` replaces a resource's properties by dotted path (None removes the key)."""
+
+    def schedule(action: str, cron: str) -> dict[str, Any]:
+        return resource(
+            "AWS::Scheduler::Schedule",
+            ScheduleExpression=cron,
+            ScheduleExpressionTimezone="America/New_York",
+            Target={
+                "Arn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                          f":scheduler:::aws-sdk:rds:{action}"]]},
+                "Input": {"Fn::Join": ["", ['{"DbInstanceIdentifier":"', {"Ref": "Db"}, '"}']]},
+            },
+        )  # fmt: skip
+
+    resources = {
+        "Db": resource(
+            "AWS::RDS::DBInstance",
+            PreferredBackupWindow="12:30-13:30",
+            PreferredMaintenanceWindow="mon:14:00-mon:15:00",
+        ),
+        "Stop": schedule("stopDBInstance", "cron(15 19 ? * MON,TUE,WED,THU,FRI *)"),
+        "Start": schedule("startDBInstance", "cron(30 6 ? * MON,TUE,WED,THU,FRI *)"),
+        "Attachment": resource(
+            "AWS::SecretsManager::SecretTargetAttachment", TargetId={"Ref": "Db"}
+        ),
+        "Rotation": resource(
+            "AWS::SecretsManager::RotationSchedule",
+            SecretId={"Ref": "Attachment"},
+            RotationRules={"ScheduleExpression": "cron(0 17 ? * MON *)", "Duration": "2h"},
+            RotateImmediatelyOnUpdate=False,
+        ),
+        "Plan": resource(
+            "AWS::Backup::BackupPlan",
+            BackupPlan={
+                "BackupPlanRule": [
+                    {
+                        "RuleName": "daily",
+                        "ScheduleExpression": "cron(0 11 ? * MON,TUE,WED,THU,FRI *)",
+                        "ScheduleExpressionTimezone": "America/New_York",
+                        "StartWindowMinutes": 60,
+                        "CompletionWindowMinutes": 120,
+                    }
+                ]
+            },
+        ),
+        "Selection": resource(
+            "AWS::Backup::BackupSelection",
+            BackupPlanId={"Fn::GetAtt": ["Plan", "BackupPlanId"]},
+            BackupSelection={"Resources": [{"Fn::Join": ["", ["arn:db:", {"Ref": "Db"}]]}]},
+        ),
+    }
+    for path, value in changes.items():
+        logical_id, *keys = path.split(".")
+        if not keys:
+            resources.pop(logical_id)
+            continue
+        properties = resources[logical_id]["Properties"]
+        *parents, last = keys
+        for key in parents:  # a list (the plan's rules) stands for its first item
+            properties = properties[key]
+            properties = properties[0] if isinstance(properties, list) else properties
+        if value is None:
+            properties.pop(last)
+        else:
+            properties[last] = value
+    return {"data": stack(**resources)}
+
+
+def test_office_hours_as_the_data_stack_writes_them_pass() -> None:
+    assert messages(STOPPED_DATABASE_JOBS, sleeping_database()) == []
+
+
+RULE = "Plan.BackupPlan.BackupPlanRule"
+
+
+@pytest.mark.parametrize(
+    ("changes", "found"),
+    [
+        ({"Db.PreferredBackupWindow": "03:00-04:00"}, "backup window 03:00-04:00 (UTC)"),
+        # 11:00-12:00 UTC is 07:00 in New York's summer but 06:00 in its winter.
+        ({"Db.PreferredBackupWindow": "11:00-12:00"}, "backup window 11:00-12:00 (UTC)"),
+        ({"Db.PreferredBackupWindow": None}, "no automated backup window"),
+        ({"Db.PreferredMaintenanceWindow": "sun:04:30-sun:05:30"}, "window sun:04:30-sun:05:30"),
+        ({"Db.PreferredMaintenanceWindow": "sat:14:00-sat:15:00"}, "window sat:14:00-sat:15:00"),
+        ({"Rotation.RotationRules": {"ScheduleExpression": "rate(7 days)"}}, "(any hour)"),
+        (
+            {"Rotation.RotationRules": {"ScheduleExpression": "cron(0 23 ? * MON *)"}},
+            "rotation cron(0 23 ? * MON *) (UTC)",
+        ),
+        ({"Rotation.RotateImmediatelyOnUpdate": None}, "rotation on every deployment"),
+        ({f"{RULE}.ScheduleExpression": "cron(0 5 * * ? *)"}, "rule daily cron(0 5 * * ? *)"),
+        ({f"{RULE}.ScheduleExpressionTimezone": None}, "AWS Backup's rule daily"),
+        ({f"{RULE}.CompletionWindowMinutes": 600}, "AWS Backup's rule daily"),
+    ],
+)
+def test_a_job_outside_the_hours_of_a_stopped_database_is_found(
+    changes: dict[str, Any], found: str
+) -> None:
+    said = messages(STOPPED_DATABASE_JOBS, sleeping_database(**changes))
+    assert len(said) == 1, said
+    assert said[0].startswith("is stopped outside MON,TUE,WED,THU,FRI 06:30-19:15")
+    assert found in said[0]
+
+
+def test_a_database_stopped_with_nothing_to_start_it_is_found() -> None:
+    (said,) = messages(STOPPED_DATABASE_JOBS, sleeping_database(Start=None))
+    assert said.startswith("stops Db, but no weekly schedule of the same form starts it")
+
+
+def test_a_database_no_schedule_stops_may_keep_its_windows_anywhere() -> None:
+    templates = sleeping_database(
+        Stop=None, Start=None, **{"Db.PreferredBackupWindow": "03:00-04:00"}
+    )
+    assert messages(STOPPED_DATABASE_JOBS, templates) == []

@@ -112,3 +112,17 @@ def test_days_are_described_as_a_span_or_a_list() -> None:
     odd = OfficeHours(time_zone="UTC", days=["WED", "MON"], start="07:00", stop="19:00")
     assert odd.describe() == "MON,WED 07:00-19:00 UTC"
     assert odd.cron(odd.opens) == "0 7 ? * MON,WED *"
+
+
+def test_the_database_runs_from_half_an_hour_before_to_a_quarter_after_on_office_days() -> None:
+    hours = _hours("America/New_York")
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+
+    def at(day: int, clock: str) -> bool:  # day 0: Monday 2026-11-30
+        hour, minute = map(int, clock.split(":"))
+        local = dt.datetime(2026, 11, 30, hour, minute, tzinfo=new_york)
+        return hours.database_runs_at(local + dt.timedelta(days=day))
+
+    assert not at(0, "06:29") and at(0, "06:30") and at(0, "19:14") and not at(0, "19:15")
+    assert not at(5, "12:00")  # Saturday
+    assert hours.database_runs_at(dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC))  # 12:00 local

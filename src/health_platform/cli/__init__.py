@@ -37,6 +37,7 @@ from health_platform.cli import (
     restore,
     secrets,
     users,
+    wake,
 )
 from health_platform.cli.common import command_group, err, out
 from health_platform.errors import ExitCode, UserError
@@ -62,6 +63,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(dr.app, name="dr")
+app.add_typer(wake.app)
 
 
 def _version(value: bool) -> None:

@@ -177,7 +177,7 @@ def apply(
     settings = one(env)
     parts = [p.strip() for p in stacks.split(",") if p.strip()] if stacks else None
     if deploy.changes_data(settings, parts):
-        _snapshot_first(settings, backup, yes)
+        _before_data_changes(settings, backup, yes)
     deployed = deploy.apply(
         settings,
         out_dir or cdk_out_dir(),
@@ -188,12 +188,17 @@ def apply(
     out.print(f"[green]Deployed[/] {', '.join(deployed)}.")
 
 
-def _snapshot_first(settings: EnvironmentSettings, backup: bool | None, yes: bool) -> None:
-    """A manual snapshot before CloudFormation touches the database's stack, if it exists."""
+def _before_data_changes(settings: EnvironmentSettings, backup: bool | None, yes: bool) -> None:
+    """Before CloudFormation touches the database's stack, if the database exists: it must be
+    awake (RDS modifies no stopped instance), and a manual snapshot is offered."""
     from health_platform.ops.backup import create_snapshot, database_exists
+    from health_platform.ops.office_hours import require_awake
 
     _, clients = aws(settings.name)
-    if backup is False or not database_exists(settings, clients):
+    if not database_exists(settings, clients):
+        return
+    require_awake(settings, clients, "change its data stack (RDS modifies no stopped instance)")
+    if backup is False:
         return
     if (
         backup is None
@@ -320,7 +325,14 @@ def render_status(report: EnvironmentStatus) -> None:
     table(
         "Data",
         ("kind", "name", "status"),
-        [(d.kind, d.name, mark(d.healthy, d.status)) for d in report.data],
+        [
+            (
+                d.kind,
+                d.name,
+                mark(d.healthy, f"{d.status} (office hours)" if d.asleep else d.status),
+            )
+            for d in report.data
+        ],
     )
     table(
         "Alarms in ALARM",

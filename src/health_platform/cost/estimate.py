@@ -73,7 +73,8 @@ def _fargate(inv: Inventory, p: PriceTable, a: Mapping[str, float], spot: bool) 
         )
     )
     tasks = len(SERVICES) * (inv.tasks_per_service + a["extra_tasks_per_service"])
-    return tasks * (inv.task_vcpu * p[vcpu] + inv.task_gb * p[gb]) * a["hours_per_month"]
+    hours = a["hours_per_month"] * inv.tasks_running_share
+    return tasks * (inv.task_vcpu * p[vcpu] + inv.task_gb * p[gb]) * hours
 
 
 def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Component]:
@@ -94,7 +95,8 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
         (
             _fargate(inv, p, a, inv.use_spot),
             f"{len(SERVICES)} services x {_n(tasks)} tasks x {_n(inv.task_vcpu)} vCPU /"
-            f" {_n(inv.task_gb)} GB, {'Spot' if inv.use_spot else 'on demand'}",
+            f" {_n(inv.task_gb)} GB, {'Spot' if inv.use_spot else 'on demand'}"
+            + (f", {inv.tasks_running_share:.0%} of the week" if inv.office_hours else ""),
         ),
         (
             hours * (p["alb_hour"] + a["alb_lcus"] * p["alb_lcu_hour"]),
@@ -122,9 +124,10 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
             + "; S3 through a free gateway",
         ),
         (
-            (primary + replica) * hours,
+            (primary + replica) * hours * inv.database_running_share,
             f"{inv.rds_class}{' Multi-AZ' if inv.rds_multi_az else ''}"
-            f"{' + read replica' if inv.rds_read_replica else ''}",
+            f"{' + read replica' if inv.rds_read_replica else ''}"
+            + (f", {inv.database_running_share:.0%} of the week" if inv.office_hours else ""),
         ),
         (
             storage_copies * inv.rds_storage_gib * p["rds_gp3_gb_month"]
@@ -235,6 +238,12 @@ def savings(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[tuple
         replica = inv.cache_nodes * p.size("elasticache_node_hour", inv.cache_node_type) * hours
         found.append(("Redis without a replica (restored from its daily snapshot)", replica))
     found += _class_savings(inv, p, hours)
+    if inv.office_hours:
+        always = replace(inv, tasks_running_share=1.0, database_running_share=1.0)
+        saved = sum(c.monthly_usd for c in components(always, p, a)) - sum(
+            c.monthly_usd for c in components(inv, p, a)
+        )
+        found.append((f"Stopped outside office hours ({inv.office_hours})", saved))
     return found
 
 
@@ -245,7 +254,12 @@ def _class_savings(inv: Inventory, p: PriceTable, hours: float) -> list[tuple[st
     instances = (2 if inv.rds_multi_az else 1) + (1 if inv.rds_read_replica else 0)
     found: list[tuple[str, float]] = []
     for table, ours, theirs, count in (
-        ("rds_instance_hour", inv.rds_class, seed.rds_class, instances),
+        (
+            "rds_instance_hour",
+            inv.rds_class,
+            seed.rds_class,
+            instances * inv.database_running_share,
+        ),
         ("elasticache_node_hour", inv.cache_node_type, seed.cache_node_type, inv.cache_nodes),
     ):
         saved = (p.size(table, theirs) - p.size(table, ours)) * count * hours

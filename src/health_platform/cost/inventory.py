@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from health_platform.infra import naming
 from health_platform.infra.edge.waf_rules import MANAGED_RULE_GROUPS
@@ -73,6 +74,10 @@ class Inventory:
     log_retention_days: int
     dr_region: str | None
     counts: Counts
+    # Office hours (dev): the share of a week the tasks and the database run, and the hours.
+    tasks_running_share: float = 1.0
+    database_running_share: float = 1.0
+    office_hours: str | None = None
 
 
 # Each billed security service, by the resource that turns it on: the recorder's items and
@@ -165,6 +170,17 @@ def average_floor(ecs: EcsSettings) -> float:
     return sum(hours) / len(hours)
 
 
+def _running(settings: EnvironmentSettings) -> dict[str, Any]:
+    hours = settings.office_hours
+    if hours is None:
+        return {}
+    return {
+        "tasks_running_share": hours.running_share(database=False),
+        "database_running_share": hours.running_share(database=True),
+        "office_hours": hours.describe(),
+    }
+
+
 def _designed(settings: EnvironmentSettings) -> Counts:
     """The design's counts as the environment file trims them: no interface endpoints (dev),
     the account's own security services (`security_services: existing`: only the pack's
@@ -191,6 +207,7 @@ def of_environment(settings: EnvironmentSettings, cdk_out: Path) -> Inventory:
         task_vcpu=settings.ecs.cpu / 1024,
         task_gb=settings.ecs.memory_mib / 1024,
         tasks_per_service=average_floor(settings.ecs),
+        **_running(settings),
         use_spot=settings.ecs.use_spot,
         rds_class=settings.rds.instance_class,
         rds_multi_az=settings.rds.multi_az,
@@ -260,6 +277,9 @@ def seed_literal(ours: Inventory) -> Inventory:
         sized,
         nat_gateways=sized.az_count,
         use_spot=False,
+        tasks_running_share=1.0,
+        database_running_share=1.0,
+        office_hours=None,
         rds_multi_az=True,
         cache_nodes=2,
         cache_replicated=True,

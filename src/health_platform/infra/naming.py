@@ -70,6 +70,11 @@ def drill_database_identifier(env: str, stamp: str) -> str:
     return f"{drill_database_prefix(env)}{stamp}"
 
 
+def office_hours_group(env: str) -> str:
+    """The EventBridge Scheduler group of the schedules that stop and start the database."""
+    return resource_name(env, "office-hours")
+
+
 def cache_identifier(env: str) -> str:
     """The ElastiCache replication group."""
     return resource_name(env, "cache")

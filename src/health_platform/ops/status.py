@@ -6,7 +6,8 @@ how the tests run it against moto.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +21,7 @@ from health_platform.ops.aws import (
     error_code,
     stack_missing,
 )
+from health_platform.ops.office_hours import ASLEEP
 from health_platform.settings import EnvironmentSettings
 
 NOT_DEPLOYED = "NOT DEPLOYED"
@@ -69,10 +71,11 @@ class ResourceStatus:
     kind: str
     name: str
     status: str
+    asleep: bool = False  # stopped outside its office hours, as scheduled
 
     @property
     def healthy(self) -> bool:
-        return self.status == "available"
+        return self.status == "available" or self.asleep
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,9 @@ def _alarms(cloudwatch: Any, prefix: str) -> list[AlarmStatus]:
 
 
 def environment_status(
-    settings: EnvironmentSettings, clients: ClientFactory | None = None
+    settings: EnvironmentSettings,
+    clients: ClientFactory | None = None,
+    now: datetime | None = None,
 ) -> EnvironmentStatus:
     client = clients or boto_clients()
     env, region = settings.name, settings.region
@@ -202,6 +207,11 @@ def environment_status(
         database = naming.database_identifier(env)
         replicas = [naming.replica_identifier(env)] if settings.rds.read_replica else []
         result.data = _databases(client("rds", region), [database, *replicas])
+        hours = settings.office_hours
+        if hours is not None and not hours.database_runs_at(now or datetime.now(UTC)):
+            primary = result.data[0]
+            if primary.status in ASLEEP:
+                result.data[0] = replace(primary, asleep=True)
         result.data.append(_cache(client("elasticache", region), naming.cache_identifier(env)))
         result.alarms = _alarms(client("cloudwatch", region), f"{naming.resource_name(env)}-")
     return result

@@ -16,6 +16,7 @@ from health_platform.contract import MIGRATION
 from health_platform.errors import AwsError, TimedOutError
 from health_platform.infra import naming
 from health_platform.ops.aws import ClientFactory, aws_errors, error_code, stack_outputs
+from health_platform.ops.office_hours import require_awake
 from health_platform.settings import EnvironmentSettings
 
 POLL_SECONDS = 5.0
@@ -80,6 +81,7 @@ def run_migration(
     clock: Callable[[], float] = time.monotonic,
 ) -> TaskRun:
     """The migration task (the stack's, or `task_definition`: a release's new image)."""
+    require_awake(settings, clients, "migrate its schema")
     return run_task(
         settings,
         clients,

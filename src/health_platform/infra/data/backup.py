@@ -3,12 +3,21 @@ disaster-recovery region's vault in production."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, TimeZone
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from constructs import Construct
+
+from health_platform.office_hours import (
+    AWS_BACKUP_COMPLETION_WINDOW,
+    AWS_BACKUP_START,
+    AWS_BACKUP_START_WINDOW,
+    OfficeHours,
+)
 
 
 class DatabaseBackup(Construct):
@@ -22,6 +31,7 @@ class DatabaseBackup(Construct):
         retention_days: int,
         databases: list[rds.IDatabaseInstance],
         dr_vault_arn: str | None,
+        office_hours: OfficeHours | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vault = backup.BackupVault(
@@ -42,6 +52,7 @@ class DatabaseBackup(Construct):
                     delete_after=Duration.days(retention_days),
                 )
             )
+        timing = _daily(office_hours)
         self.plan = backup.BackupPlan(
             self,
             "Plan",
@@ -50,12 +61,12 @@ class DatabaseBackup(Construct):
             backup_plan_rules=[
                 backup.BackupPlanRule(
                     rule_name="daily",
-                    # 05:00 UTC, after the RDS automated backup window.
-                    schedule_expression=events.Schedule.cron(minute="0", hour="5"),
-                    start_window=Duration.hours(1),
-                    completion_window=Duration.hours(4),
                     delete_after=Duration.days(retention_days),
                     copy_actions=copy_actions,
+                    schedule_expression=timing.schedule,
+                    schedule_expression_timezone=timing.time_zone,
+                    start_window=timing.start_window,
+                    completion_window=timing.completion_window,
                 )
             ],
         )
@@ -64,3 +75,28 @@ class DatabaseBackup(Construct):
             resources=[backup.BackupResource.from_rds_database_instance(db) for db in databases],
             allow_restores=True,
         )
+
+
+@dataclass(frozen=True)
+class Timing:
+    schedule: events.Schedule
+    time_zone: TimeZone | None
+    start_window: Duration
+    completion_window: Duration
+
+
+def _daily(hours: OfficeHours | None) -> Timing:
+    """When the daily job runs: at 05:00 UTC, after RDS's automated backup window; or, for a
+    database stopped outside office hours (AWS Backup cannot snapshot a stopped instance),
+    on office days by the zone's clock, done before the day ends."""
+    if hours is None:
+        return Timing(
+            events.Schedule.cron(minute="0", hour="5"), None, Duration.hours(1), Duration.hours(4)
+        )
+    minute, hour, days = hours.cron_fields(hours.opens + AWS_BACKUP_START)
+    return Timing(
+        events.Schedule.cron(minute=minute, hour=hour, week_day=days),
+        TimeZone.of(hours.time_zone),
+        Duration.seconds(AWS_BACKUP_START_WINDOW.total_seconds()),
+        Duration.seconds(AWS_BACKUP_COMPLETION_WINDOW.total_seconds()),
+    )

@@ -26,6 +26,7 @@ from constructs import Construct
 
 from health_platform.contract import DATABASE_NAME, DATABASE_PORT
 from health_platform.infra.log_groups import encrypted_log_group
+from health_platform.office_hours import BACKUP_WINDOW, MAINTENANCE_WINDOW, OfficeHours
 from health_platform.settings import DatabaseSettings
 
 # 15.4 (the seed's) is retired and RDS no longer creates it; automatic minor upgrades move
@@ -52,6 +53,10 @@ PARAMETERS = {
 }
 
 
+# Around the clock: RDS's backup at night (UTC), its maintenance early on Sunday.
+BACKUP_WINDOW_UTC = "03:00-04:00"
+MAINTENANCE_WINDOW_UTC = "sun:04:30-sun:05:30"
+
 # Where HTTPS may go to reach an AWS API without an interface endpoint: its public address.
 ANYWHERE = "0.0.0.0/0"
 
@@ -71,8 +76,10 @@ class Database(Construct):
         clients: ec2.ISecurityGroup,
         key: kms.IKey,
         logs_key: kms.IKey,
+        office_hours: OfficeHours | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.office_hours = office_hours
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -136,8 +143,14 @@ class Database(Construct):
             storage_encrypted=True,
             storage_encryption_key=key,
             backup_retention=Duration.days(settings.backup_retention_days),
-            preferred_backup_window="03:00-04:00",
-            preferred_maintenance_window="sun:04:30-sun:05:30",
+            preferred_backup_window=(
+                office_hours.utc_daily_window(BACKUP_WINDOW) if office_hours else BACKUP_WINDOW_UTC
+            ),
+            preferred_maintenance_window=(
+                office_hours.utc_weekly_window(MAINTENANCE_WINDOW)
+                if office_hours
+                else MAINTENANCE_WINDOW_UTC
+            ),
             copy_tags_to_snapshot=True,
             iam_authentication=True,
             **shared,
@@ -231,7 +244,22 @@ class Database(Construct):
             retention_days=retention_days,
         )
         application.node.add_dependency(group)
+        if self.office_hours:
+            self._rotate_in_office_hours(attached, self.office_hours)
         return secret
+
+    @staticmethod
+    def _rotate_in_office_hours(attached: secretsmanager.ISecret, hours: OfficeHours) -> None:
+        """A rotation cannot reach a stopped database: rotate inside office hours, and not at
+        once when a deployment changes the schedule (CloudFormation's default), which may
+        be at night."""
+        schedule = attached.node.find_child("RotationSchedule").node.default_child
+        assert isinstance(schedule, secretsmanager.CfnRotationSchedule)
+        expression, duration = hours.rotation_rules()
+        schedule.rotation_rules = secretsmanager.CfnRotationSchedule.RotationRulesProperty(
+            schedule_expression=expression, duration=duration
+        )
+        schedule.rotate_immediately_on_update = False
 
     def _log_groups(
         self,

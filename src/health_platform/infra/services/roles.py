@@ -18,10 +18,15 @@ def role_with_policy(
     service: str,
     description: str,
     statements: list[iam.PolicyStatement],
+    conditions: dict[str, object] | None = None,
 ) -> tuple[iam.Role, iam.IRole]:
-    """(the role, an immutable reference to hand to constructs)."""
+    """(the role, an immutable reference to hand to constructs). `conditions` limit who may
+    assume it on the service's behalf (confused deputy)."""
     role = iam.Role(
-        scope, construct_id, assumed_by=iam.ServicePrincipal(service), description=description
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal(service, conditions=conditions),
+        description=description,
     )
     if statements:
         role.add_managed_policy(

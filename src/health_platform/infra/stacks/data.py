@@ -25,6 +25,7 @@ from health_platform.infra.data.replication import (
     replicate_secret,
 )
 from health_platform.infra.data.restore_testing import RestoreTesting
+from health_platform.infra.data.sleep import DatabaseSleep
 from health_platform.infra.keys import customer_key
 from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.infra.stacks.base import PlatformStack
@@ -76,7 +77,17 @@ class DataStack(PlatformStack):
             clients=self.clients,
             key=self.key,
             logs_key=network.logs_key,
+            office_hours=settings.office_hours,
         )
+        if settings.office_hours:
+            DatabaseSleep(
+                self,
+                "DatabaseSleep",
+                group_name=naming.office_hours_group(env),
+                hours=settings.office_hours,
+                instance=self.database.instance,
+                key=self.key,
+            )
         self.cache = Cache(
             self,
             "Cache",
@@ -116,6 +127,7 @@ class DataStack(PlatformStack):
             retention_days=settings.rds.backup_retention_days,
             databases=[self.database.instance],
             dr_vault_arn=dr_vault_arn,
+            office_hours=settings.office_hours,
         )
         self.restore_testing = RestoreTesting(
             self,
@@ -126,6 +138,7 @@ class DataStack(PlatformStack):
             subnet_group=self.database.subnet_group,
             vpc=network.vpc,
             retention_days=settings.rds.backup_retention_days,
+            office_hours=settings.office_hours,
         )
         if settings.dr_region:
             self._disaster_recovery(

@@ -105,12 +105,14 @@ class ObservabilityStack(PlatformStack):
         )
         rows = [
             self._services(services),
-            self._load_balancer(services),
+            self._load_balancer(services, asleep_at_night=settings.office_hours is not None),
             self._database(settings, data),
             self._cache(settings),
             self._security(services),
         ]
         self._image_findings(env)
+        if settings.office_hours:
+            self._office_hours(env)
         rows.append([graph("Estimated charges (USD, account)", [estimated_charges()], width=24)])
         Dashboard(self, "Dashboard", name=name, rows=rows)
         CostBudget(
@@ -144,15 +146,33 @@ class ObservabilityStack(PlatformStack):
             widgets.append(graph(f"{label}: CPU and memory (%)", [cpu, memory], width=12))
         return widgets
 
-    def _load_balancer(self, services: ServicesStack) -> list[cloudwatch.IWidget]:
+    def _load_balancer(
+        self, services: ServicesStack, *, asleep_at_night: bool
+    ) -> list[cloudwatch.IWidget]:
         alb = {"LoadBalancer": services.load_balancer.alb.load_balancer_full_name}
         requests = metric("AWS/ApplicationELB", "RequestCount", alb, "Sum")
         elb_5xx = metric("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, "Sum")
         target_5xx = metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum")
+        # Outside office hours no task is meant to run and the ALB answers 503 for want of
+        # targets: count its errors only while the backend is meant to have tasks.
+        desired = metric(
+            "ECS/ContainerInsights",
+            "DesiredTaskCount",
+            {
+                "ClusterName": services.cluster.cluster_name,
+                "ServiceName": services.backend.service.service_name,
+            },
+            "Minimum",
+        )
         for label, errors in (("Alb5xxRate", elb_5xx), ("Target5xxRate", target_5xx)):
+            gated = asleep_at_night and errors is elb_5xx
+            metrics = {"errors": errors, "requests": requests} | (
+                {"desired": desired} if gated else {}
+            )
+            expression = "IF(requests > 0, 100 * errors / requests, 0)"
             rate = cloudwatch.MathExpression(
-                expression="IF(requests > 0, 100 * errors / requests, 0)",
-                using_metrics={"errors": errors, "requests": requests},
+                expression=f"IF(desired > 0, {expression}, 0)" if gated else expression,
+                using_metrics=metrics,
                 period=Duration.minutes(1),
                 label=f"{label} (%)",
             )
@@ -226,6 +246,23 @@ class ObservabilityStack(PlatformStack):
             " of requests for 2 minutes",
         )
         return [failed, rejected]
+
+    def _office_hours(self, env: str) -> None:
+        """A stop or start of the database that Scheduler gave up on after its retries."""
+        dropped = metric(
+            "AWS/Scheduler",
+            "InvocationDroppedCount",
+            {"ScheduleGroup": naming.office_hours_group(env)},
+            "Sum",
+        )
+        self.alarms.add(
+            "OfficeHoursSchedule",
+            dropped,
+            Threshold(0, 1),
+            "EventBridge Scheduler could not stop or start the database at the edge of office"
+            " hours (RDS refused the call after retries). Expected once after `hp wake` started"
+            " it early; otherwise see the schedule group's target errors.",
+        )
 
     def _database(self, settings: EnvironmentSettings, data: DataStack) -> list[cloudwatch.IWidget]:
         instance_class = settings.rds.instance_class

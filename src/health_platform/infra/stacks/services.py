@@ -152,8 +152,8 @@ class ServicesStack(PlatformStack):
             priority=10,
             paths=[API_PATH_PATTERN],
         )
-        autoscale(self.frontend.service, settings.ecs, frontend_targets)
-        autoscale(self.backend.service, settings.ecs, backend_targets)
+        autoscale(self.frontend.service, settings.ecs, frontend_targets, settings.office_hours)
+        autoscale(self.backend.service, settings.ecs, backend_targets, settings.office_hours)
         for name, value in {
             "ClusterName": self.cluster.cluster_name,
             "LoadBalancerDnsName": self.load_balancer.alb.load_balancer_dns_name,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from health_platform.checks import Check
 from health_platform.infra import naming
 from health_platform.ops.doctor.environment import Environment
+from health_platform.ops.office_hours import ASLEEP
 
 DATABASE_WINDOW = timedelta(minutes=15)
 STORAGE_WARN_FREE = 0.20
@@ -35,8 +36,11 @@ def check_databases(e: Environment) -> list[Check]:
             checks.append(Check("database", identifier, "fail", "does not exist", e.apply_hint))
             continue
         status = instance["DBInstanceStatus"]
+        asleep = _asleep(e, status)
         if status == "available":
             checks.append(Check("database", identifier, "pass", status))
+        elif asleep is not None:
+            checks.append(asleep)
         elif status in DATABASE_BUSY:
             hint = f"wait for it to become available (`hp status {e.env}`)"
             checks.append(Check("database", identifier, "warn", status, hint))
@@ -46,9 +50,28 @@ def check_databases(e: Environment) -> list[Check]:
             )
             checks.append(Check("database", identifier, "fail", status, hint))
     primary = e.primary_database
-    if primary is not None:
+    if primary is not None and primary["DBInstanceStatus"] not in ASLEEP:
         checks += _database_metrics(e, primary)
     return checks
+
+
+def _asleep(e: Environment, status: str) -> Check | None:
+    """A database stopped by its office hours: expected outside them (pass), a failed
+    scheduled start inside them (fail). None: no office hours, or not stopped."""
+    hours = e.settings.office_hours
+    if hours is None or status not in ASLEEP:
+        return None
+    identifier = naming.database_identifier(e.env)
+    if not hours.database_runs_at(datetime.now(UTC)):
+        detail = f"{status} outside office hours ({hours.describe()})"
+        return Check("database", identifier, "pass", detail, f"`hp wake {e.env}` starts it early")
+    return Check(
+        "database",
+        identifier,
+        "fail",
+        f"{status} within office hours ({hours.describe()})",
+        f"`hp wake {e.env}`; the scheduled start failed if the OfficeHoursSchedule alarm fired",
+    )
 
 
 def _database_metrics(e: Environment, instance: dict[str, Any]) -> list[Check]:

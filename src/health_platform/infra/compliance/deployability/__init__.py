@@ -58,6 +58,7 @@ from health_platform.infra.compliance.deployability.replication import (
     IMAGE_REPLICATION,
     SECRET_REPLICAS,
 )
+from health_platform.infra.compliance.deployability.stopped_database import STOPPED_DATABASE_JOBS
 
 PACK = "Deployability"
 RULES: tuple[Rule, ...] = (
@@ -78,6 +79,7 @@ RULES: tuple[Rule, ...] = (
     DATABASE_CONNECTION_BUDGET,
     REPLICA_STORAGE_PARITY,
     REPLICA_OF_MANAGED_PASSWORD,
+    STOPPED_DATABASE_JOBS,
     STORAGE_ALARM_AT_ANY_SIZE,
     SNS_ENDPOINT_CONFIRMS,
     RELEASE_TAGS,

@@ -1,0 +1,92 @@
+"""The database outside office hours: EventBridge Scheduler stops it after the day and
+starts it before the next (health_platform.office_hours). Scheduler calls RDS itself (a
+universal target), so no function of ours runs for it."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from constructs import Construct
+
+from health_platform.infra.services.roles import role_with_policy
+from health_platform.office_hours import DATABASE_LAG, DATABASE_LEAD, OfficeHours
+
+# A missed stop costs an evening of instance hours, a missed start a morning: try a few
+# times within the hour, then drop the call (counted; the observability stack alarms on it).
+RETRY_ATTEMPTS = 3
+MAX_EVENT_AGE = Duration.hours(1)
+
+
+class DatabaseSleep(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        group_name: str,
+        hours: OfficeHours,
+        instance: rds.DatabaseInstance,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.group = scheduler.ScheduleGroup(
+            self, "Group", schedule_group_name=group_name, removal_policy=RemovalPolicy.DESTROY
+        )
+        _, role = role_with_policy(
+            self,
+            "Role",
+            service="scheduler.amazonaws.com",
+            description="EventBridge Scheduler: stop and start the database outside office hours",
+            # AWS's confused-deputy guidance: the account, and the group (not a schedule).
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnEquals": {"aws:SourceArn": self.group.schedule_group_arn},
+            },
+            statements=[
+                iam.PolicyStatement(
+                    actions=["rds:StopDBInstance", "rds:StartDBInstance"],
+                    resources=[instance.instance_arn],
+                ),
+                # Starting an encrypted instance may have RDS take a grant on its key on the
+                # caller's behalf; only through RDS, and only for an AWS resource.
+                iam.PolicyStatement(
+                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"rds.{stack.region}.amazonaws.com"},
+                        "Bool": {"kms:GrantIsForAWSResource": "true"},
+                    },
+                ),
+            ],
+        )
+        zone = TimeZone.of(hours.time_zone)
+        for name, action, at in (
+            ("Stop", "stopDBInstance", hours.closes + DATABASE_LAG),
+            ("Start", "startDBInstance", hours.opens - DATABASE_LEAD),
+        ):
+            minute, hour, days = hours.cron_fields(at)
+            scheduler.Schedule(
+                self,
+                name,
+                schedule_group=self.group,
+                description=f"{name} the database ({hours.describe()})",
+                schedule=scheduler.ScheduleExpression.cron(
+                    minute=minute, hour=hour, week_day=days, time_zone=zone
+                ),
+                target=targets.Universal(
+                    service="rds",
+                    action=action,
+                    # Scheduler's input names the SDK's members as its console does.
+                    input=scheduler.ScheduleTargetInput.from_object(
+                        {"DbInstanceIdentifier": instance.instance_identifier}
+                    ),
+                    role=role,  # immutable: its one managed policy above is all it may do
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+            )
