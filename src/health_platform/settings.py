@@ -127,6 +127,12 @@ class EdgeSettings(_Strict):
     # The region's managed prefix list com.amazonaws.global.cloudfront.origin-facing: the
     # load balancer admits only CloudFront. Named here because looking it up needs AWS.
     cloudfront_prefix_list_id: Annotated[str, Field(pattern=r"^pl-[0-9a-f]{8,17}$")]
+    # How CloudFront reaches the load balancer. `ipv6`: the ALB has no public IPv4 address
+    # (AWS bills each, two or three per ALB) and admits only CloudFront's IPv6 origin-facing
+    # list; `ipv4`: public IPv4 addresses, as before; `dualstack`: both, the step between
+    # them for an environment deployed over IPv4 (docs/operations.md). No default: the
+    # switch of a deployed environment takes that step first.
+    origin_ip: Literal["ipv4", "dualstack", "ipv6"]
     # Requests per client address in any 5 minutes before WAF blocks it.
     rate_limit_per_5_minutes: Annotated[int, Field(ge=100, le=2_000_000_000)]
 
@@ -143,6 +149,10 @@ class DatabaseSettings(_Strict):
 
 
 class CacheSettings(_Strict):
+    # Valkey: the open-source continuation of Redis OSS 7 that ElastiCache offers about 20%
+    # cheaper per node; a drop-in for the API's client. No default: switching an existing
+    # cache's engine is an upgrade to choose (docs/operations.md).
+    engine: Literal["valkey", "redis"]
     node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")]
     shards: Annotated[int, Field(ge=1, le=500)] = 1
     replicas_per_shard: Annotated[int, Field(ge=0, le=5)]
@@ -201,6 +211,11 @@ class EnvironmentSettings(_Strict):
     # A cost option for dev: outside these hours the database is stopped and the services
     # run no task (health_platform.office_hours; `hp wake` starts them early).
     office_hours: OfficeHours | None = None
+
+    @property
+    def dual_stack(self) -> bool:
+        """The VPC and the load balancer have IPv6 (CloudFront may reach it over IPv6)."""
+        return self.edge.origin_ip != "ipv4"
 
     @property
     def is_production(self) -> bool:

@@ -191,10 +191,11 @@ def test_redis_replication_group(synthesis: Synthesis, env: str) -> None:
     settings = synthesis.environments[env].elasticache
     group = the_one(synthesis.resources(env, DATA, "AWS::ElastiCache::ReplicationGroup"), "Cache")
     props = group["Properties"]
-    assert props["Engine"] == "redis" and props["EngineVersion"].startswith("7.")
+    engine = synthesis.environments[env].elasticache.engine
+    assert props["Engine"] == engine == "valkey" and props["EngineVersion"].startswith("8.")
     assert props["CacheNodeType"] == settings.node_type
     assert props["ClusterMode"] == "enabled"
-    assert props["CacheParameterGroupName"] == "default.redis7.cluster.on"
+    assert props["CacheParameterGroupName"] == "default.valkey8.cluster.on"
     assert props["NumNodeGroups"] == settings.shards
     assert props["ReplicasPerNodeGroup"] == settings.replicas_per_shard
     assert props["AutomaticFailoverEnabled"] is True

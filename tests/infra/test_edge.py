@@ -42,6 +42,9 @@ def test_origin_is_the_load_balancer_over_https(synthesis: Synthesis, env: str) 
     assert custom["DomainName"] == f"origin.{domain}"
     assert custom["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert custom["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+    # Over the address family the load balancer has (edge.origin_ip; rule HP-CF-ORIGIN-IP).
+    reached = synthesis.environments[env].edge.origin_ip
+    assert custom["CustomOriginConfig"]["IpAddressType"] == reached
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == custom["Id"]
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
 

@@ -58,7 +58,13 @@ MASTER_SECRET = {
 PINNED = (
     {(NETWORK, env): {"LogsKeyA6AB43B2", "FlowLogsLogGroup9853A85F"} for env in EVERY_ENV}
     | {
-        (SERVICES, env): {"BackendLogsF812E440", "FrontendLogs50918E09", "MigrationLogsAD1DB442"}
+        (SERVICES, env): {
+            "BackendLogsF812E440",
+            "FrontendLogs50918E09",
+            "MigrationLogsAD1DB442",
+            # The prefix-list lookup's log group (a load balancer on IPv6).
+            "CloudFrontIpv6ListLogsEE2EF8B1",
+        }
         for env in EVERY_ENV
     }
     | {

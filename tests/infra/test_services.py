@@ -303,19 +303,45 @@ def test_load_balancer(synthesis: Synthesis, env: str) -> None:
 
 
 def test_load_balancer_admits_only_cloudfront(synthesis: Synthesis, env: str) -> None:
-    prefix_list = synthesis.environments[env].edge.cloudfront_prefix_list_id
-    ingress = [
-        r["Properties"]
-        for r in synthesis.resources(env, SERVICES, "AWS::EC2::SecurityGroupIngress").values()
-        if "LoadBalancerSecurityGroup" in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
-    ]
-    # One rule: a reference to CloudFront's list weighs 55 of the group's 60.
-    assert [r["FromPort"] for r in ingress] == [443]
-    assert all(r.get("SourcePrefixListId") == prefix_list and "CidrIp" not in r for r in ingress)
+    edge = synthesis.environments[env].edge
+    rules = synthesis.resources(env, SERVICES, "AWS::EC2::SecurityGroupIngress").values()
+
+    def ingress(group: str) -> list[dict]:
+        return [
+            r["Properties"] for r in rules if group in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
+        ]
+
+    # One rule a group: a reference to CloudFront's list weighs 55 of the group's 60.
+    over_ipv4, over_ipv6 = (
+        ingress("LoadBalancerSecurityGroup"),
+        ingress("LoadBalancerCloudFrontIpv6"),
+    )
+    if edge.origin_ip == "ipv6":
+        assert over_ipv4 == []  # no public IPv4 address to admit anything on
+    else:
+        assert [(r["FromPort"], r["SourcePrefixListId"]) for r in over_ipv4] == [
+            (443, edge.cloudfront_prefix_list_id)
+        ]
+    if edge.origin_ip != "ipv4":
+        (rule,) = over_ipv6
+        assert rule["FromPort"] == 443 and "CidrIpv6" not in rule
+        # The IPv6 list's id, looked up by its name when the stack deploys.
+        assert rule["SourcePrefixListId"] == {
+            "Fn::GetAtt": ["CloudFrontIpv6ListLookup7F5C21F1", "PrefixLists.0.PrefixListId"]
+        }
+    (balancer,) = synthesis.resources(
+        env, SERVICES, "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    ).values()
+    assert (
+        balancer["Properties"]["IpAddressType"]
+        == {"ipv4": "ipv4", "dualstack": "dualstack", "ipv6": "dualstack-without-public-ipv4"}[
+            edge.origin_ip
+        ]
+    )
     tasks = [
         r["Properties"]
-        for r in synthesis.resources(env, SERVICES, "AWS::EC2::SecurityGroupIngress").values()
-        if "LoadBalancerSecurityGroup" not in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
+        for r in rules
+        if "LoadBalancer" not in r["Properties"]["GroupId"]["Fn::GetAtt"][0]
     ]
     assert all("SourceSecurityGroupId" in r for r in tasks), "tasks admit only security groups"
 

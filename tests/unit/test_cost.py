@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from health_platform.cli import main
-from health_platform.cost.estimate import COMPONENTS, estimate, report, with_checked
+from health_platform.cost.estimate import COMPONENTS, DEV_GOAL, estimate, report, with_checked
 from health_platform.cost.inventory import DESIGN, average_floor, count_templates
 from health_platform.cost.tables import InvalidAssumptionError, price_table
 from health_platform.errors import ExitCode
@@ -49,6 +49,13 @@ def test_a_price_table_older_than_a_year_is_flagged(tmp_path: Path) -> None:
     assert report([load_environment("dev")], tmp_path, today=today, prices=old).stale
 
 
+def test_dev_is_at_most_half_of_the_seed_literal_bill(tmp_path: Path) -> None:
+    """Issue 16's goal, with every HIPAA control kept (Multi-AZ, the WAF, encryption, backups):
+    Spot, one NAT gateway, no interface endpoints, one cache node, Graviton, Valkey, no
+    public IPv4 on the load balancer and office hours."""
+    assert estimate(load_environment("dev"), tmp_path).share_of_seed <= DEV_GOAL
+
+
 def test_the_seed_literal_dev_costs_more_than_ours(tmp_path: Path) -> None:
     dev = estimate(load_environment("dev"), tmp_path)
     assert dev.seed_literal_usd > dev.monthly_usd
@@ -85,6 +92,32 @@ def test_office_hours_bill_the_database_and_the_tasks_for_their_share_of_the_wee
     saved = dict(result.savings)[f"Stopped outside office hours ({dev.office_hours.describe()})"]
     assert saved == pytest.approx(always.monthly_usd - result.monthly_usd)
     assert result.seed_literal_usd == pytest.approx(always.seed_literal_usd)
+
+
+def test_a_load_balancer_reached_over_ipv6_pays_for_no_public_ipv4(tmp_path: Path) -> None:
+    dev = load_environment("dev")
+    assert dev.edge.origin_ip == "ipv6"
+    result = estimate(dev, tmp_path)
+    over_ipv4 = dev.model_copy(update={"edge": dev.edge.model_copy(update={"origin_ip": "ipv4"})})
+    before = estimate(over_ipv4, tmp_path)
+    saved = dict(result.savings)[
+        "No public IPv4 address on the load balancer (CloudFront over IPv6)"
+    ]
+    assert saved == pytest.approx(before.monthly_usd - result.monthly_usd)
+    assert saved == pytest.approx(2 * 730 * price_table()["public_ipv4_hour"])  # one per zone
+
+
+def test_valkey_is_priced_below_the_seeds_redis(tmp_path: Path) -> None:
+    prod = load_environment("prod")
+    result = estimate(prod, tmp_path)
+    on_redis = prod.model_copy(
+        update={"elasticache": prod.elasticache.model_copy(update={"engine": "redis"})}
+    )
+    saved = dict(result.savings)[
+        "cache.r6g.large (Valkey) instead of the seed's cache.r6g.large (Redis OSS)"
+    ]
+    assert saved == pytest.approx(estimate(on_redis, tmp_path).monthly_usd - result.monthly_usd)
+    assert not [c for c, _ in estimate(on_redis, tmp_path).savings if "Valkey" in c]
 
 
 def test_without_interface_endpoints_aws_api_calls_are_priced_through_the_nat(

@@ -31,6 +31,7 @@ from health_platform.infra.compliance.deployability.containers import (
     SERVICE_ROTATING_SECRETS,
 )
 from health_platform.infra.compliance.deployability.data import (
+    CACHE_ENGINE_FAMILY,
     REPLICA_OF_MANAGED_PASSWORD,
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
@@ -60,6 +61,7 @@ from health_platform.infra.compliance.deployability.operations import (
     RELEASE_TAGS,
     TASK_LOGS,
 )
+from health_platform.infra.compliance.deployability.origin_ip import LOAD_BALANCER, ORIGIN_IP
 from health_platform.infra.compliance.deployability.replication import (
     IMAGE_REPLICATION,
     SECRET_REPLICAS,
@@ -745,7 +747,7 @@ def test_pagerduty_and_email_subscriptions_pass() -> None:
 
 
 def test_every_rule_is_in_the_pack_once_with_its_source() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 28
+    assert len({rule.id for rule in RULES}) == len(RULES) == 30
     assert all(rule.source.startswith("https://docs.aws.amazon.com/") for rule in RULES)
 
 
@@ -1384,3 +1386,108 @@ def test_a_database_no_schedule_stops_may_keep_its_windows_anywhere() -> None:
         Stop=None, Start=None, **{"Db.PreferredBackupWindow": "03:00-04:00"}
     )
     assert messages(STOPPED_DATABASE_JOBS, templates) == []
+
+
+# --- an ElastiCache parameter group of the engine's family ---------------------------------
+
+
+def cache(engine: str, version: str, group: object, **others: Any) -> dict[str, Any]:
+    replication = resource(
+        "AWS::ElastiCache::ReplicationGroup",
+        Engine=engine,
+        EngineVersion=version,
+        CacheParameterGroupName=group,
+    )
+    return {"data": stack(Cache=replication, **others)}
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "group"),
+    [
+        ("valkey", "8.0", "default.valkey8.cluster.on"),
+        ("valkey", "7.2", "default.valkey7"),
+        ("redis", "7.1", "default.redis7.cluster.on"),
+        ("redis", "6.2", "default.redis6.x.cluster.on"),
+    ],
+)
+def test_a_parameter_group_of_the_engines_family_passes(
+    engine: str, version: str, group: str
+) -> None:
+    assert messages(CACHE_ENGINE_FAMILY, cache(engine, version, group)) == []
+
+
+def test_an_engine_moved_without_its_parameter_group_is_found() -> None:
+    (said,) = messages(CACHE_ENGINE_FAMILY, cache("valkey", "8.0", "default.redis7.cluster.on"))
+    assert said.startswith("valkey 8.0 with a parameter group of family redis7")
+    (said,) = messages(CACHE_ENGINE_FAMILY, cache("valkey", "8.0", "default.valkey7"))
+    assert "family valkey7" in said
+
+
+def test_a_parameter_group_of_the_template_is_read_by_its_family() -> None:
+    group = resource("AWS::ElastiCache::ParameterGroup", CacheParameterGroupFamily="redis7")
+    templates = cache("valkey", "8.0", {"Ref": "Parameters"}, Parameters=group)
+    (said,) = messages(CACHE_ENGINE_FAMILY, templates)
+    assert "family redis7" in said
+
+
+# --- CloudFront to the load balancer: IPv4 or IPv6 ------------------------------------------
+
+
+def origin_path(
+    reached: str | None = "ipv6",
+    balancer: str = "dualstack-without-public-ipv4",
+    records: tuple[str, ...] = ("A", "AAAA"),
+    subnet_ipv6: bool = True,
+) -> dict[str, Any]:
+    """CloudFront's origin `origin.example.com`, its records aliasing the load balancer, and
+    the load balancer in one public subnet."""
+    subnet = resource("AWS::EC2::Subnet", CidrBlock="10.0.0.0/24")
+    if subnet_ipv6:
+        subnet["Properties"]["Ipv6CidrBlock"] = "2600:1f18::/64"
+    alias = {"DNSName": {"Fn::GetAtt": ["Alb", "DNSName"]}, "HostedZoneId": "Z1"}
+    services = stack(
+        Public=subnet,
+        Alb=resource(LOAD_BALANCER, IpAddressType=balancer, Subnets=[{"Ref": "Public"}]),
+        **{
+            f"Record{kind}": resource(
+                "AWS::Route53::RecordSet", Name="origin.example.com.", Type=kind, AliasTarget=alias
+            )
+            for kind in records
+        },
+    )
+    custom = {"OriginProtocolPolicy": "https-only"} | (
+        {"IpAddressType": reached} if reached else {}
+    )
+    origin = {"Id": "alb", "DomainName": "origin.example.com", "CustomOriginConfig": custom}
+    edge = stack(
+        Cdn=resource("AWS::CloudFront::Distribution", DistributionConfig={"Origins": [origin]})
+    )
+    return {"services": services, "edge": edge}
+
+
+@pytest.mark.parametrize(
+    ("reached", "balancer"),
+    [("ipv6", "dualstack-without-public-ipv4"), ("dualstack", "dualstack"), (None, "ipv4")],
+)
+def test_an_origin_reached_by_a_family_the_load_balancer_has_passes(
+    reached: str | None, balancer: str
+) -> None:
+    assert messages(ORIGIN_IP, origin_path(reached, balancer)) == []
+
+
+def test_an_ipv6_origin_without_an_aaaa_record_is_found() -> None:
+    (said,) = messages(ORIGIN_IP, origin_path("ipv6", records=("A",)))
+    assert said.startswith("reaches origin.example.com over IPv6 but no AAAA record")
+
+
+def test_an_ipv4_origin_on_a_load_balancer_without_public_ipv4_is_found() -> None:
+    (said,) = messages(ORIGIN_IP, origin_path(None))
+    assert "no public IPv4 address (dualstack-without-public-ipv4)" in said
+
+
+def test_a_dual_stack_load_balancer_in_a_subnet_without_ipv6_is_found() -> None:
+    (said,) = messages(ORIGIN_IP, origin_path(subnet_ipv6=False))
+    assert said == (
+        "is dualstack-without-public-ipv4 in subnet Public, which has no IPv6 range: the load"
+        " balancer's creation or update fails"
+    )

@@ -80,6 +80,8 @@ def test_the_shipped_environments_hold_the_seed_tables() -> None:
         (("dev", "name", "development"), "dev.name: 'development' differs from the file name 'dev'"),
         (("dev", "security_services", "maybe"), "dev.security_services: 'maybe' is not 'create' or 'existing'"),
         (("staging", "account", "111111111111"), "staging.security_services: dev also creates the security services of account 111111111111 in us-east-1"),
+        (("dev", "edge.origin_ip", "ipv5"), "dev.edge.origin_ip: 'ipv5' is not 'ipv4', 'dualstack' or 'ipv6'"),
+        (("dev", "elasticache.engine", "memcached"), "dev.elasticache.engine: 'memcached' is not 'valkey' or 'redis'"),
         (("dev", "office_hours.start", 420), "dev.office_hours.start: 420 is not a time: write it in quotes, e.g. '07:00'"),
         (("dev", "office_hours.stop", "7pm"), "dev.office_hours.stop: '7pm' is not a time of day as HH:MM"),
         (("dev", "office_hours.time_zone", "Mars/Olympus"), "dev.office_hours.time_zone: 'Mars/Olympus' is not an IANA time zone"),

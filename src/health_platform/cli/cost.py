@@ -102,7 +102,7 @@ def _render_one(estimate: Estimate) -> None:
         rows,
     )
     share = estimate.share_of_seed
-    verdict = f"{estimate.environment}: {share:.0%} of the seed-literal bill"
+    verdict = f"{estimate.environment}: {share:.1%} of the seed-literal bill"
     if estimate.environment == "dev":
         from health_platform.cost.estimate import DEV_GOAL
 

@@ -51,6 +51,14 @@ COMPONENTS = (
 )
 
 
+_ENGINE_NAMES = {"valkey": "Valkey", "redis": "Redis OSS"}
+
+
+def _cache_table(engine: str) -> str:
+    """The price table of an ElastiCache engine's nodes."""
+    return "elasticache_valkey_node_hour" if engine == "valkey" else "elasticache_node_hour"
+
+
 def _n(value: float) -> str:
     """A quantity as a person reads it: 1,000,000 and 3.71, not 1e+06 and 3.71429."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -84,13 +92,14 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
     primary = rds_hour * (2 if inv.rds_multi_az else 1)
     replica = rds_hour if inv.rds_read_replica else 0.0
     storage_copies = (2 if inv.rds_multi_az else 1) + (1 if inv.rds_read_replica else 0)
-    cache_hour = p.size("elasticache_node_hour", inv.cache_node_type)
+    cache_hour = p.size(_cache_table(inv.cache_engine), inv.cache_node_type)
     c = inv.counts
     endpoint_azs = c.interface_endpoints * inv.az_count
     log_months = inv.log_retention_days / 30
     web_acls = 1 if c.waf_rules else 0
     dr = a["dr_gb_copied_per_month"] if inv.dr_region else 0.0
     api_through_nat = 0.0 if c.interface_endpoints else a["aws_api_gb_per_month"]
+    alb_addresses = inv.az_count if inv.alb_public_ipv4 else 0
     lines = [
         (
             _fargate(inv, p, a, inv.use_spot),
@@ -109,8 +118,9 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
             + (f" + {_n(api_through_nat)} GB of AWS API calls" if api_through_nat else ""),
         ),
         (
-            (inv.nat_gateways + inv.az_count) * hours * p["public_ipv4_hour"],
-            f"{inv.nat_gateways} NAT Elastic IPs + {inv.az_count} ALB nodes",
+            (inv.nat_gateways + alb_addresses) * hours * p["public_ipv4_hour"],
+            f"{inv.nat_gateways} NAT Elastic IPs"
+            + (f" + {alb_addresses} ALB nodes" if alb_addresses else "; the ALB has none (IPv6)"),
         ),
         (
             endpoint_azs * hours * p["interface_endpoint_az_hour"]
@@ -137,7 +147,7 @@ def components(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[Co
         ),
         (
             inv.cache_nodes * cache_hour * hours,
-            f"{inv.cache_nodes} x {inv.cache_node_type}",
+            f"{inv.cache_nodes} x {inv.cache_node_type} ({_ENGINE_NAMES[inv.cache_engine]})",
         ),
         (
             a["s3_gb_stored"] * p["s3_standard_gb_month"] * (2 if inv.dr_region else 1)
@@ -235,8 +245,12 @@ def savings(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[tuple
             (f"No interface endpoints ({DESIGN.interface_endpoints} x {inv.az_count} zones)", saved)
         )
     if not inv.cache_replicated:
-        replica = inv.cache_nodes * p.size("elasticache_node_hour", inv.cache_node_type) * hours
+        node_hour = p.size(_cache_table(inv.cache_engine), inv.cache_node_type)
+        replica = inv.cache_nodes * node_hour * hours
         found.append(("Redis without a replica (restored from its daily snapshot)", replica))
+    if not inv.alb_public_ipv4:
+        saved = inv.az_count * hours * p["public_ipv4_hour"]
+        found.append(("No public IPv4 address on the load balancer (CloudFront over IPv6)", saved))
     found += _class_savings(inv, p, hours)
     if inv.office_hours:
         always = replace(inv, tasks_running_share=1.0, database_running_share=1.0)
@@ -249,22 +263,29 @@ def savings(inv: Inventory, p: PriceTable, a: Mapping[str, float]) -> list[tuple
 
 def _class_savings(inv: Inventory, p: PriceTable, hours: float) -> list[tuple[str, float]]:
     """Instance classes of ours cheaper than the seed table's of the same size (Graviton),
-    priced on our counts of instances and nodes."""
+    and the cache's engine (Valkey), priced on our counts of instances and nodes."""
     seed = seed_literal(inv)
     instances = (2 if inv.rds_multi_az else 1) + (1 if inv.rds_read_replica else 0)
     found: list[tuple[str, float]] = []
-    for table, ours, theirs, count in (
-        (
-            "rds_instance_hour",
-            inv.rds_class,
-            seed.rds_class,
-            instances * inv.database_running_share,
-        ),
-        ("elasticache_node_hour", inv.cache_node_type, seed.cache_node_type, inv.cache_nodes),
-    ):
-        saved = (p.size(table, theirs) - p.size(table, ours)) * count * hours
-        if saved > 0:
-            found.append((f"{ours} instead of the seed's {theirs}", saved))
+    rds = "rds_instance_hour"
+    saved = (p.size(rds, seed.rds_class) - p.size(rds, inv.rds_class)) * instances
+    if saved > 0:
+        found.append(
+            (
+                f"{inv.rds_class} instead of the seed's {seed.rds_class}",
+                saved * inv.database_running_share * hours,
+            )
+        )
+    ours = p.size(_cache_table(inv.cache_engine), inv.cache_node_type)
+    theirs = p.size(_cache_table(seed.cache_engine), seed.cache_node_type)
+    if ours < theirs:
+        found.append(
+            (
+                f"{inv.cache_node_type} ({_ENGINE_NAMES[inv.cache_engine]}) instead of the"
+                f" seed's {seed.cache_node_type} ({_ENGINE_NAMES[seed.cache_engine]})",
+                (theirs - ours) * inv.cache_nodes * hours,
+            )
+        )
     return found
 
 

@@ -60,6 +60,7 @@ class Inventory:
     region: str
     az_count: int
     nat_gateways: int
+    alb_public_ipv4: bool  # one address per zone; none when CloudFront reaches it over IPv6
     task_vcpu: float
     task_gb: float
     tasks_per_service: float  # the scaling floor, averaged over a week
@@ -69,6 +70,7 @@ class Inventory:
     rds_read_replica: bool
     rds_storage_gib: int
     cache_node_type: str
+    cache_engine: str
     cache_nodes: int
     cache_replicated: bool
     log_retention_days: int
@@ -204,6 +206,7 @@ def of_environment(settings: EnvironmentSettings, cdk_out: Path) -> Inventory:
         region=settings.region,
         az_count=settings.network.az_count,
         nat_gateways=settings.network.nat_gateways,
+        alb_public_ipv4=settings.edge.origin_ip != "ipv6",
         task_vcpu=settings.ecs.cpu / 1024,
         task_gb=settings.ecs.memory_mib / 1024,
         tasks_per_service=average_floor(settings.ecs),
@@ -214,6 +217,7 @@ def of_environment(settings: EnvironmentSettings, cdk_out: Path) -> Inventory:
         rds_read_replica=settings.rds.read_replica,
         rds_storage_gib=settings.rds.allocated_storage_gib,
         cache_node_type=cache.node_type,
+        cache_engine=cache.engine,
         cache_nodes=cache.shards * (1 + cache.replicas_per_shard),
         cache_replicated=cache.replicas_per_shard > 0,
         log_retention_days=settings.ecs.log_retention_days,
@@ -276,7 +280,9 @@ def seed_literal(ours: Inventory) -> Inventory:
     return replace(
         sized,
         nat_gateways=sized.az_count,
+        alb_public_ipv4=True,
         use_spot=False,
+        cache_engine="redis",  # component 5: ElastiCache Redis
         tasks_running_share=1.0,
         database_running_share=1.0,
         office_hours=None,

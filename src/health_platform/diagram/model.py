@@ -35,6 +35,9 @@ _ENDPOINT_TARGETS = {
     "s3": "storage",
 }
 
+# How the diagram names an ElastiCache engine.
+_ENGINE_LABELS = {"redis": "Redis", "valkey": "Valkey"}
+
 
 @dataclass(frozen=True)
 class Group:
@@ -356,7 +359,8 @@ class _Builder:
             nodes = shards * (1 + int(props.get("ReplicasPerNodeGroup", 0)))
             nodes = int(props.get("NumCacheClusters", nodes))
             label = _lines(
-                f"ElastiCache Redis {props.get('EngineVersion', '')}".rstrip(),
+                f"ElastiCache {_ENGINE_LABELS.get(props.get('Engine', 'redis'), 'Redis')}"
+                f" {props.get('EngineVersion', '')}".rstrip(),
                 f"{props.get('CacheNodeType', '')} x {nodes}"
                 + (f" ({shards} shards)" if shards > 1 else ""),
                 "Multi-AZ" if props.get("MultiAZEnabled") in (True, "true") else "",

@@ -32,6 +32,10 @@ def _with_dr(env: EnvironmentSettings) -> bool:
     return env.dr_region is not None
 
 
+def _dual_stack(env: EnvironmentSettings) -> bool:
+    return env.dual_stack
+
+
 def _without_deletion_protection(env: EnvironmentSettings) -> bool:
     return not env.rds.deletion_protection
 
@@ -63,9 +67,10 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
     Acknowledgement(
         "VPCNoUnrestrictedRouteToIGW",
         naming.NETWORK,
-        "Network/Vpc/publicSubnet*/DefaultRoute",
-        "Public subnets exist to reach the internet: they hold only the load balancer and the"
-        " NAT gateways. Application and database subnets have no route to the gateway.",
+        "Network/Vpc/publicSubnet*/DefaultRoute*",
+        "Public subnets exist to reach the internet (IPv4, and IPv6 for the load balancer where"
+        " CloudFront reaches it over IPv6): they hold only the load balancer and the NAT"
+        " gateways. Application and database subnets have no route to the gateway.",
     ),
     # --- data: buckets -------------------------------------------------------------------
     Acknowledgement(
@@ -195,6 +200,28 @@ ACKNOWLEDGEMENTS: tuple[Acknowledgement, ...] = (
         " run as a runbook step.",
     ),
     # --- services --------------------------------------------------------------------------
+    # AwsCustomResource's function in the services stack: it looks up the id of CloudFront's
+    # IPv6 origin-facing prefix list (services/prefix_lists.py). CloudFormation is its only
+    # caller.
+    Acknowledgement(
+        "LambdaConcurrency",
+        naming.SERVICES,
+        "AWS679f53fac002430cb0da5b7982bd2287/Resource",
+        "Only CloudFormation invokes this custom-resource handler, once per resource operation"
+        " of the services stack. Reserved concurrency would take capacity from the account's"
+        " pool and fails to deploy in an account whose concurrency quota is still the initial"
+        " 10.",
+        _dual_stack,
+    ),
+    Acknowledgement(
+        "LambdaDLQ",
+        naming.SERVICES,
+        "AWS679f53fac002430cb0da5b7982bd2287/Resource",
+        "CloudFormation waits for this custom-resource handler's answer: a failed call fails"
+        " the stack operation with the error in the stack's events and in the handler's"
+        " encrypted log group, so a dead-letter queue would hold nothing anyone reads.",
+        _dual_stack,
+    ),
     Acknowledgement(
         "ELBDeletionProtectionEnabled",
         naming.SERVICES,

@@ -1,4 +1,5 @@
-"""ElastiCache Redis 7 in cluster mode: encrypted at rest and in transit, AUTH token required."""
+"""ElastiCache (Valkey 8, or Redis OSS 7) in cluster mode: encrypted at rest and in transit, AUTH
+token required."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from health_platform.contract import REDIS_PORT
 from health_platform.infra.log_groups import encrypted_log_group
 from health_platform.settings import CacheSettings
 
-ENGINE_VERSION = "7.1"
-# Cluster mode on: data is sharded across node groups and clients follow redirections.
-PARAMETER_GROUP = "default.redis7.cluster.on"
+# Engine: (version, parameter group). Cluster mode on: data is sharded across node groups and
+# clients follow redirections. A parameter group belongs to one engine family (valkey8,
+# redis7): changing the engine changes both in the same deployment (HP-CACHE-ENGINE-FAMILY).
+ENGINES = {
+    "valkey": ("8.0", "default.valkey8.cluster.on"),
+    "redis": ("7.1", "default.redis7.cluster.on"),
+}
 
 
 class Cache(Construct):
@@ -72,16 +77,17 @@ class Cache(Construct):
             retention_days=log_retention_days,
         )
         has_replicas = settings.replicas_per_shard > 0
+        version, parameter_group = ENGINES[settings.engine]
         self.replication_group = elasticache.CfnReplicationGroup(
             self,
             "ReplicationGroup",
             replication_group_id=identifier,
             replication_group_description=f"{identifier}: sessions, cache, rate limits",
-            engine="redis",
-            engine_version=ENGINE_VERSION,
+            engine=settings.engine,
+            engine_version=version,
             cache_node_type=settings.node_type,
             cluster_mode="enabled",
-            cache_parameter_group_name=PARAMETER_GROUP,
+            cache_parameter_group_name=parameter_group,
             num_node_groups=settings.shards,
             replicas_per_node_group=settings.replicas_per_shard,
             # Cluster mode requires automatic failover; Multi-AZ needs a replica to fail to.

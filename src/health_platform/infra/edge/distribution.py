@@ -70,6 +70,13 @@ def security_headers(scope: Construct, name: str) -> cloudfront.ResponseHeadersP
     )
 
 
+ORIGIN_IP_TYPES = {
+    "ipv4": cloudfront.OriginIpAddressType.IPV4,
+    "dualstack": cloudfront.OriginIpAddressType.DUALSTACK,
+    "ipv6": cloudfront.OriginIpAddressType.IPV6,
+}
+
+
 class Distribution(Construct):
     def __init__(
         self,
@@ -79,6 +86,7 @@ class Distribution(Construct):
         name: str,
         domain: str,
         origin_name: str,
+        origin_ip: str,
         static_assets: s3.IBucket,
         certificate: acm.ICertificate,
         web_acl_arn: str,
@@ -91,6 +99,9 @@ class Distribution(Construct):
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
             read_timeout=Duration.seconds(60),
+            # Over IPv6 the origin needs an AAAA record and no public IPv4 address (rule
+            # HP-CF-ORIGIN-IP checks both sides).
+            ip_address_type=ORIGIN_IP_TYPES[origin_ip],
         )
         self.distribution = cloudfront.Distribution(
             self,

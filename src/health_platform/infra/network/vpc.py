@@ -14,10 +14,19 @@ DATABASE = "database"
 
 class PlatformVpc(Construct):
     """Public subnets hold the load balancer and the NAT gateways, private subnets the ECS
-    tasks, database subnets (no route out at all) RDS and ElastiCache."""
+    tasks, database subnets (no route out at all) RDS and ElastiCache.
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: NetworkSettings) -> None:
+    `dual_stack`: the VPC and every subnet get IPv6 ranges (AWS-provided), so the load
+    balancer can take IPv6 addresses (it assigns its own); no subnet gives one to what
+    starts in it (an IPv6 address is a public one). Tasks and databases keep IPv4 alone:
+    their egress stays the NAT gateway's."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: NetworkSettings, dual_stack: bool
+    ) -> None:
         super().__init__(scope, construct_id)
+        # CDK's default for a dual-stack VPC is an IPv6 address for every new interface.
+        no_ipv6 = {"ipv6_assign_address_on_creation": False} if dual_stack else {}
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -25,6 +34,7 @@ class PlatformVpc(Construct):
             # Named zones, not a count: synthesis must not look zones up in the account.
             availability_zones=list(settings.availability_zones),
             nat_gateways=settings.nat_gateways,
+            ip_protocol=ec2.IpProtocol.DUAL_STACK if dual_stack else ec2.IpProtocol.IPV4_ONLY,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
                     name=PUBLIC,
@@ -33,12 +43,19 @@ class PlatformVpc(Construct):
                     # Nothing launched here gets a public address by accident; the ALB and
                     # NAT gateways bring their own.
                     map_public_ip_on_launch=False,
+                    **no_ipv6,
                 ),
                 ec2.SubnetConfiguration(
-                    name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                    name=PRIVATE,
+                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                    cidr_mask=20,
+                    **no_ipv6,
                 ),
                 ec2.SubnetConfiguration(
-                    name=DATABASE, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                    name=DATABASE,
+                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                    cidr_mask=24,
+                    **no_ipv6,
                 ),
             ],
             # Strip every rule from the default security group, so nothing that falls back

@@ -1,13 +1,18 @@
 """The Application Load Balancer: HTTPS only, reachable only from CloudFront, `/api/*` to
 the backend and everything else to the frontend.
 
-One ingress rule, 443 from CloudFront's origin-facing prefix list: a prefix-list reference
-weighs its maximum entries (55) against the 60 rules a security group may hold per
-direction, so a second one (port 80) would exceed the quota. CloudFront reaches the
-origin over HTTPS only, and viewers' HTTP is redirected at the edge, so there is no port
-80 listener either. From the ALB to the tasks it is HTTPS again: each task serves TLS with
-a certificate it makes when it starts (AWS: the load balancer validates no target
-certificate, so a self-signed one serves)."""
+One ingress rule per security group, 443 from one of CloudFront's origin-facing prefix
+lists: a prefix-list reference weighs its maximum entries (55) against the 60 rules a
+security group may hold per direction, so a second one (port 80, or the other address
+family's list) would exceed the quota; the IPv6 list has a group of its own. CloudFront
+reaches the origin over HTTPS only, and viewers' HTTP is redirected at the edge, so there
+is no port 80 listener either. From the ALB to the tasks it is HTTPS again: each task
+serves TLS with a certificate it makes when it starts (AWS: the load balancer validates no
+target certificate, so a self-signed one serves).
+
+Over IPv6 (`edge.origin_ip: ipv6`) the load balancer has no public IPv4 address at all
+(dualstack-without-public-ipv4: IPv6 to CloudFront, private IPv4 to the tasks), which AWS
+does not bill; `dualstack` keeps both while an environment moves."""
 
 from __future__ import annotations
 
@@ -22,6 +27,13 @@ from constructs import Construct
 
 from health_platform.contract import HEALTH_PATH
 from health_platform.infra.data.buckets import ALB_LOG_PREFIX
+from health_platform.infra.services.prefix_lists import CLOUDFRONT_IPV6
+
+ADDRESS_TYPES = {
+    "ipv4": elbv2.IpAddressType.IPV4,
+    "dualstack": elbv2.IpAddressType.DUAL_STACK,
+    "ipv6": elbv2.IpAddressType.DUAL_STACK_WITHOUT_PUBLIC_IPV4,
+}
 
 # How long a connection may stay silent before the ALB closes it; each byte restarts it.
 IDLE_TIMEOUT_SECONDS = 60
@@ -42,6 +54,8 @@ class LoadBalancer(Construct):
         domain: str,
         zone: route53.IHostedZone,
         cloudfront_prefix_list_id: str,
+        cloudfront_ipv6_prefix_list_id: str | None,
+        origin_ip: str,
         access_logs: s3.IBucket,
         deletion_protection: bool,
     ) -> None:
@@ -53,16 +67,34 @@ class LoadBalancer(Construct):
             description="Load balancer: HTTPS from CloudFront only",
             allow_all_outbound=False,
         )
-        self.security_group.add_ingress_rule(
-            ec2.Peer.prefix_list(cloudfront_prefix_list_id),
-            ec2.Port.tcp(443),
-            "HTTPS from CloudFront",
-        )
+        if origin_ip != "ipv6":
+            self.security_group.add_ingress_rule(
+                ec2.Peer.prefix_list(cloudfront_prefix_list_id),
+                ec2.Port.tcp(443),
+                "HTTPS from CloudFront",
+            )
+        groups = [self.security_group]
+        if origin_ip != "ipv4":
+            assert cloudfront_ipv6_prefix_list_id is not None, f"{CLOUDFRONT_IPV6}'s id"
+            over_ipv6 = ec2.SecurityGroup(
+                self,
+                "CloudFrontIpv6",
+                vpc=vpc,
+                description="Load balancer: HTTPS from CloudFront over IPv6 only",
+                allow_all_outbound=False,
+            )
+            over_ipv6.add_ingress_rule(
+                ec2.Peer.prefix_list(cloudfront_ipv6_prefix_list_id),
+                ec2.Port.tcp(443),
+                "HTTPS from CloudFront over IPv6",
+            )
+            groups.append(over_ipv6)
         self.alb = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",
             vpc=vpc,
             internet_facing=True,
+            ip_address_type=ADDRESS_TYPES[origin_ip],
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             security_group=self.security_group,
             drop_invalid_header_fields=True,
@@ -102,6 +134,16 @@ class LoadBalancer(Construct):
             record_name=self.origin_name,
             target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(self.alb)),
         )
+        for group in groups[1:]:
+            self.alb.add_security_group(group)
+        if origin_ip != "ipv4":  # CloudFront finds an IPv6 origin by its AAAA record
+            route53.AaaaRecord(
+                self,
+                "OriginRecordV6",
+                zone=zone,
+                record_name=self.origin_name,
+                target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(self.alb)),
+            )
 
     def route(
         self,

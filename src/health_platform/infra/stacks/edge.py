@@ -81,6 +81,7 @@ class EdgeStack(PlatformStack):
             name=name,
             domain=domain.name,
             origin_name=origin_name(domain.name),
+            origin_ip=settings.edge.origin_ip,
             static_assets=static_assets,
             certificate=certificate,
             web_acl_arn=firewall.web_acl.attr_arn,

@@ -24,7 +24,9 @@ class NetworkStack(PlatformStack):
         # The logs key lives in the first stack because the first log group (flow logs) is
         # here; later stacks encrypt their log groups with it too.
         self.logs_key = logs_key(self, "LogsKey", alias=f"alias/{naming.PROJECT}/{env}/logs")
-        network = PlatformVpc(self, "Network", settings=settings.network)
+        network = PlatformVpc(
+            self, "Network", settings=settings.network, dual_stack=settings.dual_stack
+        )
         self.vpc = network.vpc
         self.private_subnets = network.private_subnets
         self.database_subnets = network.database_subnets

@@ -32,6 +32,7 @@ from health_platform.infra import naming
 from health_platform.infra.data import connections
 from health_platform.infra.services.load_balancer import LoadBalancer
 from health_platform.infra.services.mail import MailIdentity
+from health_platform.infra.services.prefix_lists import CLOUDFRONT_IPV6, ManagedPrefixList
 from health_platform.infra.services.scaling import autoscale
 from health_platform.infra.services.service import (
     DEPLOYMENT_MAX_PERCENT,
@@ -85,6 +86,8 @@ class ServicesStack(PlatformStack):
             domain=settings.domain.name,
             zone=zone,
             cloudfront_prefix_list_id=settings.edge.cloudfront_prefix_list_id,
+            cloudfront_ipv6_prefix_list_id=self._cloudfront_ipv6_list(settings, network),
+            origin_ip=settings.edge.origin_ip,
             access_logs=data.buckets.alb_logs,
             deletion_protection=settings.is_production,
         )
@@ -169,6 +172,24 @@ class ServicesStack(PlatformStack):
             naming.Output.MIGRATION_GROUP: self.migration.security_group.security_group_id,
         }.items():
             CfnOutput(self, name, value=value)
+
+    def _cloudfront_ipv6_list(
+        self, settings: EnvironmentSettings, network: NetworkStack
+    ) -> str | None:
+        """The id of CloudFront's IPv6 origin-facing list in this region, when the load
+        balancer takes IPv6 (looked up at deployment: AWS publishes no table of ids)."""
+        if not settings.dual_stack:
+            return None
+        return ManagedPrefixList(
+            self,
+            "CloudFrontIpv6List",
+            name=CLOUDFRONT_IPV6,
+            log_group_name=f"/{naming.PROJECT}/{settings.name}/prefix-list-lookup",
+            vpc=network.vpc,
+            subnets=network.private_subnets,
+            logs_key=network.logs_key,
+            log_retention_days=settings.ecs.log_retention_days,
+        ).id
 
     def _repository(self, data: DataStack, service: str) -> ecr.IRepository:
         # Imported, not the data stack's object: CDK grants on a foreign repository (or

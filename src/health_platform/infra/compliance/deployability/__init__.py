@@ -26,6 +26,7 @@ from health_platform.infra.compliance.deployability.containers import (
     SERVICE_ROTATING_SECRETS,
 )
 from health_platform.infra.compliance.deployability.data import (
+    CACHE_ENGINE_FAMILY,
     REPLICA_OF_MANAGED_PASSWORD,
     REPLICA_STORAGE_PARITY,
     STORAGE_ALARM_AT_ANY_SIZE,
@@ -54,6 +55,7 @@ from health_platform.infra.compliance.deployability.operations import (
     RELEASE_TAGS,
     TASK_LOGS,
 )
+from health_platform.infra.compliance.deployability.origin_ip import ORIGIN_IP
 from health_platform.infra.compliance.deployability.replication import (
     IMAGE_REPLICATION,
     SECRET_REPLICAS,
@@ -66,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     VPC_FUNCTION_REACHES_AWS,
     IMPORTS_OF_REPLACEABLE,
     CLOUDFRONT_ORIGIN_CERTIFICATE,
+    ORIGIN_IP,
     CLOUDFRONT_SHARED_CACHE_KEY,
     CLOUDFRONT_LOGGING,
     WAF_BODY_RULES,
@@ -80,6 +83,7 @@ RULES: tuple[Rule, ...] = (
     REPLICA_STORAGE_PARITY,
     REPLICA_OF_MANAGED_PASSWORD,
     STOPPED_DATABASE_JOBS,
+    CACHE_ENGINE_FAMILY,
     STORAGE_ALARM_AT_ANY_SIZE,
     SNS_ENDPOINT_CONFIRMS,
     RELEASE_TAGS,

@@ -1,8 +1,10 @@
 """RDS: what a read replica does not take from its source, what RDS refuses to replicate,
-and what storage autoscaling changes that a template's numbers do not show."""
+and what storage autoscaling changes that a template's numbers do not show. ElastiCache:
+the parameter group that must belong to the engine's family."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -119,4 +121,47 @@ STORAGE_ALARM_AT_ANY_SIZE = Rule(
     "Storage alerts keep their meaning when autoscaling grows the volume",
     "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Events.Messages.html",
     _storage_alarms,
+)
+
+
+# ElastiCache's default groups are named after their family: default.valkey8.cluster.on.
+_DEFAULT_GROUP = re.compile(r"^default\.([a-z]+[0-9.x]*?)(\.cluster\.on)?$")
+
+
+def _cache_parameter_families(env: Environment) -> Iterator[tuple[Resource, str]]:
+    """ElastiCache refuses a parameter group of another engine or major version than the
+    cluster's (a move from Redis OSS 7 to Valkey 8 changes Engine, EngineVersion and the
+    group together): https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html.
+    CloudFormation accepts the template; the update fails on the live cluster."""
+    for cache in env.resources(
+        "AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"
+    ):
+        engine = literal(cache.properties.get("Engine"))
+        version = literal(cache.properties.get("EngineVersion"))
+        group = cache.properties.get("CacheParameterGroupName")
+        if not engine or not version or group is None:
+            continue
+        pointer = env.follow(cache.stack, group)
+        if pointer is not None and pointer.resource.type == "AWS::ElastiCache::ParameterGroup":
+            family = literal(pointer.resource.properties.get("CacheParameterGroupFamily")) or ""
+        else:
+            matched = _DEFAULT_GROUP.match(literal(group) or "")
+            if matched is None:
+                continue  # a group this template does not describe
+            family = matched.group(1)
+        major = version.split(".")[0]
+        if not family.startswith(f"{engine}{major}"):
+            yield (
+                cache,
+                f"{engine} {version} with a parameter group of family {family}: ElastiCache takes"
+                f" only a {engine}{major} group; change the engine, its version and the group in"
+                " the same deployment",
+            )
+
+
+CACHE_ENGINE_FAMILY = Rule(
+    "HP-CACHE-ENGINE-FAMILY",
+    "An ElastiCache cluster's parameter group is of its engine's family",
+    "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html",
+    _cache_parameter_families,
 )

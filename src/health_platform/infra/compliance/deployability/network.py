@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from health_platform.infra.compliance.deployability.model import Environment, Resource, Rule
+from health_platform.infra.compliance.deployability.regions import SDK_CALL, sdk_call
 
 # "Inbound or outbound rules per security group" (L-0EA8095F), per direction and counted
 # separately for IPv4 and IPv6. After raising the quota in the account, raise it here.
@@ -39,9 +40,25 @@ def _weight(env: Environment, stack: str, rule: dict[str, Any], key: str) -> tup
     pointer = env.follow(stack, prefix_list)
     if pointer is not None and pointer.resource.type == "AWS::EC2::PrefixList":
         return "IPv4", int(pointer.resource.properties.get("MaxEntries", 1))
+    if pointer is not None and pointer.resource.type == SDK_CALL:
+        name = _looked_up_list(pointer.resource)
+        family = "IPv6" if name and ".ipv6." in name else "IPv4"
+        return family, AWS_MANAGED_WEIGHTS.get(name or "")
     if not isinstance(prefix_list, str):
         return "IPv4", None
     return "IPv4", env.prefix_list_weights.get(prefix_list)
+
+
+def _looked_up_list(resource: Resource) -> str | None:
+    """The name of the AWS-managed prefix list an AwsCustomResource looks up by name
+    (services/prefix_lists.py), None for any other call."""
+    found = sdk_call(resource)
+    if found is None or found[0].get("action") != "DescribeManagedPrefixLists":
+        return None
+    for condition in found[0].get("parameters", {}).get("Filters", []):
+        if condition.get("Name") == "prefix-list-name" and len(condition.get("Values", [])) == 1:
+            return str(condition["Values"][0])
+    return None
 
 
 def _rules_of(
