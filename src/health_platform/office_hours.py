@@ -11,14 +11,15 @@ that needs the database is placed inside the hours, one after another:
     start            the tasks start
     + 0:30 .. 1:30   RDS's automated backup window (UTC)
     + 2:00 .. 3:00   RDS's maintenance window, on the week's first office day (UTC)
-    + 4:00           AWS Backup's daily job (the zone's own clock), done within 3 h
+    + 4:00           AWS Backup's job on office days (the zone's own clock), done within 3 h
     + 5:00 .. 7:00   the master secret's rotation window, on the first office day (UTC)
     stop             the tasks stop
     stop + 15 min    the database stops
 
 RDS and Secrets Manager take their windows in UTC, so those are placed by the zone's
 smallest offset from UTC and must still end before `stop` at its largest (daylight saving
-time): office hours must be long enough for both.
+time): office hours must be long enough for both. AWS Backup's recovery points are kept over
+the longest gap between office days (a weekend), so one always exists.
 """
 
 from __future__ import annotations
@@ -220,6 +221,18 @@ class OfficeHours(BaseModel):
             WEEKDAYS[local.weekday()] in self.days
             and self.opens - DATABASE_LEAD <= since_midnight < self.closes + DATABASE_LAG
         )
+
+    @property
+    def longest_gap_days(self) -> int:
+        """The most days from one office day to the next (MON-FRI: 3, Friday to Monday)."""
+        days = [WEEKDAYS.index(day) for day in self.ordered_days]
+        following = [*days[1:], days[0] + 7]
+        return max(later - earlier for earlier, later in zip(days, following, strict=True))
+
+    def recovery_point_days(self, retention_days: int) -> int:
+        """How long AWS Backup keeps a recovery point taken on office days only: the
+        environment's retention, or over the longest gap and a day, whichever is longer."""
+        return max(retention_days, self.longest_gap_days + 1)
 
     def running_share(self, *, database: bool) -> float:
         """The share of a week the tasks (or the database, which starts earlier and stops

@@ -213,6 +213,18 @@ class EnvironmentSettings(_Strict):
     office_hours: OfficeHours | None = None
 
     @property
+    def recovery_point_days(self) -> int:
+        """How long AWS Backup keeps the database's recovery points (RDS's own automated
+        backups keep rds.backup_retention_days): longer with office hours, over a weekend."""
+        retention = self.rds.backup_retention_days
+        return self.office_hours.recovery_point_days(retention) if self.office_hours else retention
+
+    @property
+    def backup_frequency_days(self) -> int:
+        """At most this many days between two recovery points (office hours: a weekend)."""
+        return self.office_hours.longest_gap_days if self.office_hours else 1
+
+    @property
     def dual_stack(self) -> bool:
         """The VPC and the load balancer have IPv6 (CloudFront may reach it over IPv6)."""
         return self.edge.origin_ip != "ipv4"
@@ -330,6 +342,12 @@ def _rule_office_hours(env: EnvironmentSettings) -> Iterable[Problem]:
     path = f"{env.name}.office_hours"
     if env.is_production:
         yield Problem(path, "production runs around the clock; remove office_hours")
+    if env.ecs.scheduled_scaling:
+        # Their actions would give the services tasks at night, against a stopped database.
+        yield Problem(
+            f"{env.name}.ecs.scheduled_scaling",
+            "the office hours set the task range themselves; remove scheduled_scaling",
+        )
     if env.rds.read_replica:
         # RDS stops no instance that has a read replica (USER_StopInstance.html).
         yield Problem(path, "RDS cannot stop a database that has a read replica (rds.read_replica)")

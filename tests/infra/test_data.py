@@ -327,7 +327,7 @@ def test_backup_plan_covers_the_database(synthesis: Synthesis, env: str) -> None
     rule = plan["Properties"]["BackupPlan"]["BackupPlanRule"][0]
     if settings.office_hours is None:  # dev's: tests/infra/test_office_hours.py
         assert rule["ScheduleExpression"] == "cron(0 5 * * ? *)"
-    assert rule["Lifecycle"]["DeleteAfterDays"] == settings.rds.backup_retention_days
+    assert rule["Lifecycle"]["DeleteAfterDays"] == settings.recovery_point_days
     copies = rule.get("CopyActions", [])
     if settings.dr_region:
         assert len(copies) == 1

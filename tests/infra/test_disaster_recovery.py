@@ -189,15 +189,11 @@ def test_every_environment_tests_a_restore_monthly(synthesis: Synthesis, env: st
     plan = the_one(synthesis.resources(env, DATA, "AWS::Backup::RestoreTestingPlan"))["Properties"]
     assert plan["RestoreTestingPlanName"] == naming.restore_testing_plan_name(env)
     _minute, _hour, day, month, weekday, year = plan["ScheduleExpression"][5:-1].split()
-    # Once a month: the 1st, or the first office day of the month (dev's office hours).
-    once_a_month = ("1", "*", "?", "*")
-    if settings.office_hours is not None:
-        once_a_month = ("?", "*", f"{settings.office_hours.first_day}#1", "*")
-    assert (day, month, weekday, year) == once_a_month
+    assert (day, month, weekday, year) == ("1", "*", "?", "*")  # once a month
     selection = plan["RecoveryPointSelection"]
     assert selection["IncludeVaults"] == [{"Fn::GetAtt": ["BackupVaultADF21B19", "BackupVaultArn"]}]
     assert selection["Algorithm"] == "LATEST_WITHIN_WINDOW"
-    assert selection["SelectionWindowDays"] <= settings.rds.backup_retention_days
+    assert selection["SelectionWindowDays"] <= settings.recovery_point_days
 
 
 def test_the_restore_test_restores_the_database_into_isolation(

@@ -57,22 +57,22 @@ def test_database_subnets_have_no_route_out(synthesis: Synthesis, env: str) -> N
     routes = synthesis.resources(env, NETWORK, "AWS::EC2::Route")
     assert not [r for logical_id, r in routes.items() if "databaseSubnet" in logical_id]
     private_routes = [r for logical_id, r in routes.items() if "privateSubnet" in logical_id]
-    ipv4 = [r for r in private_routes if "DestinationCidrBlock" in r["Properties"]]
-    assert ipv4 and all("NatGatewayId" in r["Properties"] for r in ipv4)
-    # A dual-stack VPC routes the private subnets' IPv6 out through an egress-only gateway,
-    # but gives no address to use it (test_no_subnet_hands_out_ipv6_addresses).
-    ipv6 = [r for r in private_routes if "DestinationIpv6CidrBlock" in r["Properties"]]
-    assert all("EgressOnlyInternetGatewayId" in r["Properties"] for r in ipv6)
+    # Their only way out is the NAT gateway: no IPv6 route (test_only_public_subnets_have_ipv6).
+    assert private_routes and all("NatGatewayId" in r["Properties"] for r in private_routes)
 
 
-def test_no_subnet_hands_out_ipv6_addresses(synthesis: Synthesis, env: str) -> None:
-    """The VPC is dual-stack for the load balancer (edge.origin_ip); no subnet gives what
-    starts in it an IPv6 address, which would be a public one."""
-    subnets = synthesis.resources(env, NETWORK, "AWS::EC2::Subnet").values()
+def test_only_public_subnets_have_ipv6(synthesis: Synthesis, env: str) -> None:
+    """The VPC is dual-stack for the load balancer (edge.origin_ip): only the public subnets
+    get IPv6 ranges, and no subnet gives what starts in it an IPv6 address (a public one)."""
+    subnets = synthesis.resources(env, NETWORK, "AWS::EC2::Subnet")
     dual_stack = synthesis.environments[env].dual_stack
-    assert all(("Ipv6CidrBlock" in s["Properties"]) == dual_stack for s in subnets)
-    assert not [s for s in subnets if s["Properties"].get("AssignIpv6AddressOnCreation")]
-    assert not [s for s in subnets if s["Properties"].get("MapPublicIpOnLaunch")]
+    for logical_id, subnet in subnets.items():
+        public = "publicSubnet" in logical_id
+        assert ("Ipv6CidrBlock" in subnet["Properties"]) == (dual_stack and public), logical_id
+        assert not subnet["Properties"].get("AssignIpv6AddressOnCreation"), logical_id
+        assert not subnet["Properties"].get("MapPublicIpOnLaunch"), logical_id
+    kinds = {r["Type"] for r in synthesis.raw(env, NETWORK)["Resources"].values()}
+    assert "AWS::EC2::EgressOnlyInternetGateway" not in kinds
 
 
 def test_vpc_endpoints(synthesis: Synthesis, env: str) -> None:

@@ -952,7 +952,8 @@ def test_apply_takes_no_snapshot_when_there_is_no_database_to_change(
     assert code == ExitCode.OK, err
     assert account.params_of("rds", "CreateDBSnapshot") == []
     if parts:
-        assert account.operations("rds") == []  # the database is not even looked for
+        # Looked at only to know it is awake (dev's office hours), never snapshotted.
+        assert set(account.operations("rds")) == {"rds.DescribeDBInstances"}
     assert deploys.applied == [parts]
     assert "Snapshot" not in out
 
@@ -972,3 +973,20 @@ def test_apply_with_nobody_to_answer_the_snapshot_question_refuses_in_a_sentence
     assert account.params_of("rds", "CreateDBSnapshot") == []
     assert code in (ExitCode.INVALID_INPUT, ExitCode.REFUSED), err
     assert err.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_apply_of_the_services_refuses_while_the_database_sleeps(
+    account: Account,
+    deploys: Deploys,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """CloudFormation sets the services' task range again when it updates them: at night that
+    would start tasks against dev's stopped database."""
+    create_database()
+    boto3.client("rds", "us-east-1").stop_db_instance(DBInstanceIdentifier="health-platform-dev-db")
+
+    code, _, err = hp(capsys, "infra", "apply", "dev", "--stacks", "services")
+
+    assert code == ExitCode.REFUSED
+    assert "dev is asleep outside its office hours" in err and "`hp wake dev`" in err
+    assert deploys.applied == []

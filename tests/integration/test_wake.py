@@ -8,9 +8,10 @@ import datetime as dt
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from health_platform.cli import main
-from health_platform.errors import ExitCode, RefusedError
+from health_platform.errors import ExitCode, RefusedError, TimedOutError
 from health_platform.ops.aws import boto_clients
 from health_platform.ops.office_hours import database_status, require_awake, wake
 from health_platform.ops.status import environment_status
@@ -93,7 +94,8 @@ def test_work_that_needs_the_database_is_refused_while_it_sleeps(
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert said == (
         "error: dev is asleep outside its office hours (MON-FRI 07:00-19:00 America/New_York):"
-        " its database is stopped, so it cannot migrate its schema; run `hp wake dev` first."
+        " its database is stopped, so it cannot migrate its schema; run `hp wake dev` first (it"
+        " waits until the database is available)."
     )
 
 
@@ -119,3 +121,73 @@ def test_status_counts_a_database_asleep_outside_its_hours_as_healthy() -> None:
     (day, *_) = environment_status(dev, boto_clients(), now=monday).data
     assert (night.status, night.asleep, night.healthy) == ("stopped", True, True)
     assert (day.status, day.asleep, day.healthy) == ("stopped", False, False)
+
+
+def _described(status: str) -> dict[str, object]:
+    return {"DBInstances": [{"DBInstanceIdentifier": DATABASE, "DBInstanceStatus": status}]}
+
+
+@pytest.mark.usefixtures("aws")
+def test_wake_waits_for_a_stop_under_way_before_starting() -> None:
+    """Just after the evening stop: RDS refuses to start an instance that is stopping, and
+    boto3 has no waiter for "stopped"."""
+    dev = load_environment("dev")
+    rds = boto3.client("rds", REGION)
+    scaling = boto3.client("application-autoscaling", REGION)
+    with Stubber(rds) as database, Stubber(scaling) as services:
+        asked = {"DBInstanceIdentifier": DATABASE}
+        for status in ("stopping", "stopping", "stopped"):
+            database.add_response("describe_db_instances", _described(status), asked)
+        database.add_response(
+            "start_db_instance", {"DBInstance": {"DBInstanceStatus": "starting"}}, asked
+        )
+        for status in ("starting", "available"):
+            database.add_response("describe_db_instances", _described(status), asked)
+        for _ in range(2):
+            services.add_response("register_scalable_target", {})
+        said: list[str] = []
+        woken = wake(
+            dev,
+            lambda service, _: rds if service == "rds" else scaling,
+            timeout_s=60,
+            on_progress=said.append,
+            poll_seconds=0,
+            sleep=lambda _: None,
+        )
+        database.assert_no_pending_responses()
+    assert woken.database_was == "stopping"
+    assert said[0] == f"{DATABASE} is stopping; waiting for it to stop before starting it"
+
+
+@pytest.mark.usefixtures("aws")
+def test_wake_gives_up_after_its_timeout_with_one_sentence() -> None:
+    dev = load_environment("dev")
+    rds = boto3.client("rds", REGION)
+    moments = iter([0.0, 30.0, 61.0])
+    with Stubber(rds) as database:
+        for _ in range(3):
+            database.add_response("describe_db_instances", _described("stopping"))
+        with pytest.raises(TimedOutError) as late:
+            wake(
+                dev,
+                lambda *_: rds,
+                timeout_s=60,
+                poll_seconds=0,
+                sleep=lambda _: None,
+                clock=lambda: next(moments),
+            )
+    assert str(late.value) == (
+        f"{DATABASE} was stopping, not stopped, after 60 s; run `hp wake dev` again to keep"
+        " waiting."
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_database_still_starting_is_not_ready_for_changes() -> None:
+    dev = load_environment("dev")
+    rds = boto3.client("rds", REGION)
+    with Stubber(rds) as database:
+        database.add_response("describe_db_instances", _described("starting"))
+        with pytest.raises(RefusedError) as refused:
+            require_awake(dev, lambda *_: rds, "migrate its schema")
+    assert str(refused.value).startswith("dev is waking up outside its office hours")

@@ -1491,3 +1491,17 @@ def test_a_dual_stack_load_balancer_in_a_subnet_without_ipv6_is_found() -> None:
         "is dualstack-without-public-ipv4 in subnet Public, which has no IPv6 range: the load"
         " balancer's creation or update fails"
     )
+
+
+def test_an_ipv6_origin_whose_aaaa_record_names_an_ipv4_load_balancer_is_found() -> None:
+    for reached in ("ipv6", "dualstack"):
+        (said,) = messages(ORIGIN_IP, origin_path(reached, balancer="ipv4"))
+        assert "the load balancer its AAAA record names is ipv4" in said
+
+
+def test_a_rotation_without_a_duration_is_open_to_the_end_of_the_utc_day() -> None:
+    rules = {"ScheduleExpression": "cron(0 17 ? * MON *)"}  # 12:00 in New York, to 19:00-20:00
+    (said,) = messages(
+        STOPPED_DATABASE_JOBS, sleeping_database(**{"Rotation.RotationRules": rules})
+    )
+    assert "rotation cron(0 17 ? * MON *) (UTC)" in said

@@ -126,3 +126,11 @@ def test_the_database_runs_from_half_an_hour_before_to_a_quarter_after_on_office
     assert not at(0, "06:29") and at(0, "06:30") and at(0, "19:14") and not at(0, "19:15")
     assert not at(5, "12:00")  # Saturday
     assert hours.database_runs_at(dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC))  # 12:00 local
+
+
+def test_recovery_points_outlast_the_longest_gap_between_office_days() -> None:
+    week = _hours("UTC")
+    assert week.longest_gap_days == 3  # Friday to Monday
+    assert week.recovery_point_days(1) == 4 and week.recovery_point_days(7) == 7
+    odd = OfficeHours(time_zone="UTC", days=["TUE", "THU"], start="07:00", stop="19:00")
+    assert odd.longest_gap_days == 5  # Thursday to Tuesday

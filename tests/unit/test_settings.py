@@ -90,6 +90,7 @@ def test_the_shipped_environments_hold_the_seed_tables() -> None:
         (("dev", "office_hours.start", "00:10"), "dev.office_hours.start: 00:10 leaves no time to start the database 30 min before"),
         (("dev", "office_hours.stop", "23:50"), "dev.office_hours.stop: 23:50 leaves no time to stop the database 15 min after, that day"),
         (("dev", "rds.read_replica", True), "dev.office_hours: RDS cannot stop a database that has a read replica"),
+        (("dev", "ecs.scheduled_scaling", [{"name": "peak", "cron": "0 7 ? * MON-FRI *", "min_tasks": 2, "max_tasks": 3}]), "dev.ecs.scheduled_scaling: the office hours set the task range themselves"),
         (("prod", "office_hours", {"time_zone": "UTC", "days": ["MON"], "start": "07:00", "stop": "19:00"}), "prod.office_hours: production runs around the clock"),
     ],
 )  # fmt: skip

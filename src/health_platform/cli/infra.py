@@ -178,6 +178,8 @@ def apply(
     parts = [p.strip() for p in stacks.split(",") if p.strip()] if stacks else None
     if deploy.changes_data(settings, parts):
         _before_data_changes(settings, backup, yes)
+    elif deploy.changes_services(settings, parts):
+        _awake_for_services(settings)
     deployed = deploy.apply(
         settings,
         out_dir or cdk_out_dir(),
@@ -186,6 +188,19 @@ def apply(
         confirm=(lambda _: True) if yes else confirm,
     )
     out.print(f"[green]Deployed[/] {', '.join(deployed)}.")
+
+
+def _awake_for_services(settings: EnvironmentSettings) -> None:
+    """CloudFormation registers the services' task range again when it updates them, which
+    would start tasks at night against a sleeping database: wake it first."""
+    from health_platform.ops.backup import database_exists
+    from health_platform.ops.office_hours import require_awake
+
+    if settings.office_hours is None:
+        return
+    _, clients = aws(settings.name)
+    if database_exists(settings, clients):
+        require_awake(settings, clients, "change its services stack (tasks would start)")
 
 
 def _before_data_changes(settings: EnvironmentSettings, backup: bool | None, yes: bool) -> None:
@@ -197,7 +212,9 @@ def _before_data_changes(settings: EnvironmentSettings, backup: bool | None, yes
     _, clients = aws(settings.name)
     if not database_exists(settings, clients):
         return
-    require_awake(settings, clients, "change its data stack (RDS modifies no stopped instance)")
+    require_awake(
+        settings, clients, "change its data and services stacks (RDS modifies no stopped instance)"
+    )
     if backup is False:
         return
     if (

@@ -70,9 +70,11 @@ def drill_database_identifier(env: str, stamp: str) -> str:
     return f"{drill_database_prefix(env)}{stamp}"
 
 
-def office_hours_group(env: str) -> str:
-    """The EventBridge Scheduler group of the schedules that stop and start the database."""
-    return resource_name(env, "office-hours")
+def office_hours_group(env: str, action: str) -> str:
+    """The EventBridge Scheduler group of the schedule that stops (`action` "stop") or
+    starts ("start") the database outside office hours: apart, so their failures are told
+    apart (observability alarms on a failed stop only)."""
+    return resource_name(env, "office-hours", action)
 
 
 def cache_identifier(env: str) -> str:

@@ -20,6 +20,7 @@ from health_platform.ops.aws import (
     stack_missing,
 )
 from health_platform.ops.cdk_cli import cdk_command, run_cdk
+from health_platform.ops.upgrades import refuse_unsafe_steps
 from health_platform.settings import EnvironmentSettings
 
 Confirm = Callable[[str], bool]
@@ -52,6 +53,11 @@ def parts_before_services(settings: EnvironmentSettings) -> list[str]:
 def changes_data(settings: EnvironmentSettings, parts: Sequence[str] | None) -> bool:
     """Whether an apply of `parts` (all when None) deploys the data stack: the database's."""
     return naming.stack_name(settings.name, naming.DATA) in stacks_in_order(settings, parts)
+
+
+def changes_services(settings: EnvironmentSettings, parts: Sequence[str] | None) -> bool:
+    """Whether applying `parts` (all when None) updates the services stack."""
+    return naming.stack_name(settings.name, naming.SERVICES) in stacks_in_order(settings, parts)
 
 
 def required_parameters(env: str) -> list[str]:
@@ -129,6 +135,7 @@ def apply(
     session = boto3.Session()
     require_credentials(session)
     if naming.stack_name(settings.name, naming.SERVICES) in stacks:
+        refuse_unsafe_steps(settings, boto_clients(session))
         missing = missing_parameters(settings, boto_clients(session))
         if missing:
             env = settings.name

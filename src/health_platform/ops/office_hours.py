@@ -8,11 +8,12 @@ failing half-way through.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
 from health_platform.contract import SERVICES
 from health_platform.errors import AwsError, RefusedError, TimedOutError
@@ -21,6 +22,8 @@ from health_platform.ops.aws import ClientFactory, aws_errors, error_code
 from health_platform.settings import EnvironmentSettings
 
 ASLEEP = frozenset({"stopped", "stopping"})
+# Not yet taking connections or changes either: a start takes minutes.
+NOT_READY = ASLEEP | {"starting"}
 POLL_SECONDS = 30
 
 
@@ -45,11 +48,13 @@ def require_awake(settings: EnvironmentSettings, clients: ClientFactory, doing: 
             return  # nothing deployed to wake; what comes next says so
         raise AwsError(f"AWS refused to describe {identifier}: {missing}") from missing
     status = str(instance["DBInstanceStatus"])
-    if status in ASLEEP:
+    if status in NOT_READY:
+        state = "is waking up" if status == "starting" else "is asleep"
         raise RefusedError(
-            f"{settings.name} is asleep outside its office hours"
+            f"{settings.name} {state} outside its office hours"
             f" ({settings.office_hours.describe()}): its database is {status}, so it cannot"
-            f" {doing}; run `hp wake {settings.name}` first."
+            f" {doing}; run `hp wake {settings.name}` first (it waits until the database is"
+            " available)."
         )
 
 
@@ -66,6 +71,8 @@ def wake(
     timeout_s: float,
     on_progress: Callable[[str], None] = lambda _: None,
     poll_seconds: float = POLL_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Wakened:
     """Start the database (waiting for a stop under way to finish first) and give the
     services their usual task range, until the office hours' next stop."""
@@ -74,28 +81,29 @@ def wake(
     rds = clients("rds", settings.region)
     identifier = naming.database_identifier(settings.name)
     was = database_status(settings, clients)
-    delay = max(1, int(poll_seconds))
-    attempts = max(1, int(timeout_s // delay))
-    waiter_config = {"Delay": delay, "MaxAttempts": attempts}
-    try:
-        if was == "stopping":
-            on_progress(f"{identifier} is stopping; waiting for it to stop before starting it")
-            rds.get_waiter("db_instance_stopped").wait(
-                DBInstanceIdentifier=identifier, WaiterConfig=waiter_config
-            )
-        if was in ASLEEP:
-            on_progress(f"Starting {identifier} (RDS takes several minutes)")
-            _start(rds, identifier)
-        on_progress(f"Waiting for {identifier} to be available")
-        rds.get_waiter("db_instance_available").wait(
-            DBInstanceIdentifier=identifier, WaiterConfig=waiter_config
-        )
-    except WaiterError as late:
-        raise TimedOutError(
-            f"{identifier} was not available within {timeout_s:.0f} s"
-            f" ({late.last_response.get('DBInstances', [{}])[0].get('DBInstanceStatus', '?')});"
-            f" run `hp wake {settings.name}` again to keep waiting."
-        ) from late
+    deadline = clock() + timeout_s
+
+    def until(wanted: str) -> None:
+        # boto3's RDS client has a waiter for "available" but none for "stopped"; one loop
+        # serves both, bounded by the caller's timeout.
+        status = database_status(settings, clients)
+        while status != wanted:
+            if clock() >= deadline:
+                raise TimedOutError(
+                    f"{identifier} was {status}, not {wanted}, after {timeout_s:.0f} s; run"
+                    f" `hp wake {settings.name}` again to keep waiting."
+                )
+            sleep(poll_seconds)
+            status = database_status(settings, clients)
+
+    if was == "stopping":
+        on_progress(f"{identifier} is stopping; waiting for it to stop before starting it")
+        until("stopped")
+    if was in ASLEEP:
+        on_progress(f"Starting {identifier} (RDS takes several minutes)")
+        _start(rds, identifier)
+    on_progress(f"Waiting for {identifier} to be available")
+    until("available")
     return Wakened(database_was=was, tasks=_scale_up(settings, clients, on_progress))
 
 

@@ -251,8 +251,12 @@ class Database(Construct):
     @staticmethod
     def _rotate_in_office_hours(attached: secretsmanager.ISecret, hours: OfficeHours) -> None:
         """A rotation cannot reach a stopped database: rotate inside office hours, and not at
-        once when a deployment changes the schedule (CloudFormation's default), which may
-        be at night."""
+        once when a deployment changes the schedule (CloudFormation's default). Secrets
+        Manager still tests the function against the database on such a change, which
+        `hp infra apply` makes only while the database runs (ops/office_hours.py).
+
+        CDK's SecretRotation takes only an interval: its schedule's rules are set on the
+        CloudFormation resource underneath."""
         schedule = attached.node.find_child("RotationSchedule").node.default_child
         assert isinstance(schedule, secretsmanager.CfnRotationSchedule)
         expression, duration = hours.rotation_rules()

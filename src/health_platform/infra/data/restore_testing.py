@@ -17,14 +17,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from health_platform.office_hours import (
-    AWS_BACKUP_COMPLETION_WINDOW,
-    AWS_BACKUP_START,
-    AWS_BACKUP_START_WINDOW,
-    OfficeHours,
-)
-
 # 10:00 UTC on the 1st of every month: after that day's 05:00 backup and its 4-hour window.
+# Where backups are taken on office days only (data/backup.py), the newest recovery point
+# is kept over the weekend (EnvironmentSettings.recovery_point_days), so one is in the
+# selection window whatever day the 1st is.
 MONTHLY = "cron(0 10 1 * ? *)"
 START_WINDOW_HOURS = 8
 # How long the restored instance is kept for checks (`hp dr drill`, a person) before AWS
@@ -45,7 +41,6 @@ class RestoreTesting(Construct):
         subnet_group: rds.ISubnetGroup,
         vpc: ec2.IVpc,
         retention_days: int,
-        office_hours: OfficeHours | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -66,13 +61,11 @@ class RestoreTesting(Construct):
                 )
             ],
         )
-        schedule, time_zone = _monthly(office_hours)
         self.plan = backup.CfnRestoreTestingPlan(
             self,
             "Plan",
             restore_testing_plan_name=plan_name,
-            schedule_expression=schedule,
-            schedule_expression_timezone=time_zone,
+            schedule_expression=MONTHLY,
             start_window_hours=START_WINDOW_HOURS,
             recovery_point_selection=backup.CfnRestoreTestingPlan.RestoreTestingRecoveryPointSelectionProperty(
                 algorithm="LATEST_WITHIN_WINDOW",
@@ -96,15 +89,3 @@ class RestoreTesting(Construct):
                 "vpcSecurityGroupIds": f'["{self.security_group.security_group_id}"]',
             },
         )
-
-
-def _monthly(hours: OfficeHours | None) -> tuple[str, str | None]:
-    """(schedule, time zone): the 1st at 10:00 UTC; or, where backups are taken on office
-    days only (a database stopped outside office hours), the month's first first office
-    day after that day's backup, so a recovery point within the selection window exists
-    whatever day the 1st is."""
-    if hours is None:
-        return MONTHLY, None
-    after_backup = AWS_BACKUP_START + AWS_BACKUP_START_WINDOW + AWS_BACKUP_COMPLETION_WINDOW
-    minute, hour, _ = hours.cron_fields(hours.opens + after_backup)
-    return f"cron({minute} {hour} ? * {hours.first_day}#1 *)", hours.time_zone

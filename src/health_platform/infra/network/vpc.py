@@ -16,8 +16,8 @@ class PlatformVpc(Construct):
     """Public subnets hold the load balancer and the NAT gateways, private subnets the ECS
     tasks, database subnets (no route out at all) RDS and ElastiCache.
 
-    `dual_stack`: the VPC and every subnet get IPv6 ranges (AWS-provided), so the load
-    balancer can take IPv6 addresses (it assigns its own); no subnet gives one to what
+    `dual_stack`: the VPC and the public subnets get IPv6 ranges (AWS-provided), so the
+    load balancer can take IPv6 addresses (it assigns its own); no subnet gives one to what
     starts in it (an IPv6 address is a public one). Tasks and databases keep IPv4 alone:
     their egress stays the NAT gateway's."""
 
@@ -65,6 +65,20 @@ class PlatformVpc(Construct):
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },
         )
+        if dual_stack:
+            self._ipv6_for_public_subnets_only()
+
+    def _ipv6_for_public_subnets_only(self) -> None:
+        """CDK's dual-stack VPC gives every subnet an IPv6 range and routes the private ones'
+        IPv6 out through an egress-only gateway. Only the load balancer needs IPv6: the other
+        subnets keep none, so the NAT gateway stays their only way out."""
+        for subnet in [*self.private_subnets, *self.database_subnets]:
+            cfn_subnet = subnet.node.default_child
+            assert isinstance(cfn_subnet, ec2.CfnSubnet)
+            cfn_subnet.add_property_deletion_override("Ipv6CidrBlock")
+            cfn_subnet.add_property_deletion_override("AssignIpv6AddressOnCreation")
+            subnet.node.try_remove_child("DefaultRoute6")
+        self.vpc.node.try_remove_child("EIGW6")
 
     @property
     def private_subnets(self) -> list[ec2.ISubnet]:

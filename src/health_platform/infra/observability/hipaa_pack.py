@@ -116,16 +116,17 @@ def _database_backups(env: EnvironmentSettings) -> Mapping[str, str]:
 
 
 def _backup_plan(env: EnvironmentSettings) -> Mapping[str, str]:
-    # data/backup.py: one recovery point a day, kept the database's retention.
+    # data/backup.py: one recovery point a day (on office days where the database stops
+    # outside them: nothing changes while it is stopped), kept over the longest gap.
     return {
-        "requiredFrequencyValue": "1",
+        "requiredFrequencyValue": str(env.backup_frequency_days),
         "requiredFrequencyUnit": "days",
-        "requiredRetentionDays": str(env.rds.backup_retention_days),
+        "requiredRetentionDays": str(env.recovery_point_days),
     }
 
 
 def _recovery_points(env: EnvironmentSettings) -> Mapping[str, str]:
-    return {"requiredRetentionDays": str(env.rds.backup_retention_days)}
+    return {"requiredRetentionDays": str(env.recovery_point_days)}
 
 
 def _cache_snapshots(env: EnvironmentSettings) -> Mapping[str, str]:

@@ -3,8 +3,10 @@ the backend and everything else to the frontend.
 
 One ingress rule per security group, 443 from one of CloudFront's origin-facing prefix
 lists: a prefix-list reference weighs its maximum entries (55) against the 60 rules a
-security group may hold per direction, so a second one (port 80, or the other address
-family's list) would exceed the quota; the IPv6 list has a group of its own. CloudFront
+security group may hold per direction, so a second one (port 80) would exceed the quota.
+The IPv6 list has a group of its own: AWS counts IPv4 and IPv6 rules apart, but how it
+counts a prefix list of each family in one group is not documented, and two groups hold
+either way (and let `dualstack` drop the IPv4 one by itself later). CloudFront
 reaches the origin over HTTPS only, and viewers' HTTP is redirected at the edge, so there
 is no port 80 listener either. From the ALB to the tasks it is HTTPS again: each task
 serves TLS with a certificate it makes when it starts (AWS: the load balancer validates no

@@ -5,7 +5,10 @@ them; CloudFormation references a list only by id. An environment file names the
 CloudFront list's id (`edge.cloudfront_prefix_list_id`), but the IPv6 one is looked up
 here, with EC2's DescribeManagedPrefixLists, so a new region needs nothing looked up by
 hand. The call runs in CDK's custom-resource function (one per stack), in the private
-subnets, through the NAT gateway (EC2's API has no interface endpoint here)."""
+subnets (HIPAA pack: functions in a VPC), through the NAT gateway (EC2's API has no
+interface endpoint here). In a region without the list the services stack fails on this
+resource ("PrefixLists.0.PrefixListId" not in the answer): use `edge.origin_ip: ipv4`
+there."""
 
 from __future__ import annotations
 

@@ -83,10 +83,9 @@ class DataStack(PlatformStack):
             DatabaseSleep(
                 self,
                 "DatabaseSleep",
-                group_name=naming.office_hours_group(env),
+                env=env,
                 hours=settings.office_hours,
                 instance=self.database.instance,
-                key=self.key,
             )
         self.cache = Cache(
             self,
@@ -124,7 +123,7 @@ class DataStack(PlatformStack):
             "Backup",
             vault_name=naming.resource_name(env),
             key=self.key,
-            retention_days=settings.rds.backup_retention_days,
+            retention_days=settings.recovery_point_days,
             databases=[self.database.instance],
             dr_vault_arn=dr_vault_arn,
             office_hours=settings.office_hours,
@@ -137,8 +136,7 @@ class DataStack(PlatformStack):
             database=self.database.instance,
             subnet_group=self.database.subnet_group,
             vpc=network.vpc,
-            retention_days=settings.rds.backup_retention_days,
-            office_hours=settings.office_hours,
+            retention_days=settings.recovery_point_days,
         )
         if settings.dr_region:
             self._disaster_recovery(

@@ -248,20 +248,26 @@ class ObservabilityStack(PlatformStack):
         return [failed, rejected]
 
     def _office_hours(self, env: str) -> None:
-        """A stop or start of the database that Scheduler gave up on after its retries."""
-        dropped = metric(
-            "AWS/Scheduler",
-            "InvocationDroppedCount",
-            {"ScheduleGroup": naming.office_hours_group(env)},
-            "Sum",
+        """A stop of the database that Scheduler gave up on after its retries: the instance
+        runs (and bills) all night. A failed start needs no alarm of its own: the tasks meet
+        no database at the start of the day (unhealthy targets; `hp doctor`). And a start
+        refused because `hp wake` started the database early is no failure at all."""
+        group = {"ScheduleGroup": naming.office_hours_group(env, "stop")}
+        failed = cloudwatch.MathExpression(
+            expression="dropped + errors",
+            using_metrics={
+                "dropped": metric("AWS/Scheduler", "InvocationDroppedCount", group, "Sum"),
+                "errors": metric("AWS/Scheduler", "TargetErrorCount", group, "Sum"),
+            },
+            period=Duration.minutes(5),
+            label="Failed stops of the database",
         )
         self.alarms.add(
-            "OfficeHoursSchedule",
-            dropped,
+            "OfficeHoursStop",
+            failed,
             Threshold(0, 1),
-            "EventBridge Scheduler could not stop or start the database at the edge of office"
-            " hours (RDS refused the call after retries). Expected once after `hp wake` started"
-            " it early; otherwise see the schedule group's target errors.",
+            "EventBridge Scheduler could not stop the database at the end of office hours: it"
+            " runs all night. See the schedule group's target errors; `aws rds stop-db-instance`.",
         )
 
     def _database(self, settings: EnvironmentSettings, data: DataStack) -> list[cloudwatch.IWidget]:

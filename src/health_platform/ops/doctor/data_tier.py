@@ -70,7 +70,8 @@ def _asleep(e: Environment, status: str) -> Check | None:
         identifier,
         "fail",
         f"{status} within office hours ({hours.describe()})",
-        f"`hp wake {e.env}`; the scheduled start failed if the OfficeHoursSchedule alarm fired",
+        f"`hp wake {e.env}`; then read the target errors of the schedule group"
+        f" {naming.office_hours_group(e.env, 'start')} (CloudWatch, AWS/Scheduler)",
     )
 
 

@@ -66,6 +66,14 @@ def _origin_ip(env: Environment) -> Iterator[tuple[Resource, str]]:
                 f"reaches {name} over IPv6 but no AAAA record of the templates names it:"
                 " CloudFront finds no IPv6 address and answers 502",
             )
+        for balancer in _aliased(env, name, "AAAA") if reached != "ipv4" else []:
+            if balancer is not None and _address_type(balancer) not in IPV6_TYPES:
+                yield (
+                    distribution,
+                    f"reaches {name} over {reached}, but the load balancer its AAAA record"
+                    f" names is {_address_type(balancer)}: it has no IPv6 address, and"
+                    " CloudFront answers 502",
+                )
         if reached != "ipv4":
             continue
         for balancer in _aliased(env, name, "A"):

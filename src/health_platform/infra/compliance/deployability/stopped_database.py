@@ -168,15 +168,24 @@ def _rotations(env: Environment, database: Resource, running: Running) -> Iterat
             continue
         rules = rotation.properties.get("RotationRules", {})
         weekly = _cron(rules.get("ScheduleExpression"))
-        hours = int((literal(rules.get("Duration")) or "1h").removesuffix("h") or 1)
+        duration = literal(rules.get("Duration"))
         if weekly is None:
             yield f"its secret's rotation {literal(rules.get('ScheduleExpression'))} (any hour)"
         elif not all(
-            running.holds_utc(day, weekly[0], dt.timedelta(hours=hours)) for day in weekly[1]
+            running.holds_utc(day, weekly[0], _rotation_window(weekly[0], duration))
+            for day in weekly[1]
         ):
             yield f"its secret's rotation {literal(rules.get('ScheduleExpression'))} (UTC)"
         if rotation.properties.get("RotateImmediatelyOnUpdate") is not False:
             yield "its secret's rotation on every deployment (RotateImmediatelyOnUpdate)"
+
+
+def _rotation_window(starts: dt.timedelta, duration: str | None) -> dt.timedelta:
+    """Secrets Manager's window: Duration hours, or, without one, to the end of the UTC day
+    (API_RotationRulesType.html)."""
+    if duration:
+        return dt.timedelta(hours=int(duration.removesuffix("h")))
+    return DAY - starts
 
 
 def _backups(env: Environment, database: Resource, running: Running) -> Iterator[str]:
