@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { Navigate, useLocation } from "react-router";
 
 import type { Role } from "../api/types";
+import { ErrorNotice } from "../components/ErrorNotice";
 import { ProblemPage } from "../components/ProblemPage";
 import { homeOf, needsMfaEnrollment, useSession } from "./session";
 
@@ -10,8 +11,16 @@ import { homeOf, needsMfaEnrollment, useSession } from "./session";
  * to sign-in, or shown why not.
  */
 export function RequireRole({ role, children }: { role?: Role; children: ReactNode }) {
-  const { user } = useSession();
+  const { user, checkError, retryCheck } = useSession();
   const location = useLocation();
+  if (user === undefined && checkError) {
+    return (
+      <section className="problem-page" aria-labelledby="check-title">
+        <h1 id="check-title">We could not check your sign-in</h1>
+        <ErrorNotice error={checkError} onRetry={retryCheck} />
+      </section>
+    );
+  }
   if (user === undefined) return <p className="loading">Loading…</p>;
   if (user === null) {
     const next = location.pathname + location.search;

@@ -13,7 +13,7 @@ import {
 } from "react";
 import type { ReactNode } from "react";
 
-import { whenSessionEnds } from "../api/client";
+import { ApiError, whenSessionEnds } from "../api/client";
 import { auth } from "../api/endpoints";
 import type { User } from "../api/types";
 
@@ -22,6 +22,13 @@ export const SESSION_EXPIRED = "Your session has expired. Please sign in again."
 interface Session {
   /** undefined while the first /me answer is awaited; null when nobody is signed in. */
   user: User | null | undefined;
+  /**
+   * Why the API could not say who is signed in (too many requests, no connection, a
+   * service problem): not the same as being signed out. `user` stays undefined meanwhile.
+   */
+  checkError: unknown;
+  /** Asks the API again after checkError. */
+  retryCheck: () => void;
   /** Why the user was sent back to sign-in, shown there once. */
   notice: string | null;
   signedIn: (user: User) => void;
@@ -36,6 +43,7 @@ const SessionContext = createContext<Session | null>(null);
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
+  const [checkError, setCheckError] = useState<unknown>(null);
   // The listener below outlives renders; it reads the user through this ref.
   const current = useRef(user);
   current.current = user;
@@ -45,8 +53,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       if (current.current) setNotice(SESSION_EXPIRED); // not for a visitor never signed in
       setUser(null);
     });
-    auth.me().then(setUser, () => setUser(null));
   }, []);
+
+  const retryCheck = useCallback(() => {
+    setCheckError(null);
+    auth.me().then(setUser, (error: unknown) => {
+      // Only the API's own "not signed in" means signed out; anything else is a failed check.
+      if (error instanceof ApiError && error.status === 401) setUser(null);
+      else setCheckError(error);
+    });
+  }, []);
+  useEffect(retryCheck, [retryCheck]);
 
   const signedIn = useCallback((next: User) => {
     setNotice(null);
@@ -64,8 +81,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const notify = useCallback((message: string) => setNotice(message), []);
   const clearNotice = useCallback(() => setNotice(null), []);
   const value = useMemo(
-    () => ({ user, notice, signedIn, signOut, notify, clearNotice }),
-    [user, notice, signedIn, signOut, notify, clearNotice],
+    () => ({ user, checkError, retryCheck, notice, signedIn, signOut, notify, clearNotice }),
+    [user, checkError, retryCheck, notice, signedIn, signOut, notify, clearNotice],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
