@@ -47,9 +47,9 @@ def test_create_read_update_delete(patient: User) -> None:
         ({**HEART_RATE, "value": 400}, "value", "Heart rate must be between 20 and 300 /min"),
         ({**HEART_RATE, "unit": "bpm"}, "unit", "Heart rate is recorded in /min"),
         ({**HEART_RATE, "type": "mood"}, "type", "unknown type"),
-        ({**HEART_RATE, "effective_at": "2026-11-25T08:30:00"}, "effective_at", "timezone"),
-        ({**HEART_RATE, "colour": "red"}, "colour", "Extra inputs"),
-        ({**HEART_RATE, "value": "sixty"}, "value", "valid number"),
+        ({**HEART_RATE, "effective_at": "2026-11-25T08:30:00"}, "effective_at", "time zone"),
+        ({**HEART_RATE, "colour": "red"}, "colour", "is not a field this accepts"),
+        ({**HEART_RATE, "value": "sixty"}, "value", "must be a number"),
         ({**HEART_RATE, "effective_at": "2999-01-01T00:00:00Z"}, "effective_at", "future"),
     ],
 )

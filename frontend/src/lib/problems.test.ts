@@ -24,14 +24,26 @@ group("describe", () => {
     expect(
       describe(new ApiError(503, "unavailable", "The database is unavailable.")),
     ).toMatchObject({
-      title: "Service problem",
+      title: "The service is briefly unavailable",
       retryable: true,
     });
     expect(
       describe(new ApiError(409, "mfa_enrolled", "A second factor is already enrolled.")),
     ).toMatchObject({
+      title: "Two-step sign-in is already on",
       message: "A second factor is already enrolled.",
       retryable: false,
     });
+  });
+
+  it("titles every error in plain words, a code it does not know by its status", () => {
+    const invalid = new ApiError(422, "invalid_request", "Please check: value must be a number.");
+    expect(describe(invalid).title).toBe("Please check what you entered");
+    expect(describe(new ApiError(418, "teapot", "Short and stout.")).title).toBe(
+      "That did not work",
+    );
+    expect(describe(new ApiError(502, "bad_gateway", "Upstream.")).title).toBe(
+      "The service had a problem",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { ApiError, NetworkError } from "../api/client";
+import { ERROR_TITLES } from "./errorTitles";
 
 export type ProblemKind = "forbidden" | "not-found" | "rate-limited" | "network" | "other";
 
@@ -32,7 +33,7 @@ export function describe(error: unknown): Problem {
     if (error.status === 403) {
       return {
         kind: "forbidden",
-        title: "Access denied",
+        title: ERROR_TITLES[error.code] ?? "Access denied",
         message: error.message,
         retryable: false,
       };
@@ -50,7 +51,9 @@ export function describe(error: unknown): Problem {
     }
     return {
       kind: "other",
-      title: error.status >= 500 ? "Service problem" : "Request refused",
+      title:
+        ERROR_TITLES[error.code] ??
+        (error.status >= 500 ? "The service had a problem" : "That did not work"),
       message: error.message,
       retryable: error.status >= 500,
     };

@@ -18,9 +18,15 @@ from sqlalchemy.exc import DataError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from health_platform.api import validation_words
 from health_platform.api.request_context import request_id
 
 log = logging.getLogger("health_platform.api")
+
+
+# The codes of HTTP errors raised by the framework itself (no route, a wrong method).
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+HTTP_ERROR = "http_error"
 
 
 class ApiError(Exception):
@@ -61,16 +67,6 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "field": ".".join(str(part) for part in item["loc"] if part != "body"),
-            "problem": str(item["msg"]).removeprefix("Value error, "),
-        }
-        for item in error.errors()
-    ]
-
-
 def _is_read_only(error: Exception) -> bool:
     cause = getattr(error, "orig", error)
     return isinstance(cause, psycopg.errors.ReadOnlySqlTransaction)
@@ -83,9 +79,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        return error_response(
-            422, "invalid_request", "The request is not valid.", _validation_details(error)
-        )
+        found = validation_words.details(list(error.errors()))
+        return error_response(422, "invalid_request", validation_words.summary(found), found)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -94,7 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
             # which FastAPI wraps in a 400 "error parsing the body": the cause is the answer.
             cause = error.__cause__
             return error_response(cause.status, cause.code, cause.message, headers=cause.headers)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = HTTP_CODES.get(error.status_code, HTTP_ERROR)
         # Its headers too: a 405's Allow names the methods that would do.
         headers = dict(error.headers) if error.headers else None
         return error_response(error.status_code, code, str(error.detail), headers=headers)

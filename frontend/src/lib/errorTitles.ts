@@ -1,0 +1,41 @@
+/**
+ * Each of the API's error codes, said in plain words: the heading over the API's own
+ * message. Every code the API can answer has one (tests/unit/test_error_titles.py reads
+ * the API's code and this file); a code it does not know falls back to the status.
+ */
+export const ERROR_TITLES: Record<string, string> = {
+  client_closed: "The upload was interrupted",
+  csrf: "This page is out of date",
+  email_unconfirmed: "Confirm your email address first",
+  empty_upload: "The file is empty",
+  forbidden: "Not allowed",
+  http_error: "The request did not go through",
+  insufficient_storage: "There is no room to store the file",
+  internal_error: "Something went wrong on our side",
+  invalid_credentials: "Wrong email or password",
+  invalid_observation: "Please check the measurement",
+  invalid_request: "Please check what you entered",
+  invitation_expired: "This link has expired",
+  invitation_invalid: "This link does not work",
+  invitation_used: "This link was used already",
+  link_invalid: "This link no longer works",
+  method_not_allowed: "That cannot be done here",
+  mfa_code_wrong: "That code did not work",
+  mfa_enrolled: "Two-step sign-in is already on",
+  mfa_not_enabled: "Two-step sign-in is not on",
+  mfa_not_started: "Start setting up two-step sign-in again",
+  mfa_required: "Enter your authentication code",
+  not_found: "Not found",
+  rate_limited: "Too many requests",
+  read_only: "Changes are paused for now",
+  self_lock: "You cannot lock your own account",
+  self_mfa_reset: "You cannot reset your own second factor here",
+  self_role: "You cannot change your own role",
+  too_large: "That is too large",
+  too_many_attempts: "Too many attempts",
+  too_slow: "The connection was too slow",
+  unauthenticated: "Please sign in",
+  unavailable: "The service is briefly unavailable",
+  unsupported_type: "This kind of file is not accepted",
+  wrong_password: "Wrong password",
+};
