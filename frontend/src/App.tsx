@@ -21,6 +21,18 @@ const ProfilePage = lazy(() => import("./pages/Profile").then((m) => ({ default:
 const MfaEnrollmentPage = lazy(() =>
   import("./pages/MfaEnrollment").then((m) => ({ default: m.MfaEnrollmentPage })),
 );
+const SecurityPage = lazy(() =>
+  import("./pages/Security").then((m) => ({ default: m.SecurityPage })),
+);
+const YourDataPage = lazy(() =>
+  import("./pages/YourData").then((m) => ({ default: m.YourDataPage })),
+);
+const VerifyEmailPage = lazy(() =>
+  import("./pages/EmailLinks").then((m) => ({ default: m.VerifyEmailPage })),
+);
+const ResetPasswordPage = lazy(() =>
+  import("./pages/EmailLinks").then((m) => ({ default: m.ResetPasswordPage })),
+);
 const OverviewPage = lazy(() =>
   import("./admin/Overview").then((m) => ({ default: m.OverviewPage })),
 );
@@ -31,6 +43,10 @@ const TITLES: Record<string, string> = {
   "/": "Dashboard",
   "/documents": "Documents",
   "/profile": "Profile",
+  "/security": "Sign-in and security",
+  "/your-data": "Your data",
+  "/verify-email": "Confirm your email address",
+  "/reset-password": "Reset your password",
   "/signin": "Sign in",
   "/signup": "Create an account",
   "/enroll": "Set your password",
@@ -66,6 +82,24 @@ export function AppRoutes() {
           <Route path="/signup" element={<SignUpPage />} />
           <Route path="/enroll" element={<EnrollPage />} />
           <Route path="/mfa/enroll" element={<MfaEnrollmentPage />} />
+          <Route path="/verify-email" element={<VerifyEmailPage />} />
+          <Route path="/reset-password" element={<ResetPasswordPage />} />
+          <Route
+            path="/security"
+            element={
+              <RequireRole>
+                <SecurityPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="/your-data"
+            element={
+              <RequireRole role="patient">
+                <YourDataPage />
+              </RequireRole>
+            }
+          />
           <Route
             path="/"
             element={

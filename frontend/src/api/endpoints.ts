@@ -14,8 +14,11 @@ import type {
   ObservationType,
   Page,
   Profile,
+  RecoveryCodes,
   RegistrationReceipt,
+  ResetAsked,
   Role,
+  SignedInSession,
   UploadLimits,
   User,
 } from "./types";
@@ -27,10 +30,11 @@ export const auth = {
       method: "POST",
       json: { email, password, display_name: displayName },
     }),
-  login: (email: string, password: string, totp?: string) =>
+  /** `second`: the authenticator's code, or a recovery code in its place. */
+  login: (email: string, password: string, second?: { totp: string } | { recovery_code: string }) =>
     request<LoginResult>("/api/auth/login", {
       method: "POST",
-      json: totp ? { email, password, totp } : { email, password },
+      json: { email, password, ...second },
     }),
   logout: () => request<void>("/api/auth/logout", { method: "POST" }),
   acceptInvitation: (token: string, password: string) =>
@@ -38,6 +42,39 @@ export const auth = {
   startMfa: () => request<MfaEnrollment>("/api/auth/mfa/enroll", { method: "POST" }),
   finishMfa: (code: string) =>
     request<void>("/api/auth/mfa/verify", { method: "POST", json: { code } }),
+};
+
+export const account = {
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<void>("/api/account/password", {
+      method: "POST",
+      json: { current_password: currentPassword, new_password: newPassword },
+    }),
+  sessions: () => request<SignedInSession[]>("/api/account/sessions"),
+  endSession: (id: string) =>
+    request<void>(`/api/account/sessions/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  signOutEverywhere: () =>
+    request<void>("/api/account/sessions/sign-out-everywhere", { method: "POST" }),
+  sendVerification: () => request<void>("/api/account/email/verification", { method: "POST" }),
+  verifyEmail: (token: string) =>
+    request<void>("/api/account/email/verify", { method: "POST", json: { token } }),
+  recoveryCodes: () => request<RecoveryCodes>("/api/account/recovery-codes", { method: "POST" }),
+};
+
+export const passwordReset = {
+  ask: (email: string) =>
+    request<ResetAsked>("/api/auth/password-reset", { method: "POST", json: { email } }),
+  confirm: (token: string, newPassword: string) =>
+    request<void>("/api/auth/password-reset/confirm", {
+      method: "POST",
+      json: { token, new_password: newPassword },
+    }),
+};
+
+/** One's own data (HIPAA's right of access): a FHIR Bundle, or the measurements as CSV. */
+export const exports = {
+  fhir: () => requestBlob("/api/export/fhir"),
+  csv: () => requestBlob("/api/export/csv"),
 };
 
 export const profile = {

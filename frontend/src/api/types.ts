@@ -8,6 +8,29 @@ export interface User {
   display_name: string;
   role: Role;
   mfa_enabled: boolean;
+  /** Whether the owner opened a link sent to the address (reset needs it; we remind). */
+  email_verified: boolean;
+}
+
+/** One place the account is signed in (GET /api/account/sessions). */
+export interface SignedInSession {
+  id: string;
+  signed_in_at: string;
+  address: string | null;
+  agent: string | null;
+  /** This browser's own session. */
+  current: boolean;
+}
+
+/** Shown once: only their digests are kept. */
+export interface RecoveryCodes {
+  codes: string[];
+  shown_once: boolean;
+}
+
+/** The same answer for any address: only a confirmed owner gets a link. */
+export interface ResetAsked {
+  message: string;
 }
 
 /** The same for a new and a taken email: only the address's owner learns which, by email. */

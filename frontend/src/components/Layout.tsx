@@ -3,18 +3,22 @@ import type { ReactNode } from "react";
 import { NavLink, useNavigate } from "react-router";
 
 import { needsMfaEnrollment, useSession } from "../auth/session";
+import { ConfirmEmailReminder } from "./ConfirmEmailReminder";
 import { ErrorNotice } from "./ErrorNotice";
 
 const PATIENT_LINKS = [
   { to: "/", label: "Dashboard" },
   { to: "/documents", label: "Documents" },
+  { to: "/your-data", label: "Your data" },
   { to: "/profile", label: "Profile" },
+  { to: "/security", label: "Security" },
 ];
 const ADMIN_LINKS = [
   { to: "/admin", label: "Overview" },
   { to: "/admin/users", label: "Users" },
   { to: "/admin/audit", label: "Audit log" },
   { to: "/profile", label: "Profile" },
+  { to: "/security", label: "Security" },
 ];
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -65,6 +69,9 @@ export function Layout({ children }: { children: ReactNode }) {
       </header>
       <main id="main" tabIndex={-1}>
         <ErrorNotice error={signOutError} />
+        {user && !user.email_verified && !needsMfaEnrollment(user) ? (
+          <ConfirmEmailReminder />
+        ) : null}
         {children}
       </main>
     </>

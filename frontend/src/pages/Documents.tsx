@@ -7,22 +7,11 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { PagedTable } from "../components/PagedTable";
 import { UploadPanel } from "../documents/UploadPanel";
 import { typeName } from "../documents/uploads";
+import { save } from "../lib/download";
 import { formatBytes, formatDateTime } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
 const PAGE_SIZE = 20;
-
-/** Saves a blob under `filename` through a temporary link (the bytes never leave memory). */
-function save(blob: Blob, filename: string) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function DocumentsPage() {
   const [offset, setOffset] = useState(0);

@@ -20,6 +20,9 @@ export function SignInPage() {
   const [password, setPassword] = useState("");
   const [totp, setTotp] = useState("");
   const [askTotp, setAskTotp] = useState(false);
+  // Instead of the authenticator's code: one of the recovery codes, each good once.
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [recovery, setRecovery] = useState("");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -34,7 +37,8 @@ export function SignInPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const result = await auth.login(email, password, askTotp ? totp : undefined);
+      const second = !askTotp ? undefined : useRecovery ? { recovery_code: recovery } : { totp };
+      const result = await auth.login(email, password, second);
       clearNotice();
       signedIn(result.user);
     } catch (failure) {
@@ -88,7 +92,20 @@ export function SignInPage() {
             />
           )}
         </Field>
-        {askTotp ? (
+        {askTotp && useRecovery ? (
+          <Field label="Recovery code" hint="One of the codes you wrote down; each works once.">
+            {(control) => (
+              <input
+                {...control}
+                autoComplete="one-time-code"
+                autoFocus
+                value={recovery}
+                onChange={(e) => setRecovery(e.target.value)}
+              />
+            )}
+          </Field>
+        ) : null}
+        {askTotp && !useRecovery ? (
           <Field label="Authentication code" hint="The 6-digit code from your authenticator app.">
             {(control) => (
               <input
@@ -104,10 +121,24 @@ export function SignInPage() {
             )}
           </Field>
         ) : null}
+        {askTotp ? (
+          <p>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => setUseRecovery((using) => !using)}
+            >
+              {useRecovery ? "Use the authenticator's code" : "Use a recovery code instead"}
+            </button>
+          </p>
+        ) : null}
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      <p>
+        <Link to="/reset-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to="/signup">Create an account</Link>
       </p>
