@@ -6,27 +6,36 @@ import type { AuditFilter } from "../api/endpoints";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { PagedTable } from "../components/PagedTable";
+import { save } from "../lib/download";
 import { formatDateTime, fromLocalInput } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
 const PAGE_SIZE = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// What an auditor looks for first: what was refused.
+export const OUTCOMES = [
+  { value: "", label: "Any outcome" },
+  { value: "denied", label: "Denied" },
+  { value: "refused", label: "Refused" },
+  { value: "failure", label: "Failed" },
+  { value: "success", label: "Done" },
+] as const;
 
 interface Filters {
-  user_id: string;
+  email: string;
+  outcome: string;
   action: string;
-  resource_type: string;
   from: string;
   to: string;
 }
 
-const EMPTY: Filters = { user_id: "", action: "", resource_type: "", from: "", to: "" };
+const EMPTY: Filters = { email: "", outcome: "", action: "", from: "", to: "" };
 
 export function toQuery(filters: Filters, offset: number): AuditFilter {
   return {
-    user_id: filters.user_id.trim() || undefined,
+    email: filters.email.trim() || undefined,
+    outcome: filters.outcome || undefined,
     action: filters.action.trim() || undefined,
-    resource_type: filters.resource_type.trim() || undefined,
     from: fromLocalInput(filters.from) ?? undefined,
     to: fromLocalInput(filters.to) ?? undefined,
     limit: PAGE_SIZE,
@@ -34,30 +43,52 @@ export function toQuery(filters: Filters, offset: number): AuditFilter {
   };
 }
 
+const REFUSED = new Set(["denied", "refused", "failure", "locked", "not_found"]);
+
 export function AuditPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [offset, setOffset] = useState(0);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [exportError, setExportError] = useState<unknown>();
+  const [exporting, setExporting] = useState(false);
   const page = useLoad(() => admin.audit(toQuery(applied, offset)), [applied, offset]);
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    if (draft.user_id.trim() && !UUID.test(draft.user_id.trim())) {
-      setProblem("A user id looks like 0b7e4c1a-3d52-4f7e-a0c4-6f1d9e2b8c35.");
-      return;
-    }
-    setProblem(null);
     setApplied(draft);
     setOffset(0);
   }
 
-  const field = (key: keyof Filters, label: string, type = "text") => (
-    <Field label={label} error={key === "user_id" ? (problem ?? undefined) : undefined}>
+  async function exportCsv() {
+    setExportError(undefined);
+    setExporting(true);
+    try {
+      save(await admin.auditCsv(toQuery(applied, 0)), "audit-log.csv");
+    } catch (failure) {
+      setExportError(failure);
+    } finally {
+      setExporting(false);
+    }
+  }
+
+  const text = (key: "email" | "action", label: string) => (
+    <Field label={label}>
       {(control) => (
         <input
           {...control}
-          type={type}
+          type={key === "email" ? "search" : "text"}
+          value={draft[key]}
+          onChange={(e) => setDraft({ ...draft, [key]: e.target.value })}
+        />
+      )}
+    </Field>
+  );
+  const when = (key: "from" | "to", label: string) => (
+    <Field label={label}>
+      {(control) => (
+        <input
+          {...control}
+          type="datetime-local"
           value={draft[key]}
           onChange={(e) => setDraft({ ...draft, [key]: e.target.value })}
         />
@@ -74,18 +105,38 @@ export function AuditPage() {
         onSubmit={onSubmit}
         noValidate
       >
-        {field("user_id", "User id")}
-        {field("action", "Action")}
-        {field("resource_type", "Resource type")}
-        {field("from", "From", "datetime-local")}
-        {field("to", "To", "datetime-local")}
+        {text("email", "Who (email contains)")}
+        <Field label="Outcome">
+          {(control) => (
+            <select
+              {...control}
+              value={draft.outcome}
+              onChange={(e) => setDraft({ ...draft, outcome: e.target.value })}
+            >
+              {OUTCOMES.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {text("action", "Action (e.g. document.download)")}
+        {when("from", "From")}
+        {when("to", "To")}
         <button type="submit" className="primary">
           Search
         </button>
       </form>
+      <p>
+        <button type="button" onClick={exportCsv} disabled={exporting}>
+          {exporting ? "Preparing…" : "Export these records (CSV)"}
+        </button>
+      </p>
+      <ErrorNotice error={exportError} />
       <ErrorNotice error={page.error} onRetry={page.reload} />
       <PagedTable
-        columns={["When", "Actor", "Action", "Resource", "Outcome", "Address"]}
+        columns={["When", "Who", "What", "Resource", "Address"]}
         className="audit"
         page={page.data}
         empty="No records match."
@@ -93,26 +144,34 @@ export function AuditPage() {
         limit={PAGE_SIZE}
         offset={offset}
         onOffset={setOffset}
-        row={(r) => (
-          <tr key={r.id}>
-            <td>{formatDateTime(r.at)}</td>
-            <td>
-              <code>{r.actor_id ?? "—"}</code>
-            </td>
-            <td>{r.action}</td>
-            <td>
-              {r.resource_type}
-              {r.resource_id ? (
-                <>
-                  {" "}
-                  <code>{r.resource_id}</code>
-                </>
-              ) : null}
-            </td>
-            <td>{r.outcome}</td>
-            <td>{r.client_address ?? "—"}</td>
-          </tr>
-        )}
+        row={(r) => ({
+          key: String(r.id),
+          className: REFUSED.has(r.outcome) ? "refused" : undefined,
+          cells: [
+            formatDateTime(r.at),
+            r.actor_email ? (
+              <>
+                {r.actor_name}
+                <br />
+                <span className="muted">{r.actor_email}</span>
+              </>
+            ) : (
+              <span className="muted">{r.actor_id ? "A deleted account" : "Not signed in"}</span>
+            ),
+            <>
+              {REFUSED.has(r.outcome) ? <span className="badge badge-refused">Refused</span> : null}{" "}
+              {r.what}
+            </>,
+            r.resource_id ? (
+              <>
+                {r.resource_type} <code>{r.resource_id}</code>
+              </>
+            ) : (
+              r.resource_type
+            ),
+            r.client_address ?? "—",
+          ],
+        })}
       />
     </>
   );

@@ -8,7 +8,7 @@ import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { PagedTable } from "../components/PagedTable";
-import { formatDate } from "../lib/format";
+import { formatDateTime } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
 const PAGE_SIZE = 50;
@@ -43,6 +43,8 @@ export function UsersPage() {
 
   const lock = (u: AdminUser) => act(`${u.email} is locked.`, () => admin.lock(u.id));
   const unlock = (u: AdminUser) => act(`${u.email} is unlocked.`, () => admin.unlock(u.id));
+  const resetMfa = (u: AdminUser) =>
+    act(`${u.email}'s second factor is reset.`, () => admin.resetMfa(u.id));
   const roleName = (role: Role) => (role === "admin" ? "an administrator" : "a patient");
   const setRole = (u: AdminUser, role: Role) => {
     setPendingRole(null);
@@ -104,7 +106,7 @@ export function UsersPage() {
         </div>
       ) : null}
       <PagedTable
-        columns={["Email", "Name", "Role", "Status", "Since"]}
+        columns={["Account", "Role", "Status", "Second factor", "Last sign-in"]}
         actions
         page={page.data}
         empty="No accounts match."
@@ -112,11 +114,17 @@ export function UsersPage() {
         limit={PAGE_SIZE}
         offset={offset}
         onOffset={setOffset}
-        row={(u) => (
-          <tr key={u.id} data-email={u.email}>
-            <td>{u.email}</td>
-            <td>{u.display_name}</td>
-            <td>
+        row={(u) => ({
+          key: u.id,
+          data: { "data-email": u.email },
+          cells: [
+            <>
+              <strong>{u.display_name}</strong>
+              <br />
+              {u.email}
+              {u.email_verified ? null : <span className="badge">Email not confirmed</span>}
+            </>,
+            <>
               <label className="visually-hidden" htmlFor={`role-${u.id}`}>
                 Role of {u.email}
               </label>
@@ -132,25 +140,36 @@ export function UsersPage() {
                 <option value="patient">Patient</option>
                 <option value="admin">Administrator</option>
               </select>
-            </td>
-            <td>{u.locked ? "Locked" : "Active"}</td>
-            <td>{formatDate(u.created_at)}</td>
-            <td className="actions">
-              {u.id === me?.id ? null : u.locked ? (
-                <button type="button" onClick={() => unlock(u)} aria-label={`Unlock ${u.email}`}>
-                  Unlock
-                </button>
-              ) : (
-                <ConfirmButton
-                  label="Lock"
-                  question={`Lock ${u.email}? They are signed out and cannot sign in until unlocked.`}
-                  confirmLabel="Lock account"
-                  onConfirm={() => lock(u)}
-                />
-              )}
-            </td>
-          </tr>
-        )}
+            </>,
+            u.locked ? "Locked" : "Active",
+            u.mfa_enabled ? "On" : "Off",
+            u.last_sign_in_at ? formatDateTime(u.last_sign_in_at) : "Never",
+            u.id === me?.id ? null : (
+              <>
+                {u.locked ? (
+                  <button type="button" onClick={() => unlock(u)} aria-label={`Unlock ${u.email}`}>
+                    Unlock
+                  </button>
+                ) : (
+                  <ConfirmButton
+                    label="Lock"
+                    question={`Lock ${u.email}? They are signed out and cannot sign in until unlocked.`}
+                    confirmLabel="Lock account"
+                    onConfirm={() => lock(u)}
+                  />
+                )}
+                {u.mfa_enabled ? (
+                  <ConfirmButton
+                    label="Reset second factor"
+                    question={`Reset the second factor of ${u.email}? They are signed out, and sign in with their password alone until they set up a new authenticator (an administrator must, at once).`}
+                    confirmLabel="Reset second factor"
+                    onConfirm={() => resetMfa(u)}
+                  />
+                ) : null}
+              </>
+            ),
+          ],
+        })}
       />
     </>
   );

@@ -1,6 +1,6 @@
 /** One typed function per API operation the application uses. */
 
-import { request, requestBlob, uploadFile } from "./client";
+import { request, requestBlob, uploadFile, withQuery } from "./client";
 import type {
   AdminUser,
   AuditRecord,
@@ -125,6 +125,10 @@ export const documents = {
 
 export interface AuditFilter {
   user_id?: string;
+  /** Part of the actor's address. */
+  email?: string;
+  /** success, refused, denied, failure… */
+  outcome?: string;
   action?: string;
   resource_type?: string;
   from?: string;
@@ -145,7 +149,15 @@ export const admin = {
       method: "PUT",
       json: { role },
     }),
+  resetMfa: (id: string) =>
+    request<AdminUser>(`/api/admin/users/${encodeURIComponent(id)}/mfa/reset`, {
+      method: "POST",
+    }),
   audit: (filter: AuditFilter) =>
     request<Page<AuditRecord>>("/api/admin/audit", { query: { ...filter } }),
+  auditCsv: (filter: AuditFilter) =>
+    requestBlob(
+      withQuery("/api/admin/audit/csv", { ...filter, limit: undefined, offset: undefined }),
+    ),
   counters: () => request<Counters>("/api/admin/counters"),
 };

@@ -113,7 +113,9 @@ export interface AdminUser {
   role: Role;
   locked: boolean;
   mfa_enabled: boolean;
+  email_verified: boolean;
   created_at: string;
+  last_sign_in_at: string | null;
 }
 
 export interface AuditRecord {
@@ -126,6 +128,11 @@ export interface AuditRecord {
   outcome: string;
   client_address: string | null;
   request_id: string | null;
+  /** Who, as a person reads it (null: nobody signed in, or an account since deleted). */
+  actor_email: string | null;
+  actor_name: string | null;
+  /** What was done, in words: "Downloaded a document". */
+  what: string;
 }
 
 export interface Counters {

@@ -126,15 +126,14 @@ export function ObservationList({
         limit={PAGE_SIZE}
         offset={offset}
         onOffset={setOffset}
-        row={(o) => (
-          <tr key={o.id}>
-            <td>{formatDateTime(o.effective_at)}</td>
-            <td>{display(o.type)}</td>
-            <td>
-              {formatNumber(o.value)} {o.unit}
-            </td>
-            <td>{o.note}</td>
-            <td className="actions">
+        row={(o) => ({
+          key: o.id,
+          cells: [
+            formatDateTime(o.effective_at),
+            display(o.type),
+            `${formatNumber(o.value)} ${o.unit}`,
+            o.note,
+            <>
               <button
                 type="button"
                 onClick={() => setEditing(o)}
@@ -148,9 +147,9 @@ export function ObservationList({
                 confirmLabel="Delete measurement"
                 onConfirm={() => remove(o)}
               />
-            </td>
-          </tr>
-        )}
+            </>,
+          ],
+        })}
       />
     </section>
   );

@@ -56,13 +56,14 @@ export function DocumentsPage() {
           limit={PAGE_SIZE}
           offset={offset}
           onOffset={setOffset}
-          row={(d) => (
-            <tr key={d.id}>
-              <td>{d.filename}</td>
-              <td>{typeName(d.content_type)}</td>
-              <td>{formatBytes(d.size_bytes)}</td>
-              <td>{formatDateTime(d.created_at)}</td>
-              <td className="actions">
+          row={(d) => ({
+            key: d.id,
+            cells: [
+              d.filename,
+              typeName(d.content_type),
+              formatBytes(d.size_bytes),
+              formatDateTime(d.created_at),
+              <>
                 <button
                   type="button"
                   onClick={() => download(d)}
@@ -76,9 +77,9 @@ export function DocumentsPage() {
                   confirmLabel="Delete document"
                   onConfirm={() => remove(d)}
                 />
-              </td>
-            </tr>
-          )}
+              </>,
+            ],
+          })}
         />
       </section>
     </>

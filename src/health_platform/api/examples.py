@@ -51,6 +51,7 @@ AUDIT_RECORD = {
     "request_id": "4f9a1c0e8b7d4e2a9c3f5b6d7e8f9a0b",
     "actor_email": USER["email"],
     "actor_name": USER["display_name"],
+    "what": "Read a measurement",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel
 
-from health_platform.api import examples, notices, rate_limit
+from health_platform.api import audit_words, examples, notices, rate_limit
 from health_platform.api.audit import Audit
 from health_platform.api.csv_cells import csv_download
 from health_platform.api.data import accounts
@@ -93,12 +93,15 @@ class AuditView(BaseModel):
     # Who, as a person reads it (None: nobody signed in, or an account since deleted).
     actor_email: str | None
     actor_name: str | None
+    # What was done, in words ("Downloaded a document"; api/audit_words.py).
+    what: str
 
     @classmethod
     def of(cls, row: Any) -> AuditView:
         return cls(
             actor_email=row.actor_email,
             actor_name=row.actor_name,
+            what=audit_words.describe(row.action, row.outcome),
             id=row.id,
             at=row.at,
             actor_id=str(row.actor_id) if row.actor_id else None,
