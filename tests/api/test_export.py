@@ -27,7 +27,7 @@ def _record(patient: User, kind: str, value: float, at: str, note: str | None = 
 
 def _fill(patient: User) -> None:
     _record(patient, "heart_rate", 62, "2026-11-25T08:30:00Z", "resting")
-    _record(patient, "blood_pressure_systolic", 132, "2026-11-25T08:31:00Z")
+    _record(patient, "body_temperature", 36.6, "2026-11-25T08:31:00Z")
     _record(patient, "blood_glucose", 95.5, "2026-11-24T07:00:00Z")
     uploaded = patient.client.post(
         "/api/documents", params={"filename": "lab.pdf"}, content=PDF, headers=patient.headers()
@@ -54,11 +54,11 @@ def test_the_fhir_export_is_a_valid_bundle_of_the_whole_record(
     assert patient_entry.resource.telecom[0].value == patient.email
     observations = [r for r in resources if r.get_resource_type() == "Observation"]
     # Oldest first; LOINC codes and UCUM quantities; every one the patient's.
-    assert [o.code.coding[0].code for o in observations] == ["2339-0", "8867-4", "8480-6"]
-    pressure = observations[2].valueQuantity
-    assert (pressure.value, pressure.code, pressure.system) == (
-        132,
-        "mm[Hg]",
+    assert [o.code.coding[0].code for o in observations] == ["2339-0", "8867-4", "8310-5"]
+    temperature = observations[2].valueQuantity
+    assert (float(temperature.value), temperature.code, temperature.system) == (
+        36.6,
+        "Cel",
         "http://unitsofmeasure.org",
     )
     assert observations[0].category[0].coding[0].code == "laboratory"
@@ -88,7 +88,7 @@ def test_the_csv_export_lists_the_measurements_oldest_first(patient: User) -> No
     answer = patient.client.get("/api/export/csv")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
-    assert [r["type"] for r in rows] == ["blood_glucose", "heart_rate", "blood_pressure_systolic"]
+    assert [r["type"] for r in rows] == ["blood_glucose", "heart_rate", "body_temperature"]
     assert rows[1] == {
         "effective_at": "2026-11-25T08:30:00+00:00",
         "type": "heart_rate",

@@ -44,9 +44,9 @@ def test_create_read_update_delete(patient: User) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({**HEART_RATE, "value": 400}, "value", "Heart rate must be between 20 and 300 /min"),
+        ({**HEART_RATE, "value": 400}, "value", "Heart rate must be between 20 and 300 bpm"),
         ({**HEART_RATE, "unit": "bpm"}, "unit", "Heart rate is recorded in /min"),
-        ({**HEART_RATE, "type": "mood"}, "type", "unknown type"),
+        ({**HEART_RATE, "type": "mood"}, "type", "is not a type this records"),
         ({**HEART_RATE, "effective_at": "2026-11-25T08:30:00"}, "effective_at", "time zone"),
         ({**HEART_RATE, "colour": "red"}, "colour", "is not a field this accepts"),
         ({**HEART_RATE, "value": "sixty"}, "value", "must be a number"),

@@ -89,12 +89,12 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
     # Add an observation; it shows in the summary, the list and the chart.
     form = page.get_by_role("form", name="Add a measurement")
     form.get_by_label("Type").select_option(label="Heart rate")
-    form.get_by_label("Value (/min)").fill("64")
+    form.get_by_label("Value (bpm)").fill("64")
     form.get_by_label("Measured at").fill(local_input(datetime.now() - timedelta(hours=2)))
     form.get_by_role("button", name="Add").click()
     table = page.get_by_role("table")
     expect(table.get_by_role("row")).to_have_count(2)  # the header and the measurement
-    expect(table.get_by_role("cell", name="64 /min")).to_be_visible()
+    expect(table.get_by_role("cell", name="64 bpm")).to_be_visible()
     expect(page.locator('li[data-type="heart_rate"]')).to_contain_text("64")
     page.get_by_role("region", name="Trend").get_by_label("Measurement", exact=True).select_option(
         label="Heart rate"
@@ -113,10 +113,10 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
     status, body = api_answer(page, "POST", "/api/observations", out_of_range)
     assert status == 422
     says = body["error"]["details"][0]["problem"]
-    form.get_by_label("Value (/min)").fill("400")
+    form.get_by_label("Value (bpm)").fill("400")
     form.get_by_role("button", name="Add").click()
     expect(form.get_by_text(says, exact=True)).to_be_visible()
-    expect(form.get_by_label("Value (/min)")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("Value (bpm)")).to_have_attribute("aria-invalid", "true")
     expect(table.get_by_role("row")).to_have_count(2)
     every_control_is_labelled(page)
     screenshot(page, "dashboard")
@@ -124,9 +124,9 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
     # Edit, through the list.
     page.get_by_role("button", name=re.compile(r"^Edit Heart rate")).click()
     correction = page.get_by_role("form", name="Correct measurement")
-    correction.get_by_label("Value (/min)").fill("66")
+    correction.get_by_label("Value (bpm)").fill("66")
     correction.get_by_role("button", name="Save correction").click()
-    expect(table.get_by_role("cell", name="66 /min")).to_be_visible()
+    expect(table.get_by_role("cell", name="66 bpm")).to_be_visible()
 
     # Documents: upload with progress, download byte-identical, delete.
     page.get_by_role("link", name="Documents").click()
@@ -183,7 +183,7 @@ def test_a_patients_journey(page: Page, site: Site, tmp_path: Path) -> None:
 
     # Signing in again finds what was recorded.
     sign_in(page, email)
-    expect(page.get_by_role("table").get_by_role("cell", name="66 /min")).to_be_visible()
+    expect(page.get_by_role("table").get_by_role("cell", name="66 bpm")).to_be_visible()
     sign_out(page)
 
 

@@ -393,9 +393,9 @@ def test_the_browser_journey_through_the_load_balancer(
         expect(page.get_by_role("heading", name="Hello, Over TLS")).to_be_visible()
         form = page.get_by_role("form", name="Add a measurement")
         form.get_by_label("Type").select_option(label="Heart rate")
-        form.get_by_label("Value (/min)").fill("58")
+        form.get_by_label("Value (bpm)").fill("58")
         form.get_by_role("button", name="Add").click()
-        expect(page.get_by_role("table").get_by_role("cell", name="58 /min")).to_be_visible()
+        expect(page.get_by_role("table").get_by_role("cell", name="58 bpm")).to_be_visible()
         cookies = {c["name"]: c for c in context.cookies()}
         assert cookies["hp_session"]["secure"] and cookies["hp_session"]["httpOnly"]
     finally:

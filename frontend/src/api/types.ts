@@ -56,20 +56,42 @@ export interface Profile {
   date_of_birth: string | null;
 }
 
+/** One value of a reading of several (blood pressure's systolic and diastolic). */
+export interface ObservationComponent {
+  code: string;
+  display: string;
+  loinc: string;
+  minimum: number;
+  maximum: number;
+  reference_low: number | null;
+  reference_high: number | null;
+}
+
 export interface ObservationType {
   code: string;
   display: string;
   loinc: string;
+  /** UCUM, as stored and exported ("mm[Hg]"). */
   unit: string;
+  /** The unit as people write it ("mmHg"): what pages show. */
+  unit_label: string;
   minimum: number;
   maximum: number;
+  /** The usual adult range, for an in-range mark (null: none, as for weight). */
+  reference_low: number | null;
+  reference_high: number | null;
+  components: ObservationComponent[];
+  /** False: an earlier way of recording, still shown but no longer entered. */
+  recorded: boolean;
 }
 
 export interface Observation {
   id: string;
   type: string;
   loinc: string;
+  /** The value, or a reading's first component's. */
   value: number;
+  components: Record<string, number> | null;
   unit: string;
   effective_at: string;
   note: string | null;
@@ -77,7 +99,8 @@ export interface Observation {
 
 export interface NewObservation {
   type: string;
-  value: number;
+  value?: number;
+  components?: Record<string, number>;
   unit: string;
   effective_at: string;
   note: string | null;

@@ -26,6 +26,8 @@ export const RANGES = [
 ] as const;
 
 const PAGE = 200; // the API's largest page
+// The lines' colours: the brand's, and a second that reads apart from it.
+const COLOURS = ["#0b5d7a", "#a4161a"];
 const MAX_POINTS = 1000;
 
 /** Up to MAX_POINTS measurements of one type since `from`, oldest first. */
@@ -61,7 +63,13 @@ export function ObservationChart({
   const data = (loaded.data?.points ?? []).map((o) => ({
     time: new Date(o.effective_at).getTime(),
     value: o.value,
+    ...o.components,
   }));
+  // One line per value: a reading of several (blood pressure) draws each of its own.
+  const lines =
+    kind && kind.components.length > 0
+      ? kind.components.map((c, i) => ({ key: c.code, name: c.display, colour: COLOURS[i] }))
+      : [{ key: "value", name: kind?.display ?? "", colour: COLOURS[0] }];
 
   return (
     <section aria-labelledby="chart-title" className="chart">
@@ -70,7 +78,7 @@ export function ObservationChart({
         <Field label="Measurement">
           {(control) => (
             <select {...control} value={type} onChange={(e) => setType(e.target.value)}>
-              <TypeOptions types={types} />
+              <TypeOptions types={types} including={type} />
             </select>
           )}
         </Field>
@@ -106,22 +114,30 @@ export function ObservationChart({
                 tickFormatter={(t: number) => formatDate(t)}
                 minTickGap={24}
               />
-              <YAxis domain={["auto", "auto"]} unit={kind ? ` ${kind.unit}` : ""} width={80} />
+              <YAxis
+                domain={["auto", "auto"]}
+                unit={kind ? ` ${kind.unit_label}` : ""}
+                width={80}
+              />
               <Tooltip
                 labelFormatter={(t) => formatDateTime(new Date(Number(t)).toISOString())}
-                formatter={(v) => [
-                  `${formatNumber(Number(v))} ${kind?.unit ?? ""}`,
-                  kind?.display ?? "",
+                formatter={(v, name) => [
+                  `${formatNumber(Number(v))} ${kind?.unit_label ?? ""}`,
+                  String(name),
                 ]}
               />
-              <Line
-                type="monotone"
-                dataKey="value"
-                stroke="#0b5d7a"
-                strokeWidth={2}
-                dot
-                isAnimationActive={false}
-              />
+              {lines.map((line) => (
+                <Line
+                  key={line.key}
+                  name={line.name}
+                  type="linear"
+                  dataKey={line.key}
+                  stroke={line.colour}
+                  strokeWidth={2}
+                  dot
+                  isAnimationActive={false}
+                />
+              ))}
             </LineChart>
           </ResponsiveContainer>
           {loaded.data && loaded.data.total > loaded.data.points.length ? (

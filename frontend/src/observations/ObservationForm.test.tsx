@@ -10,8 +10,8 @@ import type { ObservationDraft } from "./validation";
 async function fillIn(value: string) {
   const user = userEvent.setup();
   await user.selectOptions(screen.getByLabelText("Type"), "heart_rate");
-  await user.clear(screen.getByLabelText("Value (/min)"));
-  await user.type(screen.getByLabelText("Value (/min)"), value);
+  await user.clear(screen.getByLabelText("Value (bpm)"));
+  await user.type(screen.getByLabelText("Value (bpm)"), value);
   await user.click(screen.getByRole("button", { name: "Add" }));
 }
 
@@ -21,9 +21,9 @@ describe("ObservationForm", () => {
     render(<ObservationForm types={TYPES} onSave={onSave} />);
     await fillIn("400");
     expect(onSave).not.toHaveBeenCalled();
-    const field = screen.getByLabelText("Value (/min)");
+    const field = screen.getByLabelText("Value (bpm)");
     expect(field).toHaveAttribute("aria-invalid", "true");
-    expect(field).toHaveAccessibleDescription(/Heart rate must be between 20 and 300 \/min/);
+    expect(field).toHaveAccessibleDescription(/Heart rate must be between 20 and 300 bpm/);
   });
 
   it("sends a good measurement with the type's unit and an instant with its zone", async () => {
@@ -34,7 +34,7 @@ describe("ObservationForm", () => {
     const draft = onSave.mock.calls[0]?.[0];
     expect(draft).toMatchObject({ type: "heart_rate", value: "62", unit: "/min" });
     expect(draft?.effectiveAt).toMatch(/Z$/);
-    expect(screen.getByLabelText("Value (/min)")).toHaveValue(""); // ready for the next one
+    expect(screen.getByLabelText("Value (bpm)")).toHaveValue(""); // ready for the next one
   });
 
   it("shows the API's message when the API refuses anyway", async () => {
@@ -49,7 +49,7 @@ describe("ObservationForm", () => {
     expect(screen.getByRole("alert")).toHaveTextContent(
       "Heart rate must be between 20 and 250 /min.",
     );
-    expect(screen.getByLabelText("Value (/min)")).toHaveAccessibleDescription(/between 20 and 250/);
-    expect(screen.getByLabelText("Value (/min)")).toHaveValue("280"); // nothing the user typed is lost
+    expect(screen.getByLabelText("Value (bpm)")).toHaveAccessibleDescription(/between 20 and 250/);
+    expect(screen.getByLabelText("Value (bpm)")).toHaveValue("280"); // nothing the user typed is lost
   });
 });

@@ -21,8 +21,13 @@ export interface ObservationFormProps {
 /** Add or correct a measurement; refuses what the API would refuse, and shows the API's
  * message when it refuses anyway. */
 export function ObservationForm({ types, editing, onSave, onCancel }: ObservationFormProps) {
-  const [type, setType] = useState(editing?.type ?? types[0]?.code ?? "");
+  const [type, setType] = useState(
+    editing?.type ?? types.find((t) => t.recorded)?.code ?? types[0]?.code ?? "",
+  );
   const [value, setValue] = useState(editing ? String(editing.value) : "");
+  const [parts, setParts] = useState<Record<string, string>>(
+    Object.fromEntries(Object.entries(editing?.components ?? {}).map(([k, v]) => [k, String(v)])),
+  );
   const [when, setWhen] = useState(toLocalInput(editing?.effective_at ?? new Date()));
   const [note, setNote] = useState(editing?.note ?? "");
   const [fieldProblems, setFieldProblems] = useState<Record<string, string>>({});
@@ -33,7 +38,14 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
     setError(undefined);
-    const draft = { type, value, unit: kind?.unit ?? "", effectiveAt: fromLocalInput(when), note };
+    const draft = {
+      type,
+      value,
+      components: parts,
+      unit: kind?.unit ?? "",
+      effectiveAt: fromLocalInput(when),
+      note,
+    };
     const found = problems(types, draft);
     setFieldProblems(byField(found));
     if (found.length > 0) return;
@@ -42,6 +54,7 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
       await onSave(draft);
       if (!editing) {
         setValue("");
+        setParts({});
         setNote("");
       }
     } catch (failure) {
@@ -66,24 +79,44 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
               disabled={Boolean(editing)}
               onChange={(e) => setType(e.target.value)}
             >
-              <TypeOptions types={types} />
+              <TypeOptions types={types} including={editing?.type} />
             </select>
           )}
         </Field>
-        <Field
-          label={`Value${kind ? ` (${kind.unit})` : ""}`}
-          hint={kind ? `Between ${kind.minimum} and ${kind.maximum}` : undefined}
-          error={fieldProblems.value ?? fieldProblems.unit}
-        >
-          {(control) => (
-            <input
-              {...control}
-              inputMode="decimal"
-              value={value}
-              onChange={(e) => setValue(e.target.value)}
-            />
-          )}
-        </Field>
+        {kind && kind.components.length > 0 ? (
+          kind.components.map((part) => (
+            <Field
+              key={part.code}
+              label={`${part.display} (${kind.unit_label})`}
+              hint={`Between ${part.minimum} and ${part.maximum}`}
+              error={fieldProblems[`components.${part.code}`] ?? fieldProblems.components}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  inputMode="decimal"
+                  value={parts[part.code] ?? ""}
+                  onChange={(e) => setParts({ ...parts, [part.code]: e.target.value })}
+                />
+              )}
+            </Field>
+          ))
+        ) : (
+          <Field
+            label={`Value${kind ? ` (${kind.unit_label})` : ""}`}
+            hint={kind ? `Between ${kind.minimum} and ${kind.maximum}` : undefined}
+            error={fieldProblems.value ?? fieldProblems.unit}
+          >
+            {(control) => (
+              <input
+                {...control}
+                inputMode="decimal"
+                value={value}
+                onChange={(e) => setValue(e.target.value)}
+              />
+            )}
+          </Field>
+        )}
         <Field label="Measured at" error={fieldProblems.effective_at}>
           {(control) => (
             <input

@@ -6,10 +6,13 @@ import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { PagedTable } from "../components/PagedTable";
-import { formatDateTime, formatNumber, fromLocalInput } from "../lib/format";
+import { formatDateTime, fromLocalInput } from "../lib/format";
+import { formatReading } from "../lib/units";
 import { useLoad } from "../lib/useLoad";
 import { TypeOptions } from "./TypeOptions";
 import { ObservationForm } from "./ObservationForm";
+import { RangeBadge } from "./RangeBadge";
+import { valuesOf } from "./validation";
 import type { ObservationDraft } from "./validation";
 
 const PAGE_SIZE = 20;
@@ -45,8 +48,9 @@ export function ObservationList({
   }
 
   async function save(target: Observation, draft: ObservationDraft) {
+    const kind = types.find((t) => t.code === target.type);
     await observations.update(target.id, {
-      value: Number(draft.value),
+      ...(kind ? valuesOf(kind, draft) : {}),
       unit: draft.unit,
       effective_at: draft.effectiveAt ?? undefined,
       note: draft.note.trim() || null,
@@ -131,7 +135,13 @@ export function ObservationList({
           cells: [
             formatDateTime(o.effective_at),
             display(o.type),
-            `${formatNumber(o.value)} ${o.unit}`,
+            <>
+              {formatReading(
+                o,
+                types.find((t) => t.code === o.type),
+              )}{" "}
+              <RangeBadge observation={o} kind={types.find((t) => t.code === o.type)} />
+            </>,
             o.note,
             <>
               <button

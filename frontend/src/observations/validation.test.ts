@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { TYPES } from "../test/fixtures";
-import { problems } from "./validation";
+import { BLOOD_PRESSURE, TYPES } from "../test/fixtures";
+import { formatReading, rangeMark } from "../lib/units";
+import { problems, valuesOf } from "./validation";
 
 const GOOD = {
   type: "heart_rate",
   value: "62",
+  components: {},
   unit: "/min",
   effectiveAt: "2026-11-25T08:30:00.000Z",
   note: "",
@@ -20,7 +22,7 @@ describe("observation rules (the API's, in its words)", () => {
 
   it("refuses a value out of the type's range", () => {
     expect(problems(TYPES, { ...GOOD, value: "400" })).toEqual([
-      { field: "value", problem: "Heart rate must be between 20 and 300 /min" },
+      { field: "value", problem: "Heart rate must be between 20 and 300 bpm" },
     ]);
     expect(problems(TYPES, { ...GOOD, type: "body_weight", unit: "kg", value: "0.4" })).toEqual([
       { field: "value", problem: "Body weight must be between 0.5 and 500 kg" },
@@ -38,5 +40,46 @@ describe("observation rules (the API's, in its words)", () => {
     expect(problems(TYPES, { ...GOOD, value: " " })[0]?.field).toBe("value");
     expect(problems(TYPES, { ...GOOD, effectiveAt: null })[0]?.field).toBe("effective_at");
     expect(problems(TYPES, { ...GOOD, note: "x".repeat(501) })[0]?.field).toBe("note");
+  });
+});
+
+describe("blood pressure, one reading of two values", () => {
+  const reading = {
+    ...GOOD,
+    type: "blood_pressure",
+    unit: "mm[Hg]",
+    value: "",
+    components: { systolic: "132", diastolic: "82" },
+  };
+  const types = [...TYPES, BLOOD_PRESSURE];
+
+  it("takes both halves, each in its range, systolic above diastolic", () => {
+    expect(problems(types, reading)).toEqual([]);
+    expect(valuesOf(BLOOD_PRESSURE, reading)).toEqual({
+      components: { systolic: 132, diastolic: 82 },
+    });
+    expect(problems(types, { ...reading, components: { systolic: "132" } })).toEqual([
+      { field: "components.diastolic", problem: "Enter a number." },
+    ]);
+    expect(
+      problems(types, { ...reading, components: { systolic: "80", diastolic: "90" } }),
+    ).toEqual([{ field: "components.diastolic", problem: "Diastolic must be below systolic" }]);
+  });
+
+  it("reads as people write it, marked against the usual range", () => {
+    const stored = {
+      id: "o1",
+      type: "blood_pressure",
+      loinc: "85354-9",
+      value: 132,
+      components: { systolic: 132, diastolic: 82 },
+      unit: "mm[Hg]",
+      effective_at: "2026-11-25T08:30:00Z",
+      note: null,
+    };
+    expect(formatReading(stored, BLOOD_PRESSURE)).toBe("132/82 mmHg");
+    expect(rangeMark(stored, BLOOD_PRESSURE)).toBe("high");
+    const usual = { ...stored, components: { systolic: 115, diastolic: 75 }, value: 115 };
+    expect(rangeMark(usual, BLOOD_PRESSURE)).toBe("usual");
   });
 });

@@ -13,14 +13,37 @@ export const MAX_NOTE = 500;
 export interface ObservationDraft {
   type: string;
   value: string;
+  /** A reading of several values: each as typed, by component code. */
+  components: Record<string, string>;
   unit: string;
   /** ISO instant, or null when the field is empty or unreadable. */
   effectiveAt: string | null;
   note: string;
 }
 
-export function rangeProblem(kind: ObservationType): string {
-  return `${kind.display} must be between ${formatNumber(kind.minimum)} and ${formatNumber(kind.maximum)} ${kind.unit}`;
+export function rangeProblem(
+  kind: { display: string; minimum: number; maximum: number },
+  unitLabel: string,
+): string {
+  return `${kind.display} must be between ${formatNumber(kind.minimum)} and ${formatNumber(kind.maximum)} ${unitLabel}`;
+}
+
+/** A number typed in a field, or NaN. */
+function typed(text: string | undefined): number {
+  return !text || text.trim() === "" ? Number.NaN : Number(text);
+}
+
+/** What the API takes for a draft: its value, or its components. */
+export function valuesOf(
+  kind: ObservationType,
+  draft: ObservationDraft,
+): { value?: number; components?: Record<string, number> } {
+  if (kind.components.length === 0) return { value: typed(draft.value) };
+  return {
+    components: Object.fromEntries(
+      kind.components.map((c) => [c.code, typed(draft.components[c.code])]),
+    ),
+  };
 }
 
 export function problems(
@@ -34,14 +57,34 @@ export function problems(
       { field: "type", problem: `unknown type; use one of ${types.map((t) => t.code).join(", ")}` },
     ];
   }
-  const value = draft.value.trim() === "" ? Number.NaN : Number(draft.value);
-  if (!Number.isFinite(value)) {
-    found.push({ field: "value", problem: "Enter a number." });
-  } else if (value < kind.minimum || value > kind.maximum) {
-    found.push({ field: "value", problem: rangeProblem(kind) });
+  if (kind.components.length === 0) {
+    const value = typed(draft.value);
+    if (!Number.isFinite(value)) {
+      found.push({ field: "value", problem: "Enter a number." });
+    } else if (value < kind.minimum || value > kind.maximum) {
+      found.push({ field: "value", problem: rangeProblem(kind, kind.unit_label) });
+    }
+  }
+  for (const part of kind.components) {
+    const value = typed(draft.components[part.code]);
+    const field = `components.${part.code}`;
+    if (!Number.isFinite(value)) found.push({ field, problem: "Enter a number." });
+    else if (value < part.minimum || value > part.maximum)
+      found.push({ field, problem: rangeProblem(part, kind.unit_label) });
+  }
+  const [first, second] = kind.components;
+  if (kind.code === "blood_pressure" && first && second && !found.length) {
+    if (typed(draft.components[second.code]) >= typed(draft.components[first.code]))
+      found.push({
+        field: `components.${second.code}`,
+        problem: "Diastolic must be below systolic",
+      });
   }
   if (draft.unit !== kind.unit) {
-    found.push({ field: "unit", problem: `${kind.display} is recorded in ${kind.unit}` });
+    found.push({
+      field: "unit",
+      problem: `${kind.display} is recorded in ${kind.unit}`,
+    });
   }
   if (draft.effectiveAt === null) {
     found.push({ field: "effective_at", problem: "Enter the date and time of the measurement." });

@@ -8,6 +8,7 @@ import { LatestValues } from "../observations/LatestValues";
 import { ObservationChart } from "../observations/ObservationChart";
 import { ObservationForm } from "../observations/ObservationForm";
 import { ObservationList } from "../observations/ObservationList";
+import { valuesOf } from "../observations/validation";
 import type { ObservationDraft } from "../observations/validation";
 
 export function DashboardPage() {
@@ -19,9 +20,10 @@ export function DashboardPage() {
   const latest = useLoad(() => observations.latest(), [version]);
 
   async function add(draft: ObservationDraft) {
+    const kind = types.data?.find((t) => t.code === draft.type);
     await observations.create({
       type: draft.type,
-      value: Number(draft.value),
+      ...(kind ? valuesOf(kind, draft) : {}),
       unit: draft.unit,
       effective_at: draft.effectiveAt ?? "",
       note: draft.note.trim() || null,

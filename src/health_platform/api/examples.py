@@ -13,6 +13,7 @@ OBSERVATION = {
     "type": "heart_rate",
     "loinc": "8867-4",
     "value": 62.0,
+    "components": None,
     "unit": "/min",
     "effective_at": "2026-11-25T08:30:00Z",
     "note": "resting",

@@ -35,8 +35,15 @@ def _patient(account: Any) -> Patient:
     )
 
 
+def _quantity(value: Any, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
 def _observation(row: Any, patient: str) -> Observation:
+    """One value as valueQuantity; a reading of several (blood pressure, LOINC 85354-9) as
+    FHIR's panel: no value of its own, a component per value with its own code."""
     kind = vocabulary.TYPES[row.type]  # the unit is the row's (UCUM, as stored)
+    components = row.components or {}
     return Observation(
         id=str(row.id),
         status="final",
@@ -44,7 +51,17 @@ def _observation(row: Any, patient: str) -> Observation:
         code={"coding": [{"system": LOINC, "code": kind.loinc, "display": kind.display}]},
         subject={"reference": patient},
         effectiveDateTime=row.effective_at,
-        valueQuantity={"value": row.value, "unit": row.unit, "system": UCUM, "code": row.unit},
+        valueQuantity=None if kind.components else _quantity(row.value, row.unit),
+        component=[
+            {
+                "code": {
+                    "coding": [{"system": LOINC, "code": part.loinc, "display": part.display}]
+                },
+                "valueQuantity": _quantity(components[part.code], row.unit),
+            }
+            for part in kind.components
+        ]
+        or None,
         note=[{"text": row.note}] if row.note else None,
     )
 

@@ -62,6 +62,9 @@ class Observation(Base):
     unit: Mapped[str] = mapped_column(String(20))
     effective_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # A reading of several values (blood pressure: {"systolic": 132, "diastolic": 82}); its
+    # `value` is the first's, so lists, charts and sorting read one number.
+    components: Mapped[dict[str, float] | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -4,7 +4,32 @@ the physiologically plausible range (outside it: refused), and the usual adult r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# Units as people write them; the API takes and exports the UCUM codes on the left.
+UNIT_LABELS = {
+    "kg": "kg",
+    "cm": "cm",
+    "/min": "bpm",
+    "mm[Hg]": "mmHg",
+    "mg/dL": "mg/dL",
+    "Cel": "°C",
+    "%": "%",
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One value of a reading made of several (blood pressure's systolic and diastolic):
+    FHIR's Observation.component, each with its own code and ranges."""
+
+    code: str
+    display: str
+    loinc: str
+    minimum: float
+    maximum: float
+    reference_low: float | None = None
+    reference_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -21,7 +46,19 @@ class ObservationType:
     # for weight and height). Information for the patient, not a diagnosis.
     reference_low: float | None = None
     reference_high: float | None = None
+    # A reading of several values, stored and listed together (its `value` is the first's).
+    components: tuple[Component, ...] = ()
+    # False: read and exported, but no longer recorded on its own (what a panel replaced).
+    recorded: bool = True
+    # The unit as people write it ("bpm" for "/min"), for pages and messages.
+    unit_label: str = field(init=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit_label", UNIT_LABELS[self.unit])
+
+
+SYSTOLIC = Component("systolic", "Systolic", "8480-6", 40, 300, 90, 120)
+DIASTOLIC = Component("diastolic", "Diastolic", "8462-4", 20, 200, 60, 80)
 
 TYPES: dict[str, ObservationType] = {
     t.code: t
@@ -32,13 +69,20 @@ TYPES: dict[str, ObservationType] = {
             "heart_rate", "Heart rate", "8867-4", "/min", 20, 300, reference_low=60,
             reference_high=100,
         ),
+        # FHIR's blood pressure panel: one reading, systolic over diastolic.
+        ObservationType(
+            "blood_pressure", "Blood pressure", "85354-9", "mm[Hg]", 40, 300,
+            components=(SYSTOLIC, DIASTOLIC),
+        ),
+        # Its halves as earlier versions recorded them apart: migration 0008 paired those
+        # taken at the same time into panels; an unpaired one stays readable.
         ObservationType(
             "blood_pressure_systolic", "Systolic blood pressure", "8480-6", "mm[Hg]", 40, 300,
-            reference_low=90, reference_high=120,
+            reference_low=90, reference_high=120, recorded=False,
         ),
         ObservationType(
             "blood_pressure_diastolic", "Diastolic blood pressure", "8462-4", "mm[Hg]", 20, 200,
-            reference_low=60, reference_high=80,
+            reference_low=60, reference_high=80, recorded=False,
         ),
         # Fasting: the usual range most home readings are compared against (after a meal,
         # up to 140 is usual too; 126 fasting is already diabetic, so one range for both
@@ -59,20 +103,72 @@ TYPES: dict[str, ObservationType] = {
 }  # fmt: skip
 
 
-def problems(type_code: str, value: float, unit: str) -> list[dict[str, str]]:
-    """What is wrong with a measurement, as 422 details; empty when it is acceptable."""
+def problems(
+    type_code: str,
+    value: float | None,
+    unit: str,
+    components: dict[str, float] | None = None,
+    *,
+    new: bool = True,
+) -> list[dict[str, str]]:
+    """What is wrong with a measurement, as 422 details; empty when it is acceptable.
+    A reading of several values gives them as `components` (its value is the first's).
+    `new`: a measurement being recorded, not one of earlier ones being changed."""
     kind = TYPES.get(type_code)
-    if kind is None:
-        return [{"field": "type", "problem": f"unknown type; use one of {', '.join(TYPES)}"}]
+    if kind is None or (new and not kind.recorded):
+        recorded = ", ".join(code for code, t in TYPES.items() if t.recorded)
+        return [{"field": "type", "problem": f"is not a type this records; use one of {recorded}"}]
     found = []
     if unit != kind.unit:
         found.append({"field": "unit", "problem": f"{kind.display} is recorded in {kind.unit}"})
-    if not kind.minimum <= value <= kind.maximum:
+    if kind.components:
+        return found + _component_problems(kind, components)
+    if components:
+        found.append({"field": "components", "problem": f"{kind.display} is a single value"})
+    if value is None:
+        found.append({"field": "value", "problem": "is required"})
+    elif not kind.minimum <= value <= kind.maximum:
         found.append(
             {
                 "field": "value",
                 "problem": f"{kind.display} must be between {kind.minimum:g} and"
-                f" {kind.maximum:g} {kind.unit}",
+                f" {kind.maximum:g} {kind.unit_label}",
             }
         )
     return found
+
+
+def _component_problems(
+    kind: ObservationType, components: dict[str, float] | None
+) -> list[dict[str, str]]:
+    names = [c.code for c in kind.components]
+    given = components or {}
+    if sorted(given) != sorted(names):
+        wanted = " and ".join(names)
+        return [{"field": "components", "problem": f"{kind.display} needs {wanted}, nothing else"}]
+    found = []
+    for part in kind.components:
+        if not part.minimum <= given[part.code] <= part.maximum:
+            found.append(
+                {
+                    "field": f"components.{part.code}",
+                    "problem": f"{part.display} must be between {part.minimum:g} and"
+                    f" {part.maximum:g} {kind.unit_label}",
+                }
+            )
+    if not found and kind.code == "blood_pressure" and given["systolic"] <= given["diastolic"]:
+        found.append(
+            {"field": "components.diastolic", "problem": "Diastolic must be below systolic"}
+        )
+    return found
+
+
+def value_of(
+    kind: ObservationType, value: float | None, components: dict[str, float] | None
+) -> float:
+    """The value a row keeps: the reading's own, or its first component's."""
+    if kind.components:
+        assert components is not None
+        return components[kind.components[0].code]
+    assert value is not None
+    return value

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from psycopg.rows import namedtuple_row
+from psycopg.types.json import Jsonb
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +31,7 @@ STORED_PRECISION = Decimal("0.001")  # the column is NUMERIC(10, 3)
 RESOURCE = "observation"
 
 TABLE = Observation.__tablename__
-COLUMNS = ("id", "type", "value", "unit", "effective_at", "note")
+COLUMNS = ("id", "type", "value", "components", "unit", "effective_at", "note")
 LIST = ListQuery(TABLE, COLUMNS, "effective_at DESC, id")
 # The newest of each type, read through the (user_id, type, effective_at) index.
 LATEST = (
@@ -137,7 +138,12 @@ class Observations:
     async def create(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new measurement with its audit record; the row as stored."""
         row = {**fields, "id": uuid.uuid4(), "value": stored(fields["value"])}
-        params = {**row, "user_id": self.user_id}
+        components = row.get("components")
+        params = {
+            **row,
+            "user_id": self.user_id,
+            "components": Jsonb(components) if components is not None else None,
+        }
         await self.audit.run_recorded(
             self.database, CREATE, params, f"{RESOURCE}.create", RESOURCE, row["id"]
         )

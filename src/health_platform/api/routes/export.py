@@ -3,6 +3,8 @@ Bundle, or the measurements as CSV. Each export is an audit record, with what it
 
 from __future__ import annotations
 
+from typing import Any
+
 from anyio import to_thread
 from fastapi import APIRouter, Response
 
@@ -13,6 +15,7 @@ from health_platform.api.data.export import record_of
 from health_platform.api.deps import PatientCaller, ServicesDep
 
 router = APIRouter(prefix="/api/export", tags=["export"])
+# A blood pressure reading's value is written as people read it: "132/82".
 CSV_COLUMNS = ("effective_at", "type", "loinc", "value", "unit", "note")
 
 
@@ -61,10 +64,18 @@ async def measurements_csv(caller: PatientCaller, deps: ServicesDep) -> Response
             row.effective_at.isoformat(),
             row.type,
             vocabulary.TYPES[row.type].loinc,
-            row.value,
+            _written(row),
             row.unit,
             row.note or "",
         )
         for row in record.observations
     )
     return csv_download("measurements.csv", CSV_COLUMNS, rows)
+
+
+def _written(row: Any) -> str:
+    """The value, or a reading's components over one another ("132/82")."""
+    kind = vocabulary.TYPES[row.type]
+    if kind.components and row.components:
+        return "/".join(f"{row.components[part.code]:g}" for part in kind.components)
+    return f"{row.value:g}" if isinstance(row.value, float) else str(row.value)

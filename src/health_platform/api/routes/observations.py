@@ -53,7 +53,9 @@ class ObservationIn(BaseModel):
     )
 
     type: str
-    value: Annotated[float, Field(allow_inf_nan=False)]
+    # One value, or, for a reading of several (blood_pressure), its components by name.
+    value: Annotated[float | None, Field(allow_inf_nan=False)] = None
+    components: dict[str, Annotated[float, Field(allow_inf_nan=False)]] | None = None
     unit: str
     effective_at: MeasuredAt
     note: Annotated[str | None, Field(max_length=500)] = None
@@ -63,6 +65,7 @@ class ObservationPatch(BaseModel):
     model_config = examples.example({"value": 64, "note": "after stairs"}, forbid_extra=True)
 
     value: Annotated[float | None, Field(allow_inf_nan=False)] = None
+    components: dict[str, Annotated[float, Field(allow_inf_nan=False)]] | None = None
     unit: str | None = None
     effective_at: MeasuredAt | None = None
     note: Annotated[str | None, Field(max_length=500)] = None
@@ -75,6 +78,8 @@ class ObservationOut(BaseModel):
     type: str
     loinc: str
     value: float
+    # A reading of several values (blood pressure: systolic, diastolic); None for one value.
+    components: dict[str, float] | None
     unit: str
     effective_at: datetime
     note: str | None
@@ -89,6 +94,7 @@ class ObservationOut(BaseModel):
             type=row.type,
             loinc=vocabulary.TYPES[row.type].loinc,
             value=float(row.value),
+            components=row.components,
             unit=row.unit,
             effective_at=row.effective_at,
             note=row.note,
@@ -114,8 +120,15 @@ def _json(body: bytes, status: int = 200) -> Response:
     return Response(content=body, status_code=status, media_type="application/json")
 
 
-def _check(type_code: str, value: float, unit: str) -> None:
-    found = vocabulary.problems(type_code, value, unit)
+def _check(
+    type_code: str,
+    value: float | None,
+    unit: str,
+    components: dict[str, float] | None,
+    *,
+    new: bool = True,
+) -> None:
+    found = vocabulary.problems(type_code, value, unit, components, new=new)
     if found:
         raise ApiError(
             422, "invalid_observation", found[0]["problem"].capitalize() + ".", details=found
@@ -146,8 +159,10 @@ async def latest(caller: PatientCaller, deps: ServicesDep) -> Any:
 
 @router.post("", status_code=201, response_model=ObservationOut, summary="Record a measurement")
 async def create(body: ObservationIn, caller: PatientCaller, deps: ServicesDep) -> Any:
-    _check(body.type, body.value, body.unit)
-    row = await _observations(deps, Audit.of(deps.audit_trail, caller)).create(body.model_dump())
+    _check(body.type, body.value, body.unit, body.components)
+    fields = body.model_dump()
+    fields["value"] = vocabulary.value_of(vocabulary.TYPES[body.type], body.value, body.components)
+    row = await _observations(deps, Audit.of(deps.audit_trail, caller)).create(fields)
     return _json(ObservationOut.of(SimpleNamespace(**row)).model_dump_json().encode(), 201)
 
 
@@ -208,15 +223,21 @@ async def update(
     observations = _observations(deps, Audit.of(deps.audit_trail, caller))
     row = await observations.owned(db, observation_id, "observation.update")
     changes = body.model_dump(exclude_unset=True)
-    value = changes.get("value", float(row.value))
+    kind = vocabulary.TYPES[row.type]
+    components = changes.get("components", row.components)
+    value = None if kind.components else changes.get("value", float(row.value))
     unit = changes.get("unit", row.unit)
     if (
-        value is None
+        (value is None and not kind.components)
         or unit is None
         or ("effective_at" in changes and changes["effective_at"] is None)
     ):
         raise ApiError(422, "invalid_request", "value, unit and effective_at cannot be null.")
-    _check(row.type, value, unit)
+    _check(row.type, value, unit, components, new=False)
+    if kind.components:
+        changes.pop("value", None)  # a panel's value is its first component's
+        if "components" in changes:
+            changes["value"] = vocabulary.value_of(kind, None, components)
     await observations.update(db, row, changes)
     return ObservationOut.of(row)
 
