@@ -79,8 +79,11 @@ export const exports = {
 
 export const profile = {
   read: () => request<Profile>("/api/profile"),
-  update: (change: { display_name?: string; date_of_birth?: string | null }) =>
-    request<Profile>("/api/profile", { method: "PATCH", json: change }),
+  update: (change: {
+    display_name?: string;
+    date_of_birth?: string | null;
+    units?: Record<string, string> | null;
+  }) => request<Profile>("/api/profile", { method: "PATCH", json: change }),
 };
 
 export interface ObservationFilter {

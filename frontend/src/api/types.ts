@@ -10,6 +10,8 @@ export interface User {
   mfa_enabled: boolean;
   /** Whether the owner opened a link sent to the address (reset needs it; we remind). */
   email_verified: boolean;
+  /** The unit chosen per kind of measurement: {mass: "lb", temperature: "C", …}. */
+  units: Record<string, string>;
 }
 
 /** One place the account is signed in (GET /api/account/sessions). */
@@ -54,6 +56,7 @@ export interface Profile {
   email: string;
   display_name: string;
   date_of_birth: string | null;
+  units: Record<string, string>;
 }
 
 /** One value of a reading of several (blood pressure's systolic and diastolic). */
@@ -65,6 +68,14 @@ export interface ObservationComponent {
   maximum: number;
   reference_low: number | null;
   reference_high: number | null;
+}
+
+/** A unit a type may be shown and entered in: stored = shown × scale + offset. */
+export interface DisplayUnit {
+  key: string;
+  label: string;
+  scale: number;
+  offset: number;
 }
 
 export interface ObservationType {
@@ -83,6 +94,10 @@ export interface ObservationType {
   components: ObservationComponent[];
   /** False: an earlier way of recording, still shown but no longer entered. */
   recorded: boolean;
+  /** Which of the user's unit choices applies ("mass"), null: its own unit only. */
+  preference: string | null;
+  /** The units it may be shown in, the stored one first. */
+  display_units: DisplayUnit[];
 }
 
 export interface Observation {

@@ -1,15 +1,47 @@
-import type { Observation, ObservationType } from "../api/types";
+import type { DisplayUnit, Observation, ObservationType } from "../api/types";
+import { useOptionalSession } from "../auth/session";
 import { formatNumber } from "./format";
 
-/** "132/82 mmHg" for a reading of several values, "62 bpm" for one. */
-export function formatReading(observation: Observation, kind: ObservationType | undefined): string {
-  // As people write the unit (the API's unit_label: "bpm", not "/min").
-  const unit = kind?.unit_label ?? observation.unit;
-  if (kind && kind.components.length > 0 && observation.components) {
+/** The user's unit choices ({mass: "lb"}); none before the session is known. */
+export function useUnitChoices(): Record<string, string> {
+  return useOptionalSession()?.user?.units ?? {};
+}
+
+/** The unit `kind` is shown and entered in, by the user's choice (its own by default). */
+export function shownUnit(kind: ObservationType, choices: Record<string, string>): DisplayUnit {
+  const key = kind.preference ? choices[kind.preference] : undefined;
+  return (
+    kind.display_units.find((unit) => unit.key === key) ??
+    kind.display_units[0] ?? { key: kind.unit, label: kind.unit_label, scale: 1, offset: 0 }
+  );
+}
+
+const converted = (unit: DisplayUnit) => unit.scale !== 1 || unit.offset !== 0;
+
+/** A stored value in a shown unit, to a tenth when converted (154.3 lb, 98.6 °F). */
+export function toShown(stored: number, unit: DisplayUnit): number {
+  const shown = (stored - unit.offset) / unit.scale;
+  return converted(unit) ? Math.round(shown * 10) / 10 : shown;
+}
+
+/** A value entered in a shown unit, as stored (to the column's thousandth). */
+export function toStored(shown: number, unit: DisplayUnit): number {
+  return Math.round((shown * unit.scale + unit.offset) * 1000) / 1000;
+}
+
+/** "132/82 mmHg" for a reading of several values, "154.3 lb" for one, in the chosen unit. */
+export function formatReading(
+  observation: Observation,
+  kind: ObservationType | undefined,
+  choices: Record<string, string> = {},
+): string {
+  if (!kind) return `${formatNumber(observation.value)} ${observation.unit}`;
+  if (kind.components.length > 0 && observation.components) {
     const parts = kind.components.map((c) => formatNumber(observation.components?.[c.code] ?? NaN));
-    return `${parts.join("/")} ${unit}`;
+    return `${parts.join("/")} ${kind.unit_label}`;
   }
-  return `${formatNumber(observation.value)} ${unit}`;
+  const unit = shownUnit(kind, choices);
+  return `${formatNumber(toShown(observation.value, unit))} ${unit.label}`;
 }
 
 export type RangeMark = "low" | "usual" | "high" | null;

@@ -1,6 +1,6 @@
 import type { Observation, ObservationType } from "../api/types";
 import { formatDateTime } from "../lib/format";
-import { formatReading } from "../lib/units";
+import { formatReading, useUnitChoices } from "../lib/units";
 import { RangeBadge } from "./RangeBadge";
 
 /** The newest value of each measurement type, one card each, marked against its usual
@@ -12,6 +12,7 @@ export function LatestValues({
   types: readonly ObservationType[];
   latest: readonly Observation[];
 }) {
+  const choices = useUnitChoices();
   const byType = new Map(latest.map((o) => [o.type, o]));
   const shown = types.filter((kind) => kind.recorded || byType.has(kind.code));
   return (
@@ -25,7 +26,7 @@ export function LatestValues({
               <span className="card-label">{kind.display}</span>
               {newest ? (
                 <>
-                  <span className="card-value">{formatReading(newest, kind)}</span>
+                  <span className="card-value">{formatReading(newest, kind, choices)}</span>
                   <RangeBadge observation={newest} kind={kind} />
                   <span className="card-when">{formatDateTime(newest.effective_at)}</span>
                 </>

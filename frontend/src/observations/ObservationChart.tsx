@@ -14,6 +14,7 @@ import type { Observation, ObservationType } from "../api/types";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { formatDate, formatDateTime, formatNumber } from "../lib/format";
+import { shownUnit, toShown, useUnitChoices } from "../lib/units";
 import { useLoad } from "../lib/useLoad";
 import { TypeOptions } from "./TypeOptions";
 
@@ -60,9 +61,11 @@ export function ObservationChart({
   const from =
     range.days === null ? undefined : new Date(Date.now() - range.days * 86_400_000).toISOString();
   const loaded = useLoad(() => series(type, from), [type, rangeKey, version]);
+  const choices = useUnitChoices();
+  const unit = kind ? shownUnit(kind, choices) : undefined;
   const data = (loaded.data?.points ?? []).map((o) => ({
     time: new Date(o.effective_at).getTime(),
-    value: o.value,
+    value: unit ? toShown(o.value, unit) : o.value,
     ...o.components,
   }));
   // One line per value: a reading of several (blood pressure) draws each of its own.
@@ -114,15 +117,11 @@ export function ObservationChart({
                 tickFormatter={(t: number) => formatDate(t)}
                 minTickGap={24}
               />
-              <YAxis
-                domain={["auto", "auto"]}
-                unit={kind ? ` ${kind.unit_label}` : ""}
-                width={80}
-              />
+              <YAxis domain={["auto", "auto"]} unit={unit ? ` ${unit.label}` : ""} width={80} />
               <Tooltip
                 labelFormatter={(t) => formatDateTime(new Date(Number(t)).toISOString())}
                 formatter={(v, name) => [
-                  `${formatNumber(Number(v))} ${kind?.unit_label ?? ""}`,
+                  `${formatNumber(Number(v))} ${unit?.label ?? ""}`,
                   String(name),
                 ]}
               />

@@ -5,7 +5,8 @@ import { ApiError } from "../api/client";
 import type { Observation, ObservationType } from "../api/types";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
-import { fromLocalInput, toLocalInput } from "../lib/format";
+import { formatNumber, fromLocalInput, toLocalInput } from "../lib/format";
+import { shownUnit, toShown, useUnitChoices } from "../lib/units";
 import { TypeOptions } from "./TypeOptions";
 import { byField, MAX_NOTE, problems } from "./validation";
 import type { ObservationDraft } from "./validation";
@@ -24,7 +25,11 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
   const [type, setType] = useState(
     editing?.type ?? types.find((t) => t.recorded)?.code ?? types[0]?.code ?? "",
   );
-  const [value, setValue] = useState(editing ? String(editing.value) : "");
+  const choices = useUnitChoices();
+  const editingKind = editing ? types.find((t) => t.code === editing.type) : undefined;
+  const [value, setValue] = useState(
+    editing && editingKind ? String(toShown(editing.value, shownUnit(editingKind, choices))) : "",
+  );
   const [parts, setParts] = useState<Record<string, string>>(
     Object.fromEntries(Object.entries(editing?.components ?? {}).map(([k, v]) => [k, String(v)])),
   );
@@ -34,6 +39,7 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const kind = types.find((t) => t.code === type);
+  const unit = kind ? shownUnit(kind, choices) : undefined;
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -46,7 +52,7 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
       effectiveAt: fromLocalInput(when),
       note,
     };
-    const found = problems(types, draft);
+    const found = problems(types, draft, choices);
     setFieldProblems(byField(found));
     if (found.length > 0) return;
     setBusy(true);
@@ -103,8 +109,12 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
           ))
         ) : (
           <Field
-            label={`Value${kind ? ` (${kind.unit_label})` : ""}`}
-            hint={kind ? `Between ${kind.minimum} and ${kind.maximum}` : undefined}
+            label={`Value${unit ? ` (${unit.label})` : ""}`}
+            hint={
+              kind && unit
+                ? `Between ${formatNumber(toShown(kind.minimum, unit))} and ${formatNumber(toShown(kind.maximum, unit))}`
+                : undefined
+            }
             error={fieldProblems.value ?? fieldProblems.unit}
           >
             {(control) => (

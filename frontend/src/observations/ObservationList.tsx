@@ -7,7 +7,7 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { PagedTable } from "../components/PagedTable";
 import { formatDateTime, fromLocalInput } from "../lib/format";
-import { formatReading } from "../lib/units";
+import { formatReading, useUnitChoices } from "../lib/units";
 import { useLoad } from "../lib/useLoad";
 import { TypeOptions } from "./TypeOptions";
 import { ObservationForm } from "./ObservationForm";
@@ -31,6 +31,7 @@ export function ObservationList({
   const [to, setTo] = useState("");
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<Observation | null>(null);
+  const choices = useUnitChoices();
   const [actionError, setActionError] = useState<unknown>();
   const filter = {
     type: type || undefined,
@@ -50,7 +51,7 @@ export function ObservationList({
   async function save(target: Observation, draft: ObservationDraft) {
     const kind = types.find((t) => t.code === target.type);
     await observations.update(target.id, {
-      ...(kind ? valuesOf(kind, draft) : {}),
+      ...(kind ? valuesOf(kind, draft, choices) : {}),
       unit: draft.unit,
       effective_at: draft.effectiveAt ?? undefined,
       note: draft.note.trim() || null,
@@ -139,6 +140,7 @@ export function ObservationList({
               {formatReading(
                 o,
                 types.find((t) => t.code === o.type),
+                choices,
               )}{" "}
               <RangeBadge observation={o} kind={types.find((t) => t.code === o.type)} />
             </>,

@@ -83,3 +83,31 @@ describe("blood pressure, one reading of two values", () => {
     expect(rangeMark(usual, BLOOD_PRESSURE)).toBe("usual");
   });
 });
+
+describe("units as the patient chose them", () => {
+  const weight = TYPES[0]!;
+
+  it("takes a weight in pounds and stores it in kilograms", () => {
+    const inPounds = { ...GOOD, type: "body_weight", unit: "kg", value: "154.3" };
+    expect(problems(TYPES, inPounds, { mass: "lb" })).toEqual([]);
+    expect(valuesOf(weight, inPounds, { mass: "lb" })).toEqual({ value: 69.989 });
+    expect(problems(TYPES, { ...inPounds, value: "2000" }, { mass: "lb" })).toEqual([
+      { field: "value", problem: "Body weight must be between 1.1 and 1102.3 lb" },
+    ]);
+  });
+
+  it("shows a stored weight in the chosen unit", () => {
+    const stored = {
+      id: "w1",
+      type: "body_weight",
+      loinc: "29463-7",
+      value: 69.989,
+      components: null,
+      unit: "kg",
+      effective_at: "2026-11-25T08:30:00Z",
+      note: null,
+    };
+    expect(formatReading(stored, weight, { mass: "lb" })).toBe("154.3 lb");
+    expect(formatReading(stored, weight, {})).toBe("69.989 kg");
+  });
+});

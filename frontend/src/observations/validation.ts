@@ -7,6 +7,7 @@
 import type { FieldProblem } from "../api/client";
 import type { ObservationType } from "../api/types";
 import { formatNumber } from "../lib/format";
+import { shownUnit, toShown, toStored } from "../lib/units";
 
 export const MAX_NOTE = 500;
 
@@ -33,12 +34,15 @@ function typed(text: string | undefined): number {
   return !text || text.trim() === "" ? Number.NaN : Number(text);
 }
 
-/** What the API takes for a draft: its value, or its components. */
+/** What the API takes for a draft: its value (entered in the chosen unit, sent in the
+ * stored one), or its components. */
 export function valuesOf(
   kind: ObservationType,
   draft: ObservationDraft,
+  choices: Record<string, string> = {},
 ): { value?: number; components?: Record<string, number> } {
-  if (kind.components.length === 0) return { value: typed(draft.value) };
+  if (kind.components.length === 0)
+    return { value: toStored(typed(draft.value), shownUnit(kind, choices)) };
   return {
     components: Object.fromEntries(
       kind.components.map((c) => [c.code, typed(draft.components[c.code])]),
@@ -49,6 +53,7 @@ export function valuesOf(
 export function problems(
   types: readonly ObservationType[],
   draft: ObservationDraft,
+  choices: Record<string, string> = {},
 ): FieldProblem[] {
   const found: FieldProblem[] = [];
   const kind = types.find((t) => t.code === draft.type);
@@ -58,11 +63,18 @@ export function problems(
     ];
   }
   if (kind.components.length === 0) {
+    const unit = shownUnit(kind, choices);
     const value = typed(draft.value);
+    const stored = toStored(value, unit);
     if (!Number.isFinite(value)) {
       found.push({ field: "value", problem: "Enter a number." });
-    } else if (value < kind.minimum || value > kind.maximum) {
-      found.push({ field: "value", problem: rangeProblem(kind, kind.unit_label) });
+    } else if (stored < kind.minimum || stored > kind.maximum) {
+      const shown = {
+        display: kind.display,
+        minimum: toShown(kind.minimum, unit),
+        maximum: toShown(kind.maximum, unit),
+      };
+      found.push({ field: "value", problem: rangeProblem(shown, unit.label) });
     }
   }
   for (const part of kind.components) {

@@ -7,6 +7,7 @@ import { AppRoutes } from "../App";
 import { SessionProvider } from "../auth/session";
 import { apiError, json, stubFetch } from "../test/fetch";
 import type { Call } from "../test/fetch";
+import { TYPES } from "../test/fixtures";
 import { deviceName } from "./Security";
 
 const PATIENT = {
@@ -186,5 +187,32 @@ describe("links sent by email", () => {
     await user.click(await screen.findByRole("button", { name: "Send the link again" }));
     expect(await screen.findByText(/We sent a new link to ada@example.com/)).toBeInTheDocument();
     expect(calls.some((c) => c.url === "/api/account/email/verification")).toBe(true);
+  });
+});
+
+describe("units", () => {
+  it("lets a patient choose pounds and saves the choice with the profile", async () => {
+    const profileBody = {
+      email: PATIENT.email,
+      display_name: "Ada",
+      date_of_birth: null,
+      units: { mass: "kg", temperature: "C", glucose: "mg/dL" },
+    };
+    const calls = answering(
+      { ...PATIENT, units: profileBody.units },
+      {
+        "GET /api/profile": () => json(200, profileBody),
+        "GET /api/observations/types": () => json(200, TYPES),
+        "PATCH /api/profile": (call) =>
+          json(200, { ...profileBody, units: (call.body as { units: object }).units }),
+      },
+    );
+    renderAt("/profile");
+    const user = userEvent.setup();
+    await user.selectOptions(await screen.findByLabelText("Body weight"), "lb");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Saved.")).toBeInTheDocument();
+    const patch = calls.find((c) => c.method === "PATCH");
+    expect(patch?.body).toMatchObject({ units: { mass: "lb" } });
   });
 });

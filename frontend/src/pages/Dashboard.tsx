@@ -3,6 +3,7 @@ import { useState } from "react";
 import { observations } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { useUnitChoices } from "../lib/units";
 import { useLoad } from "../lib/useLoad";
 import { LatestValues } from "../observations/LatestValues";
 import { ObservationChart } from "../observations/ObservationChart";
@@ -17,13 +18,14 @@ export function DashboardPage() {
   const [version, setVersion] = useState(0);
   const changed = () => setVersion((v) => v + 1);
   const types = useLoad(() => observations.types(), []);
+  const choices = useUnitChoices();
   const latest = useLoad(() => observations.latest(), [version]);
 
   async function add(draft: ObservationDraft) {
     const kind = types.data?.find((t) => t.code === draft.type);
     await observations.create({
       type: draft.type,
-      ...(kind ? valuesOf(kind, draft) : {}),
+      ...(kind ? valuesOf(kind, draft, choices) : {}),
       unit: draft.unit,
       effective_at: draft.effectiveAt ?? "",
       note: draft.note.trim() || null,

@@ -2,7 +2,8 @@ import { useEffect, useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../api/client";
-import { profile } from "../api/endpoints";
+import { observations, profile } from "../api/endpoints";
+import type { ObservationType } from "../api/types";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
@@ -16,11 +17,18 @@ export function ProfilePage() {
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const [units, setUnits] = useState<Record<string, string>>({});
+  // The kinds of unit a patient may choose, from the types that offer a choice.
+  const types = useLoad(
+    () => (user?.role === "patient" ? observations.types() : Promise.resolve([])),
+    [user?.role],
+  );
 
   useEffect(() => {
     if (loaded.data) {
       setName(loaded.data.display_name);
       setBirth(loaded.data.date_of_birth ?? "");
+      setUnits(loaded.data.units);
     }
   }, [loaded.data]);
 
@@ -37,8 +45,9 @@ export function ProfilePage() {
       const updated = await profile.update({
         display_name: name.trim(),
         date_of_birth: birth || null,
+        ...(user?.role === "patient" ? { units } : {}),
       });
-      if (user) signedIn({ ...user, display_name: updated.display_name });
+      if (user) signedIn({ ...user, display_name: updated.display_name, units: updated.units });
       setSaved(true);
     } catch (failure) {
       if (failure instanceof ApiError)
@@ -82,10 +91,50 @@ export function ProfilePage() {
             />
           )}
         </Field>
+        {types.data && types.data.length > 0 ? (
+          <UnitChoices types={types.data} units={units} onChange={setUnits} />
+        ) : null}
         <button type="submit" className="primary">
           Save
         </button>
       </form>
     </section>
+  );
+}
+
+/** One select per kind of unit the vocabulary offers a choice of (kg or lb, …). */
+function UnitChoices({
+  types,
+  units,
+  onChange,
+}: {
+  types: readonly ObservationType[];
+  units: Record<string, string>;
+  onChange: (units: Record<string, string>) => void;
+}) {
+  const kinds = types.filter(
+    (t, i) => t.preference && types.findIndex((u) => u.preference === t.preference) === i,
+  );
+  return (
+    <fieldset className="units">
+      <legend>Units</legend>
+      {kinds.map((kind) => (
+        <Field key={kind.preference} label={kind.display}>
+          {(control) => (
+            <select
+              {...control}
+              value={units[kind.preference ?? ""] ?? kind.display_units[0]?.key}
+              onChange={(e) => onChange({ ...units, [kind.preference ?? ""]: e.target.value })}
+            >
+              {kind.display_units.map((unit) => (
+                <option key={unit.key} value={unit.key}>
+                  {unit.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      ))}
+    </fieldset>
   );
 }

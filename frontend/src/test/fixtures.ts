@@ -14,6 +14,11 @@ export const TYPES: ObservationType[] = [
     reference_high: null,
     components: [],
     recorded: true,
+    preference: "mass",
+    display_units: [
+      { key: "kg", label: "kg", scale: 1, offset: 0 },
+      { key: "lb", label: "lb", scale: 0.45359237, offset: 0 },
+    ],
   },
   {
     code: "heart_rate",
@@ -27,6 +32,8 @@ export const TYPES: ObservationType[] = [
     reference_high: 100,
     components: [],
     recorded: true,
+    preference: null,
+    display_units: [{ key: "/min", label: "bpm", scale: 1, offset: 0 }],
   },
 ];
 
@@ -62,4 +69,6 @@ export const BLOOD_PRESSURE: ObservationType = {
     },
   ],
   recorded: true,
+  preference: null,
+  display_units: [{ key: "mm[Hg]", label: "mmHg", scale: 1, offset: 0 }],
 };

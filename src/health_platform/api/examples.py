@@ -33,6 +33,7 @@ USER = {
     "role": "patient",
     "mfa_enabled": False,
     "email_verified": True,
+    "units": {"mass": "kg", "temperature": "C", "glucose": "mg/dL"},
 }
 ADMIN_USER_VIEW = {
     **USER,

@@ -49,6 +49,8 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+    # The units chosen for display and entry, by kind ({"mass": "lb"}); None: the defaults.
+    unit_preferences: Mapped[dict[str, str] | None] = mapped_column(JSONB, nullable=True)
 
 
 class Observation(Base):

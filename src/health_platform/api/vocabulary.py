@@ -19,6 +19,27 @@ UNIT_LABELS = {
 
 
 @dataclass(frozen=True)
+class DisplayUnit:
+    """A unit a patient may choose to see and enter a type in: the stored (canonical) value
+    is `shown * scale + offset`. Values are always stored in the type's own unit."""
+
+    key: str
+    label: str
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+# What a patient may choose, by preference: the first is the default (the stored unit).
+PREFERENCES: dict[str, tuple[DisplayUnit, ...]] = {
+    "mass": (DisplayUnit("kg", "kg"), DisplayUnit("lb", "lb", 0.45359237)),
+    # °F to °C: (F - 32) * 5/9.
+    "temperature": (DisplayUnit("C", "°C"), DisplayUnit("F", "°F", 5 / 9, -32 * 5 / 9)),
+    # Glucose's molar mass, 180.16 g/mol: 1 mmol/L is 18.016 mg/dL.
+    "glucose": (DisplayUnit("mg/dL", "mg/dL"), DisplayUnit("mmol/L", "mmol/L", 18.016)),
+}
+
+
+@dataclass(frozen=True)
 class Component:
     """One value of a reading made of several (blood pressure's systolic and diastolic):
     FHIR's Observation.component, each with its own code and ranges."""
@@ -50,11 +71,18 @@ class ObservationType:
     components: tuple[Component, ...] = ()
     # False: read and exported, but no longer recorded on its own (what a panel replaced).
     recorded: bool = True
+    # Which of PREFERENCES chooses the unit it is shown in (None: its own unit only).
+    preference: str | None = None
     # The unit as people write it ("bpm" for "/min"), for pages and messages.
     unit_label: str = field(init=False)
+    # The units it may be shown and entered in (PREFERENCES[preference]), the stored first.
+    display_units: tuple[DisplayUnit, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unit_label", UNIT_LABELS[self.unit])
+        units = PREFERENCES[self.preference] if self.preference else ()
+        own = (DisplayUnit(self.unit, self.unit_label),)
+        object.__setattr__(self, "display_units", units or own)
 
 
 SYSTOLIC = Component("systolic", "Systolic", "8480-6", 40, 300, 90, 120)
@@ -63,7 +91,7 @@ DIASTOLIC = Component("diastolic", "Diastolic", "8462-4", 20, 200, 60, 80)
 TYPES: dict[str, ObservationType] = {
     t.code: t
     for t in (
-        ObservationType("body_weight", "Body weight", "29463-7", "kg", 0.5, 500),
+        ObservationType("body_weight", "Body weight", "29463-7", "kg", 0.5, 500, preference="mass"),
         ObservationType("body_height", "Body height", "8302-2", "cm", 20, 272),
         ObservationType(
             "heart_rate", "Heart rate", "8867-4", "/min", 20, 300, reference_low=60,
@@ -89,11 +117,11 @@ TYPES: dict[str, ObservationType] = {
         # would mark it as usual).
         ObservationType(
             "blood_glucose", "Blood glucose", "2339-0", "mg/dL", 10, 1000,
-            category="laboratory", reference_low=70, reference_high=99,
+            category="laboratory", reference_low=70, reference_high=99, preference="glucose",
         ),
         ObservationType(
             "body_temperature", "Body temperature", "8310-5", "Cel", 25, 45,
-            reference_low=36.1, reference_high=37.2,
+            reference_low=36.1, reference_high=37.2, preference="temperature",
         ),
         ObservationType(
             "oxygen_saturation", "Oxygen saturation", "59408-5", "%", 50, 100,

@@ -18,6 +18,7 @@ from health_platform.api import (
     rate_limit,
     recovery_codes,
     totp,
+    unit_preferences,
 )
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
@@ -34,6 +35,7 @@ from health_platform.api.password_policy import MAX_LENGTH, MIN_LENGTH, require_
 from health_platform.api.passwords import hash_password, verify_password
 from health_platform.api.sessions import CSRF_COOKIE, SESSION_COOKIE
 from health_platform.api.sign_in_guard import guard_of
+from health_platform.api.unit_preferences import UnitPreferences
 from health_platform.contract import FAILED_LOGIN_EVENT
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -114,6 +116,8 @@ class UserView(BaseModel):
     mfa_enabled: bool
     # Whether the owner opened a link sent to the address (the application reminds them).
     email_verified: bool
+    # The units measurements are shown and entered in (api/unit_preferences.py).
+    units: UnitPreferences
 
     @classmethod
     def of(cls, user: User) -> UserView:
@@ -124,6 +128,7 @@ class UserView(BaseModel):
             role=user.role,
             mfa_enabled=user.totp_secret is not None,
             email_verified=user.email_verified_at is not None,
+            units=unit_preferences.of(user.unit_preferences),
         )
 
 

@@ -9,24 +9,40 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PastDate
 
-from health_platform.api import examples
+from health_platform.api import examples, unit_preferences
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import User
+from health_platform.api.unit_preferences import UnitPreferences
 
 router = APIRouter(prefix="/api/profile", tags=["profile"])
 
 
 class Profile(BaseModel):
     model_config = examples.example(
-        {"email": "ada@example.com", "display_name": "Ada", "date_of_birth": "1985-12-10"}
+        {
+            "email": "ada@example.com",
+            "display_name": "Ada",
+            "date_of_birth": "1985-12-10",
+            "units": {"mass": "kg", "temperature": "C", "glucose": "mg/dL"},
+        }
     )
 
     email: str
     display_name: str
     date_of_birth: str | None
+    units: UnitPreferences
+
+    @classmethod
+    def of(cls, user: User) -> Profile:
+        return cls(
+            email=user.email,
+            display_name=user.display_name,
+            date_of_birth=user.date_of_birth,
+            units=unit_preferences.of(user.unit_preferences),
+        )
 
 
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -61,6 +77,7 @@ class ProfileUpdate(BaseModel):
 
     display_name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     date_of_birth: BirthDate | None = None  # null clears it
+    units: UnitPreferences | None = None
 
 
 async def _own(db: DbSession, caller: CurrentCaller) -> User:
@@ -71,9 +88,7 @@ async def _own(db: DbSession, caller: CurrentCaller) -> User:
 async def read_profile(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Profile:
     user = await _own(db, caller)
     await Audit.of(deps.audit_trail, caller).read("profile.read", "profile", user.id)
-    return Profile(
-        email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
-    )
+    return Profile.of(user)
 
 
 @router.patch("", response_model=Profile, summary="Update one's own profile")
@@ -86,13 +101,14 @@ async def update_profile(
         raise ApiError(
             422,
             "invalid_request",
-            "The request is not valid.",
+            "Please check: display name cannot be empty.",
             details=[{"field": "display_name", "problem": "cannot be empty"}],
         )
+    if "units" in changes:
+        user.unit_preferences = changes.pop("units")  # a whole set, or null: the defaults
     for field, value in changes.items():
         setattr(user, field, value.isoformat() if isinstance(value, date) else value)
     audit = Audit.of(deps.audit_trail, caller)
-    await audit.change(db, "profile.update", "profile", user.id, detail={"fields": sorted(changes)})
-    return Profile(
-        email=user.email, display_name=user.display_name, date_of_birth=user.date_of_birth
-    )
+    fields = sorted([*changes, *(["units"] if "units" in body.model_fields_set else [])])
+    await audit.change(db, "profile.update", "profile", user.id, detail={"fields": fields})
+    return Profile.of(user)
