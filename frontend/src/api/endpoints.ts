@@ -59,6 +59,9 @@ export const account = {
   verifyEmail: (token: string) =>
     request<void>("/api/account/email/verify", { method: "POST", json: { token } }),
   recoveryCodes: () => request<RecoveryCodes>("/api/account/recovery-codes", { method: "POST" }),
+  askDeletion: (password: string) =>
+    request<{ due_at: string }>("/api/account/deletion", { method: "POST", json: { password } }),
+  keep: () => request<void>("/api/account/deletion", { method: "DELETE" }),
 };
 
 export const passwordReset = {

@@ -12,6 +12,8 @@ export interface User {
   email_verified: boolean;
   /** The unit chosen per kind of measurement: {mass: "lb", temperature: "C", …}. */
   units: Record<string, string>;
+  /** When the deletion its owner asked for is due (null: none asked). */
+  deletion_due_at: string | null;
 }
 
 /** One place the account is signed in (GET /api/account/sessions). */

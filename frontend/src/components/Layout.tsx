@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { NavLink, useNavigate } from "react-router";
 
 import { needsMfaEnrollment, useSession } from "../auth/session";
+import { DeletionReminder } from "../pages/DeleteAccount";
 import { ConfirmEmailReminder } from "./ConfirmEmailReminder";
 import { ErrorNotice } from "./ErrorNotice";
 
@@ -72,6 +73,7 @@ export function Layout({ children }: { children: ReactNode }) {
         {user && !user.email_verified && !needsMfaEnrollment(user) ? (
           <ConfirmEmailReminder />
         ) : null}
+        <DeletionReminder />
         {children}
       </main>
     </>

@@ -216,3 +216,43 @@ describe("units", () => {
     expect(patch?.body).toMatchObject({ units: { mass: "lb" } });
   });
 });
+
+describe("deleting one's account", () => {
+  it("shows what happens before asking, then how to keep the account", async () => {
+    let due: string | null = null;
+    const calls = answering(
+      { ...PATIENT, deletion_due_at: null },
+      {
+        "POST /api/account/deletion": () => {
+          due = "2026-12-30T08:30:00Z";
+          return json(200, { due_at: due });
+        },
+        "DELETE /api/account/deletion": () => {
+          due = null;
+          return new Response(null, { status: 204 });
+        },
+      },
+    );
+    renderAt("/your-data");
+    const user = userEvent.setup();
+    const section = (await screen.findByRole("heading", { name: "Delete your account" })).closest(
+      "section",
+    )!;
+    expect(section).toHaveTextContent("Nothing is deleted for 30 days");
+    expect(section).toHaveTextContent("kept for six years");
+    await user.click(within(section).getByRole("button", { name: "Delete my account" }));
+    expect(within(section).getByText(/Tick the box/)).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "POST")).toBe(false); // nothing asked yet
+    await user.type(within(section).getByLabelText("Password"), "correct horse battery");
+    await user.click(within(section).getByRole("checkbox"));
+    await user.click(within(section).getByRole("button", { name: "Delete my account" }));
+    const reminder = await screen.findByText(/will be deleted on/, { selector: ".reminder" });
+    await user.click(within(reminder).getByRole("button", { name: "Keep my account" }));
+    expect(await screen.findByRole("button", { name: "Delete my account" })).toBeInTheDocument();
+    expect(calls.filter((c) => c.url === "/api/account/deletion").map((c) => c.method)).toEqual([
+      "POST",
+      "DELETE",
+    ]);
+    expect(due).toBeNull();
+  });
+});

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { exports } from "../api/endpoints";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { save } from "../lib/download";
+import { DeleteAccount } from "./DeleteAccount";
 
 const FORMATS = [
   {
@@ -57,6 +58,7 @@ export function YourDataPage() {
           </button>
         </div>
       ))}
+      <DeleteAccount />
     </section>
   );
 }

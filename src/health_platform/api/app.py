@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +14,7 @@ from fastapi import Depends, FastAPI
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from health_platform import __version__
-from health_platform.api import openapi
+from health_platform.api import account_deletion, openapi
 from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
@@ -109,11 +111,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
+        # Accounts whose deletion their owners asked for, purged when due (every process
+        # sweeps; each account is taken by one).
+        sweeper = asyncio.create_task(account_deletion.sweep_forever(services))
         # What startup built lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise walk it again and again under load.
         gc.collect()
         gc.freeze()
         yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await services.close()
 
     app = FastAPI(

@@ -36,6 +36,9 @@ ACTIONS: dict[str, str] = {
     "account.recovery_codes": "Made new recovery codes",
     "account.session_end": "Signed a device out",
     "account.sign_out_everywhere": "Signed out everywhere",
+    "account.deletion_request": "Asked for their account to be deleted",
+    "account.deletion_cancel": "Kept their account (deletion cancelled)",
+    "account.deleted": "Deleted an account on its owner's request",
     "invitation.refused": "Used an enrollment link that does not work",
     # Administration
     "admin.access": "Opened the admin area",

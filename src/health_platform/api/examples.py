@@ -34,6 +34,7 @@ USER = {
     "mfa_enabled": False,
     "email_verified": True,
     "units": {"mass": "kg", "temperature": "C", "glucose": "mg/dL"},
+    "deletion_due_at": None,
 }
 ADMIN_USER_VIEW = {
     **USER,

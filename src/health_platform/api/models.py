@@ -51,6 +51,9 @@ class User(Base):
     )
     # The units chosen for display and entry, by kind ({"mass": "lb"}); None: the defaults.
     unit_preferences: Mapped[dict[str, str] | None] = mapped_column(JSONB, nullable=True)
+    # Deletion on request (api/account_deletion.py): when it is due, and when it was done.
+    deletion_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Observation(Base):

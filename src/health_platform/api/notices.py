@@ -115,3 +115,22 @@ def password_change_failures(address: str) -> Notice:
         f"{address}, tried several wrong passwords to change yours; further tries from there"
         " now wait. If it was not you, sign out everywhere and change your password.\n",
     )
+
+
+def deletion_requested(due: str) -> Notice:
+    return (
+        "Your health-platform account will be deleted",
+        "Hello,\n\nyou asked us to delete your account. On " + due + " we delete your"
+        " measurements, your documents and your profile; records of who accessed them are"
+        " kept, as the law requires.\n\nTo keep your account, sign in before then and choose"
+        " Keep my account. If you did not ask for this, sign in, keep it, and change your"
+        " password.\n",
+    )
+
+
+def deletion_cancelled() -> Notice:
+    return (
+        "Your health-platform account will not be deleted",
+        "Hello,\n\nthe deletion of your account was cancelled; everything stays as it was.\n\n"
+        "If it was not you, change your password and tell us by replying to this message.\n",
+    )

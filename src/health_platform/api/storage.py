@@ -23,6 +23,7 @@ class ObjectWriter(Protocol):
 class Storage(Protocol):
     def writer(self, key: str, content_type: str) -> ObjectWriter: ...
     def read(self, key: str) -> Iterator[bytes]: ...
+    def delete(self, key: str) -> None: ...
     def check(self) -> None: ...
 
 
@@ -67,6 +68,9 @@ class FilesystemStorage:
         with self._path(key).open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -132,6 +136,11 @@ class S3Storage:
     def read(self, key: str) -> Iterator[bytes]:
         body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
         yield from body.iter_chunks(CHUNK)
+
+    def delete(self, key: str) -> None:
+        # The bucket is versioned: the object's earlier versions expire on the bucket's
+        # lifecycle (infra/data/retention.py HEALTH_DATA), which the deletion notice states.
+        self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def check(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)

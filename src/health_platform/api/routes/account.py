@@ -10,7 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from health_platform.api import email_links, examples, notices, rate_limit, recovery_codes
+from health_platform.api import (
+    account_deletion,
+    email_links,
+    examples,
+    notices,
+    rate_limit,
+    recovery_codes,
+)
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
@@ -223,3 +230,69 @@ async def make_recovery_codes(
     detail = {"count": len(codes)}
     await audit.change(db, "account.recovery_codes", "user", user.id, detail=detail)
     return RecoveryCodes(codes=codes)
+
+
+class DeletionRequest(BaseModel):
+    model_config = examples.example({"password": "correct horse battery"}, forbid_extra=True)
+
+    password: Annotated[Password, Field(min_length=1, max_length=MAX_LENGTH)]
+
+
+class DeletionScheduled(BaseModel):
+    model_config = examples.example({"due_at": "2026-12-30T08:30:00Z"})
+
+    due_at: datetime
+
+
+@router.post(
+    "/deletion",
+    response_model=DeletionScheduled,
+    summary="Ask for one's account to be deleted (after a grace period, cancellable)",
+    responses={403: {"description": "The password is not right (wrong_password)"}},
+)
+async def ask_deletion(
+    body: DeletionRequest, caller: CurrentCaller, db: DbSession, deps: ServicesDep
+) -> DeletionScheduled:
+    # A password check, limited and slowed down as sign-in is (see change_password).
+    await rate_limit.enforce(
+        deps.redis, deps.settings.login_rate, ("password-change", str(caller.user_id))
+    )
+    user = await accounts.own(db, caller.user_id)
+    address = caller.address or "unknown"
+    guard = guard_of(deps.redis, deps.settings)
+    await guard.refuse_if_waiting(user.email, address)
+    audit = Audit.of(deps.audit_trail, caller)
+    if not await verify_password(user.password_hash, body.password):
+        await audit.refusal("account.deletion_request", "user", user.id, outcome="failure")
+        await guard.failed(user.email, address)
+        raise ApiError(
+            403,
+            "wrong_password",
+            "The password is not right.",
+            details=[{"field": "password", "problem": "is not the account's password"}],
+        )
+    user.deletion_due_at = user.deletion_due_at or datetime.now(UTC) + account_deletion.GRACE
+    due = user.deletion_due_at
+    await audit.change(
+        db, "account.deletion_request", "user", user.id, detail={"due": due.isoformat()}
+    )
+    await db.commit()
+    deps.outbox.send_later(user.email, notices.deletion_requested(due.date().isoformat()))
+    return DeletionScheduled(due_at=due)
+
+
+@router.delete(
+    "/deletion",
+    status_code=204,
+    summary="Keep one's account: cancel the deletion asked for",
+)
+async def cancel_deletion(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Response:
+    user = await accounts.own(db, caller.user_id)
+    if user.deletion_due_at is not None:
+        user.deletion_due_at = None
+        await Audit.of(deps.audit_trail, caller).change(
+            db, "account.deletion_cancel", "user", user.id
+        )
+        await db.commit()
+        deps.outbox.send_later(user.email, notices.deletion_cancelled())
+    return Response(status_code=204)

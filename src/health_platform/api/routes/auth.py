@@ -118,6 +118,8 @@ class UserView(BaseModel):
     email_verified: bool
     # The units measurements are shown and entered in (api/unit_preferences.py).
     units: UnitPreferences
+    # When the deletion its owner asked for is due (None: none asked).
+    deletion_due_at: datetime | None = None
 
     @classmethod
     def of(cls, user: User) -> UserView:
@@ -129,6 +131,7 @@ class UserView(BaseModel):
             mfa_enabled=user.totp_secret is not None,
             email_verified=user.email_verified_at is not None,
             units=unit_preferences.of(user.unit_preferences),
+            deletion_due_at=user.deletion_due_at,
         )
 
 
