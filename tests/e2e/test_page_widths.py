@@ -70,7 +70,8 @@ def _check(page: Page, name: str, path: str, heading: str | re.Pattern[str], wid
     sticking_out = page.evaluate(
         """width => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > width + 0.5)
-            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)""",
+            .slice(0, 5)
+            .map(e => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)""",
         width,
     )
     assert wide <= width, f"{name} is {wide} px wide at {width} px: {sticking_out}"
