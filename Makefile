@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup up down lint test unit infra-test check rehearse synth diagram clean bench-api bench-dr bench-up frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check rehearse synth diagram clean bench-api bench-dr bench-up bench-frontend frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ bench-dr: setup frontend ## Archive growth per 10,000 writes, and drills' RPO/RT
 
 bench-up: setup frontend ## Cold and warm `hp up` times to all-healthy (prints figures; not a test)
 	$(PYTHON) -m benchmarks.up_bench
+
+bench-frontend: setup frontend ## The dashboard's time to content on a throttled phone, and its bytes (prints figures)
+	$(PYTHON) -m benchmarks.frontend_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache frontend/dist test-output

@@ -5,15 +5,14 @@ import { RequireRole } from "./auth/guards";
 import { SessionProvider } from "./auth/session";
 import { Layout } from "./components/Layout";
 import { NotFoundPage } from "./components/ProblemPage";
+import { DashboardPage } from "./pages/Dashboard";
 import { EnrollPage } from "./pages/Enroll";
 import { SignInPage } from "./pages/SignIn";
 import { SignUpPage } from "./pages/SignUp";
 
 // Loaded when first visited: the chart library, the QR code and the admin area are most
-// of the code, and sign-in needs none of it.
-const DashboardPage = lazy(() =>
-  import("./pages/Dashboard").then((m) => ({ default: m.DashboardPage })),
-);
+// of the code, and sign-in needs none of it. The dashboard, a patient's home, comes with
+// the application (its chart, the heavy part, loads after it: pages/Dashboard.tsx).
 const DocumentsPage = lazy(() =>
   import("./pages/Documents").then((m) => ({ default: m.DocumentsPage })),
 );
