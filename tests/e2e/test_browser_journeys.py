@@ -233,6 +233,11 @@ def test_an_administrators_journey(page: Page, site: Site, direct: Direct) -> No
     totp = pyotp.TOTP(secret)
     page.get_by_label("Authentication code").fill(totp.now())
     page.get_by_role("button", name="Confirm").click()
+    # The recovery codes, shown once, before the admin area.
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
+        10
+    )
+    page.get_by_role("button", name="I have saved them").click()
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     sign_out(page)
 

@@ -37,7 +37,7 @@ describe("ObservationForm", () => {
     expect(screen.getByLabelText("Value (bpm)")).toHaveValue(""); // ready for the next one
   });
 
-  it("shows the API's message when the API refuses anyway", async () => {
+  it("shows the API's message at the field when the API refuses anyway", async () => {
     const refusal = new ApiError(
       422,
       "invalid_observation",
@@ -46,10 +46,18 @@ describe("ObservationForm", () => {
     );
     render(<ObservationForm types={TYPES} onSave={vi.fn(async () => Promise.reject(refusal))} />);
     await fillIn("280");
-    expect(screen.getByRole("alert")).toHaveTextContent(
-      "Heart rate must be between 20 and 250 /min.",
-    );
+    // Said once, at the field; the notice above points there, not in the API's field names.
+    expect(screen.getByRole("alert")).toHaveTextContent("Each marked field says what to change.");
     expect(screen.getByLabelText("Value (bpm)")).toHaveAccessibleDescription(/between 20 and 250/);
     expect(screen.getByLabelText("Value (bpm)")).toHaveValue("280"); // nothing the user typed is lost
+  });
+
+  it("keeps the API's own words for a problem no field shows", async () => {
+    const refusal = new ApiError(422, "invalid_request", "Please check: source is not valid.", [
+      { field: "source", problem: "is not valid" },
+    ]);
+    render(<ObservationForm types={TYPES} onSave={vi.fn(async () => Promise.reject(refusal))} />);
+    await fillIn("80");
+    expect(screen.getByRole("alert")).toHaveTextContent("Please check: source is not valid.");
   });
 });

@@ -75,7 +75,10 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
   return (
     <form className="observation-form" onSubmit={onSubmit} noValidate aria-label={title}>
       <h2>{title}</h2>
-      <ErrorNotice error={error} />
+      <ErrorNotice
+        error={error}
+        fields={["type", "value", "unit", "components", "effective_at", "note"]}
+      />
       <div className="row">
         <Field label="Type" error={fieldProblems.type}>
           {(control) => (

@@ -71,7 +71,7 @@ export function DeleteAccount() {
         </div>
       ) : (
         <form onSubmit={onSubmit} noValidate>
-          <ErrorNotice error={error} />
+          <ErrorNotice error={error} fields={["password"]} />
           <Field label="Password" error={problems.password}>
             {(control) => (
               <input

@@ -3,13 +3,17 @@ import { useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
 import { Navigate, useNavigate } from "react-router";
 
-import { auth } from "../api/endpoints";
+import { account, auth } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
+import { RecoveryCodeList } from "../components/RecoveryCodeList";
 import { useLoad } from "../lib/useLoad";
 
-/** Administrators enroll a TOTP second factor before they can use the admin area. */
+/**
+ * Turning on a TOTP second factor: administrators must before they can use the admin area,
+ * patients may. Once the code is confirmed, the recovery codes are shown, once.
+ */
 export function MfaEnrollmentPage() {
   const { user, signedIn } = useSession();
   const navigate = useNavigate();
@@ -17,6 +21,7 @@ export function MfaEnrollmentPage() {
   const [code, setCode] = useState("");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [codes, setCodes] = useState<readonly string[]>();
   const enrollment = useLoad(() => auth.startMfa(), []);
 
   useEffect(() => {
@@ -27,8 +32,18 @@ export function MfaEnrollmentPage() {
   }, [enrollment.data]);
 
   if (user === null) return <Navigate to="/signin" replace />;
-  if (user && user.mfa_enabled)
-    return <Navigate to={user.role === "admin" ? "/admin" : "/"} replace />;
+  const home = user?.role === "admin" ? "/admin" : "/security";
+  if (codes)
+    return (
+      <section className="narrow" aria-labelledby="mfa-title">
+        <h1 id="mfa-title">Two-step sign-in is on</h1>
+        <RecoveryCodeList codes={codes} />
+        <button type="button" className="primary" onClick={() => navigate(home, { replace: true })}>
+          I have saved them
+        </button>
+      </section>
+    );
+  if (user && user.mfa_enabled) return <Navigate to={home} replace />;
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -37,8 +52,10 @@ export function MfaEnrollmentPage() {
     setError(undefined);
     try {
       await auth.finishMfa(code);
+      // This session proved the new factor, so it may make the codes; shown before the
+      // session says "on" (which would lead away from this page).
+      setCodes((await account.recoveryCodes()).codes);
       signedIn({ ...user, mfa_enabled: true });
-      navigate("/admin", { replace: true });
     } catch (failure) {
       setError(failure);
     } finally {
@@ -50,8 +67,8 @@ export function MfaEnrollmentPage() {
     <section className="narrow" aria-labelledby="mfa-title">
       <h1 id="mfa-title">Set up two-step sign-in</h1>
       <p>
-        Administrators sign in with a password and a code from an authenticator app. Scan this code
-        with the app (or type the key), then enter the 6-digit code it shows.
+        You will sign in with your password and a code from an authenticator app (administrators
+        must). Scan this code with the app (or type the key), then enter the 6-digit code it shows.
       </p>
       <ErrorNotice error={enrollment.error} onRetry={enrollment.reload} />
       {enrollment.data ? (

@@ -61,7 +61,7 @@ export function ProfilePage() {
   return (
     <section className="narrow" aria-labelledby="profile-title">
       <h1 id="profile-title">Profile</h1>
-      <ErrorNotice error={error} />
+      <ErrorNotice error={error} fields={["display_name", "date_of_birth"]} />
       {saved ? (
         <div className="notice notice-success" role="status">
           Saved.

@@ -9,6 +9,7 @@ import { useSession } from "../auth/session";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
+import { RecoveryCodeList } from "../components/RecoveryCodeList";
 import { formatDateTime } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
@@ -75,7 +76,7 @@ function PasswordForm() {
   return (
     <form onSubmit={onSubmit} noValidate aria-labelledby="password-title">
       <h2 id="password-title">Password</h2>
-      <ErrorNotice error={error} />
+      <ErrorNotice error={error} fields={["current_password", "new_password"]} />
       {done ? (
         <div className="notice notice-success" role="status">
           Your password is changed. Everywhere else you were signed in is signed out.
@@ -158,18 +159,7 @@ function TwoStep() {
             className="secondary"
             onConfirm={makeCodes}
           />
-          {codes ? (
-            <div className="notice notice-info" role="status">
-              <p>Write these down or print them now: they are shown only once.</p>
-              <ul className="codes">
-                {codes.codes.map((code) => (
-                  <li key={code}>
-                    <code>{code}</code>
-                  </li>
-                ))}
-              </ul>
-            </div>
-          ) : null}
+          {codes ? <RecoveryCodeList codes={codes.codes} /> : null}
         </>
       ) : user.email_verified ? (
         <p>

@@ -84,7 +84,7 @@ export function SignUpPage() {
   return (
     <section className="narrow" aria-labelledby="signup-title">
       <h1 id="signup-title">Create an account</h1>
-      <ErrorNotice error={error} />
+      <ErrorNotice error={error} fields={["email", "password", "display_name"]} />
       <form onSubmit={onSubmit} noValidate>
         <Field label="Email" error={problems.email}>
           {(control) => (
