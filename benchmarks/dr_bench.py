@@ -29,6 +29,7 @@ from benchmarks.patient_writes import Patient
 from health_platform.contract import env_name
 from health_platform.local.backups import pgbackrest_for
 from health_platform.local.components import libpq_url
+from health_platform.local.config import PORT_NAMES
 from health_platform.local.pgbackrest import lsn_of
 from health_platform.local.platform import credentials_of, saved_config
 from health_platform.local.ports import free_ports
@@ -40,7 +41,7 @@ WRITERS = 4
 DOCUMENTS = 20
 DRILLS = 3
 BACKGROUND_WRITES_PER_SECOND = 20
-PORT_FLAGS = ("https", "http", "api", "frontend", "postgres", "redis")
+PORT_FLAGS = PORT_NAMES
 
 
 def hp(*args: str, env: dict[str, str] | None = None) -> str:
@@ -71,7 +72,10 @@ def main() -> None:
     state = Path(tempfile.mkdtemp(prefix="hp-bench-dr-"))
     state.chmod(0o755)
     flags = ["--state-dir", str(state)]
-    ports = [f"--{name}-port={port}" for name, port in zip(PORT_FLAGS, free_ports(6), strict=True)]
+    ports = [
+        f"--{name}-port={port}"
+        for name, port in zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True)
+    ]
     fast = {**os.environ, env_name("rate_per_address"): "10000000"}
     fast[env_name("rate_per_user")] = "10000000"
     hp("up", *flags, *ports, env=fast)

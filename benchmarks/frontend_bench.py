@@ -20,7 +20,8 @@ from tests.api.conftest import PASSWORD
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
 
 from benchmarks.up_bench import hp
-from health_platform.local.ports import free_port
+from health_platform.local.config import PORT_NAMES
+from health_platform.local.ports import free_ports
 
 RUNS = 5
 # DevTools' "Slow 4G" preset (Chrome 124+), and its 4x CPU slowdown.
@@ -95,9 +96,7 @@ def _timed(context: BrowserContext) -> tuple[float, int]:
 
 
 def main() -> None:
-    ports = {
-        name: free_port() for name in ("https", "http", "api", "frontend", "postgres", "redis")
-    }
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
     state = Path(tempfile.mkdtemp(prefix="hp-bench-frontend-"))
     state.chmod(0o755)
     url = f"https://localhost:{ports['https']}"

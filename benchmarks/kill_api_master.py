@@ -28,6 +28,7 @@ import psycopg
 
 from benchmarks.patient_writes import Patient
 from health_platform.local.components import libpq_url
+from health_platform.local.config import PORT_NAMES
 from health_platform.local.platform import credentials_of, saved_config
 from health_platform.local.ports import free_ports
 from health_platform.local.processes import group_members
@@ -37,7 +38,7 @@ WRITES_PER_SECOND = 10
 BEFORE_SECONDS = 2.0  # of writes before the kill
 AFTER_SECONDS = 2.0  # of writes once they succeed again
 GIVE_UP_SECONDS = 60.0
-PORT_FLAGS = ("https", "http", "api", "frontend", "postgres", "redis")
+PORT_FLAGS = PORT_NAMES
 
 
 @dataclass

@@ -12,7 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from health_platform.local.ports import free_port
+from health_platform.local.config import PORT_NAMES
+from health_platform.local.ports import free_ports
 
 WARM_RUNS = 5
 COLD_RUNS = 3
@@ -34,8 +35,8 @@ def timed_up(state: Path, ports: list[str]) -> float:
 
 def main() -> None:
     ports = [
-        f"--{name}-port={free_port()}"
-        for name in ("https", "http", "api", "frontend", "postgres", "redis")
+        f"--{name}-port={port}"
+        for name, port in zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True)
     ]
     cold, warm = [], []
     for _ in range(COLD_RUNS):

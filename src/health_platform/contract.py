@@ -174,9 +174,12 @@ class ApiSettings(DatabaseSettings):
     # twice as long as the last (api/sign_in_guard.py), up to the longest wait.
     failures_before_delay: int = Field(default=5, ge=1)
     longest_sign_in_delay_seconds: int = Field(default=900, ge=1)
-    # Email to account owners (api/mail.py): SES on AWS, a Maildir folder locally.
-    mail_backend: Literal["maildir", "ses"] = "maildir"
+    # Email to account owners (api/mail.py): SES on AWS; locally, SMTP to the mail catcher
+    # `hp up` runs on 127.0.0.1:smtp_port (local/smtp_sink.py), or a Maildir folder written
+    # directly (the API's tests).
+    mail_backend: Literal["maildir", "smtp", "ses"] = "maildir"
     mail_dir: str = ".local/mail"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
     mail_from: str = "health-platform@localhost"
     # Where people open the application: the links in its emails (verify an address, reset a
     # password) start here.

@@ -26,14 +26,14 @@ import pytest
 from benchmarks.kill_api_master import RECOVERY_GOAL_SECONDS, kill_under_load
 from playwright.sync_api import Browser, expect
 
-from health_platform.local.config import COMPONENTS
+from health_platform.local.config import COMPONENTS, PORT_NAMES
 from health_platform.local.ports import free_ports
 from health_platform.local.processes import group_members, runs_in
 from tests.api.conftest import HEART_RATE_BODY, PASSWORD
 from tests.e2e.conftest import new_email, register
 from tests.e2e.test_browser_journeys import PDF, sign_in
 
-PORT_FLAGS = ("https", "http", "api", "frontend", "postgres", "redis")
+PORT_FLAGS = PORT_NAMES
 # Raised through `hp up`'s own flags: the tests here write from one address, fast.
 RATE_FLAGS = ("--rate-per-address=100000", "--rate-per-user=100000", "--login-rate=1000")
 
@@ -136,12 +136,28 @@ def test_every_component_is_healthy_behind_tls(platform: Platform) -> None:
         assert client.get("/health").status_code == 200
     shown = hp("status", "local", *platform.flags)
     assert shown.returncode == 0
-    for component in ("postgres", "redis", "api", "frontend", "balancer"):
+    for component in COMPONENTS:
         line = next(line for line in shown.stdout.splitlines() if f" {component} " in line)
         assert "healthy" in line and "unhealthy" not in line, shown.stdout
     # The database takes TLS connections; pgBackRest's repository is outside its folder.
     assert (platform.state / "backups" / "pgbackrest").is_dir()
     assert (platform.state / "postgres" / "data" / "server.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_welcome_email_reaches_the_mail_catcher(platform: Platform) -> None:
+    """Sent by the API over SMTP to the catcher `hp up` runs; read back by `hp mail local`."""
+    email = new_email()
+    with platform.client() as client:
+        register(client, email, "Mailed")
+    link = f"{platform.url}/verify-email#token="
+    deadline = time.monotonic() + 10
+    while True:  # sent beside the response: give it a moment
+        shown = hp("mail", "local", "--to", email, "--show", "1", *platform.flags)
+        if link in shown.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert shown.returncode == 0 and link in shown.stdout, shown.stdout + shown.stderr
+    assert email in shown.stdout
 
 
 def test_paths_are_routed_and_http_redirects(platform: Platform) -> None:

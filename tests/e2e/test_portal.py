@@ -132,7 +132,15 @@ def test_health_data_as_people_read_it(page: Page, site: Site, width: int) -> No
     expect(listed.get_by_text("64 bpm")).to_be_visible()
 
     # Weight in pounds: shown and entered in lb, stored in kg.
+    # A birth date after today is refused in words, at its field.
     page.goto("/profile")
+    page.get_by_label("Date of birth").fill(
+        (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Date of birth")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("must be in the past", exact=True)).to_be_visible()
+    page.get_by_label("Date of birth").fill("1985-12-10")
     page.get_by_role("group", name="Units").get_by_label("Body weight").select_option(label="lb")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()

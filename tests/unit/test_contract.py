@@ -57,6 +57,7 @@ EXAMPLES: dict[str, str] = {
     "longest_sign_in_delay_seconds": "600",
     "mail_backend": "ses",
     "mail_dir": "/data/mail",
+    "smtp_port": "2526",
     "mail_from": "no-reply@health.example.com",
     "public_url": "https://health.example.com",
     "rate_per_address": "700",

@@ -1,9 +1,11 @@
 """Email to an account's owner: what the API tells people outside a response (an attempt to
 register their address, repeated failed sign-ins to their account).
 
-Two ways out, both standard-library or AWS SDK: on AWS, Amazon SES (`SesMailer`, the
-environment's domain is its verified identity); locally, a Maildir folder
-(`MaildirMailer`, `<state>/mail`), which any mail reader opens (`mutt -f <folder>`).
+The ways out, each standard-library or AWS SDK: on AWS, Amazon SES (`SesMailer`, the
+environment's domain is its verified identity); locally, SMTP to the mail catcher `hp up`
+runs on 127.0.0.1 (`SmtpMailer`; local/smtp_sink.py keeps what it is sent in
+`<state>/mail`), or that Maildir folder written directly (`MaildirMailer`, for the API's
+tests, which run no catcher). Any mail reader opens the folder (`mutt -f <folder>`).
 
 A message is sent beside the response (`Outbox.send_later`), so whether one is sent, and
 how long that takes, never shows in the answer, an error answer included (a route's
@@ -15,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import mailbox
+import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -32,6 +35,7 @@ log = logging.getLogger("health_platform.api.mail")
 # Argon2 and the password checks run in; and short SES timeouts, so none is held long.
 MAIL_THREADS = 4
 SES_TIMEOUTS = {"connect_timeout": 3, "read_timeout": 5, "retries": {"max_attempts": 2}}
+SMTP_TIMEOUT_SECONDS = 5
 # One message of a kind to one address per this many seconds: no one can fill an owner's
 # inbox by registering their address or failing to sign in to it again and again.
 ONCE_PER_SECONDS = 3600
@@ -57,6 +61,18 @@ def open_maildir(folder: Path) -> mailbox.Maildir:
     for part in ("", "tmp", "new", "cur"):
         (folder / part).mkdir(parents=True, exist_ok=True, mode=0o700)
     return mailbox.Maildir(folder, create=False)
+
+
+class SmtpMailer:
+    """To an SMTP server of this machine: the local mail catcher, which relays nothing."""
+
+    def __init__(self, port: int, sender: str) -> None:
+        self.port = port
+        self.sender = sender
+
+    def deliver(self, to: str, subject: str, body: str) -> None:
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            smtp.send_message(message(self.sender, to, subject, body))
 
 
 class SesMailer:
@@ -91,6 +107,8 @@ def message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
 def mailer_for(settings: ApiSettings) -> Mailer:
     if settings.mail_backend == "ses":
         return SesMailer(settings.mail_from)
+    if settings.mail_backend == "smtp":
+        return SmtpMailer(settings.smtp_port, settings.mail_from)
     return MaildirMailer(settings.mail_dir, settings.mail_from)
 
 

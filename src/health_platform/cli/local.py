@@ -55,6 +55,7 @@ def up(
     frontend_port: Annotated[int | None, _port("frontend-port", "HP_FRONTEND_PORT", 3000)] = None,
     postgres_port: Annotated[int | None, _port("postgres-port", "HP_POSTGRES_PORT", 54329)] = None,
     redis_port: Annotated[int | None, _port("redis-port", "HP_REDIS_PORT", 63799)] = None,
+    smtp_port: Annotated[int | None, _port("smtp-port", "HP_SMTP_PORT", 1025)] = None,
     api_workers: Annotated[int | None, _port("api-workers", "HP_API_WORKERS", 2)] = None,
     backup_dir: Annotated[
         Path | None,
@@ -77,7 +78,8 @@ def up(
 ) -> None:
     """Run the whole platform on this machine and wait until every part is healthy.
 
-    PostgreSQL, Redis, the API, the frontend and a TLS load balancer, all on 127.0.0.1."""
+    PostgreSQL, Redis, a mail catcher, the API, the frontend and a TLS load balancer, all on
+    127.0.0.1."""
     from health_platform.local.config import local_config
     from health_platform.local.platform import saved_config
 
@@ -90,6 +92,7 @@ def up(
             "frontend_port": frontend_port,
             "postgres_port": postgres_port,
             "redis_port": redis_port,
+            "smtp_port": smtp_port,
             "api_workers": api_workers,
             "backup_dir": backup_dir,
             "rate_per_address": rate_per_address,

@@ -22,6 +22,7 @@ from health_platform.cli.common import (
     verdict,
 )
 from health_platform.errors import ExitCode, InvalidInputError, exit_codes_help
+from health_platform.local.config import COMPONENTS
 
 if TYPE_CHECKING:
     from health_platform.checks import Check
@@ -49,8 +50,8 @@ def logs(
     service: Annotated[
         str | None,
         typer.Argument(
-            help="AWS: frontend, backend or migrate. local: postgres, redis, api, frontend,"
-            " balancer or supervisor. Default: all."
+            help="AWS: frontend, backend or migrate. local: "
+            f"{', '.join(COMPONENTS)} or supervisor. Default: all."
         ),
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import smtplib
 import ssl
 import subprocess
 import sys
@@ -332,6 +333,21 @@ def redis_component(
     )
 
 
+def mail_component(config: LocalConfig) -> Component:
+    """The mail catcher: an SMTP server keeping what the API sends in `<state>/mail`."""
+    argv = [sys.executable, "-m", "health_platform.local.smtp_sink"]
+    argv += ["--port", str(config.smtp_port), "--maildir", str(config.path("mail"))]
+
+    def healthy() -> bool:
+        try:
+            with smtplib.SMTP("127.0.0.1", config.smtp_port, timeout=2) as smtp:
+                return smtp.noop()[0] == 250
+        except (OSError, smtplib.SMTPException):
+            return False
+
+    return Component("mail", config.smtp_port, argv, healthy)
+
+
 def local_api_environment(config: LocalConfig, credentials: Credentials) -> dict[str, str]:
     return api_environment(
         environment="local",
@@ -340,7 +356,8 @@ def local_api_environment(config: LocalConfig, credentials: Credentials) -> dict
         session_secret=credentials.session_secret,
         storage_backend="filesystem",
         storage_path=config.path("uploads"),
-        mail_dir=config.path("mail"),  # what the API emails account owners: a Maildir
+        mail_backend="smtp",  # to the mail catcher (mail_component)
+        smtp_port=config.smtp_port,
         public_url=config.url,  # the balancer's address, as the emails' links name it
         cookie_secure=True,  # the load balancer speaks HTTPS
         trusted_proxies=1,  # the load balancer
@@ -387,6 +404,7 @@ def components(
     return [
         postgres_component(config, credentials, certificate),
         redis_component(config, credentials),
+        mail_component(config),
         Component(
             "api",
             config.api_port,

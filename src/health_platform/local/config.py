@@ -14,7 +14,7 @@ from health_platform.contract import ApiSettings
 from health_platform.errors import InvalidInputError
 from health_platform.paths import REPO
 
-COMPONENTS = ("postgres", "redis", "api", "frontend", "balancer")  # start order
+COMPONENTS = ("postgres", "redis", "mail", "api", "frontend", "balancer")  # start order
 RATE_LIMITS = ("rate_per_address", "rate_per_user", "login_rate")  # the API's, per minute
 
 
@@ -28,6 +28,8 @@ class LocalConfig:
     # Not the default ports, so a PostgreSQL or Redis already on this machine is no bother.
     postgres_port: int = 54329
     redis_port: int = 63799
+    # The mail catcher (local/smtp_sink.py): the API's SMTP server.
+    smtp_port: int = 1025
     api_workers: int = 2
     # pgBackRest's repository and the documents' copies: another disk, ideally. Default:
     # `<state>/backups`, which `hp reset local` keeps unless told to delete it.
@@ -43,6 +45,7 @@ class LocalConfig:
         return {
             "postgres": self.postgres_port,
             "redis": self.redis_port,
+            "mail": self.smtp_port,
             "api": self.api_port,
             "frontend": self.frontend_port,
             "balancer": self.https_port,
@@ -101,12 +104,16 @@ ENVIRONMENT = {
     "frontend_port": "HP_FRONTEND_PORT",
     "postgres_port": "HP_POSTGRES_PORT",
     "redis_port": "HP_REDIS_PORT",
+    "smtp_port": "HP_SMTP_PORT",
     "api_workers": "HP_API_WORKERS",
     "backup_dir": "HP_BACKUP_DIR",
     "rate_per_address": "HP_RATE_PER_ADDRESS",
     "rate_per_user": "HP_RATE_PER_USER",
     "login_rate": "HP_LOGIN_RATE",
 }
+# `hp up`'s ports by the names of their flags (--https-port, ..., --smtp-port): what an
+# instance of one's own (a test's, a benchmark's) must choose each of.
+PORT_NAMES = tuple(key.removesuffix("_port") for key in ENVIRONMENT if key.endswith("_port"))
 PATHS = ("state_dir", "backup_dir")
 LIMITS = {"api_workers": (1, 16)} | {name: (1, 1_000_000_000) for name in RATE_LIMITS}
 
