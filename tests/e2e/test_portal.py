@@ -374,6 +374,13 @@ def test_the_admin_console(page: Page, site: Site, direct: Direct, width: int) -
     row.get_by_role("button", name="Reset second factor").click()
     page.get_by_role("dialog").get_by_role("button", name="Reset second factor").click()
     expect(row.get_by_role("button", name="Reset second factor")).to_have_count(0)
+    # A role changes after a question; an administrator's own role cannot.
+    row.get_by_label(f"Role of {patient_email}").select_option(label="Administrator")
+    page.get_by_role("alertdialog").get_by_role("button", name="Change role").click()
+    expect(page.get_by_text(f"{patient_email} is now an administrator.")).to_be_visible()
+    row.get_by_label(f"Role of {patient_email}").select_option(label="Patient")
+    page.get_by_role("alertdialog").get_by_role("button", name="Change role").click()
+    expect(page.get_by_text(f"{patient_email} is now a patient.")).to_be_visible()
     fits(page, "console-users", width)
 
     # The audit log: people and actions in words, refusals first, exported for an auditor.
