@@ -198,8 +198,8 @@ def test_an_invited_administrator_sets_a_password_then_a_second_factor(
     expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
     assert token not in page.url  # taken from the address bar once read
     chosen = "a long and new passphrase"
-    page.get_by_label("New password").fill(chosen)
-    page.get_by_label("Confirm the password").fill(chosen)
+    page.get_by_label("New password", exact=True).fill(chosen)
+    page.get_by_label("New password, again").fill(chosen)
     page.get_by_role("button", name="Set password").click()
     expect(page).to_have_url(re.compile(r"/signin"))
     screenshot(page, "enrolled-then-sign-in")
@@ -209,8 +209,8 @@ def test_an_invited_administrator_sets_a_password_then_a_second_factor(
 
     # The link works once: opened again, it says so instead of offering the form.
     page.goto(f"{ENROLL_PATH}#token={token}")
-    page.get_by_label("New password").fill(chosen)
-    page.get_by_label("Confirm the password").fill(chosen)
+    page.get_by_label("New password", exact=True).fill(chosen)
+    page.get_by_label("New password, again").fill(chosen)
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_role("alert")).to_contain_text(re.compile("used", re.IGNORECASE))
 

@@ -7,6 +7,8 @@ import { account, passwordReset } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
+import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
+import type { NewPassword } from "../components/NewPasswordFields";
 import { tokenFromFragment } from "../lib/download";
 
 /** The page a confirmation email links to: it confirms the address, signed in or not. */
@@ -115,8 +117,7 @@ function AskForLink() {
 }
 
 function ChooseNewPassword({ token }: { token: string }) {
-  const [password, setPassword] = useState("");
-  const [again, setAgain] = useState("");
+  const [chosen, setChosen] = useState<NewPassword>({ password: "", again: "" });
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState(false);
@@ -124,13 +125,11 @@ function ChooseNewPassword({ token }: { token: string }) {
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
     setError(undefined);
-    const found: Record<string, string> = {};
-    if (password.length < 12) found.new_password = "Use at least 12 characters.";
-    else if (password !== again) found.again = "The two passwords differ.";
+    const found = newPasswordProblems(chosen);
     setProblems(found);
     if (Object.keys(found).length > 0) return;
     try {
-      await passwordReset.confirm(token, password);
+      await passwordReset.confirm(token, chosen.password);
       setDone(true);
     } catch (failure) {
       if (failure instanceof ApiError)
@@ -150,32 +149,7 @@ function ChooseNewPassword({ token }: { token: string }) {
       ) : (
         <form onSubmit={onSubmit} noValidate>
           <ErrorNotice error={error} />
-          <Field
-            label="New password"
-            hint="At least 12 characters; a few unrelated words are easy to remember and hard to guess."
-            error={problems.new_password}
-          >
-            {(control) => (
-              <input
-                {...control}
-                type="password"
-                autoComplete="new-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label="New password, again" error={problems.again}>
-            {(control) => (
-              <input
-                {...control}
-                type="password"
-                autoComplete="new-password"
-                value={again}
-                onChange={(e) => setAgain(e.target.value)}
-              />
-            )}
-          </Field>
+          <NewPasswordFields value={chosen} onChange={setChosen} problems={problems} />
           <button type="submit" className="primary">
             Save the new password
           </button>

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { AppRoutes } from "../App";
 import { SessionProvider } from "../auth/session";
 import { apiError, json, stubFetch } from "../test/fetch";
-import { PASSWORD_SET, passwordProblems, tokenFrom } from "./Enroll";
+import { newPasswordProblems } from "../components/NewPasswordFields";
+import { PASSWORD_SET, tokenFrom } from "./Enroll";
 
 const TOKEN = "q1V8n3XyT0bW5cZ2kR7mJ4hL9fD6sA0gE3uI8oP1yK2";
 const PASSWORD = "correct horse battery staple";
@@ -40,7 +41,7 @@ function stubApi(accept: () => Response) {
 async function choose(password: string, confirmation = password) {
   const user = userEvent.setup();
   await user.type(await screen.findByLabelText("New password"), password);
-  await user.type(screen.getByLabelText("Confirm the password"), confirmation);
+  await user.type(screen.getByLabelText("New password, again"), confirmation);
   await user.click(screen.getByRole("button", { name: "Set password" }));
 }
 
@@ -56,16 +57,12 @@ describe("the enrollment link", () => {
   });
 
   it("checks the password as the API does, and that both entries agree", () => {
-    expect(passwordProblems({ password: PASSWORD, confirmation: PASSWORD })).toEqual({});
-    expect(passwordProblems({ password: "short", confirmation: "short" })).toEqual({
-      password: "Use at least 12 characters.",
-    });
-    expect(passwordProblems({ password: "x".repeat(257), confirmation: "" }).password).toBe(
-      "Use at most 256 characters.",
-    );
-    expect(passwordProblems({ password: PASSWORD, confirmation: `${PASSWORD}!` })).toEqual({
-      confirmation: "The two passwords differ.",
-    });
+    const problems = (password: string, again: string) =>
+      newPasswordProblems({ password, again }, "password");
+    expect(problems(PASSWORD, PASSWORD)).toEqual({});
+    expect(problems("short", "short")).toEqual({ password: "Use at least 12 characters." });
+    expect(problems("x".repeat(257), "").password).toBe("Use at most 256 characters.");
+    expect(problems(PASSWORD, `${PASSWORD}!`)).toEqual({ again: "The two passwords differ." });
   });
 });
 

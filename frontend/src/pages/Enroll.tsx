@@ -6,8 +6,8 @@ import { ApiError } from "../api/client";
 import { auth } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { Field } from "../components/Field";
-import { MIN_PASSWORD } from "./SignUp";
+import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
+import type { NewPassword } from "../components/NewPasswordFields";
 
 export const PASSWORD_SET =
   "Your password is set. Sign in with your email and new password; you will then set up " +
@@ -22,24 +22,6 @@ export function tokenFrom(hash: string): string | null {
   return token && /^[A-Za-z0-9_-]{16,128}$/.test(token) ? token : null;
 }
 
-export interface NewPassword {
-  password: string;
-  confirmation: string;
-}
-
-/** The API's rules for a password (as at sign-up), and the two entries agreeing. */
-export function passwordProblems(form: NewPassword): Record<string, string> {
-  const found: Record<string, string> = {};
-  if (form.password.length < MIN_PASSWORD) {
-    found.password = `Use at least ${MIN_PASSWORD} characters.`;
-  } else if (form.password.length > 256) {
-    found.password = "Use at most 256 characters.";
-  } else if (form.confirmation !== form.password) {
-    found.confirmation = "The two passwords differ.";
-  }
-  return found;
-}
-
 /** An invited administrator's first visit: choose a password, then sign in. */
 export function EnrollPage() {
   const { notify } = useSession();
@@ -47,7 +29,7 @@ export function EnrollPage() {
   const navigate = useNavigate();
   // Read once; the address bar then forgets it (nor does it stay in the history).
   const [token] = useState(() => tokenFrom(location.hash));
-  const [form, setForm] = useState<NewPassword>({ password: "", confirmation: "" });
+  const [form, setForm] = useState<NewPassword>({ password: "", again: "" });
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -58,7 +40,7 @@ export function EnrollPage() {
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
-    const found = passwordProblems(form);
+    const found = newPasswordProblems(form, "password");
     setProblems(found);
     setError(undefined);
     if (!token || Object.keys(found).length > 0) return;
@@ -76,8 +58,6 @@ export function EnrollPage() {
     }
   }
 
-  const set = (key: keyof NewPassword) => (e: { target: { value: string } }) =>
-    setForm({ ...form, [key]: e.target.value });
   return (
     <section className="narrow" aria-labelledby="enroll-title">
       <h1 id="enroll-title">Set your password</h1>
@@ -89,32 +69,12 @@ export function EnrollPage() {
           </p>
           <ErrorNotice error={error} />
           <form onSubmit={onSubmit} noValidate>
-            <Field
-              label="New password"
-              hint={`At least ${MIN_PASSWORD} characters.`}
-              error={problems.password}
-            >
-              {(control) => (
-                <input
-                  {...control}
-                  type="password"
-                  autoComplete="new-password"
-                  value={form.password}
-                  onChange={set("password")}
-                />
-              )}
-            </Field>
-            <Field label="Confirm the password" error={problems.confirmation}>
-              {(control) => (
-                <input
-                  {...control}
-                  type="password"
-                  autoComplete="new-password"
-                  value={form.confirmation}
-                  onChange={set("confirmation")}
-                />
-              )}
-            </Field>
+            <NewPasswordFields
+              value={form}
+              onChange={setForm}
+              problems={problems}
+              field="password"
+            />
             <button type="submit" className="primary" disabled={busy}>
               {busy ? "Saving…" : "Set password"}
             </button>

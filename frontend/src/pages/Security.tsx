@@ -9,6 +9,8 @@ import { useSession } from "../auth/session";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
+import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
+import type { NewPassword } from "../components/NewPasswordFields";
 import { RecoveryCodeList } from "../components/RecoveryCodeList";
 import { formatDateTime } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
@@ -40,8 +42,7 @@ export function deviceName(agent: string | null): string {
 
 function PasswordForm() {
   const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [again, setAgain] = useState("");
+  const [chosen, setChosen] = useState<NewPassword>({ password: "", again: "" });
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState(false);
@@ -51,18 +52,15 @@ function PasswordForm() {
     event.preventDefault();
     setDone(false);
     setError(undefined);
-    const found: Record<string, string> = {};
+    const found = newPasswordProblems(chosen);
     if (!current) found.current_password = "Enter your current password.";
-    if (next.length < 12) found.new_password = "Use at least 12 characters.";
-    else if (next !== again) found.again = "The two new passwords differ.";
     setProblems(found);
     if (Object.keys(found).length > 0) return;
     setBusy(true);
     try {
-      await account.changePassword(current, next);
+      await account.changePassword(current, chosen.password);
       setCurrent("");
-      setNext("");
-      setAgain("");
+      setChosen({ password: "", again: "" });
       setDone(true);
     } catch (failure) {
       if (failure instanceof ApiError)
@@ -93,32 +91,7 @@ function PasswordForm() {
           />
         )}
       </Field>
-      <Field
-        label="New password"
-        hint="At least 12 characters; a few unrelated words are easy to remember and hard to guess."
-        error={problems.new_password}
-      >
-        {(control) => (
-          <input
-            {...control}
-            type="password"
-            autoComplete="new-password"
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="New password, again" error={problems.again}>
-        {(control) => (
-          <input
-            {...control}
-            type="password"
-            autoComplete="new-password"
-            value={again}
-            onChange={(e) => setAgain(e.target.value)}
-          />
-        )}
-      </Field>
+      <NewPasswordFields value={chosen} onChange={setChosen} problems={problems} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? "Changing…" : "Change password"}
       </button>

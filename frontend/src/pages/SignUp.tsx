@@ -7,8 +7,7 @@ import { auth } from "../api/endpoints";
 import { homeOf, useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
-
-export const MIN_PASSWORD = 12;
+import { MIN_PASSWORD } from "../components/NewPasswordFields";
 
 /** Registration answers a taken email as it does a new one (so it tells no one who has an
  * account); a sign-in that then fails means the email had an account already. */

@@ -112,8 +112,9 @@ def password_change_failures(address: str) -> Notice:
     return (
         "Wrong passwords in a signed-in session of your health-platform account",
         "Hello,\n\na session signed in to your account, from "
-        f"{address}, tried several wrong passwords to change yours; further tries from there"
-        " now wait. If it was not you, sign out everywhere and change your password.\n",
+        f"{address}, gave several wrong passwords where yours is asked for (to change it, or"
+        " to delete the account); further tries from there now wait. If it was not you, sign"
+        " out everywhere and change your password.\n",
     )
 
 

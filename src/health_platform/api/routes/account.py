@@ -20,8 +20,16 @@ from health_platform.api import (
 )
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
-from health_platform.api.deps import CurrentCaller, DbSession, ServicesDep, client_address
+from health_platform.api.deps import (
+    Caller,
+    CurrentCaller,
+    DbSession,
+    Services,
+    ServicesDep,
+    client_address,
+)
 from health_platform.api.errors import ApiError, not_found
+from health_platform.api.models import User
 from health_platform.api.password_policy import MAX_LENGTH, require_strong
 from health_platform.api.passwords import hash_password, verify_password
 from health_platform.api.routes.auth import LinkToken, NewPassword, Password
@@ -60,6 +68,32 @@ class SessionView(BaseModel):
     current: bool
 
 
+async def _require_password(
+    deps: Services, caller: Caller, user: User, password: str, action: str, field: str
+) -> None:
+    """Refuse (403 wrong_password, at `field`) unless `password` is the account's. Each try
+    costs an Argon2 check and guesses the password: limited and slowed down as sign-in is
+    (a stolen session is not a way round the sign-in guard); the owner is told when tries
+    start to wait, and each failure is audited as `action`."""
+    await rate_limit.enforce(
+        deps.redis, deps.settings.login_rate, ("password-change", str(caller.user_id))
+    )
+    address = caller.address or "unknown"
+    guard = guard_of(deps.redis, deps.settings)
+    await guard.refuse_if_waiting(user.email, address)
+    if await verify_password(user.password_hash, password):
+        return
+    await Audit.of(deps.audit_trail, caller).refusal(action, "user", user.id, outcome="failure")
+    if await guard.failed(user.email, address) is not None:
+        deps.outbox.send_later(user.email, notices.password_change_failures(address))
+    raise ApiError(
+        403,
+        "wrong_password",
+        "The password is not right.",
+        details=[{"field": field, "problem": "is not the account's password"}],
+    )
+
+
 @router.post(
     "/password",
     status_code=204,
@@ -69,26 +103,11 @@ class SessionView(BaseModel):
 async def change_password(
     body: PasswordChange, caller: CurrentCaller, db: DbSession, deps: ServicesDep
 ) -> Response:
-    # Each try costs an Argon2 check of the current password, and guesses it: limited and
-    # slowed down as sign-in is (a stolen session is not a way round the sign-in guard).
-    await rate_limit.enforce(
-        deps.redis, deps.settings.login_rate, ("password-change", str(caller.user_id))
-    )
     user = await accounts.own(db, caller.user_id)
-    address = caller.address or "unknown"
-    guard = guard_of(deps.redis, deps.settings)
-    await guard.refuse_if_waiting(user.email, address)
+    await _require_password(
+        deps, caller, user, body.current_password, "account.password_change", "current_password"
+    )
     audit = Audit.of(deps.audit_trail, caller)
-    if not await verify_password(user.password_hash, body.current_password):
-        await audit.refusal("account.password_change", "user", user.id, outcome="failure")
-        if await guard.failed(user.email, address) is not None:
-            deps.outbox.send_later(user.email, notices.password_change_failures(address))
-        raise ApiError(
-            403,
-            "wrong_password",
-            "The current password is not right.",
-            details=[{"field": "current_password", "problem": "is not the account's password"}],
-        )
     await require_strong(body.new_password, user.email, user.display_name)
     user.password_hash = await hash_password(body.new_password)
     await audit.change(db, "account.password_change", "user", user.id)
@@ -253,24 +272,11 @@ class DeletionScheduled(BaseModel):
 async def ask_deletion(
     body: DeletionRequest, caller: CurrentCaller, db: DbSession, deps: ServicesDep
 ) -> DeletionScheduled:
-    # A password check, limited and slowed down as sign-in is (see change_password).
-    await rate_limit.enforce(
-        deps.redis, deps.settings.login_rate, ("password-change", str(caller.user_id))
-    )
     user = await accounts.own(db, caller.user_id)
-    address = caller.address or "unknown"
-    guard = guard_of(deps.redis, deps.settings)
-    await guard.refuse_if_waiting(user.email, address)
+    await _require_password(
+        deps, caller, user, body.password, "account.deletion_request", "password"
+    )
     audit = Audit.of(deps.audit_trail, caller)
-    if not await verify_password(user.password_hash, body.password):
-        await audit.refusal("account.deletion_request", "user", user.id, outcome="failure")
-        await guard.failed(user.email, address)
-        raise ApiError(
-            403,
-            "wrong_password",
-            "The password is not right.",
-            details=[{"field": "password", "problem": "is not the account's password"}],
-        )
     user.deletion_due_at = user.deletion_due_at or datetime.now(UTC) + account_deletion.GRACE
     due = user.deletion_due_at
     await audit.change(
