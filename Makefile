@@ -17,6 +17,8 @@ help: ## List the targets
 # task definitions in bubblewrap's sandboxes; `hp diagram` lays its drawing out with Graphviz.
 SYSTEM_PACKAGES := postgresql-15 pgbackrest redis-server nginx openssl graphviz
 TEST_PACKAGES := chromium fonts-liberation bubblewrap
+# `make bench-api` drives the API to saturation with wrk (C: it takes little of the CPU).
+BENCH_PACKAGES := wrk
 # The frontend builds with the pinned Node 22 (package.json's node@22), not the machine's.
 NODE_PATH_PREFIX := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
@@ -94,7 +96,8 @@ synth: setup ## hp infra synth --all: CloudFormation into cdk.out/
 diagram: setup ## Redraw docs/architecture-dev.png (and the model it is drawn from) from the templates
 	$(HP) diagram dev --output docs/architecture-dev.png --model docs/architecture-dev.json
 
-bench-api: setup ## API throughput/latency/memory benchmark (prints figures; not a test)
+bench-api: setup ## API throughput/latency/memory benchmark, open loop and at saturation (prints figures; not a test)
+	@scripts/install-system-packages $(BENCH_PACKAGES)
 	$(PYTHON) -m benchmarks.api_bench
 
 bench-dr: setup frontend ## Archive growth per 10,000 writes, and drills' RPO/RTO under writes (prints figures)

@@ -8,6 +8,7 @@ during a 100 MB upload."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -27,6 +28,9 @@ import psutil
 import uvloop
 
 from benchmarks.loadgen import HEADER, Client, Response, open_loop
+from benchmarks.saturation import CONNECTIONS, Scenario, saturate, wrk_binary
+from benchmarks.saturation import HEADER as SATURATION_HEADER
+from benchmarks.saturation import SECONDS as SATURATION_SECONDS
 from health_platform.api.migrate import migrate
 from health_platform.local.data_servers import data_servers
 from health_platform.local.ports import free_port
@@ -82,7 +86,7 @@ async def measured(
     return f"{result.row()} {server_ms:>9.2f}"
 
 
-async def scenarios(client: Client, pids: list[int]) -> list[str]:
+async def scenarios(client: Client, pids: list[int]) -> tuple[list[str], list[str]]:
     await client.open(WARM_CONNECTIONS)
     email = f"bench-{secrets.token_hex(4)}@example.com"
     account = {"email": email, "password": PASSWORD}
@@ -124,6 +128,34 @@ async def scenarios(client: Client, pids: list[int]) -> list[str]:
     rows = [await measured(pids, name, rate, send) for name, rate, send in plan]
     rows.append(await upload(client, auth, pids))
     client.close()
+    return rows, saturated(client.ports, pids, auth, body)
+
+
+def saturated(
+    ports: list[int], pids: list[int], auth: dict[str, str], body: dict[str, object]
+) -> list[str]:
+    """The cached list, an uncached list and a create, closed loop (saturation.py)."""
+    plan = [
+        Scenario("observations list, cached", "GET", "/api/observations", auth),
+        Scenario(
+            "observations list, uncached",
+            "GET",
+            '"/api/observations?offset=" .. (sent % 97 + 1) .. "&limit=" .. (20 + sent % 50)',
+            auth,
+            varying=True,
+        ),
+        Scenario(
+            "observation create",
+            "POST",
+            "/api/observations",
+            {**auth, "Content-Type": "application/json"},
+            body=json.dumps(body),
+        ),
+    ]
+    rows = []
+    for scenario in plan:
+        time.sleep(SETTLE_SECONDS)
+        rows.append(saturate(scenario, ports, lambda: cpu_seconds(pids)).row(scenario.name))
     return rows
 
 
@@ -252,6 +284,7 @@ def wait_ready(port: int) -> None:
 
 
 def main() -> int:
+    wrk_binary()  # before anything starts: the saturation scenarios need it
     root = Path(tempfile.mkdtemp(prefix="hp-bench-"))
     ports = [free_port() for _ in range(API_PROCESSES)]
     servers: list[subprocess.Popen[bytes]] = []
@@ -275,7 +308,7 @@ def main() -> int:
         for port in ports:
             wait_ready(port)
         client = Client("127.0.0.1", ports)
-        rows = uvloop.run(scenarios(client, [server.pid for server in servers]))
+        rows, saturated_rows = uvloop.run(scenarios(client, [server.pid for server in servers]))
         print(
             f"API benchmark: {API_PROCESSES} API processes (uvicorn, 1 worker each, as ECS"
             f" tasks), requests spread over them in turn; {os.cpu_count()} cores shared with"
@@ -284,6 +317,13 @@ def main() -> int:
         )
         print(f"{HEADER} {'server ms':>9}")
         for row in rows:
+            print(row)
+        print(
+            f"\nAt saturation: wrk, {CONNECTIONS} connections spread over the {API_PROCESSES}"
+            f" processes, {SATURATION_SECONDS} s after a warm-up; latency: the slower process's."
+        )
+        print(SATURATION_HEADER)
+        for row in saturated_rows:
             print(row)
         api = [servers[0].pid]
         print(uvloop.run(oversized_bodies(f"http://127.0.0.1:{ports[0]}", api)))
