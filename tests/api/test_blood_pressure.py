@@ -44,6 +44,12 @@ def test_a_reading_is_stored_and_listed_whole(patient: User) -> None:
     )
     assert changed.status_code == 200, changed.text
     assert (changed.json()["value"], changed.json()["components"]["diastolic"]) == (128, 79)
+    # One value for a reading of two is refused, not dropped unsaid.
+    lone = patient.client.patch(
+        f"/api/observations/{body['id']}", json={"value": 999}, headers=patient.headers()
+    )
+    assert lone.status_code == 422, lone.text
+    assert lone.json()["error"]["details"][0]["field"] == "value"
 
 
 def test_a_reading_needs_both_halves_in_range_and_in_order(patient: User) -> None:

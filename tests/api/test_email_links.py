@@ -122,8 +122,30 @@ def test_a_signed_in_owner_can_ask_for_a_new_confirmation_link(
     patient: User, settings: ApiSettings
 ) -> None:
     sent = patient.client.post("/api/account/email/verification", headers=patient.headers())
-    assert sent.status_code == 204
-    assert len(links_to(settings, patient.email, 2)["/verify-email"]) == 2
+    assert sent.status_code == 200 and sent.json() == {"sent": True}
+    welcome, again = links_to(settings, patient.email, 2)["/verify-email"]
+
+    # Asked again within the hour: no new link, and the one mailed keeps working (a new
+    # one would end it, with its own mail held back by the limit).
+    more = patient.client.post("/api/account/email/verification", headers=patient.headers())
+    assert more.json() == {"sent": False}
+    assert links_to(settings, patient.email, 3)["/verify-email"] == [welcome, again]
+    used = patient.client.post("/api/account/email/verify", json={"token": again})
+    assert used.status_code == 204, used.text
+
+
+def test_a_second_reset_within_the_hour_leaves_the_first_link_working(
+    patient: User, anonymous: TestClient, settings: ApiSettings
+) -> None:
+    reset = reset_link_of_a_confirmed_address(anonymous, settings, patient.email)
+    assert (
+        anonymous.post("/api/auth/password-reset", json={"email": patient.email}).status_code == 202
+    )
+    assert links_to(settings, patient.email, 3)["/reset-password"] == [reset]
+    chosen = anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": reset, "new_password": NEW_PASSWORD}
+    )
+    assert chosen.status_code == 204, chosen.text
 
 
 def test_a_password_change_ends_the_reset_link(

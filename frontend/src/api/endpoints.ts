@@ -55,7 +55,8 @@ export const account = {
     request<void>(`/api/account/sessions/${encodeURIComponent(id)}`, { method: "DELETE" }),
   signOutEverywhere: () =>
     request<void>("/api/account/sessions/sign-out-everywhere", { method: "POST" }),
-  sendVerification: () => request<void>("/api/account/email/verification", { method: "POST" }),
+  sendVerification: () =>
+    request<{ sent: boolean }>("/api/account/email/verification", { method: "POST" }),
   verifyEmail: (token: string) =>
     request<void>("/api/account/email/verify", { method: "POST", json: { token } }),
   recoveryCodes: () => request<RecoveryCodes>("/api/account/recovery-codes", { method: "POST" }),

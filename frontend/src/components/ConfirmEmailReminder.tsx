@@ -10,15 +10,15 @@ import { ErrorNotice } from "./ErrorNotice";
  */
 export function ConfirmEmailReminder() {
   const { user } = useSession();
-  const [sent, setSent] = useState(false);
+  // Whether a new link went out (false: one went within the hour, and it still works).
+  const [sent, setSent] = useState<boolean>();
   const [error, setError] = useState<unknown>();
   if (!user) return null;
 
   async function resend() {
     setError(undefined);
     try {
-      await account.sendVerification();
-      setSent(true);
+      setSent((await account.sendVerification()).sent);
     } catch (failure) {
       setError(failure);
     }
@@ -26,8 +26,13 @@ export function ConfirmEmailReminder() {
 
   return (
     <div className="notice notice-info reminder" role="status">
-      {sent ? (
+      {sent === true ? (
         <>We sent a new link to {user.email}; it works for a week.</>
+      ) : sent === false ? (
+        <>
+          We sent a link to {user.email} within the last hour, and it still works: please use that
+          one (look in your spam folder too). You can ask for another after an hour.
+        </>
       ) : (
         <>
           Please confirm your email address: open the link we sent to {user.email}. Without it we

@@ -8,7 +8,7 @@ import { Field } from "../components/Field";
 import { formatNumber, fromLocalInput, toLocalInput } from "../lib/format";
 import { shownUnit, toShown, useUnitChoices } from "../lib/units";
 import { TypeOptions } from "./TypeOptions";
-import { byField, MAX_NOTE, problems } from "./validation";
+import { byField, MAX_NOTE, problems, shownForEditing } from "./validation";
 import type { ObservationDraft } from "./validation";
 
 export interface ObservationFormProps {
@@ -27,13 +27,10 @@ export function ObservationForm({ types, editing, onSave, onCancel }: Observatio
   );
   const choices = useUnitChoices();
   const editingKind = editing ? types.find((t) => t.code === editing.type) : undefined;
-  const [value, setValue] = useState(
-    editing && editingKind ? String(toShown(editing.value, shownUnit(editingKind, choices))) : "",
-  );
-  const [parts, setParts] = useState<Record<string, string>>(
-    Object.fromEntries(Object.entries(editing?.components ?? {}).map(([k, v]) => [k, String(v)])),
-  );
-  const [when, setWhen] = useState(toLocalInput(editing?.effective_at ?? new Date()));
+  const shown = editing && editingKind ? shownForEditing(editingKind, editing, choices) : undefined;
+  const [value, setValue] = useState(shown?.value ?? "");
+  const [parts, setParts] = useState<Record<string, string>>(shown?.components ?? {});
+  const [when, setWhen] = useState(shown?.when ?? toLocalInput(new Date()));
   const [note, setNote] = useState(editing?.note ?? "");
   const [fieldProblems, setFieldProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();

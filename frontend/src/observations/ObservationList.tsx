@@ -12,7 +12,7 @@ import { useLoad } from "../lib/useLoad";
 import { TypeOptions } from "./TypeOptions";
 import { ObservationForm } from "./ObservationForm";
 import { RangeBadge } from "./RangeBadge";
-import { valuesOf } from "./validation";
+import { changesOf } from "./validation";
 import type { ObservationDraft } from "./validation";
 
 const PAGE_SIZE = 20;
@@ -50,12 +50,7 @@ export function ObservationList({
 
   async function save(target: Observation, draft: ObservationDraft) {
     const kind = types.find((t) => t.code === target.type);
-    await observations.update(target.id, {
-      ...(kind ? valuesOf(kind, draft, choices) : {}),
-      unit: draft.unit,
-      effective_at: draft.effectiveAt ?? undefined,
-      note: draft.note.trim() || null,
-    });
+    if (kind) await observations.update(target.id, changesOf(kind, target, draft, choices));
     setEditing(null);
     onChanged();
   }

@@ -48,10 +48,18 @@ describe("the time axis", () => {
   it("fits a phone: no more labels than the width holds", () => {
     // A 390 px phone: the plot about 280 px wide, the value axis' 36 px left of it.
     const { ticks } = timeTicks(NOW - 30 * DAY, NOW, 280, { left: 36, right: 28 });
-    expect(ticks.length).toBeLessThanOrEqual(3);
+    expect(ticks.length).toBeLessThanOrEqual(6); // about 45 px a label, "Nov 2" or "9"
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     // Round steps: whole days, and all alike (a week or more on a phone).
     for (const step of steps(ticks)) expect(step % DAY === 0 || step > 6 * DAY).toBe(true);
+  });
+
+  it("gives a week on a phone a label a day or two apart, the month named once", () => {
+    const { ticks, format } = timeTicks(NOW - 7 * DAY, NOW, 250, { left: 36, right: 28 });
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    const labels = ticks.map(format);
+    expect(labels[0]).toMatch(/[A-Za-z]/);
+    expect(labels.slice(1).some((l) => /^\d+$/.test(l))).toBe(true);
   });
 
   it("names months over a year, and years over several", () => {

@@ -74,6 +74,7 @@ const CHAR_PX = 10;
 const GAP_PX = 16;
 
 const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const dayOfMonth = new Intl.DateTimeFormat(undefined, { day: "numeric" });
 const month = new Intl.DateTimeFormat(undefined, { month: "short" });
 const monthYear = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric" });
 const year = new Intl.DateTimeFormat(undefined, { year: "numeric" });
@@ -125,33 +126,39 @@ export function timeTicks(
   const domain: [number, number] = [start, start + span];
   const spansYears = new Date(domain[0]).getFullYear() !== new Date(domain[1]).getFullYear();
   const scale = scaleTime().domain(domain).range([0, width]);
-  let best: { ticks: Date[]; formatter: Intl.DateTimeFormat } | undefined;
+  let best: { ticks: Date[]; labels: string[] } | undefined;
   for (const interval of STEPS) {
     const candidate = scale.ticks(interval);
     const [first, second] = candidate;
-    const formatter = formatterFor(
-      first && second ? second.getTime() - first.getTime() : span,
-      spansYears,
-    );
-    const half = (t: Date) => (formatter.format(t).length * CHAR_PX) / 2;
-    const kept = candidate.filter(
-      (t) => scale(t) - half(t) >= -beside.left && scale(t) + half(t) <= width + beside.right,
-    );
+    const step = first && second ? second.getTime() - first.getTime() : span;
+    const whole = formatterFor(step, spansYears);
+    // At the edges, room for the whole label (the first one kept may name its month).
+    const kept = candidate.filter((t) => {
+      const half = (whole.format(t).length * CHAR_PX) / 2;
+      return scale(t) - half >= -beside.left && scale(t) + half <= width + beside.right;
+    });
+    const labels = labelsOf(kept, whole);
+    const half = (i: number) => (labels[i]!.length * CHAR_PX) / 2;
     const apart = kept.every(
-      (t, i) =>
-        i === 0 || scale(t) - half(t) - (scale(kept[i - 1]!) + half(kept[i - 1]!)) >= GAP_PX,
+      (t, i) => i === 0 || scale(t) - half(i) - (scale(kept[i - 1]!) + half(i - 1)) >= GAP_PX,
     );
     if (!apart) continue;
     // The shortest step with two labels or more; failing that, the one with most.
-    if (!best || kept.length > best.ticks.length) best = { ticks: kept, formatter };
+    if (!best || kept.length > best.ticks.length) best = { ticks: kept, labels };
     if (kept.length >= 2) break;
   }
-  const formatter = best?.formatter ?? year;
-  return {
-    domain,
-    ticks: (best?.ticks ?? []).map((t) => t.getTime()),
-    format: (t) => formatter.format(t),
-  };
+  const ticks = (best?.ticks ?? []).map((t) => t.getTime());
+  const labels = new Map(ticks.map((t, i) => [t, best!.labels[i]!]));
+  return { domain, ticks, format: (t) => labels.get(t) ?? day.format(t) };
+}
+
+/** Day ticks name their month only at the first and where it changes ("Nov 28", "30",
+ * "Dec 2"): a phone has room for more of them. Other steps say it all each time. */
+function labelsOf(ticks: readonly Date[], whole: Intl.DateTimeFormat): string[] {
+  if (whole !== day) return ticks.map((t) => whole.format(t));
+  return ticks.map((t, i) =>
+    i > 0 && ticks[i - 1]!.getMonth() === t.getMonth() ? dayOfMonth.format(t) : day.format(t),
+  );
 }
 
 /** Round ticks over the values (about five), the axis starting and ending on one. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 
 import { BLOOD_PRESSURE, TYPES } from "../test/fixtures";
 import { formatReading, rangeMark } from "../lib/units";
-import { problems, valuesOf } from "./validation";
+import { fromLocalInput } from "../lib/format";
+import { changesOf, problems, shownForEditing, valuesOf } from "./validation";
 
 const GOOD = {
   type: "heart_rate",
@@ -109,5 +110,50 @@ describe("units as the patient chose them", () => {
     };
     expect(formatReading(stored, weight, { mass: "lb" })).toBe("154.3 lb");
     expect(formatReading(stored, weight, {})).toBe("69.989 kg");
+  });
+});
+
+describe("a correction", () => {
+  const weight = TYPES.find((t) => t.code === "body_weight")!;
+  const stored = {
+    id: "o1",
+    type: "body_weight",
+    loinc: "29463-7",
+    value: 74.2,
+    components: null,
+    unit: "kg",
+    effective_at: "2026-11-25T08:30:52Z",
+    note: null,
+  };
+  const inPounds = { mass: "lb" };
+
+  it("sends only what was changed: a new note leaves the value rounded for display alone", () => {
+    const shown = shownForEditing(weight, stored, inPounds);
+    expect(shown.value).toBe("163.6");
+    const draft = {
+      type: "body_weight",
+      value: shown.value,
+      components: {},
+      unit: "kg",
+      effectiveAt: fromLocalInput(shown.when),
+      note: "after breakfast",
+    };
+    expect(changesOf(weight, stored, draft, inPounds)).toEqual({ note: "after breakfast" });
+  });
+
+  it("sends the value, in the stored unit, once it is typed anew", () => {
+    const shown = shownForEditing(weight, stored, inPounds);
+    const draft = {
+      type: "body_weight",
+      value: "165",
+      components: {},
+      unit: "kg",
+      effectiveAt: fromLocalInput(shown.when),
+      note: "",
+    };
+    const change = changesOf(weight, stored, draft, inPounds);
+    expect(change.unit).toBe("kg");
+    expect(change.value).toBeCloseTo(74.843, 3);
+    expect(change).not.toHaveProperty("effective_at");
   });
 });

@@ -5,8 +5,8 @@
  * unit, the value must lie in the type's range.
  */
 import type { FieldProblem } from "../api/client";
-import type { ObservationType } from "../api/types";
-import { formatNumber } from "../lib/format";
+import type { Observation, ObservationChange, ObservationType } from "../api/types";
+import { formatNumber, fromLocalInput, toLocalInput } from "../lib/format";
 import { shownUnit, toShown, toStored } from "../lib/units";
 
 export const MAX_NOTE = 500;
@@ -111,4 +111,47 @@ export function byField(found: readonly FieldProblem[]): Record<string, string> 
   const map: Record<string, string> = {};
   for (const { field, problem } of found) map[field] ??= problem;
   return map;
+}
+
+/** A measurement as the correction form first shows it: its values in the chosen unit (a
+ * value shown in lb or mmol/L is rounded) and its time to the minute. */
+export function shownForEditing(
+  kind: ObservationType,
+  original: Observation,
+  choices: Record<string, string> = {},
+): { value: string; components: Record<string, string>; when: string } {
+  return {
+    value: String(toShown(original.value, shownUnit(kind, choices))),
+    components: Object.fromEntries(
+      Object.entries(original.components ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
+    when: toLocalInput(original.effective_at),
+  };
+}
+
+/**
+ * What a correction changes: only the fields whose text differs from what the form showed.
+ * Sending the rounded value back would change it (99 mg/dL shown as 5.5 mmol/L comes back
+ * as 99.088), and the time would lose its seconds.
+ */
+export function changesOf(
+  kind: ObservationType,
+  original: Observation,
+  draft: ObservationDraft,
+  choices: Record<string, string> = {},
+): ObservationChange {
+  const shown = shownForEditing(kind, original, choices);
+  const change: ObservationChange = {};
+  const valueChanged =
+    kind.components.length === 0
+      ? draft.value.trim() !== shown.value
+      : kind.components.some(
+          (c) => (draft.components[c.code] ?? "").trim() !== shown.components[c.code],
+        );
+  if (valueChanged) Object.assign(change, valuesOf(kind, draft, choices), { unit: draft.unit });
+  if (draft.effectiveAt !== null && draft.effectiveAt !== fromLocalInput(shown.when))
+    change.effective_at = draft.effectiveAt;
+  const note = draft.note.trim() || null;
+  if (note !== (original.note ?? null)) change.note = note;
+  return change;
 }

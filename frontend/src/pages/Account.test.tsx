@@ -179,7 +179,7 @@ describe("links sent by email", () => {
       { ...PATIENT, email_verified: false },
       {
         "GET /api/account/sessions": () => json(200, SESSIONS),
-        "POST /api/account/email/verification": () => new Response(null, { status: 204 }),
+        "POST /api/account/email/verification": () => json(200, { sent: true }),
       },
     );
     renderAt("/security");
@@ -187,6 +187,20 @@ describe("links sent by email", () => {
     await user.click(await screen.findByRole("button", { name: "Send the link again" }));
     expect(await screen.findByText(/We sent a new link to ada@example.com/)).toBeInTheDocument();
     expect(calls.some((c) => c.url === "/api/account/email/verification")).toBe(true);
+  });
+
+  it("says the last link still works when a new one may not go yet", async () => {
+    answering(
+      { ...PATIENT, email_verified: false },
+      {
+        "GET /api/account/sessions": () => json(200, SESSIONS),
+        "POST /api/account/email/verification": () => json(200, { sent: false }),
+      },
+    );
+    renderAt("/security");
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Send the link again" }));
+    expect(await screen.findByText(/within the last hour, and it still works/)).toBeInTheDocument();
   });
 });
 

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.audit import Audit
+from health_platform.api.data.observations import Cache
 from health_platform.api.deps import Services
 from health_platform.api.models import Document, Observation, User
 
@@ -80,6 +81,8 @@ async def _purge_one(services: Services, now: datetime) -> uuid.UUID | None:
         except Exception:
             log.error("stored file not deleted", extra={"error_type": "storage"})
     await services.sessions.delete_all_for(str(user_id))
+    # Cached lists of the measurements stop matching now and expire within CACHE_SECONDS.
+    await Cache(services.redis, user_id).invalidate()
     return user_id
 
 

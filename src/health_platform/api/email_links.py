@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any, Literal
 
 from redis.asyncio import Redis
@@ -16,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
 from health_platform.api.errors import ApiError
+from health_platform.api.mail import Outbox
 from health_platform.api.models import User
+from health_platform.api.notices import Notice
 
 Purpose = Literal["verify", "reset"]
 # How long a link works: a reset soon, or not at all; a verification within the week.
@@ -48,6 +51,25 @@ async def issue(redis: Redis, public_url: str, purpose: Purpose, user_id: uuid.U
     await redis.set(_key(purpose, token), str(user_id), ex=lifetime)
     await redis.set(_live(purpose, user_id), _key(purpose, token), ex=lifetime)
     return f"{public_url}{PATHS[purpose]}#token={token}"
+
+
+async def mail_link(
+    outbox: Outbox,
+    public_url: str,
+    purpose: Purpose,
+    user: User,
+    notice_of: Callable[[str], Notice],
+) -> bool:
+    """Issue a link and mail it (`notice_of(link)`), unless a message of that kind went to
+    the address within the Outbox's limit: then nothing is issued or sent, and the link
+    already mailed keeps working (issuing one would end it with no mail to replace it).
+    Whether a link was sent."""
+    subject, _ = notice_of("")
+    if not await outbox.claim(user.email, subject):
+        return False
+    link = await issue(outbox.redis, public_url, purpose, user.id)
+    outbox.send_claimed_later(user.email, notice_of(link))
+    return True
 
 
 async def revoke(redis: Redis, purpose: Purpose, user_id: uuid.UUID) -> None:

@@ -18,10 +18,11 @@ import hashlib
 import logging
 import mailbox
 import smtplib
+from collections.abc import Coroutine
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from anyio import CapacityLimiter, to_thread
 from redis.asyncio import Redis
@@ -123,20 +124,31 @@ class Outbox:
         self._threads: CapacityLimiter | None = None  # made on the serving loop
 
     def send_later(self, to: str, notice: tuple[str, str]) -> None:
-        task = asyncio.create_task(self._send(to, *notice))
+        """Send `notice` beside the response, unless one of its kind went to `to` lately."""
+        self._task(self._send(to, *notice, claimed=False))
+
+    async def claim(self, to: str, subject: str) -> bool:
+        """Take the one message of the kind `to` may get now; False when one went lately.
+        For a message whose making has a cost of its own (a link that ends the last one)."""
+        kind = hashlib.sha256(subject.encode()).hexdigest()[:12]
+        recipient = hashlib.sha256(to.lower().encode()).hexdigest()
+        slot = f"mail:{recipient}:{kind}"
+        return bool(await self.redis.set(slot, "1", nx=True, ex=ONCE_PER_SECONDS))
+
+    def send_claimed_later(self, to: str, notice: tuple[str, str]) -> None:
+        """Send `notice`, whose slot `claim` took, beside the response."""
+        self._task(self._send(to, *notice, claimed=True))
+
+    def _task(self, sending: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(sending)
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, to: str, subject: str, body: str) -> None:
-        kind = hashlib.sha256(subject.encode()).hexdigest()[:12]
-        recipient = hashlib.sha256(to.lower().encode()).hexdigest()
+    async def _send(self, to: str, subject: str, body: str, *, claimed: bool) -> None:
         if self._threads is None:
             self._threads = CapacityLimiter(MAIL_THREADS)
         try:
-            first = await self.redis.set(
-                f"mail:{recipient}:{kind}", "1", nx=True, ex=ONCE_PER_SECONDS
-            )
-            if first:
+            if claimed or await self.claim(to, subject):
                 await to_thread.run_sync(
                     self.mailer.deliver, to, subject, body, limiter=self._threads
                 )

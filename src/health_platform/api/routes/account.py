@@ -183,16 +183,31 @@ class LinkUse(BaseModel):
     token: LinkToken
 
 
-@router.post("/email/verification", status_code=204, summary="Send the address a new link")
-async def send_verification(caller: CurrentCaller, db: DbSession, deps: ServicesDep) -> Response:
+class VerificationSent(BaseModel):
+    model_config = examples.example({"sent": True})
+
+    # False: a link went to the address within the hour, and it still works; no new one.
+    sent: bool
+
+
+@router.post(
+    "/email/verification",
+    response_model=VerificationSent,
+    summary="Send the address a new link (at most one an hour)",
+)
+async def send_verification(
+    caller: CurrentCaller, db: DbSession, deps: ServicesDep
+) -> VerificationSent:
     await rate_limit.enforce(
         deps.redis, deps.settings.login_rate, ("verification", str(caller.user_id))
     )
     user = await accounts.own(db, caller.user_id)
-    if user.email_verified_at is None:
-        link = await email_links.issue(deps.redis, deps.settings.public_url, "verify", user.id)
-        deps.outbox.send_later(user.email, notices.verify_email(link))
-    return Response(status_code=204)
+    if user.email_verified_at is not None:
+        return VerificationSent(sent=False)
+    sent = await email_links.mail_link(
+        deps.outbox, deps.settings.public_url, "verify", user, notices.verify_email
+    )
+    return VerificationSent(sent=sent)
 
 
 @router.post(

@@ -233,11 +233,19 @@ async def update(
         or ("effective_at" in changes and changes["effective_at"] is None)
     ):
         raise ApiError(422, "invalid_request", "value, unit and effective_at cannot be null.")
+    if kind.components and "value" in changes:
+        # A panel's value is its first component's: a lone value would be dropped unsaid.
+        names = " and ".join(c.display.lower() for c in kind.components)
+        raise ApiError(
+            422,
+            "invalid_observation",
+            f"{kind.display} is corrected through its values ({names}).",
+            details=[{"field": "value", "problem": f"use components ({names}) instead"}],
+        )
     _check(row.type, value, unit, components, new=False)
-    if kind.components:
-        changes.pop("value", None)  # a panel's value is its first component's
-        if "components" in changes:
-            changes["value"] = vocabulary.value_of(kind, None, components)
+    if kind.components and "components" in changes:
+        # A panel's value is its first component's.
+        changes["value"] = vocabulary.value_of(kind, None, components)
     await observations.update(db, row, changes)
     return ObservationOut.of(row)
 

@@ -24,7 +24,10 @@ from health_platform.api.routes.auth import LinkToken, NewPassword
 router = APIRouter(prefix="/api/auth/password-reset", tags=["auth"])
 # The links being looked up and sent (the loop keeps tasks only weakly).
 _pending: set[asyncio.Task[None]] = set()
-ASKED = "If the address has an account, a message is on its way to it."
+ASKED = (
+    "If the address has an account, a message is on its way to it (at most one an hour:"
+    " the link in the last one works until then)."
+)
 
 
 class ResetRequest(BaseModel):
@@ -69,13 +72,8 @@ async def _send_link(deps: Services, email: str, address: str) -> None:
             return
         confirmed = user.email_verified_at is not None
         purpose: email_links.Purpose = "reset" if confirmed else "verify"
-        link = await email_links.issue(deps.redis, deps.settings.public_url, purpose, user.id)
-        notice = (
-            notices.password_reset(link)
-            if confirmed
-            else notices.reset_needs_a_confirmed_address(link)
-        )
-        deps.outbox.send_later(user.email, notice)
+        notice = notices.password_reset if confirmed else notices.reset_needs_a_confirmed_address
+        await email_links.mail_link(deps.outbox, deps.settings.public_url, purpose, user, notice)
         await Audit(deps.audit_trail, None, address).act(
             "account.password_reset_asked", "user", user.id, detail={"confirmed": confirmed}
         )
