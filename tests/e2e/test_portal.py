@@ -123,7 +123,7 @@ def test_health_data_as_people_read_it(page: Page, site: Site, width: int) -> No
     form.get_by_label("Measured at").fill(local_input(datetime.now() + timedelta(days=1)))
     form.get_by_role("button", name="Add").click()
     expect(form.get_by_label("Measured at")).to_have_attribute("aria-invalid", "true")
-    expect(form.get_by_text("cannot be in the future", exact=True)).to_be_visible()
+    expect(form.get_by_text("This cannot be in the future.", exact=True)).to_be_visible()
     expect(form.get_by_role("alert")).to_have_text(
         "Please check what you entered. Each marked field says what to change."
     )
@@ -139,7 +139,7 @@ def test_health_data_as_people_read_it(page: Page, site: Site, width: int) -> No
     )
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_label("Date of birth")).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text("must be in the past", exact=True)).to_be_visible()
+    expect(page.get_by_text("This must be in the past.", exact=True)).to_be_visible()
     page.get_by_label("Date of birth").fill("1985-12-10")
     page.get_by_role("group", name="Units").get_by_label("Body weight").select_option(label="lb")
     page.get_by_role("button", name="Save").click()

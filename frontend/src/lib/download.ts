@@ -9,8 +9,3 @@ export function save(blob: Blob, filename: string) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
-
-/** The link's token from the address's fragment (#token=…), which no server ever sees. */
-export function tokenFromFragment(hash: string): string {
-  return new URLSearchParams(hash.replace(/^#/, "")).get("token") ?? "";
-}

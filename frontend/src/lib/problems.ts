@@ -1,4 +1,5 @@
 import { ApiError, NetworkError } from "../api/client";
+import type { FieldProblem } from "../api/client";
 import { ERROR_TITLES } from "./errorTitles";
 
 export type ProblemKind = "forbidden" | "not-found" | "rate-limited" | "network" | "other";
@@ -64,4 +65,20 @@ export function describe(error: unknown): Problem {
     message: "An unexpected error occurred. Reload the page and try again.",
     retryable: true,
   };
+}
+
+/**
+ * Problems by field, the first for each, as sentences shown under the field. The API words
+ * a field's problem to follow the field's name in its summary ("effective at cannot be in
+ * the future"); under the field itself that reads as "This cannot be in the future."
+ */
+export function byField(found: readonly FieldProblem[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const { field, problem } of found) map[field] ??= asSentence(problem);
+  return map;
+}
+
+function asSentence(problem: string): string {
+  if (!/^[a-z]/.test(problem)) return problem; // written as a sentence already
+  return `This ${problem}${problem.endsWith(".") ? "" : "."}`;
 }

@@ -47,7 +47,7 @@ export function formatReading(
 export type RangeMark = "low" | "usual" | "high" | null;
 
 function markOf(value: number, low: number | null, high: number | null): RangeMark {
-  if (low === null || high === null) return null;
+  if (low === null || high === null || !Number.isFinite(value)) return null;
   if (value < low) return "low";
   return value > high ? "high" : "usual";
 }

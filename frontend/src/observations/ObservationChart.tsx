@@ -96,8 +96,9 @@ export function ObservationChart({
   const values = data.flatMap((d) => lines.map((l) => d.values[l.key] ?? Number.NaN));
   const y = valueTicks(values);
   const yWidth = Math.max(...y.ticks.map((t) => y.format(t).length)) * Y_LABEL_PX + 14;
+  // All time starts a day before the first measurement, so its point clears the value axis.
   const x = timeTicks(
-    period.start ?? data[0]?.time ?? now - 30 * 86_400_000,
+    period.start ?? (data[0] ? data[0].time - 86_400_000 : now - 30 * 86_400_000),
     period.end,
     width - yWidth - MARGIN.right,
     { left: yWidth, right: MARGIN.right },
@@ -206,7 +207,8 @@ export function ObservationChart({
               labelFormatter={(t) => formatDateTime(new Date(Number(t)).toISOString())}
               formatter={(v, name) => [`${formatNumber(Number(v))} ${unitLabel}`, String(name)]}
             />
-            {lines.length > 1 ? <Legend /> : null}
+            {/* In the reading's order ("132/82": systolic first), not sorted by name. */}
+            {lines.length > 1 ? <Legend itemSorter={null} /> : null}
             {lines.map((line) => (
               <Line
                 key={line.key}

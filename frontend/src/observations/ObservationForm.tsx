@@ -2,13 +2,14 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import type { Observation, ObservationType } from "../api/types";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { formatNumber, fromLocalInput, toLocalInput } from "../lib/format";
 import { shownUnit, toShown, useUnitChoices } from "../lib/units";
 import { TypeOptions } from "./TypeOptions";
-import { byField, MAX_NOTE, problems, shownForEditing } from "./validation";
+import { MAX_NOTE, problems, shownForEditing } from "./validation";
 import type { ObservationDraft } from "./validation";
 
 export interface ObservationFormProps {

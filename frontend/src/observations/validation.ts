@@ -107,12 +107,6 @@ export function problems(
   return found;
 }
 
-export function byField(found: readonly FieldProblem[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const { field, problem } of found) map[field] ??= problem;
-  return map;
-}
-
 /** A measurement as the correction form first shows it: its values in the chosen unit (a
  * value shown in lb or mmol/L is rounded) and its time to the minute. */
 export function shownForEditing(

@@ -74,7 +74,7 @@ describe("sign-in and security", () => {
           ? json(
               403,
               apiError("wrong_password", "The current password is not right.", [
-                { field: "current_password", problem: "is not the account's password" },
+                { field: "current_password", problem: "is not your password" },
               ]),
             )
           : new Response(null, { status: 204 }),
@@ -86,7 +86,7 @@ describe("sign-in and security", () => {
     await user.type(within(form).getByLabelText("New password"), "staple orbit lantern");
     await user.type(within(form).getByLabelText("New password, again"), "staple orbit lantern");
     await user.click(within(form).getByRole("button", { name: "Change password" }));
-    expect(await within(form).findByText("is not the account's password")).toBeInTheDocument();
+    expect(await within(form).findByText("This is not your password.")).toBeInTheDocument();
     expect(within(form).getByRole("alert")).toHaveTextContent("Wrong password");
     await user.clear(within(form).getByLabelText("Current password"));
     await user.type(within(form).getByLabelText("Current password"), "right one");

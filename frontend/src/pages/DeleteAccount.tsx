@@ -2,6 +2,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import { account } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
@@ -37,8 +38,7 @@ export function DeleteAccount() {
       signedIn({ ...current, deletion_due_at: scheduled.due_at });
       setPassword("");
     } catch (failure) {
-      if (failure instanceof ApiError)
-        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+      if (failure instanceof ApiError) setProblems(byField(failure.details));
       setError(failure);
     }
   }

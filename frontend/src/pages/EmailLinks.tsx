@@ -1,23 +1,23 @@
 import { useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
-import { Link, useLocation } from "react-router";
+import { Link } from "react-router";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import { account, passwordReset } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
 import type { NewPassword } from "../components/NewPasswordFields";
-import { tokenFromFragment } from "../lib/download";
+import { tokenFromFragment, useFragmentToken } from "../lib/fragmentToken";
 
 /** The page a confirmation email links to: it confirms the address, signed in or not. */
 export function VerifyEmailPage() {
-  const { hash } = useLocation();
+  const token = useFragmentToken(tokenFromFragment);
   const { user, signedIn } = useSession();
   const [state, setState] = useState<"working" | "done" | unknown>("working");
   const sent = useRef(false);
-  const token = tokenFromFragment(hash);
 
   useEffect(() => {
     if (sent.current || !token) return;
@@ -53,8 +53,7 @@ export function VerifyEmailPage() {
 
 /** Forgotten password: ask for a link, or (opened from the link) choose a new password. */
 export function ResetPasswordPage() {
-  const { hash } = useLocation();
-  const token = tokenFromFragment(hash);
+  const token = useFragmentToken(tokenFromFragment);
   return token ? <ChooseNewPassword token={token} /> : <AskForLink />;
 }
 
@@ -132,8 +131,7 @@ function ChooseNewPassword({ token }: { token: string }) {
       await passwordReset.confirm(token, chosen.password);
       setDone(true);
     } catch (failure) {
-      if (failure instanceof ApiError)
-        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+      if (failure instanceof ApiError) setProblems(byField(failure.details));
       setError(failure);
     }
   }

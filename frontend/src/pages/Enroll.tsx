@@ -1,12 +1,14 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type { FormEvent } from "react";
-import { Link, useLocation, useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import { auth } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
+import { useFragmentToken } from "../lib/fragmentToken";
 import type { NewPassword } from "../components/NewPasswordFields";
 
 export const PASSWORD_SET =
@@ -25,18 +27,12 @@ export function tokenFrom(hash: string): string | null {
 /** An invited administrator's first visit: choose a password, then sign in. */
 export function EnrollPage() {
   const { notify } = useSession();
-  const location = useLocation();
   const navigate = useNavigate();
-  // Read once; the address bar then forgets it (nor does it stay in the history).
-  const [token] = useState(() => tokenFrom(location.hash));
+  const token = useFragmentToken(tokenFrom);
   const [form, setForm] = useState<NewPassword>({ password: "", again: "" });
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (location.hash) navigate({ pathname: location.pathname }, { replace: true });
-  }, [location.hash, location.pathname, navigate]);
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -51,7 +47,7 @@ export function EnrollPage() {
       navigate("/signin", { replace: true });
     } catch (failure) {
       if (failure instanceof ApiError) {
-        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+        setProblems(byField(failure.details));
       }
       setError(failure);
       setBusy(false);

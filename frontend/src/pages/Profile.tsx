@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import { observations, profile } from "../api/endpoints";
 import type { ObservationType } from "../api/types";
 import { useSession } from "../auth/session";
@@ -50,8 +51,7 @@ export function ProfilePage() {
       if (user) signedIn({ ...user, display_name: updated.display_name, units: updated.units });
       setSaved(true);
     } catch (failure) {
-      if (failure instanceof ApiError)
-        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+      if (failure instanceof ApiError) setProblems(byField(failure.details));
       setError(failure);
     }
   }

@@ -3,6 +3,7 @@ import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import { account } from "../api/endpoints";
 import type { RecoveryCodes } from "../api/types";
 import { useSession } from "../auth/session";
@@ -63,8 +64,7 @@ function PasswordForm() {
       setChosen({ password: "", again: "" });
       setDone(true);
     } catch (failure) {
-      if (failure instanceof ApiError)
-        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+      if (failure instanceof ApiError) setProblems(byField(failure.details));
       setError(failure);
     } finally {
       setBusy(false);

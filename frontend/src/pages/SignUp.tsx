@@ -3,6 +3,7 @@ import type { FormEvent } from "react";
 import { Link, Navigate } from "react-router";
 
 import { ApiError } from "../api/client";
+import { byField } from "../lib/problems";
 import { auth } from "../api/endpoints";
 import { homeOf, useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
@@ -70,7 +71,7 @@ export function SignUpPage() {
       signedIn(result.user); // and the render above leads on to the dashboard
     } catch (failure) {
       if (failure instanceof ApiError) {
-        setProblems(Object.fromEntries(failure.details.map((d) => [d.field, d.problem])));
+        setProblems(byField(failure.details));
       }
       setError(failure);
     } finally {

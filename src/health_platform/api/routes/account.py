@@ -90,7 +90,7 @@ async def _require_password(
         403,
         "wrong_password",
         "The password is not right.",
-        details=[{"field": field, "problem": "is not the account's password"}],
+        details=[{"field": field, "problem": "is not your password"}],
     )
 
 

@@ -240,7 +240,7 @@ async def update(
             422,
             "invalid_observation",
             f"{kind.display} is corrected through its values ({names}).",
-            details=[{"field": "value", "problem": f"use components ({names}) instead"}],
+            details=[{"field": "value", "problem": f"takes its values ({names}), not one"}],
         )
     _check(row.type, value, unit, components, new=False)
     if kind.components and "components" in changes:
