@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyotp
 from fastapi import FastAPI
@@ -83,3 +84,45 @@ def test_a_locked_account_spends_no_recovery_code(
         assert row is not None and len(row.recovery_codes or []) == recovery_codes.COUNT
         row.locked_until = None
     assert _sign_in(app, patient, recovery_code=codes[0]) == 200  # still good after unlock
+
+
+def test_a_patient_turns_the_authenticator_off_with_both_factors(
+    app: FastAPI, settings: ApiSettings
+) -> None:
+    patient, secret = _with_totp(app, settings)
+    codes = patient.client.post("/api/account/recovery-codes", headers=patient.headers())
+    next_code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+
+    def off(password: str, code: str) -> Any:
+        return patient.client.post(
+            "/api/account/totp/off",
+            json={"password": password, "code": code},
+            headers=patient.headers(),
+        )
+
+    wrong_password = off("not the password at all", next_code)
+    assert wrong_password.status_code == 403
+    assert wrong_password.json()["error"]["details"][0]["field"] == "password"
+    wrong_code = off(PASSWORD, "000000" if next_code != "000000" else "111111")
+    assert wrong_code.status_code == 422
+    assert wrong_code.json()["error"]["details"][0]["field"] == "code"
+    assert off(PASSWORD, next_code).status_code == 204
+    assert _sign_in(app, patient) == 200  # the password alone again
+    assert _sign_in(app, patient, recovery_code=codes.json()["codes"][0]) == 200  # ignored
+    notices = links_to(settings, patient.email, 99)  # read every message: none is a link
+    assert notices == {"/verify-email": notices["/verify-email"]}
+    assert off(PASSWORD, next_code).status_code == 409  # nothing left to turn off
+
+
+def test_an_administrator_keeps_the_authenticator(app: FastAPI, direct: Direct) -> None:
+    admin = sign_up(app)
+    with direct.session() as session:
+        row = session.get(UserRow, uuid.UUID(admin.id))
+        assert row is not None
+        row.role, row.totp_secret = "admin", pyotp.random_base32()
+    refused = admin.client.post(
+        "/api/account/totp/off",
+        json={"password": PASSWORD, "code": "123456"},
+        headers=admin.headers(),
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"

@@ -273,6 +273,16 @@ def test_account_basics(page: Page, site: Site, settings: ApiSettings, width: in
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
 
+    # And off again, with both factors: the password alone signs in after that.
+    page.goto("/security")
+    page.get_by_text("Turn off two-step sign-in", exact=True).first.click()
+    turning_off = page.get_by_role("form", name="Turn off two-step sign-in")
+    turning_off.get_by_label("Password").fill(renewed)
+    later = pyotp.TOTP(secret).at(datetime.now() + timedelta(seconds=30))
+    turning_off.get_by_label("Code from your authenticator").fill(later)
+    turning_off.get_by_role("button", name="Turn off two-step sign-in").click()
+    expect(page.get_by_role("region", name="Two-step sign-in")).to_contain_text("Off.")
+
     # One's own data, as FHIR and as CSV.
     page.request.post(
         "/api/observations",

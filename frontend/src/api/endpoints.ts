@@ -60,6 +60,8 @@ export const account = {
   verifyEmail: (token: string) =>
     request<void>("/api/account/email/verify", { method: "POST", json: { token } }),
   recoveryCodes: () => request<RecoveryCodes>("/api/account/recovery-codes", { method: "POST" }),
+  turnOffTotp: (password: string, code: string) =>
+    request<void>("/api/account/totp/off", { method: "POST", json: { password, code } }),
   askDeletion: (password: string) =>
     request<{ due_at: string }>("/api/account/deletion", { method: "POST", json: { password } }),
   keep: () => request<void>("/api/account/deletion", { method: "DELETE" }),

@@ -133,6 +133,7 @@ function TwoStep() {
             onConfirm={makeCodes}
           />
           {codes ? <RecoveryCodeList codes={codes.codes} /> : null}
+          {user.role === "patient" ? <TurnOffTotp /> : null}
         </>
       ) : user.email_verified ? (
         <p>
@@ -143,6 +144,74 @@ function TwoStep() {
         <p>Off. Confirm your email address first; then you can turn it on here.</p>
       )}
     </section>
+  );
+}
+
+/** A patient's way back to the password alone: both factors asked for, so a session left
+ * open somewhere cannot weaken the account. */
+function TurnOffTotp() {
+  const { user, signedIn } = useSession();
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>();
+  if (!user) return null;
+  const current = user;
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    setError(undefined);
+    const found: Record<string, string> = {};
+    if (!password) found.password = "Enter your password.";
+    if (!/^\d{6}$/.test(code)) found.code = "Enter the 6 digits your authenticator shows now.";
+    setProblems(found);
+    if (Object.keys(found).length > 0) return;
+    try {
+      await account.turnOffTotp(password, code);
+      signedIn({ ...current, mfa_enabled: false });
+    } catch (failure) {
+      if (failure instanceof ApiError) setProblems(byField(failure.details));
+      setError(failure);
+    }
+  }
+
+  return (
+    <details className="turn-off">
+      <summary>Turn off two-step sign-in</summary>
+      <form onSubmit={onSubmit} noValidate aria-label="Turn off two-step sign-in">
+        <p>
+          You will sign in with your password alone, and your recovery codes stop working. We email
+          you to confirm.
+        </p>
+        <ErrorNotice error={error} fields={["password", "code"]} />
+        <Field label="Password" error={problems.password}>
+          {(control) => (
+            <input
+              {...control}
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Code from your authenticator" error={problems.code}>
+          {(control) => (
+            <input
+              {...control}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={6}
+              value={code}
+              onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
+            />
+          )}
+        </Field>
+        <button type="submit" className="danger">
+          Turn off two-step sign-in
+        </button>
+      </form>
+    </details>
   );
 }
 

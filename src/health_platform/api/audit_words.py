@@ -34,6 +34,7 @@ ACTIONS: dict[str, str] = {
     "account.password_reset_asked": "Asked for a password reset",
     "account.email_verify": "Confirmed their email address",
     "account.recovery_codes": "Made new recovery codes",
+    "account.mfa_disable": "Turned off two-step sign-in",
     "account.session_end": "Signed a device out",
     "account.sign_out_everywhere": "Signed out everywhere",
     "account.deletion_request": "Asked for their account to be deleted",

@@ -98,6 +98,17 @@ def second_factor_reset() -> Notice:
     )
 
 
+def second_factor_off(address: str | None) -> Notice:
+    return (
+        "Two-step sign-in is off for your health-platform account",
+        "Hello,\n\ntwo-step sign-in was turned off for your account"
+        + (f", from {address}" if address else "")
+        + ", with your password and a code from your authenticator; your recovery codes no"
+        " longer work. If it was not you, sign out everywhere, change your password and turn"
+        " two-step sign-in on again.\n",
+    )
+
+
 def recovery_code_used(left: int) -> Notice:
     return (
         "A recovery code signed in to your health-platform account",

@@ -17,6 +17,7 @@ from health_platform.api import (
     notices,
     rate_limit,
     recovery_codes,
+    totp,
 )
 from health_platform.api.audit import Audit
 from health_platform.api.data import accounts
@@ -264,6 +265,54 @@ async def make_recovery_codes(
     detail = {"count": len(codes)}
     await audit.change(db, "account.recovery_codes", "user", user.id, detail=detail)
     return RecoveryCodes(codes=codes)
+
+
+class TotpOff(BaseModel):
+    model_config = examples.example(
+        {"password": "correct horse battery", "code": "492039"}, forbid_extra=True
+    )
+
+    password: Password
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+@router.post(
+    "/totp/off",
+    status_code=204,
+    summary="Turn off one's authenticator (patients: it is optional for them)",
+    responses={
+        403: {"description": "Wrong password (wrong_password), or an administrator (forbidden)"},
+        409: {"description": "No authenticator is turned on"},
+        422: {"description": "The code is not the authenticator's current one"},
+    },
+)
+async def turn_off_totp(
+    body: TotpOff, caller: CurrentCaller, db: DbSession, deps: ServicesDep
+) -> Response:
+    """Both factors are asked for: a stolen session alone cannot weaken the account. The
+    recovery codes go with the authenticator; the owner is told by email."""
+    user = await accounts.own(db, caller.user_id)
+    audit = Audit.of(deps.audit_trail, caller)
+    if user.totp_secret is None:
+        raise ApiError(409, "mfa_not_enabled", "Two-step sign-in is not on.")
+    if user.role == "admin":
+        detail = {"reason": "administrator"}
+        await audit.refusal("account.mfa_disable", "user", user.id, detail=detail)
+        raise ApiError(403, "forbidden", "Administrators keep two-step sign-in.")
+    await _require_password(deps, caller, user, body.password, "account.mfa_disable", "password")
+    if not await totp.verify(deps.redis, str(user.id), user.totp_secret, body.code):
+        await audit.refusal("account.mfa_disable", "user", user.id, outcome="failure")
+        raise ApiError(
+            422,
+            "mfa_code_wrong",
+            "That code is not valid now; try the current one.",
+            details=[{"field": "code", "problem": "is not your authenticator's current code"}],
+        )
+    user.totp_secret = user.recovery_codes = None
+    await audit.change(db, "account.mfa_disable", "user", user.id)
+    await db.commit()
+    deps.outbox.send_later(user.email, notices.second_factor_off(caller.address))
+    return Response(status_code=204)
 
 
 class DeletionRequest(BaseModel):
