@@ -36,11 +36,14 @@ def test_the_audit_log_names_people_and_filters_by_address_and_outcome(
     (record,) = found["items"]
     assert (record["actor_email"], record["actor_name"]) == (patient.email, "Test")
     assert record["action"] == "observation.read" and record["outcome"] == "denied"
+    # Whom it touched: the owner of the measurement tried, in words too.
+    assert record["subject_email"] == other_patient.email
     exported = admin.client.get("/api/admin/audit/csv", params={"email": patient.email})
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {r["actor_email"] for r in rows} == {patient.email}
     assert "denied" in {r["outcome"] for r in rows}
+    assert other_patient.email in {r["subject_email"] for r in rows}
     # The export is on record itself.
     mine = admin.client.get(
         "/api/admin/audit", params={"user_id": admin.id, "action": "admin.audit.export"}

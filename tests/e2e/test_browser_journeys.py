@@ -265,11 +265,12 @@ def test_an_administrators_journey(page: Page, site: Site, direct: Direct) -> No
 
     page.get_by_role("link", name="Audit log").click()
     page.get_by_label("Who (email contains)").fill(admin_email)
-    page.get_by_label("Action (e.g. document.download)").fill("admin.user.lock")
+    page.get_by_label("What was done").select_option(label="Locked an account")
     page.get_by_role("button", name="Search").click()
     record = page.get_by_role("row", name=re.compile("Locked an account"))
     expect(record).to_have_count(1)
     expect(record).to_contain_text(patient_id)
+    expect(record).to_contain_text(patient_email)  # whom it touched, by address
     expect(record).to_contain_text("Grace Admin")
     expect(record).not_to_contain_text("Refused")
     every_control_is_labelled(page)

@@ -28,6 +28,22 @@ const RECORD = {
   actor_email: "pat@example.com",
   actor_name: "Pat",
   what: "Opened the admin area (denied)",
+  subject_name: null,
+  subject_email: null,
+};
+const LOCKED = {
+  ...RECORD,
+  id: 8,
+  actor_id: "a1",
+  action: "admin.user.lock",
+  resource_type: "user",
+  resource_id: "p1",
+  outcome: "success",
+  actor_email: "grace@example.com",
+  actor_name: "Grace",
+  what: "Locked an account",
+  subject_name: "Pat",
+  subject_email: "pat@example.com",
 };
 
 afterEach(() => vi.unstubAllGlobals());
@@ -40,9 +56,11 @@ describe("the audit log", () => {
     );
     const calls = stubFetch((call) => {
       if (call.url === "/api/auth/me") return json(200, ME);
+      if (call.url === "/api/admin/audit/actions")
+        return json(200, [{ action: "admin.user.lock", what: "Locked an account" }]);
       if (call.url.startsWith("/api/admin/audit/csv"))
         return new Response("id,at\n7,2026-11-30\n", { headers: { "Content-Type": "text/csv" } });
-      return json(200, { items: [RECORD], total: 1, limit: 50, offset: 0 });
+      return json(200, { items: [RECORD, LOCKED], total: 2, limit: 50, offset: 0 });
     });
     render(
       <MemoryRouter>
@@ -56,16 +74,26 @@ describe("the audit log", () => {
     expect(within(row).getByText("pat@example.com")).toBeInTheDocument();
     expect(within(row).getByText("Refused")).toBeInTheDocument();
     expect(row).toHaveClass("refused");
+    // Whom an action touched, by name and address.
+    const locked = screen.getByRole("table").querySelector("tr:nth-child(2)")! as HTMLElement;
+    expect(locked).toHaveTextContent("Locked an account");
+    expect(within(locked).getAllByText("pat@example.com")).toHaveLength(1);
+    expect(within(locked).getByText("Pat")).toBeInTheDocument();
     const outcomes = within(screen.getByLabelText("Outcome")).getAllByRole("option");
     expect(outcomes.map((o) => o.textContent).slice(0, 2)).toEqual(["Any outcome", "Denied"]);
     await user.type(screen.getByLabelText("Who (email contains)"), "pat");
     await user.selectOptions(screen.getByLabelText("Outcome"), "denied");
+    // Actions are chosen by their words.
+    await screen.findByRole("option", { name: "Locked an account" });
+    await user.selectOptions(screen.getByLabelText("What was done"), "Locked an account");
     await user.click(screen.getByRole("button", { name: "Search" }));
     await user.click(screen.getByRole("button", { name: "Export these records (CSV)" }));
     const searched = calls.filter((c) => c.url.startsWith("/api/admin/audit?")).at(-1);
     expect(searched?.url).toContain("email=pat");
     expect(searched?.url).toContain("outcome=denied");
+    expect(searched?.url).toContain("action=admin.user.lock");
     const exported = calls.find((c) => c.url.startsWith("/api/admin/audit/csv"));
-    expect(exported?.url).toBe("/api/admin/audit/csv?email=pat&outcome=denied");
+    expect(exported?.url).toContain("/api/admin/audit/csv?email=pat");
+    expect(exported?.url).toContain("outcome=denied");
   });
 });

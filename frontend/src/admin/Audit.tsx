@@ -52,6 +52,7 @@ export function AuditPage() {
   const [exportError, setExportError] = useState<unknown>();
   const [exporting, setExporting] = useState(false);
   const page = useLoad(() => admin.audit(toQuery(applied, offset)), [applied, offset]);
+  const actions = useLoad(() => admin.auditActions(), []);
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -121,7 +122,22 @@ export function AuditPage() {
             </select>
           )}
         </Field>
-        {text("action", "Action (e.g. document.download)")}
+        <Field label="What was done">
+          {(control) => (
+            <select
+              {...control}
+              value={draft.action}
+              onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+            >
+              <option value="">Anything</option>
+              {(actions.data ?? []).map((a) => (
+                <option key={a.action} value={a.action}>
+                  {a.what}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         {when("from", "From")}
         {when("to", "To")}
         <button type="submit" className="primary">
@@ -136,7 +152,7 @@ export function AuditPage() {
       <ErrorNotice error={exportError} />
       <ErrorNotice error={page.error} onRetry={page.reload} />
       <PagedTable
-        columns={["When", "Who", "What", "Resource", "Address"]}
+        columns={["When", "Who", "What", "Whom or what", "Address"]}
         className="audit"
         page={page.data}
         empty="No records match."
@@ -162,13 +178,19 @@ export function AuditPage() {
               {REFUSED.has(r.outcome) ? <span className="badge badge-refused">Refused</span> : null}{" "}
               {r.what}
             </>,
-            r.resource_id ? (
-              <>
-                {r.resource_type} <code>{r.resource_id}</code>
-              </>
-            ) : (
-              r.resource_type
-            ),
+            <>
+              {r.subject_name ? (
+                <>
+                  {r.subject_name}
+                  <br />
+                  <span className="muted">{r.subject_email}</span>
+                  <br />
+                </>
+              ) : null}
+              <span className={r.subject_name ? "muted" : undefined}>
+                {r.resource_type} {r.resource_id ? <code>{r.resource_id}</code> : null}
+              </span>
+            </>,
             r.client_address ?? "—",
           ],
         })}

@@ -2,6 +2,7 @@
 
 import { request, requestBlob, uploadFile, withQuery } from "./client";
 import type {
+  AuditAction,
   AdminUser,
   AuditRecord,
   Counters,
@@ -168,5 +169,6 @@ export const admin = {
     requestBlob(
       withQuery("/api/admin/audit/csv", { ...filter, limit: undefined, offset: undefined }),
     ),
+  auditActions: () => request<AuditAction[]>("/api/admin/audit/actions"),
   counters: () => request<Counters>("/api/admin/counters"),
 };

@@ -173,6 +173,14 @@ export interface AuditRecord {
   actor_name: string | null;
   /** What was done, in words: "Downloaded a document". */
   what: string;
+  /** Whom it touched: the account acted on, or the owner of the measurement or document. */
+  subject_name: string | null;
+  subject_email: string | null;
+}
+
+export interface AuditAction {
+  action: string;
+  what: string;
 }
 
 export interface Counters {

@@ -55,6 +55,8 @@ AUDIT_RECORD = {
     "actor_email": USER["email"],
     "actor_name": USER["display_name"],
     "what": "Read a measurement",
+    "subject_name": USER["display_name"],
+    "subject_email": USER["email"],
 }
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from health_platform.api.data.pages import ListQuery, Page, contains, read_page, set_filters
 from health_platform.api.db import Database
-from health_platform.api.models import AuditRecord, User
+from health_platform.api.models import AuditRecord, Document, Observation, User
 
 _RECORDS = AuditRecord.__tablename__
 _PEOPLE = User.__tablename__
@@ -74,3 +75,53 @@ async def page(database: Database, search: Search, limit: int, offset: int) -> P
         return await read_page(
             connection, LIST, search.conditions(), search.params(), limit=limit, offset=offset
         )
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+# Whose a resource is, by its type: the account itself, or the owner of a measurement or a
+# document (gone once deleted, then the record says only its id).
+_OWNERS = {
+    "user": f"SELECT id, display_name, email FROM {_PEOPLE} WHERE id = ANY(%(ids)s)",  # noqa: S608 - names from the models
+    **{
+        kind: (
+            f"SELECT t.id, p.display_name, p.email FROM {table} t"  # noqa: S608 - as above
+            f" JOIN {_PEOPLE} p ON p.id = t.user_id WHERE t.id = ANY(%(ids)s)"
+        )
+        for kind, table in (
+            ("observation", Observation.__tablename__),
+            ("document", Document.__tablename__),
+        )
+    },
+}
+
+
+def _uuid(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+async def subjects(database: Database, rows: list[Any]) -> dict[tuple[str, str], Person]:
+    """Whom each of `rows` touched, as a person reads it: by (resource type, resource id).
+    One query per kind for the whole page (the log's resource ids are text; the tables' are
+    UUIDs, so a join in the list's own query could use no index)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for row in rows:
+        found = _uuid(row.resource_id) if row.resource_type in _OWNERS else None
+        if found is not None:
+            wanted.setdefault(row.resource_type, set()).add(found)
+    people: dict[tuple[str, str], Person] = {}
+    if not wanted:
+        return people
+    async with database.connection() as connection:
+        for kind, ids in wanted.items():
+            cursor = await connection.execute(_OWNERS[kind], {"ids": list(ids)})
+            for resource_id, name, email in await cursor.fetchall():
+                people[(kind, str(resource_id))] = Person(name, email)
+    return people

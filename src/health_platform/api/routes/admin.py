@@ -19,7 +19,7 @@ from health_platform.api.data import accounts
 from health_platform.api.data import audit_log as audit_log_data
 from health_platform.api.data.audit_log import Search
 from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
-from health_platform.api.deps import AdminCaller, DbSession, ServicesDep
+from health_platform.api.deps import AdminCaller, DbSession, Services, ServicesDep
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.models import User
 from health_platform.api.sign_in_guard import guard_of
@@ -95,13 +95,19 @@ class AuditView(BaseModel):
     actor_name: str | None
     # What was done, in words ("Downloaded a document"; api/audit_words.py).
     what: str
+    # Whom it touched: the account acted on, or the owner of the measurement or document
+    # (None: another kind of resource, or one since deleted).
+    subject_name: str | None = None
+    subject_email: str | None = None
 
     @classmethod
-    def of(cls, row: Any) -> AuditView:
+    def of(cls, row: Any, subject: audit_log_data.Person | None = None) -> AuditView:
         return cls(
             actor_email=row.actor_email,
             actor_name=row.actor_name,
             what=audit_words.describe(row.action, row.outcome),
+            subject_name=subject.name if subject else None,
+            subject_email=subject.email if subject else None,
             id=row.id,
             at=row.at,
             actor_id=str(row.actor_id) if row.actor_id else None,
@@ -286,8 +292,34 @@ async def audit_log(
     # Whose records were looked up, on record too.
     detail = {"filters": search.filters(), "count": len(page.rows)}
     await Audit.of(deps.audit_trail, caller).read("admin.audit.search", "audit", detail=detail)
-    items = [AuditView.of(r) for r in page.rows]
-    return AuditPage(items=items, total=page.total, limit=limit, offset=offset)
+    return AuditPage(
+        items=await _views(deps, page.rows), total=page.total, limit=limit, offset=offset
+    )
+
+
+async def _views(deps: Services, rows: list[Any]) -> list[AuditView]:
+    people = await audit_log_data.subjects(deps.database, rows)
+    return [
+        AuditView.of(row, people.get((row.resource_type, row.resource_id or ""))) for row in rows
+    ]
+
+
+class AuditAction(BaseModel):
+    model_config = examples.example(
+        {"action": "document.download", "what": "Downloaded a document"}
+    )
+
+    action: str
+    what: str
+
+
+@router.get(
+    "/audit/actions",
+    response_model=list[AuditAction],
+    summary="The actions the audit log records, each in words (for its filter)",
+)
+async def audit_actions(caller: AdminCaller) -> list[AuditAction]:
+    return [AuditAction(action=a, what=w) for a, w in audit_words.ACTIONS.items()]
 
 
 @router.get(
@@ -302,7 +334,8 @@ async def audit_log_csv(
     page = await audit_log_data.page(deps.database, search.of(), EXPORT_ROWS, 0)
     detail = {"filters": search.filters(), "rows": len(page.rows), "total": page.total}
     await Audit.of(deps.audit_trail, caller).read("admin.audit.export", "audit", detail=detail)
-    rows = (AuditView.of(row).model_dump(mode="json").values() for row in page.rows)
+    views = await _views(deps, page.rows)
+    rows = (view.model_dump(mode="json").values() for view in views)
     return csv_download("audit-log.csv", AuditView.model_fields, rows)
 
 
