@@ -152,6 +152,12 @@ def test_health_data_as_people_read_it(page: Page, site: Site, width: int) -> No
     expect(listed.get_by_text("154.3 lb")).to_be_visible()
     stored = page.request.get("/api/observations?type=body_weight").json()["items"][0]
     assert stored["unit"] == "kg" and stored["value"] == pytest.approx(69.99, abs=0.01)
+    # A search whose end comes before its start says so.
+    listed.get_by_label("From").fill(local_input(datetime.now()))
+    listed.get_by_label("To").fill(local_input(datetime.now() - timedelta(days=1)))
+    expect(listed.get_by_text("The end is before the start.")).to_be_visible()
+    listed.get_by_label("From").fill("")
+    listed.get_by_label("To").fill("")
     fits(page, "portal-dashboard", width)
 
     # The chart: the period is its time axis, its ticks are round and apart.

@@ -17,6 +17,8 @@ import type { ObservationDraft } from "./validation";
 
 const PAGE_SIZE = 20;
 
+const BACKWARDS = "The end is before the start.";
+
 export function ObservationList({
   types,
   version,
@@ -40,6 +42,8 @@ export function ObservationList({
     limit: PAGE_SIZE,
     offset,
   };
+  // An end before the start is said so, not answered with an empty list.
+  const backwards = Boolean(filter.from && filter.to && filter.from > filter.to);
   const page = useLoad(() => observations.list(filter), [type, from, to, offset, version]);
   const display = (code: string) => types.find((t) => t.code === code)?.display ?? code;
 
@@ -95,7 +99,7 @@ export function ObservationList({
             />
           )}
         </Field>
-        <Field label="To">
+        <Field label="To" error={backwards ? BACKWARDS : undefined}>
           {(control) => (
             <input
               {...control}

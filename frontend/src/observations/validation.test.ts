@@ -113,6 +113,18 @@ describe("units as the patient chose them", () => {
   });
 });
 
+describe("numbers as people type them", () => {
+  it("takes a decimal comma", () => {
+    const weight = TYPES.find((t) => t.code === "body_weight")!;
+    const draft = { ...GOOD, type: "body_weight", unit: "kg", value: "70,5" };
+    expect(problems(TYPES, draft)).toEqual([]);
+    expect(valuesOf(weight, draft)).toEqual({ value: 70.5 });
+    expect(problems(TYPES, { ...draft, value: "1,000,5" })).toEqual([
+      { field: "value", problem: "Enter a number." },
+    ]);
+  });
+});
+
 describe("a correction", () => {
   const weight = TYPES.find((t) => t.code === "body_weight")!;
   const stored = {

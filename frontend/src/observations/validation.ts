@@ -29,9 +29,11 @@ export function rangeProblem(
   return `${kind.display} must be between ${formatNumber(kind.minimum)} and ${formatNumber(kind.maximum)} ${unitLabel}`;
 }
 
-/** A number typed in a field, or NaN. */
+/** A number typed in a field, or NaN; a decimal comma as people write it ("37,2") too. */
 function typed(text: string | undefined): number {
-  return !text || text.trim() === "" ? Number.NaN : Number(text);
+  if (!text || text.trim() === "") return Number.NaN;
+  const written = text.trim();
+  return Number(/^-?\d+,\d+$/.test(written) ? written.replace(",", ".") : written);
 }
 
 /** What the API takes for a draft: its value (entered in the chosen unit, sent in the
