@@ -87,8 +87,9 @@ def test_the_right_password_without_a_code_is_counted_like_a_wrong_one(  # type:
     )
     admin, secret = enrolled_admin(app, direct)
     waits = []
-    for password in (PASSWORD, "a wrong password"):
-        source = client_for(app, address=f"203.0.113.{uuid.uuid4().int % 250}")
+    # Two sources, one per password (a random pick once drew the same address twice).
+    for source_number, password in enumerate((PASSWORD, "a wrong password"), start=1):
+        source = client_for(app, address=f"203.0.113.{source_number}")
         for _ in range(settings.failures_before_delay):
             answer = source.post(
                 "/api/auth/login", json={"email": admin.email, "password": password}

@@ -304,10 +304,11 @@ async def _views(deps: Services, rows: list[Any]) -> list[AuditView]:
     ]
 
 
+ACTION_EXAMPLE = {"action": "document.download", "what": "Downloaded a document"}
+
+
 class AuditAction(BaseModel):
-    model_config = examples.example(
-        {"action": "document.download", "what": "Downloaded a document"}
-    )
+    model_config = examples.example(ACTION_EXAMPLE)
 
     action: str
     what: str
@@ -317,6 +318,7 @@ class AuditAction(BaseModel):
     "/audit/actions",
     response_model=list[AuditAction],
     summary="The actions the audit log records, each in words (for its filter)",
+    responses=examples.json_response([ACTION_EXAMPLE]),
 )
 async def audit_actions(caller: AdminCaller) -> list[AuditAction]:
     return [AuditAction(action=a, what=w) for a, w in audit_words.ACTIONS.items()]
