@@ -6,7 +6,7 @@ import { byField } from "../lib/problems";
 import { account } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { Field } from "../components/Field";
+import { CurrentPasswordField } from "../components/SecretFields";
 import { formatDate } from "../lib/format";
 
 // As the API keeps it (api/account_deletion.py GRACE).
@@ -72,17 +72,7 @@ export function DeleteAccount() {
       ) : (
         <form onSubmit={onSubmit} noValidate>
           <ErrorNotice error={error} fields={["password"]} />
-          <Field label="Password" error={problems.password}>
-            {(control) => (
-              <input
-                {...control}
-                type="password"
-                autoComplete="current-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            )}
-          </Field>
+          <CurrentPasswordField value={password} onChange={setPassword} error={problems.password} />
           <div className={`field checkbox${problems.understood ? " field-invalid" : ""}`}>
             <label>
               <input

@@ -6,7 +6,7 @@ import { Navigate, useNavigate } from "react-router";
 import { account, auth } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { Field } from "../components/Field";
+import { AuthenticatorCodeField } from "../components/SecretFields";
 import { RecoveryCodeList } from "../components/RecoveryCodeList";
 import { useLoad } from "../lib/useLoad";
 
@@ -81,18 +81,7 @@ export function MfaEnrollmentPage() {
       ) : null}
       <ErrorNotice error={error} />
       <form onSubmit={onSubmit} noValidate>
-        <Field label="Authentication code" hint="6 digits; a new one every 30 seconds.">
-          {(control) => (
-            <input
-              {...control}
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              maxLength={6}
-              value={code}
-              onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
-            />
-          )}
-        </Field>
+        <AuthenticatorCodeField value={code} onChange={setCode} />
         <button
           type="submit"
           className="primary"

@@ -9,7 +9,7 @@ import type { RecoveryCodes } from "../api/types";
 import { useSession } from "../auth/session";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { Field } from "../components/Field";
+import { AuthenticatorCodeField, CurrentPasswordField } from "../components/SecretFields";
 import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
 import type { NewPassword } from "../components/NewPasswordFields";
 import { RecoveryCodeList } from "../components/RecoveryCodeList";
@@ -80,17 +80,12 @@ function PasswordForm() {
           Your password is changed. Everywhere else you were signed in is signed out.
         </div>
       ) : null}
-      <Field label="Current password" error={problems.current_password}>
-        {(control) => (
-          <input
-            {...control}
-            type="password"
-            autoComplete="current-password"
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        )}
-      </Field>
+      <CurrentPasswordField
+        label="Current password"
+        value={current}
+        onChange={setCurrent}
+        error={problems.current_password}
+      />
       <NewPasswordFields value={chosen} onChange={setChosen} problems={problems} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? "Changing…" : "Change password"}
@@ -184,29 +179,13 @@ function TurnOffTotp() {
           you to confirm.
         </p>
         <ErrorNotice error={error} fields={["password", "code"]} />
-        <Field label="Password" error={problems.password}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Code from your authenticator" error={problems.code}>
-          {(control) => (
-            <input
-              {...control}
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              maxLength={6}
-              value={code}
-              onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
-            />
-          )}
-        </Field>
+        <CurrentPasswordField value={password} onChange={setPassword} error={problems.password} />
+        <AuthenticatorCodeField
+          label="Code from your authenticator"
+          value={code}
+          onChange={setCode}
+          error={problems.code}
+        />
         <button type="submit" className="danger">
           Turn off two-step sign-in
         </button>

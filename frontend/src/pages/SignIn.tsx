@@ -6,6 +6,7 @@ import { ApiError } from "../api/client";
 import { auth } from "../api/endpoints";
 import { homeOf, needsMfaEnrollment, useSession } from "../auth/session";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { AuthenticatorCodeField } from "../components/SecretFields";
 import { Field } from "../components/Field";
 
 /** Only paths inside this application: a `next` parameter must not send anyone elsewhere. */
@@ -106,20 +107,12 @@ export function SignInPage() {
           </Field>
         ) : null}
         {askTotp && !useRecovery ? (
-          <Field label="Authentication code" hint="The 6-digit code from your authenticator app.">
-            {(control) => (
-              <input
-                {...control}
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="\d{6}"
-                maxLength={6}
-                autoFocus
-                value={totp}
-                onChange={(e) => setTotp(e.target.value.replace(/\D/g, ""))}
-              />
-            )}
-          </Field>
+          <AuthenticatorCodeField
+            hint="The 6-digit code from your authenticator app."
+            value={totp}
+            onChange={setTotp}
+            autoFocus
+          />
         ) : null}
         {askTotp ? (
           <p>
