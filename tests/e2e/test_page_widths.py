@@ -1,6 +1,6 @@
-"""Every page at a desktop width (1440 px) and a phone's (390 px): it shows its content,
-nothing scrolls sideways, and a screenshot of each is kept (test-output/screenshots/,
-PAGE-1440.png and PAGE-390.png)."""
+"""Every page at a desktop width (1440 px) and a phone's (390 px, and 360 px): it shows its
+content, nothing scrolls sideways, and a screenshot of each is kept
+(test-output/screenshots/, PAGE-1440.png, PAGE-390.png and PAGE-360.png)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.conftest import Direct
 from tests.e2e.conftest import Site, new_email, register, screenshot
 from tests.e2e.test_browser_journeys import PDF, sign_in
 
-WIDTHS = (1440, 390)
+WIDTHS = (1440, 390, 360)  # a desktop, and phones as narrow as the issue names
 PATIENT_PAGES = {
     "dashboard": ("/", re.compile("^Hello")),
     "documents": ("/documents", "Documents"),
