@@ -13,9 +13,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from health_platform.api.mail import open_maildir
 from health_platform.api.models import User as UserRow
 from health_platform.contract import ApiSettings
+from health_platform.local.mail_catcher import caught
 from tests.api.conftest import PASSWORD, Direct, User, client_for
 
 NEW_PASSWORD = "violet harbour tractor glimmer"  # noqa: S105 - a test account's new password
@@ -23,15 +23,15 @@ LINK = re.compile(r"(https://\S+)#token=(\S+)")
 
 
 def links_to(settings: ApiSettings, email: str, expected: int) -> dict[str, list[str]]:
-    """The tokens of the links the API emailed `email`, by the page they open, once
-    `expected` messages arrived (they are sent beside the response) or after 5 s."""
+    """The tokens of the links the API emailed `email`, by the page they open, oldest first,
+    once `expected` messages arrived (they are sent beside the response) or after 5 s."""
     deadline = time.monotonic() + 5
     while True:
-        messages = [m for m in open_maildir(Path(settings.mail_dir)) if m["To"] == email]
+        messages = caught(Path(settings.mail_dir), email)
         if len(messages) >= expected or time.monotonic() > deadline:
             found: dict[str, list[str]] = {}
-            for message in messages:
-                match = LINK.search(message.get_payload(decode=True).decode())
+            for message in reversed(messages):
+                match = LINK.search(message.body)
                 if match:
                     page = match[1].removeprefix(settings.public_url)
                     found.setdefault(page, []).append(match[2])

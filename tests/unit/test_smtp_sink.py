@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from health_platform.api.mail import SmtpMailer, mailer_for
+from health_platform.api.mail import MaildirMailer, SmtpMailer, mailer_for
 from health_platform.contract import ApiSettings
 from health_platform.local.mail_catcher import caught
 from health_platform.local.ports import free_port
@@ -46,3 +46,13 @@ def test_a_message_over_the_limit_is_refused(catcher: tuple[Path, int]) -> None:
     with pytest.raises(smtplib.SMTPException):
         mailer.deliver("ada@example.com", "Large", "x" * (MAX_MESSAGE_BYTES + 1))
     assert caught(folder) == []
+
+
+def test_messages_are_listed_newest_first_within_one_second(tmp_path: Path) -> None:
+    # The Date header counts whole seconds and a Maildir lists its files in no set order:
+    # the delivery times order messages sent together (a welcome, then a second link).
+    mailer = MaildirMailer(str(tmp_path), "platform@localhost")
+    subjects = [f"Message {n}" for n in range(12)]
+    for subject in subjects:
+        mailer.deliver("ada@example.com", subject, "body")
+    assert [m.subject for m in caught(tmp_path)] == subjects[::-1]

@@ -20,10 +20,12 @@ class Caught:
 
 
 def caught(folder: Path, to: str | None = None) -> list[Caught]:
-    """The messages in `folder` (to `to` only, when given), newest first."""
+    """The messages in `folder` (to `to` only, when given), newest first: in the order they
+    were delivered (the Maildir's file times, finer than the Date header's whole seconds;
+    a Maildir lists its files in no set order)."""
     if not folder.is_dir():
         return []
-    found = []
+    found: list[tuple[float, Caught]] = []
     for message in open_maildir(folder):
         if to is not None and message["To"].lower() != to.lower():
             continue
@@ -35,5 +37,5 @@ def caught(folder: Path, to: str | None = None) -> list[Caught]:
         )
         payload = message.get_payload(decode=True)
         body = payload.decode() if isinstance(payload, bytes) else str(message.get_payload())
-        found.append(Caught(message["To"], message["Subject"], date, body))
-    return sorted(found, key=lambda m: m.date, reverse=True)
+        found.append((message.get_date(), Caught(message["To"], message["Subject"], date, body)))
+    return [m for _, m in sorted(found, key=lambda pair: pair[0], reverse=True)]
