@@ -82,7 +82,7 @@ async def _purge_one(services: Services, now: datetime) -> uuid.UUID | None:
             log.error("stored file not deleted", extra={"error_type": "storage"})
     await services.sessions.delete_all_for(str(user_id))
     # Cached lists of the measurements stop matching now and expire within CACHE_SECONDS.
-    await Cache(services.redis, user_id).invalidate()
+    await Cache(services.redis_batch, user_id).invalidate()
     return user_id
 
 

@@ -22,6 +22,7 @@ from health_platform.api.errors import install_error_handlers
 from health_platform.api.iam_auth import password_source
 from health_platform.api.mail import Outbox, mailer_for
 from health_platform.api.middleware import RequestContext
+from health_platform.api.redis_batch import RedisBatch
 from health_platform.api.request_body import RequestBodyGuard
 from health_platform.api.routes import (
     account,
@@ -94,6 +95,7 @@ def build_services(settings: ApiSettings) -> Services:
         settings=settings,
         database=database,
         redis=client,
+        redis_batch=RedisBatch(client),
         sessions=SessionStore(
             client,
             secret=settings.session_secret.get_secret_value().encode(),

@@ -7,7 +7,7 @@ import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
@@ -19,6 +19,7 @@ from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
 from health_platform.api.mail import Outbox
+from health_platform.api.redis_batch import RedisBatch
 from health_platform.api.sessions import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -37,6 +38,8 @@ class Services:
     settings: ApiSettings
     database: Database
     redis: Redis
+    # The hot paths' commands (the gate's, the observation cache's), sent in shared batches.
+    redis_batch: RedisBatch
     sessions: SessionStore
     storage: Storage
     audit_trail: AuditTrail
@@ -44,6 +47,7 @@ class Services:
 
     async def close(self) -> None:
         await self.audit_trail.close()  # first: its records in flight finish
+        await self.redis_batch.close()
         await self.outbox.close()
         await self.database.close()
         await self.redis.aclose()
@@ -103,30 +107,35 @@ class Caller:
 
 
 async def gate(request: Request) -> SessionData | None:
-    """Runs first on every API request, in one Redis round trip: counts the request against
-    its client address and, when its session cookie is validly signed, against that user
-    (429 over either limit), and loads the session the cookie names (None when there is no
-    valid cookie or the session is gone)."""
+    """Runs first on every API request, in one Redis round trip (shared with concurrent
+    requests, redis_batch.py): counts the request against its client address and, when its
+    session cookie is validly signed, against that user (429 over either limit), and loads
+    the session the cookie names (None when there is no valid cookie or the session is
+    gone)."""
     deps = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     user_id = deps.sessions.user_of(session_id) if session_id else None
-    pipe = deps.redis.pipeline(transaction=False)
-    rate_limit.count(pipe, "address", client_address(request) or "unknown")  # result 0
-    rate_limit.tally(pipe, "requests")
-    if not (session_id and user_id):
-        rate_limit.check((await pipe.execute())[0], deps.settings.rate_per_address)
+    address = client_address(request) or "unknown"
+    signed = (session_id, user_id) if session_id and user_id else None
+
+    def queue(pipe: Any) -> None:
+        rate_limit.count(pipe, "address", address)
+        rate_limit.tally(pipe, "requests")
+        if signed:
+            rate_limit.count(pipe, "user", signed[1])
+            deps.sessions.queue_read(pipe, signed[0])
+
+    # In the order queued: the address's count, the tally, the user's count, the session.
+    results = await deps.redis_batch.run(queue)
+    rate_limit.check(results[0], deps.settings.rate_per_address)
+    if signed is None:
         if session_id:  # a cookie whose signature is not ours: made up or altered
             await refused(request, None, "auth.session", "forged_session_cookie")
         return None
-    user_count_at = len(pipe)
-    rate_limit.count(pipe, "user", user_id)
-    session_at = len(pipe)
-    deps.sessions.queue_read(pipe, session_id)
-    results = await pipe.execute()
-    rate_limit.check(results[0], deps.settings.rate_per_address)
-    session = await deps.sessions.loaded(session_id, results[session_at])
+    session_id, user_count = signed[0], results[2 * rate_limit.QUEUED]
+    session = await deps.sessions.loaded(session_id, results[3 * rate_limit.QUEUED])
     if session is not None:
-        rate_limit.check(results[user_count_at], deps.settings.rate_per_user)
+        rate_limit.check(user_count, deps.settings.rate_per_user)
     return session
 
 

@@ -16,6 +16,7 @@ from health_platform.api.errors import ApiError
 
 WINDOW_SECONDS = 60
 TALLY_SECONDS = 3600  # how long a minute's tally is kept
+QUEUED = 2  # the results each `count` and `tally` adds to a pipeline's (the first is the count)
 
 
 def tally_key(name: str, minute: int) -> str:
@@ -32,7 +33,7 @@ def tally(pipe: Any, name: str) -> None:
 
 def count(pipe: Any, scope: str, identity: str) -> None:
     """Queue one request of `identity` in `scope`: the pipeline's result at this position
-    is the window's count (two results per call)."""
+    is the window's count (QUEUED results per call)."""
     key = f"rl:{scope}:{identity}:{int(time.time() // WINDOW_SECONDS)}"
     pipe.incr(key)
     pipe.expire(key, WINDOW_SECONDS * 2)
@@ -57,4 +58,4 @@ async def enforce(client: Redis, limit: int, *identities: tuple[str, str]) -> No
     for scope, identity in identities:
         count(pipe, scope, identity)
     results = await pipe.execute()
-    check(max(results[0::2]), limit)
+    check(max(results[0::QUEUED]), limit)

@@ -17,7 +17,6 @@ from typing import Any
 
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api.audit import Audit, recorded
@@ -25,6 +24,7 @@ from health_platform.api.data.pages import ListQuery, Page, read_page, set_filte
 from health_platform.api.db import Database, insert_statement
 from health_platform.api.models import Observation
 from health_platform.api.ownership import owned
+from health_platform.api.redis_batch import RedisBatch
 
 CACHE_SECONDS = 300
 STORED_PRECISION = Decimal("0.001")  # the column is NUMERIC(10, 3)
@@ -78,21 +78,24 @@ class Cached:
 class Cache:
     """Per-patient response bodies, each stored with the patient's cache version at the time
     it was computed; a write bumps the version, so every older entry stops matching at once
-    (they expire on their own). The version and the entry come back in one round trip. A
-    read that raced a write stores its entry under the old version, so it is never served."""
+    (they expire on their own). The version and the entry come back in one round trip,
+    shared with concurrent requests (redis_batch.py). A read that raced a write stores its
+    entry under the old version, so it is never served."""
 
-    def __init__(self, redis: Redis, user_id: uuid.UUID) -> None:
-        self.redis = redis
+    def __init__(self, batch: RedisBatch, user_id: uuid.UUID) -> None:
+        self.batch = batch
         self.version_key = f"obs_version:{user_id}"
         self.user_id = user_id
 
     async def lookup(self, *parts: str) -> Cached:
         digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
         key = f"obs:{self.user_id}:{digest}"
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.get(self.version_key)
-        pipe.get(key)
-        version_raw, entry = await pipe.execute()
+
+        def queue(pipe: Any) -> None:
+            pipe.get(self.version_key)
+            pipe.get(key)
+
+        version_raw, entry = await self.batch.run(queue)
         version = int(version_raw or 0)
         if entry is not None:
             # "<version> <item count>\n<body>": the count lets the audit record say how
@@ -105,10 +108,10 @@ class Cache:
 
     async def put(self, miss: Cached, count: int, body: bytes) -> None:
         entry = b"%d %d\n%s" % (miss.version, count, body)
-        await self.redis.set(miss.key, entry, ex=CACHE_SECONDS)
+        await self.batch.run(lambda pipe: pipe.set(miss.key, entry, ex=CACHE_SECONDS))
 
     async def invalidate(self) -> None:
-        await self.redis.incr(self.version_key)
+        await self.batch.run(lambda pipe: pipe.incr(self.version_key))
 
 
 @dataclass(frozen=True)
@@ -122,12 +125,12 @@ class Rendered:
 class Observations:
     """One patient's measurements, as `audit`'s actor."""
 
-    def __init__(self, database: Database, redis: Redis, audit: Audit) -> None:
+    def __init__(self, database: Database, batch: RedisBatch, audit: Audit) -> None:
         assert isinstance(audit.actor_id, uuid.UUID)
         self.database = database
         self.audit = audit
         self.user_id = audit.actor_id
-        self.cache = Cache(redis, self.user_id)
+        self.cache = Cache(batch, self.user_id)
 
     async def latest(self) -> list[Any]:
         """The newest measurement of each type (named tuples of COLUMNS)."""

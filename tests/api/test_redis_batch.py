@@ -1,0 +1,97 @@
+"""Redis commands of concurrent requests sent in shared batches, against real Redis: each
+request gets its own results in its order, concurrent requests share pipelines, a failing
+command fails only its own request, and Redis away fails every request with its error."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis
+from redis.asyncio import Redis
+
+from health_platform.api.redis_batch import RedisBatch
+from health_platform.local.ports import free_port
+from tests.conftest import Backends
+
+
+class Counting(RedisBatch):
+    """A RedisBatch that counts the pipelines it sends."""
+
+    pipelines = 0
+
+    def __init__(self, client: Redis) -> None:
+        super().__init__(client)
+        real = client.pipeline
+
+        def counted(**options: Any) -> Any:
+            self.pipelines += 1
+            return real(**options)
+
+        client.pipeline = counted  # type: ignore[method-assign,assignment]
+
+
+def with_batch(url: str, scenario: Callable[[Counting], Awaitable[None]]) -> None:
+    async def run() -> None:
+        client = Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+        batch = Counting(client)
+        try:
+            await scenario(batch)
+        finally:
+            await batch.close()
+            await client.aclose()
+
+    asyncio.run(run())
+
+
+def test_concurrent_requests_share_pipelines_and_get_their_own_results(
+    backends: Backends,
+) -> None:
+    prefix = f"batch-test:{secrets.token_hex(4)}"
+
+    async def one_request(batch: RedisBatch, n: int) -> list[Any]:
+        def queue(pipe: Any) -> None:
+            pipe.set(f"{prefix}:{n}", n)
+            pipe.incr(f"{prefix}:{n}")
+            pipe.get(f"{prefix}:{n}")
+
+        return await batch.run(queue)
+
+    async def scenario(batch: Counting) -> None:
+        answers = await asyncio.gather(*(one_request(batch, n) for n in range(50)))
+        assert answers == [[True, n + 1, str(n + 1).encode()] for n in range(50)]
+        # The first request is sent alone (nothing in flight); the others wait and go
+        # together.
+        assert batch.pipelines <= 3
+
+    with_batch(backends.redis.url, scenario)
+
+
+def test_a_failing_command_fails_only_its_own_request(backends: Backends) -> None:
+    key = f"batch-test:{secrets.token_hex(4)}"
+
+    async def scenario(batch: Counting) -> None:
+        await batch.run(lambda pipe: pipe.set(key, "not a number"))
+        answers: list[Any] = await asyncio.gather(
+            batch.run(lambda pipe: pipe.incr(key)),
+            batch.run(lambda pipe: pipe.get(key)),
+            return_exceptions=True,
+        )
+        wrong, right = answers
+        assert isinstance(wrong, redis.ResponseError)
+        assert right == [b"not a number"]
+
+    with_batch(backends.redis.url, scenario)
+
+
+def test_redis_away_fails_every_request_with_its_error() -> None:
+    async def scenario(batch: Counting) -> None:
+        answers = await asyncio.gather(
+            *(batch.run(lambda pipe: pipe.get("x")) for _ in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(a, redis.ConnectionError) for a in answers)
+
+    # Nothing listens on the port: the connection is refused at once.
+    with_batch(f"redis://127.0.0.1:{free_port()}/0", scenario)
