@@ -32,6 +32,7 @@ from benchmarks.saturation import CONNECTIONS, Scenario, saturate, wrk_binary
 from benchmarks.saturation import HEADER as SATURATION_HEADER
 from benchmarks.saturation import SECONDS as SATURATION_SECONDS
 from health_platform.api.migrate import migrate
+from health_platform.contract import API_HTTP_PROTOCOL
 from health_platform.local.data_servers import data_servers
 from health_platform.local.ports import free_port
 
@@ -261,6 +262,8 @@ def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             "127.0.0.1",
             "--port",
             str(port),
+            "--http",
+            API_HTTP_PROTOCOL,  # as the container runs it
             "--no-proxy-headers",
             "--no-access-log",
             "--log-level",

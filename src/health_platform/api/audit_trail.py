@@ -52,7 +52,7 @@ def record_values(
 ) -> dict[str, Any]:
     """A record's values by COLUMNS, in the current request (its id)."""
     return {
-        "actor_id": uuid.UUID(str(actor_id)) if actor_id else None,
+        "actor_id": _as_uuid(actor_id) if actor_id else None,
         "action": action,
         "resource_type": resource_type,
         "resource_id": str(resource_id) if resource_id else None,
@@ -61,6 +61,10 @@ def record_values(
         "request_id": request_id.get(),
         "detail": detail,
     }
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 class AuditTrail:

@@ -5,8 +5,8 @@ no-store on API responses."""
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -28,7 +28,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
-        rid = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
         token = request_id.set(rid)
         is_api = scope["path"].startswith("/api")
         status = 500

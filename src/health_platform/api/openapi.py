@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from health_platform.api import examples
-from health_platform.api.deps import current_caller
+from health_platform.api.deps import CALLERS
 
 
 class ErrorDetail(BaseModel):
@@ -87,13 +87,15 @@ def _signed_in_operations(routers: Sequence[APIRouter]) -> set[tuple[str, str]]:
         (method, route.path)
         for router in routers
         for route in router.routes
-        if isinstance(route, APIRoute) and _needs(route.dependant, current_caller)
+        if isinstance(route, APIRoute) and _needs(route.dependant, CALLERS)
         for method in route.methods or ()
     }
 
 
-def _needs(dependant: Dependant, dependency: Callable[..., Any]) -> bool:
-    return any(sub.call is dependency or _needs(sub, dependency) for sub in dependant.dependencies)
+def _needs(dependant: Dependant, dependencies: Sequence[Callable[..., Any]]) -> bool:
+    return any(
+        sub.call in dependencies or _needs(sub, dependencies) for sub in dependant.dependencies
+    )
 
 
 def _document_errors(operation: dict[str, Any], *, signed_in: bool) -> None:
