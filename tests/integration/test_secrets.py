@@ -58,6 +58,8 @@ class Clients:
             client.meta.events.register("provide-client-params", self._record)
             if service == "elasticache":
                 _token_dates_as_elasticache_reports_them(client)
+            if service == "secretsmanager":
+                _listed_versions_dated_by_moto(client)
             self._clients[(service, region)] = client
         return self._clients[(service, region)]
 
@@ -75,6 +77,19 @@ class Clients:
     def __exit__(self, *failed: object) -> None:
         for stubber in self.stubbers.values():
             stubber.deactivate()
+
+
+def _listed_versions_dated_by_moto(store: Any) -> None:
+    """moto dates each listed version with the time of listing, not of its making: a second
+    boundary crossed between storing a token and reading the list made a rotation that
+    relied on the list's dates misjudge what it had done (a CI run failed so). Here the
+    list says an hour later, always: the dates to rely on are GetSecretValue's."""
+
+    def listed(parsed: dict[str, Any], **_: Any) -> None:
+        for version in parsed.get("Versions", []):
+            version["CreatedDate"] = datetime.now(UTC) + timedelta(hours=1)
+
+    store.meta.events.register("after-call.secretsmanager.ListSecretVersionIds", listed)
 
 
 def _token_dates_as_elasticache_reports_them(elasticache: Any) -> None:

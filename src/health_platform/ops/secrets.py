@@ -314,10 +314,13 @@ def _rotate_auth_token(
                     pending = _store_pending(store, arn, token)
                 steps.append(f"stored a new token in {arn} (AWSPENDING)")
             else:
-                token = store.get_secret_value(SecretId=arn, VersionStage=PENDING)["SecretString"]
                 steps.append(f"resumed with the new token stored in {arn} (AWSPENDING)")
+            # The version's own reading: its token, and when it was stored (the list of
+            # versions is not to be relied on for that: moto gives the time of listing).
+            stored = store.get_secret_value(SecretId=arn, VersionId=pending.version_id)
+            token = stored["SecretString"]
             with _redacted(token):
-                if _token_changed_since(elasticache, group, pending.created):
+                if _token_changed_since(elasticache, group, stored["CreatedDate"]):
                     steps.append(f"{group} accepts the new token already (ROTATE was applied)")
                 else:
                     _modify_auth_token(elasticache, group, token, "ROTATE")
@@ -353,7 +356,6 @@ def _rotate_auth_token(
 @dataclass(frozen=True)
 class _Version:
     version_id: str
-    created: datetime
     current: bool
 
 
@@ -362,7 +364,7 @@ def _pending_version(store: Any, arn: str) -> _Version | None:
     for version in _versions(store, arn):
         stages = version.get("VersionStages", [])
         if PENDING in stages:
-            return _Version(version["VersionId"], version["CreatedDate"], CURRENT in stages)
+            return _Version(version["VersionId"], CURRENT in stages)
     return None
 
 
@@ -380,10 +382,7 @@ def _versions(store: Any, arn: str) -> list[dict[str, Any]]:
 
 def _store_pending(store: Any, arn: str, token: str) -> _Version:
     stored = store.put_secret_value(SecretId=arn, SecretString=token, VersionStages=[PENDING])
-    created = next(
-        v["CreatedDate"] for v in _versions(store, arn) if v["VersionId"] == stored["VersionId"]
-    )
-    return _Version(stored["VersionId"], created, current=False)
+    return _Version(stored["VersionId"], current=False)
 
 
 def _token_changed_since(elasticache: Any, group: str, moment: datetime) -> bool:
