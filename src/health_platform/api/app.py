@@ -16,6 +16,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from health_platform import __version__
 from health_platform.api import account_deletion, openapi
 from health_platform.api.audit_trail import AuditTrail
+from health_platform.api.data import observations as observation_data
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
 from health_platform.api.errors import install_error_handlers
@@ -104,6 +105,7 @@ def build_services(settings: ApiSettings) -> Services:
         ),
         storage=storage_for(settings),
         audit_trail=AuditTrail(database),
+        new_observations=observation_data.creations(database),
         outbox=Outbox(mailer_for(settings), client),
     )
 

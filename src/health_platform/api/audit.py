@@ -7,8 +7,9 @@ through one interface, `Audit`, which decides how each kind of record is stored:
 - `refusal`: a refused request's record, the same way: it stands though the request fails.
 - `change`: in the transaction of the change it describes, so it commits with the change or
   not at all.
-- `run_recorded`: a change and its record as one statement (`recorded`), for the busiest
-  writes: atomic on its own and one round trip.
+- `with_change`: a change's row and its record as one statement, stored with other
+  requests' in one (group commit, `recorded_many`), for the busiest writes: both or neither,
+  and one round trip for many requests.
 
 An `Audit` knows who acts (a signed-in caller, someone signing in, or nobody yet) and from
 where; the routes say what was done to which resource, and with what outcome."""
@@ -17,15 +18,24 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_platform.api.audit_trail import INSERT_ONE, AuditTrail, record_values
-from health_platform.api.db import Database
+from health_platform.api.audit_trail import (
+    COLUMNS,
+    INSERT_MANY,
+    INSERT_ONE,
+    TABLE,
+    AuditTrail,
+    record_values,
+)
+from health_platform.api.group_commit import Connection, GroupCommit, as_arrays, insert_many
 
 ResourceId = uuid.UUID | str | None
 
@@ -40,11 +50,27 @@ class Acting(Protocol):
     def address(self) -> str | None: ...
 
 
-def recorded(change: str) -> str:
-    """`change` (one INSERT, UPDATE or DELETE for psycopg, its parameters named apart from
-    the audit record's columns) and the audit record of it as one statement: PostgreSQL's
-    data-modifying WITH. Run it with `Audit.run_recorded`."""
-    return f"WITH change AS ({change}) {INSERT_ONE}"
+@dataclass(frozen=True)
+class Recorded:
+    """A new row and the audit record of it, stored together (`recorded_many`)."""
+
+    change: dict[str, Any]
+    record: dict[str, Any]
+
+
+def recorded_many(
+    table: Table, columns: Sequence[str]
+) -> Callable[[Connection, list[Recorded]], Awaitable[None]]:
+    """How a GroupCommit of Recorded rows stores them: the rows of `table` (`columns`) and
+    their audit records as one statement, PostgreSQL's data-modifying WITH."""
+    statement = f"WITH change AS ({insert_many(table, columns)}) {INSERT_MANY}"
+
+    async def write(connection: Connection, rows: list[Recorded]) -> None:
+        changes = as_arrays(table, columns, [row.change for row in rows])
+        records = as_arrays(TABLE, COLUMNS, [row.record for row in rows])
+        await connection.execute(statement, [*changes, *records])
+
+    return write
 
 
 @dataclass(frozen=True)
@@ -123,16 +149,14 @@ class Audit:
             values["detail"] = Jsonb(values["detail"])
         await driver.execute(INSERT_ONE, values)
 
-    async def run_recorded(
+    async def with_change(
         self,
-        database: Database,
-        statement: str,
+        changes: GroupCommit[Recorded],
         change: dict[str, Any],
         action: str,
         resource_type: str,
         resource_id: ResourceId,
     ) -> None:
-        """Execute a `recorded` statement; `change` gives its change's parameters."""
-        record = self.values(action, resource_type, resource_id)
-        async with database.connection() as connection:
-            await connection.execute(statement, {**change, **record})
+        """Store `change` (a row of the table `changes` writes) with its record; returns
+        once both are committed."""
+        await changes.write(Recorded(change, self.values(action, resource_type, resource_id)))

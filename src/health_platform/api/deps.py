@@ -14,10 +14,11 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_platform.api import rate_limit
-from health_platform.api.audit import Audit
+from health_platform.api.audit import Audit, Recorded
 from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.db import Database
 from health_platform.api.errors import ApiError
+from health_platform.api.group_commit import GroupCommit
 from health_platform.api.mail import Outbox
 from health_platform.api.redis_batch import RedisBatch
 from health_platform.api.sessions import (
@@ -43,10 +44,13 @@ class Services:
     sessions: SessionStore
     storage: Storage
     audit_trail: AuditTrail
+    # New measurements with their audit records, written many at a time (group commit).
+    new_observations: GroupCommit[Recorded]
     outbox: Outbox
 
     async def close(self) -> None:
-        await self.audit_trail.close()  # first: its records in flight finish
+        await self.audit_trail.close()  # first: the rows in flight finish
+        await self.new_observations.close()
         await self.redis_batch.close()
         await self.outbox.close()
         await self.database.close()

@@ -2,8 +2,8 @@
 
 Reads are cached as the response bodies the routes render (JSON, as sent): a cached read
 costs one Redis round trip and no JSON encoding. Every write invalidates the patient's
-entries once it is committed. Creating is the API's busiest write: one INSERT with its
-audit record in the same statement, no ORM object."""
+entries once it is committed. Creating is the API's busiest write: no ORM object, and one
+statement for the new rows of many requests with their audit records (`creations`)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from psycopg.rows import namedtuple_row
-from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_platform.api.audit import Audit, recorded
+from health_platform.api.audit import Audit, Recorded, recorded_many
 from health_platform.api.data.pages import ListQuery, Page, read_page, set_filters
-from health_platform.api.db import Database, insert_statement
+from health_platform.api.db import Database
+from health_platform.api.group_commit import GroupCommit
 from health_platform.api.models import Observation
 from health_platform.api.ownership import owned
 from health_platform.api.redis_batch import RedisBatch
@@ -39,7 +40,18 @@ LATEST = (
     f" FROM {TABLE} WHERE user_id = %(user_id)s"
     " ORDER BY type, effective_at DESC, id"
 )
-CREATE = recorded(insert_statement(TABLE, ("user_id", *COLUMNS)))
+CREATED_COLUMNS = ("user_id", *COLUMNS)
+
+
+def creations(database: Database) -> GroupCommit[Recorded]:
+    """The process's writer of new measurements, with their audit records (group commit).
+    A batch PostgreSQL refuses for one row's value (a DataError) or its owner gone (an
+    IntegrityError) is written again a row at a time: only that row's request fails."""
+    return GroupCommit(
+        database,
+        recorded_many(Observation.metadata.tables[TABLE], CREATED_COLUMNS),
+        apart_on=(psycopg.DataError, psycopg.IntegrityError),
+    )
 
 
 def stored(value: float) -> Decimal:
@@ -125,9 +137,16 @@ class Rendered:
 class Observations:
     """One patient's measurements, as `audit`'s actor."""
 
-    def __init__(self, database: Database, batch: RedisBatch, audit: Audit) -> None:
+    def __init__(
+        self,
+        database: Database,
+        batch: RedisBatch,
+        created: GroupCommit[Recorded],
+        audit: Audit,
+    ) -> None:
         assert isinstance(audit.actor_id, uuid.UUID)
         self.database = database
+        self.created = created
         self.audit = audit
         self.user_id = audit.actor_id
         self.cache = Cache(batch, self.user_id)
@@ -141,14 +160,9 @@ class Observations:
     async def create(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new measurement with its audit record; the row as stored."""
         row = {**fields, "id": uuid.uuid4(), "value": stored(fields["value"])}
-        components = row.get("components")
-        params = {
-            **row,
-            "user_id": self.user_id,
-            "components": Jsonb(components) if components is not None else None,
-        }
-        await self.audit.run_recorded(
-            self.database, CREATE, params, f"{RESOURCE}.create", RESOURCE, row["id"]
+        change = {**row, "user_id": self.user_id}
+        await self.audit.with_change(
+            self.created, change, f"{RESOURCE}.create", RESOURCE, row["id"]
         )
         # Committed; now invalidate: a read in between must not cache the old state.
         await self.cache.invalidate()
