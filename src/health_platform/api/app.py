@@ -19,6 +19,7 @@ from health_platform.api.audit_trail import AuditTrail
 from health_platform.api.data import observations as observation_data
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
+from health_platform.api.direct_routes import ROUTES, DirectRoutes
 from health_platform.api.errors import install_error_handlers
 from health_platform.api.iam_auth import password_source
 from health_platform.api.mail import Outbox, mailer_for
@@ -110,7 +111,10 @@ def build_services(settings: ApiSettings) -> Services:
     )
 
 
-def create_app(settings: ApiSettings) -> FastAPI:
+def create_app(settings: ApiSettings, *, direct_routes: bool = True) -> FastAPI:
+    """`direct_routes`: the busiest operations served past FastAPI (direct_routes.py); off
+    only for the tests that compare both ways."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
@@ -153,7 +157,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(health.router)
     openapi.install(app, routers)
 
-    # Outermost last: the request context (request id, access line) wraps the body's guard.
+    # Outermost last: the request context (request id, access line) wraps the body's guard,
+    # which wraps the direct routes.
+    if direct_routes:
+        app.add_middleware(DirectRoutes, routes=ROUTES, routers=routers)
     app.add_middleware(
         RequestBodyGuard,
         limit=MAX_BODY_BYTES,
