@@ -6,13 +6,15 @@ import time
 import uuid
 
 import pytest
+import redis
 from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
-from health_platform.api.rate_limit import WINDOW_SECONDS
+from health_platform.api.rate_limit import WINDOW_KEY_SECONDS, WINDOW_SECONDS, window_key
 from health_platform.api.sessions import SESSION_COOKIE
 from health_platform.contract import ApiSettings
 from tests.api.conftest import PASSWORD, client_for, make_app
+from tests.conftest import Backends
 
 
 def away_from_a_window_edge() -> None:
@@ -102,3 +104,22 @@ def test_registration_is_limited_like_sign_in(strict_client: TestClient) -> None
     assert_limited(
         strict_client.post("/api/auth/register", json={**body, "email": "x@example.com"})
     )
+
+
+def test_a_windows_counter_expires(
+    settings: ApiSettings, portal: BlockingPortal, backends: Backends
+) -> None:
+    # The gate counts with INCR alone and sets a new counter's time to live with the next
+    # batch (api/redis_batch.py): no counter may stay for good.
+    away_from_a_window_edge()
+    address = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+    client = client_for(make_app(settings, portal), address=address)
+    for _ in range(3):
+        assert client.get("/api/auth/me").status_code == 401
+    key = window_key("address", address)
+    store = redis.Redis.from_url(backends.redis.url)
+    try:
+        assert int(store.get(key) or 0) == 3
+        assert 0 < store.ttl(key) <= WINDOW_KEY_SECONDS
+    finally:
+        store.close()

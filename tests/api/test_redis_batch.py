@@ -95,3 +95,22 @@ def test_redis_away_fails_every_request_with_its_error() -> None:
 
     # Nothing listens on the port: the connection is refused at once.
     with_batch(f"redis://127.0.0.1:{free_port()}/0", scenario)
+
+
+def test_riders_go_with_the_next_batch_and_increments_add_up(backends: Backends) -> None:
+    tally, counter = (f"batch-test:{secrets.token_hex(4)}:{name}" for name in ("tally", "n"))
+
+    async def one_request(batch: RedisBatch) -> list[Any]:
+        batch.increment(tally, 60)
+        return await batch.run(lambda pipe: pipe.incr(counter))
+
+    async def scenario(batch: Counting) -> None:
+        await asyncio.gather(*(one_request(batch) for _ in range(20)))
+        batch.expire(counter, 30)
+        total, tally_ttl, counter_ttl = await batch.run(
+            lambda pipe: (pipe.get(tally), pipe.ttl(tally), pipe.ttl(counter))
+        )
+        assert int(total) == 20
+        assert 0 < tally_ttl <= 60 and 0 < counter_ttl <= 30
+
+    with_batch(backends.redis.url, scenario)

@@ -115,31 +115,36 @@ async def gate(request: Request) -> SessionData | None:
     requests, redis_batch.py): counts the request against its client address and, when its
     session cookie is validly signed, against that user (429 over either limit), and loads
     the session the cookie names (None when there is no valid cookie or the session is
-    gone)."""
+    gone). The minute's tally of requests rides along with the batch."""
     deps = services_of(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     user_id = deps.sessions.user_of(session_id) if session_id else None
-    address = client_address(request) or "unknown"
-    signed = (session_id, user_id) if session_id and user_id else None
+    counted = [rate_limit.window_key("address", client_address(request) or "unknown")]
+    signed = session_id if session_id and user_id else None
+    if user_id and signed:
+        counted.append(rate_limit.window_key("user", user_id))
 
     def queue(pipe: Any) -> None:
-        rate_limit.count(pipe, "address", address)
-        rate_limit.tally(pipe, "requests")
+        for key in counted:
+            pipe.incr(key)
         if signed:
-            rate_limit.count(pipe, "user", signed[1])
-            deps.sessions.queue_read(pipe, signed[0])
+            deps.sessions.queue_read(pipe, signed)
 
-    # In the order queued: the address's count, the tally, the user's count, the session.
-    results = await deps.redis_batch.run(queue)
+    batch = deps.redis_batch
+    batch.increment(rate_limit.this_minutes("requests"), rate_limit.TALLY_SECONDS)
+    # In the order queued: the address's count, the user's, the session.
+    results = await batch.run(queue)
+    for key, count in zip(counted, results, strict=False):
+        if count == 1:  # a new window's counter: it expires (no trip of its own per request)
+            batch.expire(key, rate_limit.WINDOW_KEY_SECONDS)
     rate_limit.check(results[0], deps.settings.rate_per_address)
     if signed is None:
         if session_id:  # a cookie whose signature is not ours: made up or altered
             await refused(request, None, "auth.session", "forged_session_cookie")
         return None
-    session_id, user_count = signed[0], results[2 * rate_limit.QUEUED]
-    session = await deps.sessions.loaded(session_id, results[3 * rate_limit.QUEUED])
+    session = await deps.sessions.loaded(signed, results[2])
     if session is not None:
-        rate_limit.check(user_count, deps.settings.rate_per_user)
+        rate_limit.check(results[1], deps.settings.rate_per_user)
     return session
 
 

@@ -24,19 +24,32 @@ def tally_key(name: str, minute: int) -> str:
     return f"counter:{name}:{minute}"
 
 
+def this_minutes(name: str) -> str:
+    """The key of this minute's tally `name`."""
+    return tally_key(name, int(time.time() // 60))
+
+
 def tally(pipe: Any, name: str) -> None:
     """Queue bumping this minute's tally `name` on a pipeline the caller executes."""
-    key = tally_key(name, int(time.time() // 60))
+    key = this_minutes(name)
     pipe.incr(key)
     pipe.expire(key, TALLY_SECONDS)
+
+
+def window_key(scope: str, identity: str) -> str:
+    """The counter of `identity`'s requests in `scope` this window; it lives two windows."""
+    return f"rl:{scope}:{identity}:{int(time.time() // WINDOW_SECONDS)}"
+
+
+WINDOW_KEY_SECONDS = WINDOW_SECONDS * 2
 
 
 def count(pipe: Any, scope: str, identity: str) -> None:
     """Queue one request of `identity` in `scope`: the pipeline's result at this position
     is the window's count (QUEUED results per call)."""
-    key = f"rl:{scope}:{identity}:{int(time.time() // WINDOW_SECONDS)}"
+    key = window_key(scope, identity)
     pipe.incr(key)
-    pipe.expire(key, WINDOW_SECONDS * 2)
+    pipe.expire(key, WINDOW_KEY_SECONDS)
 
 
 def check(window_count: int, limit: int) -> None:

@@ -10,7 +10,12 @@ AuditTrail's group commit applied to Redis.
 
 A request's results come back in the order it queued its commands. A command that fails
 (a wrong type, say) fails only the request that queued it; a batch that cannot be sent at
-all (Redis away) fails every request in it, with redis-py's error."""
+all (Redis away) fails every request in it, with redis-py's error.
+
+Some commands need no answer: a per-minute tally, a counter's time to live. Those ride
+along (`increment`, `expire`) without a wait: the next batch carries them, increments of
+one key from many requests as one INCRBY. A batch that fails keeps them for the next.
+Only a process that stops between two batches loses them."""
 
 from __future__ import annotations
 
@@ -29,19 +34,55 @@ class RedisBatch:
         self.client = client
         self._waiting: list[tuple[Queue, asyncio.Future[list[Any]]]] = []
         self._sender: asyncio.Task[None] | None = None
+        # Riders: key -> (increment, seconds to live); key -> seconds to live.
+        self._increments: dict[str, tuple[int, int]] = {}
+        self._expiries: dict[str, int] = {}
 
     async def run(self, queue: Queue) -> list[Any]:
         """The results of the commands `queue` puts on a pipeline, once they are answered."""
         answered: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self._waiting.append((queue, answered))
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send_waiting())
+        self._send_soon()
         return await answered
 
+    def increment(self, key: str, seconds: int) -> None:
+        """Add 1 to the counter `key` and keep it `seconds`, with the next batch."""
+        count, _ = self._increments.get(key, (0, seconds))
+        self._increments[key] = (count + 1, seconds)
+        self._send_soon()
+
+    def expire(self, key: str, seconds: int) -> None:
+        """Keep `key` `seconds` from now, with the next batch."""
+        self._expiries[key] = seconds
+        self._send_soon()
+
+    def _send_soon(self) -> None:
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_waiting())
+
+    def _queue_riders(self, pipe: Any) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+        increments, self._increments = self._increments, {}
+        expiries, self._expiries = self._expiries, {}
+        for key, (count, seconds) in increments.items():
+            pipe.incrby(key, count)
+            pipe.expire(key, seconds)
+        for key, seconds in expiries.items():
+            pipe.expire(key, seconds)
+        return increments, expiries
+
+    def _keep_riders(
+        self, increments: dict[str, tuple[int, int]], expiries: dict[str, int]
+    ) -> None:
+        """Riders of a batch that failed, for the next."""
+        for key, (count, seconds) in increments.items():
+            self._increments[key] = (self._increments.get(key, (0, seconds))[0] + count, seconds)
+        self._expiries = {**expiries, **self._expiries}
+
     async def _send_waiting(self) -> None:
-        while self._waiting:
+        while self._waiting or self._increments or self._expiries:
             batch, self._waiting = self._waiting, []
             pipe = self.client.pipeline(transaction=False)
+            riders = self._queue_riders(pipe)
             spans = []
             for queue, answered in batch:
                 start = len(pipe)
@@ -53,9 +94,12 @@ class RedisBatch:
             try:
                 results = await pipe.execute(raise_on_error=False)
             except Exception as failed:
+                self._keep_riders(*riders)
                 for _, answered in batch:
                     if not answered.done():  # its request may have been cancelled
                         answered.set_exception(failed)
+                if not batch:
+                    return  # riders alone: they wait for the next request's batch
                 continue
             for (_, answered), (start, end) in zip(batch, spans, strict=True):
                 if answered.done():
