@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 HP := $(VENV)/bin/hp
 
-.PHONY: help setup up down lint test unit infra-test check rehearse synth diagram clean bench-api bench-dr bench-up bench-frontend frontend frontend-test e2e
+.PHONY: help setup up down lint test unit infra-test check rehearse synth diagram clean bench-api bench-api-compare bench-dr bench-up bench-frontend frontend frontend-test e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -99,6 +99,10 @@ diagram: setup ## Redraw docs/architecture-dev.png (and the model it is drawn fr
 bench-api: setup ## API throughput/latency/memory benchmark, open loop and at saturation (prints figures; not a test)
 	@scripts/install-system-packages $(BENCH_PACKAGES)
 	$(PYTHON) -m benchmarks.api_bench
+
+bench-api-compare: setup ## Saturation figures of BASE (default HEAD~1) and the working tree, in turns (prints figures)
+	@scripts/install-system-packages $(BENCH_PACKAGES)
+	$(PYTHON) -m benchmarks.compare_api --base $(or $(BASE),HEAD~1) --rounds $(or $(ROUNDS),2)
 
 bench-dr: setup frontend ## Archive growth per 10,000 writes, and drills' RPO/RTO under writes (prints figures)
 	$(PYTHON) -m benchmarks.dr_bench

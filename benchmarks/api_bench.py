@@ -33,7 +33,7 @@ from benchmarks.saturation import HEADER as SATURATION_HEADER
 from benchmarks.saturation import SECONDS as SATURATION_SECONDS
 from health_platform.api.migrate import migrate
 from health_platform.contract import API_HTTP_PROTOCOL
-from health_platform.local.data_servers import data_servers
+from health_platform.local.data_servers import DataServers, data_servers
 from health_platform.local.ports import free_port
 
 RATE = 200  # requests per second offered
@@ -250,6 +250,22 @@ async def oversized_bodies(base_url: str, pids: list[int]) -> str:
     )
 
 
+def api_environment(backing: DataServers, root: Path) -> dict[str, str]:
+    """The API's settings against `backing`, its limits out of the way of the load."""
+    return {
+        **os.environ,
+        "ENVIRONMENT": "bench",
+        "DATABASE_URL": backing.database_url("runtime"),
+        "REDIS_URL": backing.redis_url,
+        "SESSION_SECRET": secrets.token_hex(32),
+        "STORAGE_PATH": str(root / "uploads"),
+        "COOKIE_SECURE": "false",  # plain HTTP on loopback; production keeps it true
+        "RATE_PER_ADDRESS": "100000000",
+        "RATE_PER_USER": "100000000",
+        "LOGIN_RATE": "100000000",
+    }
+
+
 def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """One API process as the container runs it (one uvicorn worker per ECS task)."""
     return subprocess.Popen(  # noqa: S603
@@ -295,18 +311,7 @@ def main() -> int:
     try:
         backing = stack.enter_context(data_servers(root))
         migrate(backing.database_url("owner"))
-        env = {
-            **os.environ,
-            "ENVIRONMENT": "bench",
-            "DATABASE_URL": backing.database_url("runtime"),
-            "REDIS_URL": backing.redis_url,
-            "SESSION_SECRET": secrets.token_hex(32),
-            "STORAGE_PATH": str(root / "uploads"),
-            "COOKIE_SECURE": "false",  # plain HTTP on loopback; production keeps it true
-            "RATE_PER_ADDRESS": "100000000",
-            "RATE_PER_USER": "100000000",
-            "LOGIN_RATE": "100000000",
-        }
+        env = api_environment(backing, root)
         servers = [start_api(port, env) for port in ports]
         for port in ports:
             wait_ready(port)
