@@ -13,7 +13,9 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
+from health_platform.api import direct_routes
 from health_platform.api.app import create_app
 from health_platform.api.sessions import CSRF_HEADER, SESSION_COOKIE
 from health_platform.contract import MAX_BODY_BYTES, ApiSettings
@@ -78,6 +80,29 @@ def both(app: FastAPI, through_fastapi: FastAPI, patient: User) -> Iterator[Both
     yield Both(app, through_fastapi, patient)
 
 
+@pytest.fixture
+def answered_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The requests the direct routes answered themselves (with a response or an error the
+    app's handlers answer; not handed to FastAPI), as "METHOD path?query"."""
+    answered: list[str] = []
+    for key, handler in list(direct_routes.ROUTES.items()):
+
+        async def spy(request: Request, handler: direct_routes.Handler = handler) -> Any:
+            query = request.url.query
+            seen = f"{request.method} {request.url.path}{'?' if query else ''}{query}"
+            try:
+                response = await handler(request)
+            except Exception:
+                answered.append(seen)
+                raise
+            if response is not None:
+                answered.append(seen)
+            return response
+
+        monkeypatch.setitem(direct_routes.ROUTES, key, spy)
+    return answered
+
+
 LISTS = [
     "",
     "?limit=5",
@@ -107,7 +132,7 @@ def test_lists_answer_alike(both: Both) -> None:
         both.same("GET", f"/api/observations{query}")  # cached the second time
 
 
-def test_creates_answer_alike(both: Both) -> None:
+def test_creates_answer_alike(both: Both, answered_directly: list[str]) -> None:
     statuses = [
         both.post(HEART_RATE_BODY),
         both.post(PRESSURE),
@@ -135,10 +160,67 @@ def test_creates_answer_alike(both: Both) -> None:
     ]
     # Each kind of answer came up: created, refused as invalid, and the CSRF refusal.
     assert {201, 403, 422} <= set(statuses)
+    # The direct route took the bodies that validate (nine: the route itself refuses an
+    # unknown type, a wrong unit, an implausible value and a NUL character; the caller check
+    # the wrong token), FastAPI everything else.
+    assert len(answered_directly) == 9
 
 
 def test_a_body_over_the_limit_is_refused_alike(both: Both) -> None:
-    assert both.post(b"[" + b" " * MAX_BODY_BYTES + b"]") == 413
+    assert both.post(b"[" + b" " * MAX_BODY_BYTES + b"]") == 413  # announced: the guard's
+
+    def chunks() -> Iterator[bytes]:  # no length given: refused while it is read
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+
+    sent = {**both.csrf, "Content-Type": "application/json"}
+    direct, fastapi = (
+        answer(client, "POST", "/api/observations", content=chunks(), headers=sent)
+        for client in both.clients
+    )
+    assert direct == fastapi and direct[0] == 413
+
+
+def test_a_client_gone_mid_body_is_answered_alike(
+    app: FastAPI, through_fastapi: FastAPI, patient: User, portal: BlockingPortal
+) -> None:
+    cookie = f"{SESSION_COOKIE}={patient.client.cookies[SESSION_COOKIE]}"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/api/observations",
+        "raw_path": b"/api/observations",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"200"),
+            (b"cookie", cookie.encode()),
+            (CSRF_HEADER.lower().encode(), patient.csrf.encode()),
+        ],
+        "client": ("testclient", 50000),
+        "server": ("testserver", 443),
+    }
+
+    async def statuses(application: FastAPI) -> list[int]:
+        incoming = iter([{"type": "http.request", "body": b'{"type": "hea', "more_body": True}])
+        sent: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return next(incoming, {"type": "http.disconnect"})
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                sent.append(message["status"])
+
+        await application(dict(scope), receive, send)
+        return sent
+
+    assert portal.call(statuses, app) == portal.call(statuses, through_fastapi) == [400]
 
 
 def test_callers_who_may_not_are_refused_alike(

@@ -13,11 +13,11 @@ from typing import Any
 import psycopg
 from sqlalchemy import select
 
-from health_platform.api.audit import Audit, Recorded
+from health_platform.api.audit import Audit, Recorded, recorded_many
 from health_platform.api.audit_trail import AuditTrail
-from health_platform.api.data.observations import creations
+from health_platform.api.data.observations import CREATED_COLUMNS, observation_writes
 from health_platform.api.db import Database
-from health_platform.api.group_commit import GroupCommit
+from health_platform.api.group_commit import Connection, GroupCommit
 from health_platform.api.models import AuditRecord, Observation
 from tests.api.conftest import User
 from tests.conftest import Backends, Direct
@@ -42,7 +42,7 @@ def create_all(backends: Backends, user_id: uuid.UUID, rows: list[dict[str, Any]
     async def scenario() -> list[Any]:
         database = Database(backends.database_url)
         trail = AuditTrail(database)
-        written: GroupCommit[Recorded] = creations(database)
+        written: GroupCommit[Recorded] = observation_writes(database)
         audit = Audit(trail, user_id, "127.0.0.1")
         try:
             return await asyncio.gather(
@@ -109,3 +109,73 @@ def test_a_row_postgresql_refuses_fails_only_its_own_request(
     ids, records = stored(direct, user_id)
     assert ids == {rows[0]["id"], rows[2]["id"]}
     assert records == {str(rows[0]["id"]), str(rows[2]["id"])}
+
+
+def test_a_bad_row_costs_a_few_statements_not_one_a_row(
+    backends: Backends, direct: Direct, patient: User
+) -> None:
+    user_id = uuid.UUID(patient.id)
+    rows = [reading(user_id, str(60 + n)) for n in range(16)]
+    rows[11] = reading(user_id, "99999999")  # refused by PostgreSQL
+    statements: list[int] = []
+    write = recorded_many(Observation.metadata.tables["observations"], CREATED_COLUMNS)
+
+    async def counted(connection: Connection, batch: list[Recorded]) -> None:
+        statements.append(len(batch))
+        await write(connection, batch)
+
+    async def scenario() -> list[Any]:
+        database = Database(backends.database_url)
+        trail = AuditTrail(database)
+        writes = GroupCommit(database, counted, apart_on=(psycopg.DataError,))
+        audit = Audit(trail, user_id, "127.0.0.1")
+        try:
+            return await asyncio.gather(
+                *(
+                    audit.with_change(writes, row, "observation.create", "observation", row["id"])
+                    for row in rows
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            await writes.close()
+            await database.close()
+
+    outcomes = asyncio.run(scenario())
+    assert [type(o).__name__ for o in outcomes].count("NumericValueOutOfRange") == 1
+    assert outcomes.count(None) == 15
+    # All 16, then halves down to the bad row (rows 8-15, 8-11, 10-11, 11), each good half
+    # at once: 9 statements (one a row would be 17).
+    assert statements == [16, 8, 8, 4, 2, 2, 1, 1, 4]
+    assert stored(direct, user_id)[0] == {row["id"] for n, row in enumerate(rows) if n != 11}
+
+
+def test_a_create_cancelled_before_its_batch_went_is_not_written(
+    backends: Backends, direct: Direct, patient: User
+) -> None:
+    user_id = uuid.UUID(patient.id)
+    kept, cancelled = reading(user_id, "61"), reading(user_id, "62")
+
+    async def scenario() -> None:
+        database = Database(backends.database_url)
+        writes: GroupCommit[Recorded] = observation_writes(database)
+        audit = Audit(AuditTrail(database), user_id, "127.0.0.1")
+        try:
+            first = asyncio.create_task(
+                audit.with_change(writes, kept, "observation.create", "observation", kept["id"])
+            )
+            await asyncio.sleep(0)  # the first batch is on its way
+            second = asyncio.create_task(
+                audit.with_change(
+                    writes, cancelled, "observation.create", "observation", cancelled["id"]
+                )
+            )
+            await asyncio.sleep(0)  # queued behind it
+            second.cancel()
+            await first
+        finally:
+            await writes.close()
+            await database.close()
+
+    asyncio.run(scenario())
+    assert stored(direct, user_id)[0] == {kept["id"]}

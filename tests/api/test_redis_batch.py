@@ -114,3 +114,44 @@ def test_riders_go_with_the_next_batch_and_increments_add_up(backends: Backends)
         assert 0 < tally_ttl <= 60 and 0 < counter_ttl <= 30
 
     with_batch(backends.redis.url, scenario)
+
+
+class AwayPipeline:
+    """A pipeline to a Redis that is away: each batch fails after a while."""
+
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.commands)
+
+    def __getattr__(self, command: str) -> Callable[..., AwayPipeline]:
+        def queued(*_: Any, **__: Any) -> AwayPipeline:
+            self.commands.append(command)
+            return self
+
+        return queued
+
+    async def execute(self, **_: Any) -> list[Any]:
+        await asyncio.sleep(0.05)
+        raise redis.ConnectionError("Redis is away")
+
+
+class AwayRedis:
+    def pipeline(self, **_: Any) -> AwayPipeline:
+        return AwayPipeline()
+
+
+def test_a_request_queued_while_riders_alone_fail_is_answered_too() -> None:
+    async def scenario() -> Any:
+        batch = RedisBatch(AwayRedis())  # type: ignore[arg-type]
+        batch.increment("tally", 60)  # the tally goes alone at once, and fails at 0.05 s
+        await asyncio.sleep(0.01)
+        try:
+            return await asyncio.wait_for(batch.run(lambda pipe: pipe.get("a")), timeout=2)
+        except redis.ConnectionError as refused:
+            return refused
+        finally:
+            await batch.close()
+
+    assert isinstance(asyncio.run(scenario()), redis.ConnectionError)

@@ -6,6 +6,7 @@ leaves a partial file behind."""
 from __future__ import annotations
 
 import errno
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -98,12 +99,14 @@ def test_a_client_that_leaves_mid_upload_is_a_499_line_without_an_error(
     url, head = served
     open_upload(url, head, PDF[:1000]).close()
     deadline = time.monotonic() + 5
-    lines = ""
-    while '"path": "/api/documents"' not in lines and time.monotonic() < deadline:
+    lines: list[dict[str, object]] = []
+    while not any(line.get("path") == "/api/documents" for line in lines):
+        assert time.monotonic() < deadline, "no access line for the upload"
         time.sleep(0.05)
-        lines += capsys.readouterr().out
-    upload_line = next(line for line in lines.splitlines() if '"/api/documents"' in line)
-    assert '"status": 499' in upload_line
+        out = capsys.readouterr().out
+        lines += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    (upload_line,) = [line for line in lines if line.get("path") == "/api/documents"]
+    assert upload_line["status"] == 499
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
     assert stored_files(storage) == []
 

@@ -16,7 +16,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from health_platform import __version__
 from health_platform.api import account_deletion, openapi
 from health_platform.api.audit_trail import AuditTrail
-from health_platform.api.data import observations as observation_data
+from health_platform.api.data.observations import observation_writes
 from health_platform.api.db import Database
 from health_platform.api.deps import Services, gate
 from health_platform.api.direct_routes import ROUTES, DirectRoutes
@@ -106,7 +106,7 @@ def build_services(settings: ApiSettings) -> Services:
         ),
         storage=storage_for(settings),
         audit_trail=AuditTrail(database),
-        new_observations=observation_data.creations(database),
+        observation_writes=observation_writes(database),
         outbox=Outbox(mailer_for(settings), client),
     )
 

@@ -45,12 +45,12 @@ class Services:
     storage: Storage
     audit_trail: AuditTrail
     # New measurements with their audit records, written many at a time (group commit).
-    new_observations: GroupCommit[Recorded]
+    observation_writes: GroupCommit[Recorded]
     outbox: Outbox
 
     async def close(self) -> None:
         await self.audit_trail.close()  # first: the rows in flight finish
-        await self.new_observations.close()
+        await self.observation_writes.close()
         await self.redis_batch.close()
         await self.outbox.close()
         await self.database.close()
@@ -111,7 +111,7 @@ class Caller:
 
 
 async def gate(request: Request) -> SessionData | None:
-    """Runs first on every API request, in one Redis round trip (shared with concurrent
+    """Runs first on every API request, in one Redis batch (shared with concurrent
     requests, redis_batch.py): counts the request against its client address and, when its
     session cookie is validly signed, against that user (429 over either limit), and loads
     the session the cookie names (None when there is no valid cookie or the session is
@@ -133,7 +133,13 @@ async def gate(request: Request) -> SessionData | None:
     batch = deps.redis_batch
     batch.increment(rate_limit.this_minutes("requests"), rate_limit.TALLY_SECONDS)
     # In the order queued: the address's count, the user's, the session.
-    results = await batch.run(queue)
+    try:
+        results = await batch.run(queue)
+    except BaseException:
+        # Redis may have counted without our seeing the count: make sure the counters expire.
+        for key in counted:
+            batch.expire(key, rate_limit.WINDOW_KEY_SECONDS)
+        raise
     for key, count in zip(counted, results, strict=False):
         if count == 1:  # a new window's counter: it expires (no trip of its own per request)
             batch.expire(key, rate_limit.WINDOW_KEY_SECONDS)

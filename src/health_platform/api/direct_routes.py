@@ -16,19 +16,21 @@ request id, the access line and the body's limits are theirs."""
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
-from health_platform.api.deps import gate, patient_caller, services_of
+from health_platform.api.deps import gate, patient_caller, services, services_of
 from health_platform.api.routes import observations
 
 # Answers a request, or None: FastAPI's to answer.
@@ -68,12 +70,17 @@ async def create_observation(request: Request) -> Response | None:
         return None
     try:
         body = observations.ObservationIn.model_validate_json(await request.body())
-    except ValidationError:
+    except (ValidationError, ClientDisconnect):  # FastAPI's to answer (a client gone: 400)
         return None
     session = await gate(request)
     caller = await patient_caller(request, session)
     return await observations.create(body, caller, services_of(request))  # type: ignore[no-any-return]
 
+
+# The dependencies the direct routes resolve themselves (the gate, the caller, services):
+# a FastAPI route that gains another would be answered without it, so DirectRoutes
+# refuses to start.
+RESOLVED = frozenset({gate, patient_caller, services})
 
 ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/api/observations"): list_observations,
@@ -101,7 +108,11 @@ class DirectRoutes:
             if (method, route.path) in routes
         }
         missing = set(routes) - set(self.api_routes)
-        assert not missing, f"direct routes with no FastAPI route: {missing}"
+        if missing:
+            raise RuntimeError(f"direct routes with no FastAPI route: {sorted(missing)}")
+        for key, route in self.api_routes.items():
+            if _dependencies(route.dependant) != RESOLVED:
+                raise RuntimeError(f"the FastAPI route {key} has dependencies the direct one lacks")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = (scope["method"], scope["path"]) if scope["type"] == "http" else None
@@ -123,8 +134,22 @@ class DirectRoutes:
         await response(scope, receive, send)
 
 
+def _dependencies(dependant: Dependant) -> set[Callable[..., Any]]:
+    found: set[Callable[..., Any]] = set()
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            found.add(sub.call)
+        found |= _dependencies(sub)
+    return found
+
+
 async def _answer(fastapi: FastAPI, request: Request, error: Exception) -> Response:
+    """The answer of the app's handler for `error`'s kind, as FastAPI's exception middleware
+    gives it; an error only the catch-all handler knows (a bug) goes on up, to be answered
+    and its traceback logged as any other route's."""
     for kind in type(error).__mro__:
+        if kind is Exception:
+            break
         handler: Any = fastapi.exception_handlers.get(kind)
         if handler is not None:
             return await handler(request, error)  # type: ignore[no-any-return]
@@ -138,7 +163,7 @@ class _Received:
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
-        self._delivered: list[Message] = []
+        self._delivered: deque[Message] = deque()
 
     async def __call__(self) -> Message:
         message = await self._receive()
@@ -147,5 +172,5 @@ class _Received:
 
     async def replay(self) -> Message:
         if self._delivered:
-            return self._delivered.pop(0)
+            return self._delivered.popleft()
         return await self._receive()

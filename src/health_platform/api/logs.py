@@ -4,10 +4,11 @@ is ever passed to a logger; the formatter keeps only known fields."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from pydantic_core import to_json
 
 from health_platform.api.request_context import request_id
 
@@ -38,7 +39,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id.get(),
         }
         line.update({k: v for k, v in record.__dict__.items() if k in ALLOWED_EXTRA})
-        return json.dumps(line, default=str)
+        return to_json(line, fallback=str).decode()
 
 
 class StdoutHandler(logging.Handler):

@@ -16,7 +16,7 @@ from health_platform.api.errors import ApiError
 
 WINDOW_SECONDS = 60
 TALLY_SECONDS = 3600  # how long a minute's tally is kept
-QUEUED = 2  # the results each `count` and `tally` adds to a pipeline's (the first is the count)
+QUEUED = 2  # the results each `count` adds to a pipeline's (the first is the count)
 
 
 def tally_key(name: str, minute: int) -> str:

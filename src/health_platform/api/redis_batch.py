@@ -14,8 +14,9 @@ all (Redis away) fails every request in it, with redis-py's error.
 
 Some commands need no answer: a per-minute tally, a counter's time to live. Those ride
 along (`increment`, `expire`) without a wait: the next batch carries them, increments of
-one key from many requests as one INCRBY. A batch that fails keeps them for the next.
-Only a process that stops between two batches loses them."""
+one key from many requests as one INCRBY. A batch that fails keeps them for the next (so
+a batch Redis ran but whose reply was lost counts a tally twice), and `close` gives those
+still waiting one last try; a process killed between two batches loses them."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 # Queues a request's commands on the batch's pipeline (`pipe.get(key)`, ...).
-Queue = Callable[[Any], None]
+Queue = Callable[[Any], object]
 
 
 class RedisBatch:
@@ -81,26 +82,31 @@ class RedisBatch:
     async def _send_waiting(self) -> None:
         while self._waiting or self._increments or self._expiries:
             batch, self._waiting = self._waiting, []
-            pipe = self.client.pipeline(transaction=False)
-            riders = self._queue_riders(pipe)
+            answered = await self._send(batch)
+            if not answered and not batch and not self._waiting:
+                return  # riders alone, and Redis away: they wait for the next batch
+
+    async def _send(self, batch: list[tuple[Queue, asyncio.Future[list[Any]]]]) -> bool:
+        """Send one batch with the riders; whether Redis answered. Every request in it is
+        answered, whatever happens here."""
+        pipe = self.client.pipeline(transaction=False)
+        riders = self._queue_riders(pipe)
+        try:
             spans = []
             for queue, answered in batch:
                 start = len(pipe)
-                try:
-                    queue(pipe)
-                except Exception as mistaken:  # a bug in one request's queue: its own error
-                    answered.set_exception(mistaken)
+                if not answered.done():  # a cancelled request's commands are not sent
+                    try:
+                        queue(pipe)
+                    except Exception as mistaken:  # a bug in one request's queue: its error
+                        answered.set_exception(mistaken)
                 spans.append((start, len(pipe)))
             try:
                 results = await pipe.execute(raise_on_error=False)
             except Exception as failed:
                 self._keep_riders(*riders)
-                for _, answered in batch:
-                    if not answered.done():  # its request may have been cancelled
-                        answered.set_exception(failed)
-                if not batch:
-                    return  # riders alone: they wait for the next request's batch
-                continue
+                _fail(batch, failed)
+                return False
             for (_, answered), (start, end) in zip(batch, spans, strict=True):
                 if answered.done():
                     continue
@@ -110,8 +116,24 @@ class RedisBatch:
                     answered.set_exception(error)
                 else:
                     answered.set_result(own)
+            return True
+        except BaseException as broken:  # cancelled, or a bug here: no request left waiting
+            _fail(batch, broken)
+            raise
 
     async def close(self) -> None:
-        """Let the batch in flight finish."""
+        """Let the batch in flight finish, and give riders still waiting a last try."""
         if self._sender is not None:
             await asyncio.gather(self._sender, return_exceptions=True)
+        if self._increments or self._expiries:
+            await self._send([])
+
+
+def _fail(batch: list[tuple[Queue, asyncio.Future[list[Any]]]], error: BaseException) -> None:
+    for _, answered in batch:
+        if answered.done():  # answered already, or its request was cancelled
+            continue
+        if isinstance(error, Exception):
+            answered.set_exception(error)
+        else:
+            answered.cancel()

@@ -3,7 +3,8 @@
 Reads are cached as the response bodies the routes render (JSON, as sent): a cached read
 costs one Redis round trip and no JSON encoding. Every write invalidates the patient's
 entries once it is committed. Creating is the API's busiest write: no ORM object, and one
-statement for the new rows of many requests with their audit records (`creations`)."""
+statement for the new rows of many requests with their audit records
+(`observation_writes`)."""
 
 from __future__ import annotations
 
@@ -43,14 +44,16 @@ LATEST = (
 CREATED_COLUMNS = ("user_id", *COLUMNS)
 
 
-def creations(database: Database) -> GroupCommit[Recorded]:
+def observation_writes(database: Database) -> GroupCommit[Recorded]:
     """The process's writer of new measurements, with their audit records (group commit).
     A batch PostgreSQL refuses for one row's value (a DataError) or its owner gone (an
-    IntegrityError) is written again a row at a time: only that row's request fails."""
+    IntegrityError) is written again in halves: only that row's request fails. A create
+    cancelled before its batch went is not written."""
     return GroupCommit(
         database,
         recorded_many(Observation.metadata.tables[TABLE], CREATED_COLUMNS),
         apart_on=(psycopg.DataError, psycopg.IntegrityError),
+        skip_cancelled=True,
     )
 
 
@@ -141,12 +144,12 @@ class Observations:
         self,
         database: Database,
         batch: RedisBatch,
-        created: GroupCommit[Recorded],
+        writes: GroupCommit[Recorded],
         audit: Audit,
     ) -> None:
         assert isinstance(audit.actor_id, uuid.UUID)
         self.database = database
-        self.created = created
+        self.writes = writes
         self.audit = audit
         self.user_id = audit.actor_id
         self.cache = Cache(batch, self.user_id)
@@ -161,9 +164,7 @@ class Observations:
         """Store a new measurement with its audit record; the row as stored."""
         row = {**fields, "id": uuid.uuid4(), "value": stored(fields["value"])}
         change = {**row, "user_id": self.user_id}
-        await self.audit.with_change(
-            self.created, change, f"{RESOURCE}.create", RESOURCE, row["id"]
-        )
+        await self.audit.with_change(self.writes, change, f"{RESOURCE}.create", RESOURCE, row["id"])
         # Committed; now invalidate: a read in between must not cache the old state.
         await self.cache.invalidate()
         return row

@@ -113,7 +113,7 @@ class ObservationPage(BaseModel):
 
 
 def _observations(deps: Services, audit: Audit) -> Observations:
-    return Observations(deps.database, deps.redis_batch, deps.new_observations, audit)
+    return Observations(deps.database, deps.redis_batch, deps.observation_writes, audit)
 
 
 def _json(body: bytes, status: int = 200) -> Response:
