@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,13 +37,19 @@ def reading(user_id: uuid.UUID, value: str, note: str | None = None) -> dict[str
     }
 
 
-def create_all(backends: Backends, user_id: uuid.UUID, rows: list[dict[str, Any]]) -> list[Any]:
-    """Create `rows` at once, as concurrent requests would; each one's outcome."""
+def create_all(
+    backends: Backends,
+    user_id: uuid.UUID,
+    rows: list[dict[str, Any]],
+    writer: Callable[[Database], GroupCommit[Recorded]] = observation_writes,
+) -> list[Any]:
+    """Create `rows` at once through `writer`, as concurrent requests would; each one's
+    outcome."""
 
     async def scenario() -> list[Any]:
         database = Database(backends.database_url)
         trail = AuditTrail(database)
-        written: GroupCommit[Recorded] = observation_writes(database)
+        written = writer(database)
         audit = Audit(trail, user_id, "127.0.0.1")
         try:
             return await asyncio.gather(
@@ -124,24 +131,10 @@ def test_a_bad_row_costs_a_few_statements_not_one_a_row(
         statements.append(len(batch))
         await write(connection, batch)
 
-    async def scenario() -> list[Any]:
-        database = Database(backends.database_url)
-        trail = AuditTrail(database)
-        writes = GroupCommit(database, counted, apart_on=(psycopg.DataError,))
-        audit = Audit(trail, user_id, "127.0.0.1")
-        try:
-            return await asyncio.gather(
-                *(
-                    audit.with_change(writes, row, "observation.create", "observation", row["id"])
-                    for row in rows
-                ),
-                return_exceptions=True,
-            )
-        finally:
-            await writes.close()
-            await database.close()
+    def writer(database: Database) -> GroupCommit[Recorded]:
+        return GroupCommit(database, counted, apart_on=(psycopg.DataError,))
 
-    outcomes = asyncio.run(scenario())
+    outcomes = create_all(backends, user_id, rows, writer)
     assert [type(o).__name__ for o in outcomes].count("NumericValueOutOfRange") == 1
     assert outcomes.count(None) == 15
     # All 16, then halves down to the bad row (rows 8-15, 8-11, 10-11, 11), each good half
