@@ -29,7 +29,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
+from health_platform.api.data.pages import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from health_platform.api.deps import gate, patient_caller, services, services_of
 from health_platform.api.routes import observations
 
@@ -48,7 +48,7 @@ def _page(query: bytes) -> tuple[int, int] | None:
         if name not in ("limit", "offset") or name in found or not _NUMBER.fullmatch(value):
             return None
         found[name] = int(value)
-    limit, offset = found.get("limit", 50), found.get("offset", 0)
+    limit, offset = found.get("limit", DEFAULT_LIMIT), found.get("offset", 0)
     if not (1 <= limit <= MAX_LIMIT and 0 <= offset <= MAX_OFFSET):
         return None
     return limit, offset

@@ -13,7 +13,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 
-# The most rows any list returns at once, and the furthest it lets a client skip.
+# How many rows a list returns unless asked, the most it returns at once, and the furthest
+# it lets a client skip.
+DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
 

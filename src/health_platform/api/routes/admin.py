@@ -18,7 +18,7 @@ from health_platform.api.csv_cells import csv_download
 from health_platform.api.data import accounts
 from health_platform.api.data import audit_log as audit_log_data
 from health_platform.api.data.audit_log import Search
-from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
+from health_platform.api.data.pages import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from health_platform.api.deps import AdminCaller, DbSession, Services, ServicesDep
 from health_platform.api.errors import ApiError, not_found
 from health_platform.api.models import User
@@ -160,7 +160,7 @@ async def list_users(
     email: Annotated[
         str | None, Query(min_length=1, max_length=254, description="Part of the address, any case")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UserPage:
     page = await accounts.page(deps.database, email, limit, offset)

@@ -20,7 +20,7 @@ from health_platform.api import documents, examples
 from health_platform.api.audit import Audit
 from health_platform.api.data import documents as stored_documents
 from health_platform.api.data.documents import RESOURCE
-from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET
+from health_platform.api.data.pages import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from health_platform.api.deps import DbSession, PatientCaller, ServicesDep
 from health_platform.api.errors import ApiError
 from health_platform.api.models import Document
@@ -226,7 +226,7 @@ async def limits(_: PatientCaller, deps: ServicesDep) -> UploadLimits:
 async def list_documents(
     caller: PatientCaller,
     deps: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentPage:
     page = await stored_documents.page(deps.database, caller.user_id, limit, offset)

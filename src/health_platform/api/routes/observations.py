@@ -15,7 +15,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from health_platform.api import examples, vocabulary
 from health_platform.api.audit import Audit
 from health_platform.api.data.observations import RESOURCE, Filters, Observations
-from health_platform.api.data.pages import MAX_LIMIT, MAX_OFFSET, Page
+from health_platform.api.data.pages import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page
 from health_platform.api.deps import DbSession, PatientCaller, Services, ServicesDep
 from health_platform.api.errors import ApiError
 
@@ -185,7 +185,7 @@ async def list_observations(
     type: Annotated[str | None, Query(description="One vocabulary code")] = None,
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Any:
     if type is not None and type not in vocabulary.TYPES:
