@@ -60,7 +60,9 @@ SIGNED_IN = {
 }
 
 
-def schema_with_errors(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
+def schema_with_errors(
+    app: FastAPI, routers: Sequence[APIRouter], listed: Sequence[APIRouter]
+) -> dict[str, Any]:
     if app.openapi_schema is None:
         spec = get_openapi(
             title=app.title,
@@ -68,6 +70,7 @@ def schema_with_errors(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, 
             description=app.description,
             routes=app.routes,
         )
+        spec["paths"] = _in_order(spec["paths"], listed)
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
         error_body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(error_body.pop("$defs"))
@@ -110,6 +113,16 @@ def _document_errors(operation: dict[str, Any], *, signed_in: bool) -> None:
             }
 
 
-def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
-    """`routers`: those of the API's operations, whose routes tell who must be signed in."""
-    app.openapi = lambda: schema_with_errors(app, routers)  # type: ignore[method-assign]
+def _in_order(paths: dict[str, Any], listed: Sequence[APIRouter]) -> dict[str, Any]:
+    """`paths` in the order of `listed`'s routes (the app matches its routes in another)."""
+    position: dict[str, int] = {}
+    for router in listed:
+        for route in router.routes:
+            position.setdefault(getattr(route, "path", ""), len(position))
+    return dict(sorted(paths.items(), key=lambda item: position.get(item[0], len(position))))
+
+
+def install(app: FastAPI, routers: Sequence[APIRouter], *, listed: Sequence[APIRouter]) -> None:
+    """`routers`: those of the API's operations, whose routes tell who must be signed in;
+    `listed`: every router, in the order the schema lists their operations."""
+    app.openapi = lambda: schema_with_errors(app, routers, listed)  # type: ignore[method-assign]
