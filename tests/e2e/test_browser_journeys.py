@@ -38,6 +38,20 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, code: str | None =
         page.get_by_role("button", name="Sign in").click()
 
 
+def sign_in_as_new_admin(page: Page, site: Site, direct: Direct) -> None:
+    """A new administrator with an authenticator already enrolled, signed in with its code,
+    at the admin area's overview."""
+    email = new_email()
+    user_id = register(site.api, email, "Grace Hopper")
+    secret = pyotp.random_base32()
+    with direct.session() as session:
+        row = session.get(UserRow, uuid.UUID(user_id))
+        assert row is not None
+        row.role, row.totp_secret = "admin", secret
+    sign_in(page, email, code=pyotp.TOTP(secret).now())
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/signin"))

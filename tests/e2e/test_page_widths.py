@@ -5,16 +5,13 @@ content, nothing scrolls sideways, and a screenshot of each is kept
 from __future__ import annotations
 
 import re
-import uuid
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from health_platform.api.models import User as UserRow
 from tests.conftest import Direct
 from tests.e2e.conftest import Site, new_email, register, screenshot
-from tests.e2e.test_browser_journeys import PDF, sign_in
+from tests.e2e.test_browser_journeys import PDF, sign_in, sign_in_as_new_admin
 
 WIDTHS = (1440, 390, 360)  # a desktop, and phones as narrow as the issue names
 PATIENT_PAGES = {
@@ -103,15 +100,7 @@ def test_every_page_fits_the_screen(
         page.get_by_role("banner").get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(re.compile(r"/signin"))
 
-        admin_email = new_email()
-        admin_id = register(site.api, admin_email, "Grace Hopper")
-        secret = pyotp.random_base32()
-        with direct.session() as session:
-            row = session.get(UserRow, uuid.UUID(admin_id))
-            assert row is not None
-            row.role, row.totp_secret = "admin", secret
-        sign_in(page, admin_email, code=pyotp.TOTP(secret).now())
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        sign_in_as_new_admin(page, site, direct)
         for name, (path, heading) in ADMIN_PAGES.items():
             _check(page, name, path, heading, width)
     finally:

@@ -27,7 +27,7 @@ from tests.api.conftest import PASSWORD
 from tests.api.test_email_links import NEW_PASSWORD, links_to
 from tests.conftest import Direct
 from tests.e2e.conftest import ConsoleProblems, Site, new_email, register, screenshot
-from tests.e2e.test_browser_journeys import local_input, sign_in
+from tests.e2e.test_browser_journeys import local_input, sign_in, sign_in_as_new_admin
 
 WIDTHS = (1440, 390)
 
@@ -367,15 +367,7 @@ def test_the_admin_console(page: Page, site: Site, direct: Direct, width: int) -
         assert patient is not None
         patient.totp_secret = pyotp.random_base32()
 
-    admin_email = new_email()
-    admin_id = register(site.api, admin_email, "Grace Hopper")
-    secret = pyotp.random_base32()
-    with direct.session() as session:
-        admin = session.get(UserRow, uuid.UUID(admin_id))
-        assert admin is not None
-        admin.role, admin.totp_secret = "admin", secret
-    sign_in(page, admin_email, code=pyotp.TOTP(secret).now())
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    sign_in_as_new_admin(page, site, direct)
 
     # Users: found, their last sign-in and second factor shown, locked, unlocked, reset.
     page.goto("/admin/users")
